@@ -1,0 +1,40 @@
+package dev.specdiff4j.cli;
+
+import java.io.FileNotFoundException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Finds the bundled demo models ({@code models/demo} in the repository). {@code bin/specdiff4j} passes
+ * the repository root as {@code specdiff4j.home}; otherwise the folder is looked for above the jar.
+ */
+final class DemoModels {
+    private DemoModels() {
+    }
+
+    static Path folder() throws FileNotFoundException {
+        String home = System.getProperty("specdiff4j.home");
+        if (home != null) {
+            Path p = Path.of(home, "models", "demo");
+            if (Files.isDirectory(p)) return p;
+        }
+        try {
+            Path jar = Path.of(DemoModels.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path dir = jar.getParent(); dir != null; dir = dir.getParent()) {
+                Path p = dir.resolve("models").resolve("demo");
+                if (Files.isDirectory(p)) return p;
+            }
+        } catch (URISyntaxException | SecurityException ignored) {
+            // fall through to the error below
+        }
+        throw new FileNotFoundException("the bundled demo models (models/demo) were not found; "
+                + "run bin/specdiff4j from the repository, or name a model or tokenizer explicitly");
+    }
+
+    static Path tokenizer() throws FileNotFoundException {
+        Path p = folder().resolve("tokenizer.json");
+        if (!Files.isRegularFile(p)) throw new FileNotFoundException("the bundled demo tokenizer " + p + " is missing");
+        return p;
+    }
+}

@@ -1,0 +1,385 @@
+package dev.specdiff4j.tokenizer;
+
+import dev.specdiff4j.json.Json;
+import dev.specdiff4j.json.JsonException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Loads tokenizers from the files users have: HF {@code tokenizer.json}, the original GPT-2 pair
+ * ({@code vocab.json}/{@code encoder.json} + {@code merges.txt}/{@code vocab.bpe}), tiktoken rank files
+ * ({@code *.tiktoken}, and Llama 3's {@code tokenizer.model}, which is one), and the
+ * {@code tokenizer.ggml.*} metadata of a GGUF file (handed over by the engine's GGUF reader).
+ */
+public final class Tokenizers {
+    private Tokenizers() {
+    }
+
+    /** A {@code tokenizer.json}, a {@code .tiktoken} file, or a folder holding one of the supported formats. */
+    public static BpeTokenizer load(Path path) throws IOException {
+        if (Files.isDirectory(path)) return loadFolder(path);
+        if (!Files.exists(path)) throw new TokenizerException(path.toString(), "no such file or folder");
+        String name = path.getFileName().toString();
+        if (name.endsWith(".json") && !name.equals("vocab.json") && !name.equals("encoder.json")) {
+            return fromHfJson(path);
+        }
+        if (name.endsWith(".tiktoken") || name.equals("tokenizer.model")) return fromTiktoken(path, null);
+        if (name.equals("vocab.json") || name.equals("encoder.json")) {
+            Path folder = path.toAbsolutePath().getParent();
+            Path merges = firstExisting(folder, "merges.txt", "vocab.bpe");
+            if (merges == null) throw new TokenizerException(path.toString(), "no merges.txt or vocab.bpe beside it");
+            return fromVocabAndMerges(path, merges);
+        }
+        throw new TokenizerException(path.toString(), "not a known tokenizer format (expected tokenizer.json, "
+                + "vocab.json + merges.txt, encoder.json + vocab.bpe, or a .tiktoken file)");
+    }
+
+    private static BpeTokenizer loadFolder(Path folder) throws IOException {
+        Path hf = folder.resolve("tokenizer.json");
+        if (Files.isRegularFile(hf)) return fromHfJson(hf);
+        Path vocab = firstExisting(folder, "vocab.json", "encoder.json");
+        Path merges = firstExisting(folder, "merges.txt", "vocab.bpe");
+        if (vocab != null && merges != null) return fromVocabAndMerges(vocab, merges);
+        try (Stream<Path> files = Files.list(folder)) {
+            List<Path> tiktoken = files.filter(p -> p.getFileName().toString().endsWith(".tiktoken")).sorted().toList();
+            if (tiktoken.size() == 1) return fromTiktoken(tiktoken.get(0), null);
+            if (tiktoken.size() > 1) {
+                throw new TokenizerException(folder.toString(), "holds several .tiktoken files; name the one to use");
+            }
+        }
+        Path model = folder.resolve("tokenizer.model");
+        if (Files.isRegularFile(model) && looksLikeTiktoken(model)) return fromTiktoken(model, null);
+        throw new TokenizerException(folder.toString(), "holds no tokenizer.json, vocab.json + merges.txt, "
+                + "encoder.json + vocab.bpe or .tiktoken file");
+    }
+
+    private static Path firstExisting(Path folder, String... names) {
+        for (String n : names) {
+            Path p = folder.resolve(n);
+            if (Files.isRegularFile(p)) return p;
+        }
+        return null;
+    }
+
+    private static boolean looksLikeTiktoken(Path file) throws IOException {
+        try (var lines = Files.lines(file, StandardCharsets.ISO_8859_1)) {
+            return lines.findFirst().map(l -> l.matches("[A-Za-z0-9+/=]+ \\d+")).orElse(false);
+        }
+    }
+
+    // ------------------------------------------------------------------ HF tokenizer.json
+
+    public static BpeTokenizer fromHfJson(Path file) throws IOException {
+        String source = file.toString();
+        Map<String, Object> root;
+        try {
+            root = Json.parseObject(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (JsonException e) {
+            throw new TokenizerException(source, "is not valid JSON: " + e.getMessage(), e);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new TokenizerException(source, "is not valid UTF-8 text", e);
+        }
+        return fromHfJson(source, root);
+    }
+
+    static BpeTokenizer fromHfJson(String source, Map<String, Object> root) {
+        JsonFields r = new JsonFields(source, root);
+        JsonFields model = r.object("model");
+        String type = model.stringOr("type", "BPE");
+        if (!type.equals("BPE")) {
+            throw new TokenizerException(source, "model type '" + type + "' is not supported (specdiff4j supports byte-level BPE)");
+        }
+        if (model.boolOr("byte_fallback", false)) {
+            throw new TokenizerException(source, "byte_fallback BPE (SentencePiece style) is not supported");
+        }
+        String prefix = model.stringOr("continuing_subword_prefix", "");
+        String suffix = model.stringOr("end_of_word_suffix", "");
+        if (!prefix.isEmpty() || !suffix.isEmpty()) {
+            throw new TokenizerException(source, "continuing_subword_prefix / end_of_word_suffix are not supported by byte-level BPE");
+        }
+        boolean ignoreMerges = model.boolOr("ignore_merges", false);
+
+        Map<String, Object> vocabJson = model.object("vocab").map();
+        Map<String, Integer> specials = new LinkedHashMap<>();
+        for (Object o : r.arrayOr("added_tokens")) {
+            if (!(o instanceof Map<?, ?> m)) throw new TokenizerException(source, "added_tokens holds a non-object");
+            @SuppressWarnings("unchecked")
+            JsonFields t = new JsonFields(source + " added_tokens", (Map<String, Object>) m);
+            specials.put(t.string("content"), t.integer("id"));
+        }
+        byte[][] tokens = tokensFromVocab(source, vocabJson, specials);
+        int[][] merges = parseMerges(source, model.array("merges"), vocabJson);
+
+        PreTokenizer pre = preTokenizerOf(source, r.raw("pre_tokenizer"));
+        boolean nfc = normalizerOf(source, r.raw("normalizer"));
+        return new BpeTokenizer(new BpeTokenizer.Spec(source, tokens, merges, specials, pre, ignoreMerges, nfc));
+    }
+
+    private static byte[][] tokensFromVocab(String source, Map<String, Object> vocab, Map<String, Integer> specials) {
+        int maxId = -1;
+        for (Map.Entry<String, Object> e : vocab.entrySet()) {
+            int id = idValue(source, e.getKey(), e.getValue());
+            maxId = Math.max(maxId, id);
+        }
+        for (int id : specials.values()) maxId = Math.max(maxId, id);
+        if (maxId >= 10_000_000) throw new TokenizerException(source, "token id " + maxId + " is implausibly large");
+        byte[][] tokens = new byte[maxId + 1][];
+        for (Map.Entry<String, Object> e : vocab.entrySet()) {
+            int id = ((Number) e.getValue()).intValue();
+            if (tokens[id] != null) throw new TokenizerException(source, "id " + id + " is used by two tokens");
+            byte[] bytes = ByteLevel.decodeOrNull(e.getKey());
+            if (bytes == null) {
+                if (!specials.containsKey(e.getKey())) {
+                    throw new TokenizerException(source, "token '" + e.getKey() + "' (id " + id
+                            + ") is not spelled in GPT-2's byte-level alphabet");
+                }
+                bytes = e.getKey().getBytes(StandardCharsets.UTF_8);
+            }
+            tokens[id] = bytes;
+        }
+        for (Map.Entry<String, Integer> e : specials.entrySet()) {
+            if (tokens[e.getValue()] == null) tokens[e.getValue()] = e.getKey().getBytes(StandardCharsets.UTF_8);
+        }
+        return tokens;
+    }
+
+    private static int idValue(String source, String token, Object value) {
+        if (!(value instanceof Long l) || l < 0 || l > Integer.MAX_VALUE) {
+            throw new TokenizerException(source, "token '" + token + "' has id " + value + ", not a non-negative integer");
+        }
+        return (int) (long) l;
+    }
+
+    private static int[][] parseMerges(String source, List<Object> mergeJson, Map<String, Object> vocab) {
+        int[][] merges = new int[mergeJson.size()][];
+        for (int i = 0; i < merges.length; i++) {
+            Object m = mergeJson.get(i);
+            String left;
+            String right;
+            if (m instanceof String s) {
+                int space = s.indexOf(' ');
+                if (space <= 0 || space != s.lastIndexOf(' ') || space == s.length() - 1) {
+                    throw new TokenizerException(source, "merge #" + i + " '" + s + "' is not two tokens separated by one space");
+                }
+                left = s.substring(0, space);
+                right = s.substring(space + 1);
+            } else if (m instanceof List<?> pair && pair.size() == 2 && pair.get(0) instanceof String a
+                    && pair.get(1) instanceof String b) {
+                left = a;
+                right = b;
+            } else {
+                throw new TokenizerException(source, "merge #" + i + " is neither \"a b\" nor [\"a\", \"b\"]");
+            }
+            merges[i] = new int[] {mergeId(source, vocab, left, i), mergeId(source, vocab, right, i)};
+        }
+        return merges;
+    }
+
+    private static int mergeId(String source, Map<String, Object> vocab, String token, int rank) {
+        Object id = vocab.get(token);
+        if (id == null) throw new TokenizerException(source, "merge #" + rank + " uses '" + token + "', which is not in the vocabulary");
+        return ((Number) id).intValue();
+    }
+
+    private static PreTokenizer preTokenizerOf(String source, Object json) {
+        if (json == null) throw new TokenizerException(source, "has no pre_tokenizer (byte-level BPE needs one)");
+        @SuppressWarnings("unchecked")
+        JsonFields p = new JsonFields(source + " pre_tokenizer", (Map<String, Object>) json);
+        String type = p.string("type");
+        if (type.equals("ByteLevel")) {
+            requireNoPrefixSpace(source, p);
+            if (!p.boolOr("use_regex", true)) {
+                throw new TokenizerException(source, "a ByteLevel pre-tokenizer without a split pattern is not supported");
+            }
+            return PreTokenizer.GPT2;
+        }
+        if (type.equals("Sequence")) {
+            List<Object> steps = p.array("pretokenizers");
+            PreTokenizer split = null;
+            boolean byteLevel = false;
+            for (Object stepJson : steps) {
+                @SuppressWarnings("unchecked")
+                JsonFields step = new JsonFields(source + " pre_tokenizer", (Map<String, Object>) stepJson);
+                String stepType = step.string("type");
+                if (stepType.equals("Split") && split == null && !byteLevel) {
+                    String behavior = step.stringOr("behavior", "Isolated");
+                    if (!behavior.equals("Isolated") || step.boolOr("invert", false)) {
+                        throw new TokenizerException(source, "Split pre-tokenizer with behaviour " + behavior + " is not supported");
+                    }
+                    split = PreTokenizer.ofRegex(step.object("pattern").string("Regex"));
+                } else if (stepType.equals("ByteLevel") && !byteLevel) {
+                    requireNoPrefixSpace(source, step);
+                    byteLevel = true;
+                    if (step.boolOr("use_regex", true)) {
+                        if (split != null) throw new TokenizerException(source, "two split patterns in a row are not supported");
+                        split = PreTokenizer.GPT2;
+                    }
+                } else {
+                    throw new TokenizerException(source, "pre-tokenizer step '" + stepType + "' is not supported here");
+                }
+            }
+            if (!byteLevel || split == null) {
+                throw new TokenizerException(source, "the pre-tokenizer sequence is not a split pattern followed by ByteLevel");
+            }
+            return split;
+        }
+        throw new TokenizerException(source, "pre-tokenizer '" + type + "' is not supported (byte-level BPE only)");
+    }
+
+    private static void requireNoPrefixSpace(String source, JsonFields byteLevel) {
+        if (byteLevel.boolOr("add_prefix_space", false)) {
+            throw new TokenizerException(source, "ByteLevel with add_prefix_space=true is not supported");
+        }
+    }
+
+    private static boolean normalizerOf(String source, Object json) {
+        if (json == null) return false;
+        @SuppressWarnings("unchecked")
+        JsonFields n = new JsonFields(source + " normalizer", (Map<String, Object>) json);
+        String type = n.string("type");
+        if (type.equals("NFC")) return true;
+        if (type.equals("Sequence") && n.array("normalizers").isEmpty()) return false;
+        throw new TokenizerException(source, "normalizer '" + type + "' is not supported (only NFC or none)");
+    }
+
+    // ------------------------------------------------------------------ GPT-2 vocab.json + merges.txt
+
+    public static BpeTokenizer fromVocabAndMerges(Path vocabFile, Path mergesFile) throws IOException {
+        String source = vocabFile + " + " + mergesFile.getFileName();
+        Map<String, Object> vocab;
+        try {
+            vocab = Json.parseObject(Files.readString(vocabFile, StandardCharsets.UTF_8));
+        } catch (JsonException e) {
+            throw new TokenizerException(vocabFile.toString(), "is not valid JSON: " + e.getMessage(), e);
+        }
+        List<Object> mergeLines = new ArrayList<>();
+        List<String> lines = Files.readAllLines(mergesFile, StandardCharsets.UTF_8);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if ((i == 0 && line.startsWith("#version")) || line.isBlank()) continue;
+            mergeLines.add(line);
+        }
+        if (mergeLines.isEmpty()) throw new TokenizerException(mergesFile.toString(), "holds no merges");
+        Map<String, Integer> specials = new LinkedHashMap<>();
+        if (vocab.get("<|endoftext|>") instanceof Long id) specials.put("<|endoftext|>", (int) (long) id);
+        byte[][] tokens = tokensFromVocab(vocabFile.toString(), vocab, specials);
+        int[][] merges = parseMerges(mergesFile.toString(), mergeLines, vocab);
+        return new BpeTokenizer(new BpeTokenizer.Spec(source, tokens, merges, specials, PreTokenizer.GPT2, false, false));
+    }
+
+    // ------------------------------------------------------------------ tiktoken
+
+    /**
+     * A tiktoken rank file: one line per token, base64 of its bytes and its rank (= id). The file holds
+     * neither the split pattern nor the special tokens; when {@code pre} is null they are inferred from
+     * the vocabulary size (r50k / p50k: GPT-2; cl100k, Llama 3 and others: the Llama 3 pattern), and the
+     * special tokens of the known vocabularies are added.
+     */
+    public static BpeTokenizer fromTiktoken(Path file, PreTokenizer pre) throws IOException {
+        String source = file.toString();
+        List<String> lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+        Map<Integer, byte[]> ranks = new LinkedHashMap<>();
+        int maxRank = -1;
+        Base64.Decoder base64 = Base64.getDecoder();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) continue;
+            int space = line.indexOf(' ');
+            if (space <= 0) throw new TokenizerException(source, "line " + (i + 1) + " is not 'base64 rank'");
+            byte[] bytes;
+            int rank;
+            try {
+                bytes = base64.decode(line.substring(0, space));
+                rank = Integer.parseInt(line.substring(space + 1).trim());
+            } catch (IllegalArgumentException e) {
+                throw new TokenizerException(source, "line " + (i + 1) + " is not 'base64 rank': " + e.getMessage());
+            }
+            if (rank < 0 || rank >= 10_000_000) throw new TokenizerException(source, "line " + (i + 1) + " has rank " + rank + " out of range");
+            if (ranks.put(rank, bytes) != null) throw new TokenizerException(source, "rank " + rank + " appears twice");
+            maxRank = Math.max(maxRank, rank);
+        }
+        if (ranks.isEmpty()) throw new TokenizerException(source, "holds no tokens");
+        Map<String, Integer> specials = knownTiktokenSpecials(ranks.size());
+        int size = maxRank + 1;
+        for (int id : specials.values()) size = Math.max(size, id + 1);
+        byte[][] tokens = new byte[size][];
+        ranks.forEach((rank, bytes) -> tokens[rank] = bytes);
+        PreTokenizer pattern = pre != null ? pre : (ranks.size() <= 50_280 ? PreTokenizer.GPT2 : PreTokenizer.LLAMA3);
+        return new BpeTokenizer(new BpeTokenizer.Spec(source, tokens, null, specials, pattern, true, false));
+    }
+
+    private static Map<String, Integer> knownTiktokenSpecials(int ranks) {
+        Map<String, Integer> specials = new LinkedHashMap<>();
+        switch (ranks) {
+            case 50_256, 50_280 -> specials.put("<|endoftext|>", 50_256); // r50k, p50k
+            case 100_256 -> { // cl100k
+                specials.put("<|endoftext|>", 100_257);
+                specials.put("<|fim_prefix|>", 100_258);
+                specials.put("<|fim_middle|>", 100_259);
+                specials.put("<|fim_suffix|>", 100_260);
+                specials.put("<|endofprompt|>", 100_276);
+            }
+            case 128_000 -> { // Llama 3
+                String[] named = {"<|begin_of_text|>", "<|end_of_text|>", null, null, null, null,
+                    "<|start_header_id|>", "<|end_header_id|>", null, "<|eot_id|>"};
+                int reserved = 0;
+                for (int i = 0; i < 256; i++) {
+                    String name = i < named.length && named[i] != null ? named[i] : "<|reserved_special_token_" + reserved++ + "|>";
+                    specials.put(name, 128_000 + i);
+                }
+            }
+            default -> {
+            }
+        }
+        return specials;
+    }
+
+    // ------------------------------------------------------------------ GGUF metadata
+
+    /**
+     * A tokenizer from GGUF metadata: {@code tokenizer.ggml.model} must be "gpt2" (byte-level BPE);
+     * {@code tokens} and {@code merges} are {@code tokenizer.ggml.tokens} / {@code .merges};
+     * {@code tokenTypes} (may be null) marks control tokens (type 3) and user-defined ones (4) as special;
+     * {@code pre} is {@code tokenizer.ggml.pre} (null or "default" means GPT-2).
+     */
+    public static BpeTokenizer fromGguf(String source, String model, List<String> tokens, List<String> merges,
+                                        int[] tokenTypes, String pre) {
+        if (!"gpt2".equals(model)) {
+            throw new TokenizerException(source, "tokenizer.ggml.model '" + model + "' is not supported (only gpt2 byte-level BPE)");
+        }
+        if (merges == null) throw new TokenizerException(source, "has no tokenizer.ggml.merges");
+        if (tokenTypes != null && tokenTypes.length != tokens.size()) {
+            throw new TokenizerException(source, "tokenizer.ggml.token_type has " + tokenTypes.length
+                    + " entries for " + tokens.size() + " tokens");
+        }
+        Map<String, Object> vocab = new LinkedHashMap<>();
+        Map<String, Integer> specials = new LinkedHashMap<>();
+        for (int id = 0; id < tokens.size(); id++) {
+            String token = tokens.get(id);
+            if (vocab.putIfAbsent(token, (long) id) != null) {
+                throw new TokenizerException(source, "token '" + token + "' appears twice in tokenizer.ggml.tokens");
+            }
+            if (tokenTypes != null && (tokenTypes[id] == 3 || tokenTypes[id] == 4)) specials.put(token, id);
+        }
+        if (tokenTypes == null && vocab.get("<|endoftext|>") instanceof Long id) specials.put("<|endoftext|>", (int) (long) id);
+        byte[][] bytes = tokensFromVocab(source, vocab, specials);
+        int[][] mergeIds = parseMerges(source, new ArrayList<>(merges), vocab);
+        PreTokenizer pattern = switch (pre == null ? "default" : pre) {
+            case "default", "gpt-2", "gpt2" -> PreTokenizer.GPT2;
+            case "llama3", "llama-bpe", "llama-v3" -> PreTokenizer.LLAMA3;
+            case "qwen2" -> PreTokenizer.QWEN2;
+            default -> throw new TokenizerException(source, "tokenizer.ggml.pre '" + pre + "' is not supported (gpt-2, llama-bpe or qwen2)");
+        };
+        return new BpeTokenizer(new BpeTokenizer.Spec(source, bytes, mergeIds, specials, pattern,
+                pattern != PreTokenizer.GPT2, pattern == PreTokenizer.QWEN2));
+    }
+}
