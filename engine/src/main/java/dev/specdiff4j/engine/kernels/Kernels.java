@@ -1,0 +1,66 @@
+package dev.specdiff4j.engine.kernels;
+
+import dev.specdiff4j.engine.tensor.Tensor;
+
+/**
+ * The numeric work of the models. Activations are row-major {@code float[]} holding {@code k} rows (k
+ * tokens); weights are {@link Tensor}s of any dtype, matrices stored [out, in]. Every implementation
+ * must agree with {@link ReferenceKernels}, the scalar oracle.
+ *
+ * <p>Implementations are safe to call from several threads (calls may be serialised internally); a
+ * model that should run beside another on disjoint cores gets its own instance.
+ */
+public interface Kernels extends AutoCloseable {
+
+    /** Short name: "reference", "vector", "tornado". */
+    String name();
+
+    /** What runs, for the user: implementation, vector width, threads or device. */
+    String describe();
+
+    /**
+     * Batched matrix multiply: {@code out[t][r] = bias[r] + Σ_c x[t][c]·w[r][c]} for {@code t < k}. The
+     * weights are read once for all k rows, so k = γ+1 (a verification pass) costs little more than k = 1.
+     *
+     * @param bias may be null
+     */
+    void matmul(float[] x, int k, Tensor w, float[] bias, float[] out);
+
+    /**
+     * Layer normalisation of k rows of width {@code dim}: {@code (x − mean) / sqrt(var + eps) · weight + bias}
+     * ({@code bias} may be null). {@code out} may be {@code x}.
+     */
+    void layerNorm(float[] x, int k, int dim, float[] weight, float[] bias, float eps, float[] out);
+
+    /** In place: {@code x = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))} for the first n values. */
+    void geluTanh(float[] x, int n);
+
+    /** In place softmax of {@code x[offset .. offset+n)}. */
+    void softmax(float[] x, int offset, int n);
+
+    /** In place: {@code x[t][i] += gate[i]·y[t][i]} for k rows of width dim ({@code gate} may be null: 1). */
+    void residualAdd(float[] x, float[] y, float[] gate, int k, int dim);
+
+    /**
+     * Multi-head attention of k query rows against {@code kvLength} key/value rows (all rows are
+     * {@code heads·headDim} wide). Query t sees keys {@code [0, firstPosition + t + 1)} when causal (t is at
+     * absolute position firstPosition + t), all {@code kvLength} keys otherwise. Scores are scaled by
+     * 1/√headDim. Writes k rows to {@code out}.
+     */
+    void attention(float[] q, int k, float[] keys, float[] values, int kvLength, int firstPosition, boolean causal,
+                   int heads, int headDim, float[] out);
+
+    /**
+     * GPT-NeoX rotary embedding ("rotate half") in place on k rows of {@code heads·headDim}: in each head,
+     * element i and i + headDim/2 are rotated by the angle of position {@code firstPosition + t} and
+     * frequency i; {@code cos} / {@code sin} are tables [position][headDim/2].
+     */
+    void rope(float[] x, int k, int heads, int headDim, int firstPosition, float[] cos, float[] sin);
+
+    /** Embedding lookup: {@code out[t] = table[ids[t]]}. */
+    void embedding(Tensor table, int[] ids, float[] out);
+
+    @Override
+    default void close() {
+    }
+}

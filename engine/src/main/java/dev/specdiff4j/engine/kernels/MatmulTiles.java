@@ -1,0 +1,161 @@
+package dev.specdiff4j.engine.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Register tiles of the F32 matrix multiply: 4 weight rows × 4 tokens (16 accumulators; each weight
+ * vector feeds 4 FMAs and each activation vector 4), and the 4×1, 1×4 and 1×1 shapes for the edges.
+ * Separate methods, not loops over arrays of vectors: the JIT keeps only named locals in registers.
+ *
+ * <p>Every output element is computed the same way whatever the tile: one vector accumulator over the
+ * full vectors of the row, a fixed-order lane sum, then the tail elements one by one with fma. So a
+ * token's result does not depend on how many tokens share the call (batched verification gives the
+ * same bits as single-token decoding).
+ *
+ * <p>{@code w} holds rows of {@code cols} floats, {@code stride} bytes apart, starting at {@code w0}
+ * (bytes); {@code x} holds token rows of {@code cols} floats; results go to {@code out[t·rows + r]}.
+ */
+final class MatmulTiles {
+    private static final VectorSpecies<Float> F = VectorMath.F;
+    private static final int L = VectorMath.L;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private MatmulTiles() {
+    }
+
+    private static FloatVector w(MemorySegment w, long offset) {
+        return FloatVector.fromMemorySegment(F, w, offset, LE);
+    }
+
+    private static float tail(MemorySegment w, long rowStart, float[] x, int xRow, int upper, int cols, float sum) {
+        for (int c = upper; c < cols; c++) sum = Math.fma(w.get(FLOAT, rowStart + 4L * c), x[xRow + c], sum);
+        return sum;
+    }
+
+    private static float bias(float[] bias, int r) {
+        return bias == null ? 0f : bias[r];
+    }
+
+    static void tile4x4(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out) {
+        int upper = cols - cols % L;
+        long o0 = w0;
+        long o1 = w0 + stride;
+        long o2 = w0 + 2 * stride;
+        long o3 = w0 + 3 * stride;
+        int x0 = t * cols;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int c = 0; c < upper; c += L) {
+            long b = 4L * c;
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+            FloatVector w0v = w(w, o0 + b);
+            a00 = w0v.fma(v0, a00);
+            a01 = w0v.fma(v1, a01);
+            a02 = w0v.fma(v2, a02);
+            a03 = w0v.fma(v3, a03);
+            FloatVector w1v = w(w, o1 + b);
+            a10 = w1v.fma(v0, a10);
+            a11 = w1v.fma(v1, a11);
+            a12 = w1v.fma(v2, a12);
+            a13 = w1v.fma(v3, a13);
+            FloatVector w2v = w(w, o2 + b);
+            a20 = w2v.fma(v0, a20);
+            a21 = w2v.fma(v1, a21);
+            a22 = w2v.fma(v2, a22);
+            a23 = w2v.fma(v3, a23);
+            FloatVector w3v = w(w, o3 + b);
+            a30 = w3v.fma(v0, a30);
+            a31 = w3v.fma(v1, a31);
+            a32 = w3v.fma(v2, a32);
+            a33 = w3v.fma(v3, a33);
+        }
+        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, a00);
+        store(out, t + 1, rows, r, bias, w, o0, x, x1, upper, cols, a01);
+        store(out, t + 2, rows, r, bias, w, o0, x, x2, upper, cols, a02);
+        store(out, t + 3, rows, r, bias, w, o0, x, x3, upper, cols, a03);
+        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, a10);
+        store(out, t + 1, rows, r + 1, bias, w, o1, x, x1, upper, cols, a11);
+        store(out, t + 2, rows, r + 1, bias, w, o1, x, x2, upper, cols, a12);
+        store(out, t + 3, rows, r + 1, bias, w, o1, x, x3, upper, cols, a13);
+        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, a20);
+        store(out, t + 1, rows, r + 2, bias, w, o2, x, x1, upper, cols, a21);
+        store(out, t + 2, rows, r + 2, bias, w, o2, x, x2, upper, cols, a22);
+        store(out, t + 3, rows, r + 2, bias, w, o2, x, x3, upper, cols, a23);
+        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, a30);
+        store(out, t + 1, rows, r + 3, bias, w, o3, x, x1, upper, cols, a31);
+        store(out, t + 2, rows, r + 3, bias, w, o3, x, x2, upper, cols, a32);
+        store(out, t + 3, rows, r + 3, bias, w, o3, x, x3, upper, cols, a33);
+    }
+
+    static void tile4x1(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out) {
+        int upper = cols - cols % L;
+        long o0 = w0;
+        long o1 = w0 + stride;
+        long o2 = w0 + 2 * stride;
+        long o3 = w0 + 3 * stride;
+        int x0 = t * cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < upper; c += L) {
+            long b = 4L * c;
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            a0 = w(w, o0 + b).fma(v, a0);
+            a1 = w(w, o1 + b).fma(v, a1);
+            a2 = w(w, o2 + b).fma(v, a2);
+            a3 = w(w, o3 + b).fma(v, a3);
+        }
+        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, a0);
+        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, a1);
+        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, a2);
+        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, a3);
+    }
+
+    static void tile1x4(MemorySegment w, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out) {
+        int upper = cols - cols % L;
+        int x0 = t * cols;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < upper; c += L) {
+            FloatVector wv = w(w, w0 + 4L * c);
+            a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+        }
+        store(out, t, rows, r, bias, w, w0, x, x0, upper, cols, a0);
+        store(out, t + 1, rows, r, bias, w, w0, x, x1, upper, cols, a1);
+        store(out, t + 2, rows, r, bias, w, w0, x, x2, upper, cols, a2);
+        store(out, t + 3, rows, r, bias, w, w0, x, x3, upper, cols, a3);
+    }
+
+    static void tile1x1(MemorySegment w, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out) {
+        int upper = cols - cols % L;
+        int x0 = t * cols;
+        FloatVector a = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            a = w(w, w0 + 4L * c).fma(FloatVector.fromArray(F, x, x0 + c), a);
+        }
+        store(out, t, rows, r, bias, w, w0, x, x0, upper, cols, a);
+    }
+
+    private static void store(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, long rowStart,
+                              float[] x, int xRow, int upper, int cols, FloatVector acc) {
+        float sum = tail(w, rowStart, x, xRow, upper, cols, VectorMath.sum(acc));
+        out[t * rows + r] = sum + bias(bias, r);
+    }
+}

@@ -1,0 +1,95 @@
+package dev.specdiff4j.engine.kernels;
+
+import dev.specdiff4j.engine.tensor.Halfs;
+import dev.specdiff4j.engine.tensor.Q8;
+import dev.specdiff4j.engine.tensor.Tensor;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Turns rows of a weight tensor into floats, exactly (F16, BF16 and Q8_0 values are all representable
+ * in float, and d·q of Q8_0 needs at most 18 significant bits). This is the only dtype-specific code of
+ * the vector kernels: matmul decodes a few rows into a small buffer and runs the F32 kernel on it.
+ */
+final class RowDecoder {
+    private static final VectorSpecies<Float> F = VectorMath.F;
+    private static final int L = VectorMath.L;
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.length() == L
+            ? IntVector.SPECIES_PREFERRED : VectorSpecies.of(int.class, VectorShape.forBitSize(L * 32));
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final float F16_SCALE = 0x1p112f;
+
+    private RowDecoder() {
+    }
+
+    /** Decodes rows [firstRow, firstRow + n) of {@code w} into {@code dst} (n·cols floats). */
+    static void decode(Tensor w, int firstRow, int n, float[] dst) {
+        int cols = w.cols();
+        MemorySegment seg = w.data();
+        switch (w.dtype()) {
+            case F32 -> MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, (long) firstRow * cols * 4, dst, 0, n * cols);
+            case F16 -> f16(seg, (long) firstRow * cols * 2, n * cols, dst);
+            case BF16 -> bf16(seg, (long) firstRow * cols * 2, n * cols, dst);
+            case Q8_0 -> q8(seg, (long) firstRow * (cols / Q8.BLOCK) * Q8.BLOCK_BYTES, n * cols, dst);
+        }
+    }
+
+    private static void f16(MemorySegment seg, long offset, int count, float[] dst) {
+        int upper = count - count % L;
+        int i = 0;
+        for (; i < upper; i += L) {
+            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            IntVector h = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).and(0xFFFF);
+            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+            IntVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            // normal and subnormal halfs: the bits shifted into place, scaled by 2^(127-15)
+            IntVector finite = magnitude.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts();
+            // infinity and NaN: exponent all ones
+            VectorMask<Integer> special = h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00);
+            IntVector bits = finite.blend(magnitude.add(0x70000000), special).or(sign);
+            bits.reinterpretAsFloats().intoArray(dst, i);
+        }
+        for (; i < count; i++) dst[i] = Halfs.f16ToFloat(seg.get(SHORT, offset + 2L * i));
+    }
+
+    private static void bf16(MemorySegment seg, long offset, int count, float[] dst) {
+        int upper = count - count % L;
+        int i = 0;
+        for (; i < upper; i += L) {
+            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            IntVector bits = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16);
+            bits.reinterpretAsFloats().intoArray(dst, i);
+        }
+        for (; i < count; i++) dst[i] = Halfs.bf16ToFloat(seg.get(SHORT, offset + 2L * i));
+    }
+
+    private static void q8(MemorySegment seg, long offset, int count, float[] dst) {
+        int blocks = count / Q8.BLOCK;
+        for (int b = 0; b < blocks; b++) {
+            long at = offset + (long) b * Q8.BLOCK_BYTES;
+            float d = Halfs.f16ToFloat(seg.get(SHORT, at));
+            int base = b * Q8.BLOCK;
+            if (L <= Q8.BLOCK) {
+                for (int j = 0; j < Q8.BLOCK; j += L) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, base + j);
+                }
+            } else {
+                for (int j = 0; j < Q8.BLOCK; j++) dst[base + j] = d * seg.get(ValueLayout.JAVA_BYTE, at + 2 + j);
+            }
+        }
+    }
+
+}

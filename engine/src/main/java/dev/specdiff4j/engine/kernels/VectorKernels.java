@@ -1,0 +1,302 @@
+package dev.specdiff4j.engine.kernels;
+
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.engine.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The Vector API kernels, parallel over output rows (matmul) or (token, head) pairs (attention) on a
+ * reusable worker pool. Deterministic: results do not depend on the batch size, the number of threads
+ * or the JIT tier (see {@link VectorMath}), which is what lets speculative verification reproduce
+ * plain greedy decoding bit for bit.
+ */
+public final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> F = VectorMath.F;
+    private static final int L = VectorMath.L;
+    /** Rows per parallel task of a matmul: a multiple of the 4-row tile. */
+    private static final int ROWS_PER_TASK = 32;
+
+    private final WorkerPool pool;
+    private final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> scoreBuffer = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
+    public VectorKernels(int threads) {
+        this.pool = new WorkerPool(threads, "specdiff4j-kernels");
+    }
+
+    /** Kernels on all available processors. */
+    public VectorKernels() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public String describe() {
+        return "vector (Java Vector API, " + F.vectorBitSize() + "-bit, " + L + " floats per vector, " + pool.threads()
+                + (pool.threads() == 1 ? " thread)" : " threads)");
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    private float[] rowBuffer(int size) {
+        float[] b = rowBuffer.get();
+        if (b.length < size) {
+            b = new float[size];
+            rowBuffer.set(b);
+        }
+        return b;
+    }
+
+    @Override
+    public void matmul(float[] x, int k, Tensor w, float[] bias, float[] out) {
+        int rows = w.rows();
+        int cols = w.cols();
+        if (x.length < k * cols || out.length < k * rows) {
+            throw new IllegalArgumentException("matmul " + w + ": buffers too small for " + k + " rows");
+        }
+        pool.parallelFor(rows, ROWS_PER_TASK, (r0, r1) -> matmulRows(x, k, w, bias, out, rows, cols, r0, r1));
+    }
+
+    private void matmulRows(float[] x, int k, Tensor w, float[] bias, float[] out, int rows, int cols, int r0, int r1) {
+        boolean direct = w.dtype() == DType.F32;
+        MemorySegment decoded = null;
+        float[] buffer = null;
+        if (!direct) {
+            buffer = rowBuffer(4 * cols);
+            decoded = MemorySegment.ofArray(buffer);
+        }
+        long stride = 4L * cols;
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            MemorySegment seg;
+            long base;
+            if (direct) {
+                seg = w.data();
+                base = r * stride;
+            } else {
+                RowDecoder.decode(w, r, 4, buffer);
+                seg = decoded;
+                base = 0;
+            }
+            int t = 0;
+            for (; t + 4 <= k; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, bias, r, rows, out);
+            for (; t < k; t++) MatmulTiles.tile4x1(seg, base, stride, cols, x, t, bias, r, rows, out);
+        }
+        for (; r < r1; r++) {
+            MemorySegment seg;
+            long base;
+            if (direct) {
+                seg = w.data();
+                base = r * stride;
+            } else {
+                RowDecoder.decode(w, r, 1, buffer);
+                seg = decoded;
+                base = 0;
+            }
+            int t = 0;
+            for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, base, cols, x, t, bias, r, rows, out);
+            for (; t < k; t++) MatmulTiles.tile1x1(seg, base, cols, x, t, bias, r, rows, out);
+        }
+    }
+
+    @Override
+    public void layerNorm(float[] x, int k, int dim, float[] weight, float[] bias, float eps, float[] out) {
+        pool.parallelFor(k, Math.max(1, 8192 / Math.max(1, dim)), (t0, t1) -> {
+            for (int t = t0; t < t1; t++) layerNormRow(x, t * dim, dim, weight, bias, eps, out);
+        });
+    }
+
+    private static void layerNormRow(float[] x, int base, int dim, float[] weight, float[] bias, float eps, float[] out) {
+        int upper = dim - dim % L;
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < upper; i += L) acc = acc.add(FloatVector.fromArray(F, x, base + i));
+        float sum = VectorMath.sum(acc);
+        for (int i = upper; i < dim; i++) sum += x[base + i];
+        float mean = sum / dim;
+        FloatVector m = FloatVector.broadcast(F, mean);
+        FloatVector sq = FloatVector.zero(F);
+        for (int i = 0; i < upper; i += L) {
+            FloatVector d = FloatVector.fromArray(F, x, base + i).sub(m);
+            sq = d.fma(d, sq);
+        }
+        float var = VectorMath.sum(sq);
+        for (int i = upper; i < dim; i++) {
+            float d = x[base + i] - mean;
+            var = Math.fma(d, d, var);
+        }
+        var /= dim;
+        float inv = (float) (1.0 / Math.sqrt(var + eps));
+        for (int i = 0; i < upper; i += L) {
+            FloatVector n = FloatVector.fromArray(F, x, base + i).sub(m).mul(inv).mul(FloatVector.fromArray(F, weight, i));
+            if (bias != null) n = n.add(FloatVector.fromArray(F, bias, i));
+            n.intoArray(out, base + i);
+        }
+        for (int i = upper; i < dim; i++) {
+            float n = (x[base + i] - mean) * inv * weight[i];
+            out[base + i] = bias != null ? n + bias[i] : n;
+        }
+    }
+
+    @Override
+    public void geluTanh(float[] x, int n) {
+        pool.parallelFor(n, 8192, (s, e) -> {
+            int i = s;
+            for (; i + L <= e; i += L) VectorMath.gelu(FloatVector.fromArray(F, x, i)).intoArray(x, i);
+            for (; i < e; i++) x[i] = VectorMath.gelu(x[i]);
+        });
+    }
+
+    @Override
+    public void softmax(float[] x, int offset, int n) {
+        softmaxRow(x, offset, n);
+    }
+
+    private static void softmaxRow(float[] x, int offset, int n) {
+        int upper = n - n % L;
+        float max = Float.NEGATIVE_INFINITY;
+        if (upper > 0) {
+            FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int i = 0; i < upper; i += L) mv = mv.max(FloatVector.fromArray(F, x, offset + i));
+            max = VectorMath.max(mv);
+        }
+        for (int i = upper; i < n; i++) max = Math.max(max, x[offset + i]);
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < upper; i += L) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, offset + i).sub(max));
+            e.intoArray(x, offset + i);
+            acc = acc.add(e);
+        }
+        float sum = VectorMath.sum(acc);
+        for (int i = upper; i < n; i++) {
+            float e = VectorMath.exp(x[offset + i] - max);
+            x[offset + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < upper; i += L) FloatVector.fromArray(F, x, offset + i).mul(inv).intoArray(x, offset + i);
+        for (int i = upper; i < n; i++) x[offset + i] *= inv;
+    }
+
+    @Override
+    public void residualAdd(float[] x, float[] y, float[] gate, int k, int dim) {
+        int upper = dim - dim % L;
+        for (int t = 0; t < k; t++) {
+            int base = t * dim;
+            int i = 0;
+            for (; i < upper; i += L) {
+                FloatVector yv = FloatVector.fromArray(F, y, base + i);
+                FloatVector xv = FloatVector.fromArray(F, x, base + i);
+                (gate == null ? xv.add(yv) : yv.fma(FloatVector.fromArray(F, gate, i), xv)).intoArray(x, base + i);
+            }
+            for (; i < dim; i++) x[base + i] = gate == null ? x[base + i] + y[base + i] : Math.fma(y[base + i], gate[i], x[base + i]);
+        }
+    }
+
+    @Override
+    public void attention(float[] q, int k, float[] keys, float[] values, int kvLength, int firstPosition, boolean causal,
+                          int heads, int headDim, float[] out) {
+        int dim = heads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        pool.parallelFor(k * heads, 1, (s, e) -> {
+            for (int task = s; task < e; task++) {
+                int t = task / heads;
+                int h = task % heads;
+                int visible = causal ? firstPosition + t + 1 : kvLength;
+                if (visible > kvLength) throw new IllegalArgumentException("query " + t + " sees " + visible + " keys but only " + kvLength + " exist");
+                attendOne(q, t * dim + h * headDim, keys, values, h * headDim, dim, visible, headDim, scale, out);
+            }
+        });
+    }
+
+    private void attendOne(float[] q, int qBase, float[] keys, float[] values, int headOffset, int dim, int visible,
+                           int headDim, float scale, float[] out) {
+        float[] scores = scoreBuffer.get();
+        if (scores.length < visible) {
+            scores = new float[Math.max(visible, 256)];
+            scoreBuffer.set(scores);
+        }
+        int upper = headDim - headDim % L;
+        for (int j = 0; j < visible; j++) {
+            int kBase = j * dim + headOffset;
+            FloatVector acc = FloatVector.zero(F);
+            for (int i = 0; i < upper; i += L) {
+                acc = FloatVector.fromArray(F, q, qBase + i).fma(FloatVector.fromArray(F, keys, kBase + i), acc);
+            }
+            float dot = VectorMath.sum(acc);
+            for (int i = upper; i < headDim; i++) dot = Math.fma(q[qBase + i], keys[kBase + i], dot);
+            scores[j] = dot * scale;
+        }
+        softmaxRow(scores, 0, visible);
+        int oBase = qBase;
+        for (int i = 0; i < upper; i += L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int j = 0; j < visible; j++) {
+                acc = FloatVector.fromArray(F, values, j * dim + headOffset + i).fma(FloatVector.broadcast(F, scores[j]), acc);
+            }
+            acc.intoArray(out, oBase + i);
+        }
+        for (int i = upper; i < headDim; i++) {
+            float acc = 0;
+            for (int j = 0; j < visible; j++) acc = Math.fma(values[j * dim + headOffset + i], scores[j], acc);
+            out[oBase + i] = acc;
+        }
+    }
+
+    @Override
+    public void rope(float[] x, int k, int heads, int headDim, int firstPosition, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        int upper = half - half % L;
+        int dim = heads * headDim;
+        for (int t = 0; t < k; t++) {
+            int table = (firstPosition + t) * half;
+            for (int h = 0; h < heads; h++) {
+                int base = t * dim + h * headDim;
+                int i = 0;
+                for (; i < upper; i += L) {
+                    FloatVector a = FloatVector.fromArray(F, x, base + i);
+                    FloatVector b = FloatVector.fromArray(F, x, base + half + i);
+                    FloatVector c = FloatVector.fromArray(F, cos, table + i);
+                    FloatVector s = FloatVector.fromArray(F, sin, table + i);
+                    a.mul(c).sub(b.mul(s)).intoArray(x, base + i);
+                    b.mul(c).add(a.mul(s)).intoArray(x, base + half + i);
+                }
+                for (; i < half; i++) {
+                    float a = x[base + i];
+                    float b = x[base + half + i];
+                    x[base + i] = a * cos[table + i] - b * sin[table + i];
+                    x[base + half + i] = b * cos[table + i] + a * sin[table + i];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void embedding(Tensor table, int[] ids, float[] out) {
+        int dim = table.cols();
+        float[] row = table.dtype() == DType.F32 ? null : rowBuffer(dim);
+        for (int t = 0; t < ids.length; t++) {
+            ReferenceKernels.checkId(table, ids[t]);
+            if (row == null) {
+                MemorySegment.copy(table.data(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, (long) ids[t] * dim * 4, out, t * dim, dim);
+            } else {
+                RowDecoder.decode(table, ids[t], 1, row);
+                System.arraycopy(row, 0, out, t * dim, dim);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}
