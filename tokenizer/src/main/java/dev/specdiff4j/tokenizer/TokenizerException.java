@@ -6,6 +6,11 @@ public final class TokenizerException extends RuntimeException {
         super(source + ": " + problem);
     }
 
+    /** A message that already names the file. */
+    public TokenizerException(String message) {
+        super(message);
+    }
+
     public TokenizerException(String source, String problem, Throwable cause) {
         super(source + ": " + problem, cause);
     }

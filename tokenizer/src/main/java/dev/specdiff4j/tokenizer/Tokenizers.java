@@ -2,6 +2,7 @@ package dev.specdiff4j.tokenizer;
 
 import dev.specdiff4j.json.Json;
 import dev.specdiff4j.json.JsonException;
+import dev.specdiff4j.json.JsonFields;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -88,7 +89,11 @@ public final class Tokenizers {
         } catch (java.nio.charset.MalformedInputException e) {
             throw new TokenizerException(source, "is not valid UTF-8 text", e);
         }
-        return fromHfJson(source, root);
+        try {
+            return fromHfJson(source, root);
+        } catch (JsonException e) {
+            throw new TokenizerException(e.getMessage());
+        }
     }
 
     static BpeTokenizer fromHfJson(String source, Map<String, Object> root) {

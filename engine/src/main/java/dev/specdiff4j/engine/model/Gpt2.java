@@ -1,0 +1,302 @@
+package dev.specdiff4j.engine.model;
+
+import dev.specdiff4j.engine.io.TensorSource;
+import dev.specdiff4j.engine.kernels.Kernels;
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.engine.tensor.Tensor;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * GPT-2 (HF GPT2LMHeadModel, or a llama.cpp GPT-2 GGUF): pre-LN blocks, fused q|k|v projection, causal
+ * attention, tanh-GELU MLP, final LayerNorm, LM head tied to the token embedding (or GGUF's explicit
+ * {@code output.weight}). Weight matrices are kept [out, in] in the dtype asked for; HF's Conv1D
+ * weights ([in, out]) are transposed once at load time.
+ */
+public final class Gpt2 implements CausalLanguageModel {
+    /** One block's weights; matrices are [out, in]. */
+    record Layer(float[] ln1Weight, float[] ln1Bias, Tensor qkv, float[] qkvBias, Tensor proj, float[] projBias,
+                 float[] ln2Weight, float[] ln2Bias, Tensor fc, float[] fcBias, Tensor fcProj, float[] fcProjBias) {
+    }
+
+    private final Gpt2Config config;
+    private final Tensor tokenEmbedding;
+    private final Tensor positionEmbedding;
+    private final Tensor lmHead;
+    private final List<Layer> layers;
+    private final float[] lnFinalWeight;
+    private final float[] lnFinalBias;
+    private final Kernels kernels;
+    private final ModelFiles files;
+    private final Arena arena;
+    private final String dtypeDescription;
+
+    private Gpt2(Gpt2Config config, Tensor tokenEmbedding, Tensor positionEmbedding, Tensor lmHead, List<Layer> layers,
+                 float[] lnFinalWeight, float[] lnFinalBias, Kernels kernels, ModelFiles files, Arena arena) {
+        this.config = config;
+        this.tokenEmbedding = tokenEmbedding;
+        this.positionEmbedding = positionEmbedding;
+        this.lmHead = lmHead;
+        this.layers = layers;
+        this.lnFinalWeight = lnFinalWeight;
+        this.lnFinalBias = lnFinalBias;
+        this.kernels = kernels;
+        this.files = files;
+        this.arena = arena;
+        this.dtypeDescription = layers.get(0).qkv().dtype().displayName();
+    }
+
+    /** Loads an HF GPT-2 folder or a GPT-2 GGUF file. */
+    public static Gpt2 load(Path path, LoadOptions options) throws IOException {
+        ModelFiles files = ModelFiles.open(path);
+        try {
+            if (files.architecture() != ModelFiles.Architecture.GPT2) {
+                throw new ModelFormatException(path + " is not a GPT-2 model (found " + files.architecture().name().toLowerCase() + ")");
+            }
+            return files.gguf() != null ? fromGguf(files, options) : fromHf(files, options);
+        } catch (RuntimeException e) {
+            files.close();
+            throw e;
+        }
+    }
+
+    private static Gpt2 fromHf(ModelFiles files, LoadOptions options) {
+        Gpt2Config config = Gpt2Config.fromHf(files.config());
+        TensorSource t = files.tensors();
+        String prefix = t.find("transformer.wte.weight").isPresent() ? "transformer." : "";
+        Names n = new Names(t, prefix);
+        Arena arena = Arena.ofShared();
+        DType target = options.dtype();
+        int d = config.dim();
+        Tensor wte = n.matrix("wte.weight", config.vocabSize(), d);
+        Tensor wteConverted = convert(wte, target, false, arena);
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < config.layers(); i++) {
+            String b = "h." + i + ".";
+            layers.add(new Layer(
+                    n.vector(b + "ln_1.weight", d), n.vector(b + "ln_1.bias", d),
+                    conv1d(n.matrix(b + "attn.c_attn.weight", d, 3 * d), target, arena), n.vector(b + "attn.c_attn.bias", 3 * d),
+                    conv1d(n.matrix(b + "attn.c_proj.weight", d, d), target, arena), n.vector(b + "attn.c_proj.bias", d),
+                    n.vector(b + "ln_2.weight", d), n.vector(b + "ln_2.bias", d),
+                    conv1d(n.matrix(b + "mlp.c_fc.weight", d, config.ffnDim()), target, arena), n.vector(b + "mlp.c_fc.bias", config.ffnDim()),
+                    conv1d(n.matrix(b + "mlp.c_proj.weight", config.ffnDim(), d), target, arena), n.vector(b + "mlp.c_proj.bias", d)));
+        }
+        Tensor wpe = n.matrix("wpe.weight", config.contextLength(), d);
+        return new Gpt2(config, wteConverted, wpe, wteConverted, layers, n.vector("ln_f.weight", d), n.vector("ln_f.bias", d),
+                options.kernels(), files, arena);
+    }
+
+    private static Gpt2 fromGguf(ModelFiles files, LoadOptions options) {
+        TensorSource t = files.tensors();
+        Tensor tokEmbd = t.tensor("token_embd.weight");
+        Gpt2Config config = Gpt2Config.fromGguf(files.gguf(), tokEmbd.rows());
+        Names n = new Names(t, "");
+        Arena arena = Arena.ofShared();
+        DType target = options.dtype();
+        int d = config.dim();
+        Tensor wte = convert(n.matrix("token_embd.weight", config.vocabSize(), d), target, false, arena);
+        Optional<Tensor> output = t.find("output.weight");
+        Tensor head = output.isPresent() ? convert(n.matrix("output.weight", config.vocabSize(), d), target, false, arena) : wte;
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < config.layers(); i++) {
+            String b = "blk." + i + ".";
+            layers.add(new Layer(
+                    n.vector(b + "attn_norm.weight", d), n.vector(b + "attn_norm.bias", d),
+                    convert(n.matrix(b + "attn_qkv.weight", 3 * d, d), target, false, arena), n.vector(b + "attn_qkv.bias", 3 * d),
+                    convert(n.matrix(b + "attn_output.weight", d, d), target, false, arena), n.vector(b + "attn_output.bias", d),
+                    n.vector(b + "ffn_norm.weight", d), n.vector(b + "ffn_norm.bias", d),
+                    convert(n.matrix(b + "ffn_up.weight", config.ffnDim(), d), target, false, arena), n.vector(b + "ffn_up.bias", config.ffnDim()),
+                    convert(n.matrix(b + "ffn_down.weight", d, config.ffnDim()), target, false, arena), n.vector(b + "ffn_down.bias", d)));
+        }
+        Tensor wpe = n.matrix("position_embd.weight", config.contextLength(), d);
+        return new Gpt2(config, wte, wpe, head, layers, n.vector("output_norm.weight", d), n.vector("output_norm.bias", d),
+                options.kernels(), files, arena);
+    }
+
+    private static Tensor conv1d(Tensor inOut, DType target, Arena arena) {
+        return convert(inOut, target == null ? inOut.dtype() : target, true, arena);
+    }
+
+    private static Tensor convert(Tensor t, DType target, boolean transpose, Arena arena) {
+        DType to = target == null ? t.dtype() : target;
+        try {
+            return t.convert(to, transpose, arena);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException("cannot convert " + t + " to " + to.displayName() + ": " + e.getMessage());
+        }
+    }
+
+    /** Tensor lookup with shape checks that name the tensor and the file. */
+    record Names(TensorSource source, String prefix) {
+        Tensor matrix(String name, int rows, int cols) {
+            Tensor t = source.tensor(prefix + name);
+            long[] s = t.shape();
+            if (s.length != 2 || s[0] != rows || s[1] != cols) {
+                throw new ModelFormatException(source.description() + ": tensor '" + prefix + name + "' has shape "
+                        + Arrays.toString(s) + ", expected [" + rows + ", " + cols + "]");
+            }
+            return t;
+        }
+
+        float[] vector(String name, int length) {
+            Tensor t = source.tensor(prefix + name);
+            if (t.elementCount() != length) {
+                throw new ModelFormatException(source.description() + ": tensor '" + prefix + name + "' has shape "
+                        + Arrays.toString(t.shape()) + ", expected [" + length + "]");
+            }
+            return t.toFloatArray();
+        }
+    }
+
+    public Gpt2Config config() {
+        return config;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    public ModelFiles files() {
+        return files;
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int contextLength() {
+        return config.contextLength();
+    }
+
+    @Override
+    public String describe() {
+        return String.format("GPT-2 %d layers x %d (%.1f M parameters, %s weights, context %d) on %s", config.layers(), config.dim(),
+                config.parameters() / 1e6, dtypeDescription, config.contextLength(), kernels.describe());
+    }
+
+    @Override
+    public Session newSession() {
+        return new Gpt2Session();
+    }
+
+    @Override
+    public void close() {
+        files.close();
+        arena.close();
+    }
+
+    /** A sequence's KV cache and scratch buffers. Not thread-safe: one session per generation. */
+    private final class Gpt2Session implements Session {
+        private final int d = config.dim();
+        private float[][] keys = new float[config.layers()][];
+        private float[][] values = new float[config.layers()][];
+        private int capacity;
+        private int length;
+        private boolean closed;
+
+        Gpt2Session() {
+            ensureCapacity(Math.min(config.contextLength(), 64));
+        }
+
+        private void ensureCapacity(int positions) {
+            if (positions <= capacity) return;
+            int grown = Math.min(config.contextLength(), Math.max(positions, capacity * 2));
+            for (int l = 0; l < config.layers(); l++) {
+                keys[l] = keys[l] == null ? new float[grown * d] : Arrays.copyOf(keys[l], grown * d);
+                values[l] = values[l] == null ? new float[grown * d] : Arrays.copyOf(values[l], grown * d);
+            }
+            capacity = grown;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public int contextLength() {
+            return config.contextLength();
+        }
+
+        @Override
+        public float[][] forward(int[] tokens, int logitRows) {
+            if (closed) throw new IllegalStateException("the session was closed");
+            int k = tokens.length;
+            if (k == 0) throw new IllegalArgumentException("forward needs at least one token");
+            if (logitRows < 0 || logitRows > k) throw new IllegalArgumentException("logitRows " + logitRows + " outside 0.." + k);
+            if (length + k > config.contextLength()) throw new ContextLimitException(length + k, config.contextLength());
+            for (int id : tokens) {
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + config.vocabSize());
+                }
+            }
+            ensureCapacity(length + k);
+            int start = length;
+            float[] x = new float[k * d];
+            float[] pos = new float[k * d];
+            kernels.embedding(tokenEmbedding, tokens, x);
+            int[] positions = new int[k];
+            for (int t = 0; t < k; t++) positions[t] = start + t;
+            kernels.embedding(positionEmbedding, positions, pos);
+            kernels.residualAdd(x, pos, null, k, d);
+
+            float[] h = new float[k * d];
+            float[] qkv = new float[k * 3 * d];
+            float[] q = new float[k * d];
+            float[] attn = new float[k * d];
+            float[] out = new float[k * d];
+            float[] ffn = new float[k * config.ffnDim()];
+            for (int l = 0; l < config.layers(); l++) {
+                Layer layer = layers.get(l);
+                kernels.layerNorm(x, k, d, layer.ln1Weight(), layer.ln1Bias(), config.layerNormEps(), h);
+                kernels.matmul(h, k, layer.qkv(), layer.qkvBias(), qkv);
+                for (int t = 0; t < k; t++) {
+                    System.arraycopy(qkv, t * 3 * d, q, t * d, d);
+                    System.arraycopy(qkv, t * 3 * d + d, keys[l], (start + t) * d, d);
+                    System.arraycopy(qkv, t * 3 * d + 2 * d, values[l], (start + t) * d, d);
+                }
+                kernels.attention(q, k, keys[l], values[l], start + k, start, true, config.heads(), config.headDim(), attn);
+                kernels.matmul(attn, k, layer.proj(), layer.projBias(), out);
+                kernels.residualAdd(x, out, null, k, d);
+                kernels.layerNorm(x, k, d, layer.ln2Weight(), layer.ln2Bias(), config.layerNormEps(), h);
+                kernels.matmul(h, k, layer.fc(), layer.fcBias(), ffn);
+                kernels.geluTanh(ffn, k * config.ffnDim());
+                kernels.matmul(ffn, k, layer.fcProj(), layer.fcProjBias(), out);
+                kernels.residualAdd(x, out, null, k, d);
+            }
+            length += k;
+            if (logitRows == 0) return new float[0][];
+            float[] last = Arrays.copyOfRange(x, (k - logitRows) * d, k * d);
+            kernels.layerNorm(last, logitRows, d, lnFinalWeight, lnFinalBias, config.layerNormEps(), last);
+            int vocab = config.vocabSize();
+            float[] logits = new float[logitRows * vocab];
+            kernels.matmul(last, logitRows, lmHead, null, logits);
+            float[][] rows = new float[logitRows][];
+            for (int r = 0; r < logitRows; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+            return rows;
+        }
+
+        @Override
+        public void truncate(int newLength) {
+            if (newLength < 0 || newLength > length) {
+                throw new IllegalArgumentException("cannot truncate a session of " + length + " tokens to " + newLength);
+            }
+            length = newLength;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            keys = new float[0][];
+            values = new float[0][];
+        }
+    }
+}
