@@ -32,6 +32,23 @@ final class DemoModels {
                 + "run bin/specdiff4j from the repository, or name a model or tokenizer explicitly");
     }
 
+    static Path target() throws FileNotFoundException {
+        return existing(folder().resolve("target"), "demo target");
+    }
+
+    static Path drafter() throws FileNotFoundException {
+        return existing(folder().resolve("drafter"), "demo diffusion drafter");
+    }
+
+    static Path arDrafter() throws FileNotFoundException {
+        return existing(folder().resolve("ar-drafter"), "demo autoregressive drafter");
+    }
+
+    private static Path existing(Path p, String what) throws FileNotFoundException {
+        if (!Files.exists(p)) throw new FileNotFoundException("the bundled " + what + " " + p + " is missing");
+        return p;
+    }
+
     static Path tokenizer() throws FileNotFoundException {
         Path p = folder().resolve("tokenizer.json");
         if (!Files.isRegularFile(p)) throw new FileNotFoundException("the bundled demo tokenizer " + p + " is missing");

@@ -11,6 +11,7 @@ import java.io.PrintWriter;
         versionProvider = Main.Version.class,
         description = "Pure-Java transformer and masked-diffusion language models with speculative diffusion decoding.",
         subcommands = {
+            GenerateCommand.class,
             TokenizeCommand.class,
             TrainTokenizerCommand.class,
             CommandLine.HelpCommand.class

@@ -1,0 +1,151 @@
+package dev.specdiff4j.cli;
+
+import dev.specdiff4j.engine.api.Cancellation;
+import dev.specdiff4j.engine.api.GenerationConfig;
+import dev.specdiff4j.engine.api.GenerationListener;
+import dev.specdiff4j.engine.api.GenerationResult;
+import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.Mode;
+import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.api.Verification;
+import dev.specdiff4j.engine.decoding.DecodeStats;
+import dev.specdiff4j.engine.decoding.SamplingConfig;
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.json.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate text after a prompt (from the argument, or standard input when absent).",
+            "Streams the text to stdout and prints a one-line summary to stderr; --json prints one JSON object instead."})
+final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    DebugOption debug;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "The prompt text.")
+    String prompt;
+
+    @Option(names = "--model", paramLabel = "PATH", description = "Target: HF GPT-2 folder or .gguf file (default: the bundled demo target).")
+    Path model;
+
+    @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 for greedy decoding (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Sample from the k most likely tokens only (0: all).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling mass (1: all).")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "Convert the weights at load time (default: as stored).")
+    String dtype;
+
+    @Option(names = "--kernels", paramLabel = "NAME", description = "Kernel implementation: vector or reference (default: the best available).")
+    String kernels;
+
+    @Option(names = "--threads", description = "Threads for the target's kernels (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--no-eos", description = "Do not stop at the end-of-text token.")
+    boolean noEos;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop before this text (repeatable).")
+    List<String> stop;
+
+    @Option(names = "--json", description = "Print one JSON object (text, token ids, stats) instead of streaming.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String text = prompt != null ? prompt : Stdin.readAll();
+        Mode m = Mode.parse(mode);
+        SamplingConfig sampling = new SamplingConfig(temperature, topK, topP, seed);
+        GenerationConfig config = GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(sampling)
+                .verify(temperature == 0 ? Verification.GREEDY : Verification.STRICT).stop(stop).stopAtEos(!noEos).build();
+        int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        Path target = model != null ? model : DemoModels.target();
+        ModelSpec modelSpec = new ModelSpec(target, null, null, dtype == null ? null : DType.parse(dtype), kernels, threadCount, 0);
+        long loadStart = System.nanoTime();
+        try (Generator generator = Generator.open(modelSpec)) {
+            if (!json) err.printf("loaded in %.2f s: %s%n", (System.nanoTime() - loadStart) / 1e9, generator.describe());
+            err.flush();
+            GenerationListener listener = json ? GenerationListener.NONE : piece -> {
+                out.print(piece);
+                out.flush();
+            };
+            GenerationResult result = generator.generate(text, config, listener, new Cancellation());
+            if (json) {
+                out.println(Json.write(toJson(result)));
+            } else {
+                out.println();
+                err.println(summary(result));
+            }
+            out.flush();
+            err.flush();
+        }
+        return 0;
+    }
+
+    static String summary(GenerationResult r) {
+        DecodeStats s = r.stats();
+        StringBuilder b = new StringBuilder(String.format("[%s] %d tokens in %.2f s: %.1f tok/s (prompt %d tokens, %.0f tok/s)",
+                r.mode().name().toLowerCase(), s.generatedTokens(), s.decodeNanos() / 1e9, s.tokensPerSecond(),
+                s.promptTokens(), s.promptTokensPerSecond()));
+        if (s.rounds() > 0) {
+            b.append(String.format(", acceptance %.2f, %.2f tokens/round", s.acceptanceRate(), s.meanTokensPerRound()));
+        }
+        b.append(", ").append(r.finishReason().name().toLowerCase()).append("; ").append(r.kernels());
+        return b.toString();
+    }
+
+    static Map<String, Object> toJson(GenerationResult r) {
+        DecodeStats s = r.stats();
+        Map<String, Object> stats = new LinkedHashMap<>();
+        stats.put("tokens_per_second", s.tokensPerSecond());
+        stats.put("prompt_tokens_per_second", s.promptTokensPerSecond());
+        stats.put("generated_tokens", s.generatedTokens());
+        stats.put("rounds", s.rounds());
+        stats.put("drafted", s.drafted());
+        stats.put("accepted", s.accepted());
+        stats.put("mean_accepted", s.rounds() == 0 ? 0.0 : (double) s.accepted() / s.rounds());
+        stats.put("mean_tokens_per_round", s.meanTokensPerRound());
+        stats.put("acceptance_rate", s.acceptanceRate());
+        stats.put("prefill_ms", s.prefillNanos() / 1e6);
+        stats.put("decode_ms", s.decodeNanos() / 1e6);
+        stats.put("draft_ms", s.draftNanos() / 1e6);
+        stats.put("verify_ms", s.verifyNanos() / 1e6);
+        stats.put("overhead_ms", s.overheadNanos() / 1e6);
+        stats.put("finish_reason", r.finishReason().name().toLowerCase());
+        stats.put("mode", r.mode().name().toLowerCase());
+        stats.put("kernels", r.kernels());
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("text", r.text());
+        root.put("prompt_tokens", r.promptTokens());
+        root.put("tokens", r.tokens());
+        root.put("stats", stats);
+        return root;
+    }
+}

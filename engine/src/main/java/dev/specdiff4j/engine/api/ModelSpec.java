@@ -1,0 +1,46 @@
+package dev.specdiff4j.engine.api;
+
+import dev.specdiff4j.engine.tensor.DType;
+
+import java.nio.file.Path;
+
+/**
+ * What to load.
+ *
+ * @param target           the target model: an HF GPT-2 folder or a GPT-2 GGUF file
+ * @param diffusionDrafter an MDLM folder, or null
+ * @param arDrafter        a small GPT-2 (HF folder or GGUF) for classic speculative decoding, or null
+ * @param dtype            convert weight matrices to this dtype at load time, or null to keep the file's
+ * @param kernels          kernel implementation by name ("vector", "reference", ...), or null for the best available
+ * @param threads          threads of the target's kernels
+ * @param drafterThreads   0: the drafters share the target's kernels; n > 0: they get their own kernels with
+ *                         n threads (needed to draft while the target verifies, --overlap)
+ */
+public record ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DType dtype, String kernels, int threads,
+                        int drafterThreads) {
+    public ModelSpec {
+        if (target == null) throw new IllegalArgumentException("a target model is required");
+        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        if (drafterThreads < 0) throw new IllegalArgumentException("drafter threads must be >= 0, got " + drafterThreads);
+    }
+
+    public static ModelSpec of(Path target) {
+        return new ModelSpec(target, null, null, null, null, Runtime.getRuntime().availableProcessors(), 0);
+    }
+
+    public ModelSpec withDiffusionDrafter(Path p) {
+        return new ModelSpec(target, p, arDrafter, dtype, kernels, threads, drafterThreads);
+    }
+
+    public ModelSpec withArDrafter(Path p) {
+        return new ModelSpec(target, diffusionDrafter, p, dtype, kernels, threads, drafterThreads);
+    }
+
+    public ModelSpec withDtype(DType d) {
+        return new ModelSpec(target, diffusionDrafter, arDrafter, d, kernels, threads, drafterThreads);
+    }
+
+    public ModelSpec withKernels(String name, int threadCount, int drafterThreadCount) {
+        return new ModelSpec(target, diffusionDrafter, arDrafter, dtype, name, threadCount, drafterThreadCount);
+    }
+}
