@@ -49,109 +49,102 @@ public final class Gpt2 implements CausalLanguageModel {
         this.kernels = kernels;
         this.files = files;
         this.arena = arena;
-        this.dtypeDescription = layers.get(0).qkv().dtype().displayName();
+        this.dtypeDescription = layers.isEmpty() ? tokenEmbedding.dtype().displayName() : layers.get(0).qkv().dtype().displayName();
     }
 
     /** Loads an HF GPT-2 folder or a GPT-2 GGUF file. */
     public static Gpt2 load(Path path, LoadOptions options) throws IOException {
         ModelFiles files = ModelFiles.open(path);
+        Arena arena = Arena.ofShared();
         try {
-            if (files.architecture() != ModelFiles.Architecture.GPT2) {
-                throw new ModelFormatException(path + " is not a GPT-2 model (found " + files.architecture().name().toLowerCase() + ")");
-            }
-            return files.gguf() != null ? fromGguf(files, options) : fromHf(files, options);
+            return build(files, new Converting(options.dtype(), arena), options.kernels(), arena);
         } catch (RuntimeException e) {
+            arena.close();
             files.close();
             throw e;
         }
     }
 
-    private static Gpt2 fromHf(ModelFiles files, LoadOptions options) {
+    /**
+     * Checks that opened files hold a complete GPT-2 (every tensor present with the right shape) without
+     * converting or copying any weight; returns the config. For inspection tools.
+     */
+    public static Gpt2Config validate(ModelFiles files) {
+        return build(files, (t, transpose) -> t, null, null).config;
+    }
+
+    /** Turns a stored matrix into the one the model computes with ([out, in], dtype asked for). */
+    @FunctionalInterface
+    interface MatrixLoader {
+        Tensor load(Tensor stored, boolean transpose);
+    }
+
+    private record Converting(DType target, Arena arena) implements MatrixLoader {
+        @Override
+        public Tensor load(Tensor t, boolean transpose) {
+            DType to = target == null ? t.dtype() : target;
+            try {
+                return t.convert(to, transpose, arena);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException("cannot convert " + t + " to " + to.displayName() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static Gpt2 build(ModelFiles files, MatrixLoader loader, Kernels kernels, Arena arena) {
+        if (files.architecture() != ModelFiles.Architecture.GPT2) {
+            throw new ModelFormatException(files.path() + " is not a GPT-2 model (found " + files.architecture().name().toLowerCase() + ")");
+        }
+        return files.gguf() != null ? fromGguf(files, loader, kernels, arena) : fromHf(files, loader, kernels, arena);
+    }
+
+    private static Gpt2 fromHf(ModelFiles files, MatrixLoader loader, Kernels kernels, Arena arena) {
         Gpt2Config config = Gpt2Config.fromHf(files.config());
         TensorSource t = files.tensors();
         String prefix = t.find("transformer.wte.weight").isPresent() ? "transformer." : "";
-        Names n = new Names(t, prefix);
-        Arena arena = Arena.ofShared();
-        DType target = options.dtype();
+        TensorNames n = new TensorNames(t, prefix);
         int d = config.dim();
-        Tensor wte = n.matrix("wte.weight", config.vocabSize(), d);
-        Tensor wteConverted = convert(wte, target, false, arena);
+        int f = config.ffnDim();
+        Tensor wte = loader.load(n.matrix("wte.weight", config.vocabSize(), d), false);
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.layers(); i++) {
             String b = "h." + i + ".";
             layers.add(new Layer(
                     n.vector(b + "ln_1.weight", d), n.vector(b + "ln_1.bias", d),
-                    conv1d(n.matrix(b + "attn.c_attn.weight", d, 3 * d), target, arena), n.vector(b + "attn.c_attn.bias", 3 * d),
-                    conv1d(n.matrix(b + "attn.c_proj.weight", d, d), target, arena), n.vector(b + "attn.c_proj.bias", d),
+                    loader.load(n.matrix(b + "attn.c_attn.weight", d, 3 * d), true), n.vector(b + "attn.c_attn.bias", 3 * d),
+                    loader.load(n.matrix(b + "attn.c_proj.weight", d, d), true), n.vector(b + "attn.c_proj.bias", d),
                     n.vector(b + "ln_2.weight", d), n.vector(b + "ln_2.bias", d),
-                    conv1d(n.matrix(b + "mlp.c_fc.weight", d, config.ffnDim()), target, arena), n.vector(b + "mlp.c_fc.bias", config.ffnDim()),
-                    conv1d(n.matrix(b + "mlp.c_proj.weight", config.ffnDim(), d), target, arena), n.vector(b + "mlp.c_proj.bias", d)));
+                    loader.load(n.matrix(b + "mlp.c_fc.weight", d, f), true), n.vector(b + "mlp.c_fc.bias", f),
+                    loader.load(n.matrix(b + "mlp.c_proj.weight", f, d), true), n.vector(b + "mlp.c_proj.bias", d)));
         }
         Tensor wpe = n.matrix("wpe.weight", config.contextLength(), d);
-        return new Gpt2(config, wteConverted, wpe, wteConverted, layers, n.vector("ln_f.weight", d), n.vector("ln_f.bias", d),
-                options.kernels(), files, arena);
+        return new Gpt2(config, wte, wpe, wte, layers, n.vector("ln_f.weight", d), n.vector("ln_f.bias", d), kernels, files, arena);
     }
 
-    private static Gpt2 fromGguf(ModelFiles files, LoadOptions options) {
+    private static Gpt2 fromGguf(ModelFiles files, MatrixLoader loader, Kernels kernels, Arena arena) {
         TensorSource t = files.tensors();
         Tensor tokEmbd = t.tensor("token_embd.weight");
         Gpt2Config config = Gpt2Config.fromGguf(files.gguf(), tokEmbd.rows());
-        Names n = new Names(t, "");
-        Arena arena = Arena.ofShared();
-        DType target = options.dtype();
+        TensorNames n = new TensorNames(t, "");
         int d = config.dim();
-        Tensor wte = convert(n.matrix("token_embd.weight", config.vocabSize(), d), target, false, arena);
+        int f = config.ffnDim();
+        Tensor wte = loader.load(n.matrix("token_embd.weight", config.vocabSize(), d), false);
         Optional<Tensor> output = t.find("output.weight");
-        Tensor head = output.isPresent() ? convert(n.matrix("output.weight", config.vocabSize(), d), target, false, arena) : wte;
+        Tensor head = output.isPresent() ? loader.load(n.matrix("output.weight", config.vocabSize(), d), false) : wte;
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.layers(); i++) {
             String b = "blk." + i + ".";
             layers.add(new Layer(
                     n.vector(b + "attn_norm.weight", d), n.vector(b + "attn_norm.bias", d),
-                    convert(n.matrix(b + "attn_qkv.weight", 3 * d, d), target, false, arena), n.vector(b + "attn_qkv.bias", 3 * d),
-                    convert(n.matrix(b + "attn_output.weight", d, d), target, false, arena), n.vector(b + "attn_output.bias", d),
+                    loader.load(n.matrix(b + "attn_qkv.weight", 3 * d, d), false), n.vector(b + "attn_qkv.bias", 3 * d),
+                    loader.load(n.matrix(b + "attn_output.weight", d, d), false), n.vector(b + "attn_output.bias", d),
                     n.vector(b + "ffn_norm.weight", d), n.vector(b + "ffn_norm.bias", d),
-                    convert(n.matrix(b + "ffn_up.weight", config.ffnDim(), d), target, false, arena), n.vector(b + "ffn_up.bias", config.ffnDim()),
-                    convert(n.matrix(b + "ffn_down.weight", d, config.ffnDim()), target, false, arena), n.vector(b + "ffn_down.bias", d)));
+                    loader.load(n.matrix(b + "ffn_up.weight", f, d), false), n.vector(b + "ffn_up.bias", f),
+                    loader.load(n.matrix(b + "ffn_down.weight", d, f), false), n.vector(b + "ffn_down.bias", d)));
         }
         Tensor wpe = n.matrix("position_embd.weight", config.contextLength(), d);
         return new Gpt2(config, wte, wpe, head, layers, n.vector("output_norm.weight", d), n.vector("output_norm.bias", d),
-                options.kernels(), files, arena);
-    }
-
-    private static Tensor conv1d(Tensor inOut, DType target, Arena arena) {
-        return convert(inOut, target == null ? inOut.dtype() : target, true, arena);
-    }
-
-    private static Tensor convert(Tensor t, DType target, boolean transpose, Arena arena) {
-        DType to = target == null ? t.dtype() : target;
-        try {
-            return t.convert(to, transpose, arena);
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException("cannot convert " + t + " to " + to.displayName() + ": " + e.getMessage());
-        }
-    }
-
-    /** Tensor lookup with shape checks that name the tensor and the file. */
-    record Names(TensorSource source, String prefix) {
-        Tensor matrix(String name, int rows, int cols) {
-            Tensor t = source.tensor(prefix + name);
-            long[] s = t.shape();
-            if (s.length != 2 || s[0] != rows || s[1] != cols) {
-                throw new ModelFormatException(source.description() + ": tensor '" + prefix + name + "' has shape "
-                        + Arrays.toString(s) + ", expected [" + rows + ", " + cols + "]");
-            }
-            return t;
-        }
-
-        float[] vector(String name, int length) {
-            Tensor t = source.tensor(prefix + name);
-            if (t.elementCount() != length) {
-                throw new ModelFormatException(source.description() + ": tensor '" + prefix + name + "' has shape "
-                        + Arrays.toString(t.shape()) + ", expected [" + length + "]");
-            }
-            return t.toFloatArray();
-        }
+                kernels, files, arena);
     }
 
     public Gpt2Config config() {
@@ -190,7 +183,7 @@ public final class Gpt2 implements CausalLanguageModel {
     @Override
     public void close() {
         files.close();
-        arena.close();
+        if (arena != null) arena.close();
     }
 
     /** A sequence's KV cache and scratch buffers. Not thread-safe: one session per generation. */

@@ -1,0 +1,307 @@
+package dev.specdiff4j.engine.model;
+
+import dev.specdiff4j.engine.io.TensorSource;
+import dev.specdiff4j.engine.kernels.Kernels;
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.engine.tensor.Tensor;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The MDLM masked-diffusion language model (the DiT backbone of kuleshov-group/mdlm, HF layout
+ * {@code backbone.*}; shared/SPECDIFF.md §5). With time conditioning off the conditioning vector is a
+ * constant, so at load time every adaLN modulation is computed once and folded in: each
+ * "LayerNorm(x)·w·(1 + scale) + shift" becomes a LayerNorm with weight w·(1 + scale) and bias shift,
+ * and the gates become per-feature residual weights. What remains is a bidirectional pre-LN transformer
+ * with GPT-NeoX rotary embeddings, computed with the same kernels as the GPT-2 target.
+ *
+ * <p>Two ways to run it: {@link #forward} over a whole sequence (exact), and a {@link BlockCache}
+ * whose {@code refresh} recomputes only a block of positions against keys and values cached for all
+ * the others (the cached-prefix approximation used for drafting).
+ */
+public final class MaskedDiffusionLm implements AutoCloseable {
+    /** One DiT block with its modulations folded in; matrices are nn.Linear [out, in]. */
+    record Block(float[] norm1Weight, float[] norm1Bias, Tensor qkv, Tensor out, float[] gate1,
+                 float[] norm2Weight, float[] norm2Bias, Tensor fc1, float[] fc1Bias, Tensor fc2, float[] fc2Bias, float[] gate2) {
+    }
+
+    private final MdlmConfig config;
+    private final Tensor embedding;
+    private final List<Block> blocks;
+    private final float[] finalNormWeight;
+    private final float[] finalNormBias;
+    private final Tensor outputWeight;
+    private final float[] outputBias;
+    private final float[] ropeCos;
+    private final float[] ropeSin;
+    private final Kernels kernels;
+    private final ModelFiles files;
+    private final Arena arena;
+
+    private MaskedDiffusionLm(MdlmConfig config, Tensor embedding, List<Block> blocks, float[] finalNormWeight, float[] finalNormBias,
+                              Tensor outputWeight, float[] outputBias, float[] invFreq, Kernels kernels, ModelFiles files, Arena arena) {
+        this.config = config;
+        this.embedding = embedding;
+        this.blocks = blocks;
+        this.finalNormWeight = finalNormWeight;
+        this.finalNormBias = finalNormBias;
+        this.outputWeight = outputWeight;
+        this.outputBias = outputBias;
+        this.kernels = kernels;
+        this.files = files;
+        this.arena = arena;
+        int half = config.headDim() / 2;
+        this.ropeCos = new float[config.modelLength() * half];
+        this.ropeSin = new float[config.modelLength() * half];
+        for (int p = 0; p < config.modelLength(); p++) {
+            for (int i = 0; i < half; i++) {
+                float angle = (float) p * invFreq[i]; // float32, as torch computes it
+                ropeCos[p * half + i] = (float) Math.cos(angle);
+                ropeSin[p * half + i] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    public static MaskedDiffusionLm load(Path path, LoadOptions options) throws IOException {
+        ModelFiles files = ModelFiles.open(path);
+        Arena arena = Arena.ofShared();
+        try {
+            return build(files, options.dtype(), arena, options.kernels());
+        } catch (RuntimeException e) {
+            arena.close();
+            files.close();
+            throw e;
+        }
+    }
+
+    /** Checks names and shapes of every tensor without converting weights; returns the config. */
+    public static MdlmConfig validate(ModelFiles files) {
+        return build(files, null, null, null).config;
+    }
+
+    private static MaskedDiffusionLm build(ModelFiles files, DType dtype, Arena arena, Kernels kernels) {
+        if (files.architecture() != ModelFiles.Architecture.MDLM || files.config() == null) {
+            throw new ModelFormatException(files.path() + " is not an MDLM model folder (found " + files.architecture().name().toLowerCase() + ")");
+        }
+        MdlmConfig c = MdlmConfig.fromHf(files.config());
+        TensorSource t = files.tensors();
+        TensorNames n = new TensorNames(t, "backbone.");
+        int d = c.dim();
+        Tensor embedding = n.matrix("vocab_embed.embedding", c.vocabSize(), d);
+        if (embedding.rows() < 2) throw new ModelFormatException(files.path() + ": the vocabulary has no room for a MASK token");
+        double[] cond = conditioning(n, c);
+        List<Block> blocks = new ArrayList<>();
+        for (int i = 0; i < c.blocks(); i++) {
+            String b = "blocks." + i + ".";
+            float[] mod = modulation(n, b + "adaLN_modulation", 6 * d, c.condDim(), cond);
+            float[] shift1 = Arrays.copyOfRange(mod, 0, d);
+            float[] scale1 = Arrays.copyOfRange(mod, d, 2 * d);
+            float[] gate1 = Arrays.copyOfRange(mod, 2 * d, 3 * d);
+            float[] shift2 = Arrays.copyOfRange(mod, 3 * d, 4 * d);
+            float[] scale2 = Arrays.copyOfRange(mod, 4 * d, 5 * d);
+            float[] gate2 = Arrays.copyOfRange(mod, 5 * d, 6 * d);
+            blocks.add(new Block(
+                    modulated(n.vector(b + "norm1.weight", d), scale1), shift1,
+                    convert(n.matrix(b + "attn_qkv.weight", 3 * d, d), dtype, arena), convert(n.matrix(b + "attn_out.weight", d, d), dtype, arena), gate1,
+                    modulated(n.vector(b + "norm2.weight", d), scale2), shift2,
+                    convert(n.matrix(b + "mlp.0.weight", 4 * d, d), dtype, arena), n.vector(b + "mlp.0.bias", 4 * d),
+                    convert(n.matrix(b + "mlp.2.weight", d, 4 * d), dtype, arena), n.vector(b + "mlp.2.bias", d), gate2));
+        }
+        float[] finalMod = modulation(n, "output_layer.adaLN_modulation", 2 * d, c.condDim(), cond);
+        float[] finalWeight = modulated(n.vector("output_layer.norm_final.weight", d), Arrays.copyOfRange(finalMod, d, 2 * d));
+        float[] finalBias = Arrays.copyOfRange(finalMod, 0, d);
+        Tensor output = convert(n.matrix("output_layer.linear.weight", c.vocabSize(), d), dtype, arena);
+        float[] outputBias = n.vector("output_layer.linear.bias", c.vocabSize());
+        int half = c.headDim() / 2;
+        Optional<Tensor> stored = t.find("backbone.rotary_emb.inv_freq");
+        float[] invFreq = new float[half];
+        if (stored.isPresent()) {
+            invFreq = n.vector("rotary_emb.inv_freq", half); // differs from a recomputation in the last bit
+        } else {
+            for (int i = 0; i < half; i++) invFreq[i] = 1f / (float) Math.pow(10000.0, (float) (2 * i) / c.headDim());
+        }
+        return new MaskedDiffusionLm(c, convert(embedding, dtype, arena), blocks, finalWeight, finalBias, output, outputBias, invFreq,
+                kernels, files, arena);
+    }
+
+    private static Tensor convert(Tensor t, DType dtype, Arena arena) {
+        if (arena == null || dtype == null || dtype == t.dtype()) return t;
+        try {
+            return t.convert(dtype, false, arena);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException("cannot convert " + t + " to " + dtype.displayName() + ": " + e.getMessage());
+        }
+    }
+
+    /** c = silu(W2·silu(W1·temb(σ=0) + b1) + b2), with temb(0) = [1]*128 ++ [0]*128; in double. */
+    private static double[] conditioning(TensorNames n, MdlmConfig c) {
+        double[] temb = new double[MdlmConfig.TIME_EMBEDDING];
+        Arrays.fill(temb, 0, MdlmConfig.TIME_EMBEDDING / 2, 1.0);
+        double[] h = linear(n.matrix("sigma_map.mlp.0.weight", c.condDim(), MdlmConfig.TIME_EMBEDDING), n.vector("sigma_map.mlp.0.bias", c.condDim()), temb);
+        for (int i = 0; i < h.length; i++) h[i] = silu(h[i]);
+        double[] out = linear(n.matrix("sigma_map.mlp.2.weight", c.condDim(), c.condDim()), n.vector("sigma_map.mlp.2.bias", c.condDim()), h);
+        for (int i = 0; i < out.length; i++) out[i] = silu(out[i]);
+        return out;
+    }
+
+    private static float[] modulation(TensorNames n, String name, int size, int condDim, double[] cond) {
+        double[] m = linear(n.matrix(name + ".weight", size, condDim), n.vector(name + ".bias", size), cond);
+        float[] out = new float[size];
+        for (int i = 0; i < size; i++) out[i] = (float) m[i];
+        return out;
+    }
+
+    private static double[] linear(Tensor w, float[] bias, double[] x) {
+        int rows = w.rows();
+        int cols = w.cols();
+        double[] y = new double[rows];
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            w.read((long) r * cols, cols, row, 0);
+            double s = bias[r];
+            for (int k = 0; k < cols; k++) s += row[k] * x[k];
+            y[r] = s;
+        }
+        return y;
+    }
+
+    private static double silu(double x) {
+        return x / (1 + Math.exp(-x));
+    }
+
+    private static float[] modulated(float[] weight, float[] scale) {
+        float[] out = new float[weight.length];
+        for (int i = 0; i < weight.length; i++) out[i] = (float) ((double) weight[i] * (1.0 + scale[i]));
+        return out;
+    }
+
+    public MdlmConfig config() {
+        return config;
+    }
+
+    public int maskId() {
+        return config.maskId();
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    public ModelFiles files() {
+        return files;
+    }
+
+    public String describe() {
+        return String.format("MDLM %d blocks x %d (%.1f M parameters, %s weights, model length %d) on %s", config.blocks(), config.dim(),
+                config.parameters() / 1e6, blocks.get(0).qkv().dtype().displayName(), config.modelLength(), kernels.describe());
+    }
+
+    /**
+     * The exact bidirectional pass over {@code ids} (positions 0..L−1); returns the logits of rows
+     * [firstRow, firstRow + rows) only.
+     */
+    public float[][] forward(int[] ids, int firstRow, int rows) {
+        BlockCache cache = new BlockCache(ids.length);
+        return cache.full(ids, firstRow, rows);
+    }
+
+    /**
+     * Keys and values of every position of a sequence, kept so that later passes recompute only a block
+     * of positions: those positions attend to the fresh keys of the block and to the cached keys of all
+     * the others (computed by the last full pass, when the block held other tokens).
+     */
+    public final class BlockCache {
+        private final int length;
+        private final float[][] keys;
+        private final float[][] values;
+        private int[] ids;
+
+        public BlockCache(int length) {
+            if (length < 1 || length > config.modelLength()) {
+                throw new IllegalArgumentException("a sequence of " + length + " positions does not fit the drafter's model length "
+                        + config.modelLength());
+            }
+            this.length = length;
+            this.keys = new float[config.blocks()][length * config.dim()];
+            this.values = new float[config.blocks()][length * config.dim()];
+        }
+
+        /** A full pass over all positions (exact); fills the cache; logits of rows [firstRow, firstRow + rows). */
+        public float[][] full(int[] sequence, int firstRow, int rows) {
+            if (sequence.length != length) throw new IllegalArgumentException("the cache holds " + length + " positions, got " + sequence.length);
+            this.ids = sequence.clone();
+            return run(sequence, 0, firstRow, rows);
+        }
+
+        /**
+         * Recomputes only positions [start, start + block.length): the block's new tokens attend to their own
+         * fresh keys and to the cached keys of every other position. Returns the block's logits.
+         */
+        public float[][] refresh(int start, int[] block) {
+            if (ids == null) throw new IllegalStateException("refresh needs a full pass first");
+            if (start < 0 || start + block.length > length) throw new IllegalArgumentException("block outside the sequence");
+            System.arraycopy(block, 0, ids, start, block.length);
+            return run(block, start, start, block.length);
+        }
+
+        private float[][] run(int[] tokens, int start, int firstLogitRow, int logitRows) {
+            int k = tokens.length;
+            int d = config.dim();
+            for (int id : tokens) {
+                if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the drafter's vocabulary of " + config.vocabSize());
+            }
+            float[] x = new float[k * d];
+            kernels.embedding(embedding, tokens, x);
+            float[] h = new float[k * d];
+            float[] qkv = new float[k * 3 * d];
+            float[] q = new float[k * d];
+            float[] kk = new float[k * d];
+            float[] attn = new float[k * d];
+            float[] o = new float[k * d];
+            float[] ffn = new float[k * 4 * d];
+            for (int l = 0; l < blocks.size(); l++) {
+                Block b = blocks.get(l);
+                kernels.layerNorm(x, k, d, b.norm1Weight(), b.norm1Bias(), MdlmConfig.LAYER_NORM_EPS, h);
+                kernels.matmul(h, k, b.qkv(), null, qkv);
+                for (int t = 0; t < k; t++) {
+                    System.arraycopy(qkv, t * 3 * d, q, t * d, d);
+                    System.arraycopy(qkv, t * 3 * d + d, kk, t * d, d);
+                    System.arraycopy(qkv, t * 3 * d + 2 * d, values[l], (start + t) * d, d);
+                }
+                kernels.rope(q, k, config.heads(), config.headDim(), start, ropeCos, ropeSin);
+                kernels.rope(kk, k, config.heads(), config.headDim(), start, ropeCos, ropeSin);
+                System.arraycopy(kk, 0, keys[l], start * d, k * d);
+                kernels.attention(q, k, keys[l], values[l], length, start, false, config.heads(), config.headDim(), attn);
+                kernels.matmul(attn, k, b.out(), null, o);
+                kernels.residualAdd(x, o, b.gate1(), k, d);
+                kernels.layerNorm(x, k, d, b.norm2Weight(), b.norm2Bias(), MdlmConfig.LAYER_NORM_EPS, h);
+                kernels.matmul(h, k, b.fc1(), b.fc1Bias(), ffn);
+                kernels.geluTanh(ffn, k * 4 * d);
+                kernels.matmul(ffn, k, b.fc2(), b.fc2Bias(), o);
+                kernels.residualAdd(x, o, b.gate2(), k, d);
+            }
+            int from = firstLogitRow - start;
+            if (from < 0 || from + logitRows > k) throw new IllegalArgumentException("logit rows outside the computed positions");
+            float[] rowsX = Arrays.copyOfRange(x, from * d, (from + logitRows) * d);
+            kernels.layerNorm(rowsX, logitRows, d, finalNormWeight, finalNormBias, MdlmConfig.LAYER_NORM_EPS, rowsX);
+            int vocab = config.vocabSize();
+            float[] logits = new float[logitRows * vocab];
+            kernels.matmul(rowsX, logitRows, outputWeight, outputBias, logits);
+            float[][] out = new float[logitRows][];
+            for (int r = 0; r < logitRows; r++) out[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+            return out;
+        }
+    }
+
+    @Override
+    public void close() {
+        files.close();
+        if (arena != null) arena.close();
+    }
+}
