@@ -200,7 +200,9 @@ class MDLM(nn.Module):
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos()[None, None], emb.sin()[None, None]
 
-    def forward(self, ids, sigma=None):
+    def forward(self, ids, sigma=None, select=None):
+        """Logits for every position, or (select: a boolean [batch, length] mask) only for the selected
+        positions, flattened -- the output layer is most of a small model's cost."""
         bb = self.backbone
         b, l = ids.shape
         if sigma is None:
@@ -212,6 +214,8 @@ class MDLM(nn.Module):
             x = block(x, cos, sin, c)
         shift, scale = bb.output_layer.adaLN_modulation(c)[:, None].chunk(2, dim=2)
         x = bb.output_layer.norm_final(x) * (1 + scale) + shift
+        if select is not None:
+            x = x[select]
         return bb.output_layer.linear(x)
 
     def hf_config(self):
