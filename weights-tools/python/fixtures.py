@@ -95,6 +95,7 @@ def main():
     torch.set_num_threads(1)
     gpt2_fixture(out, "gpt2-tiny", vocab=300, ctx=64, d=64, layers=2, heads=4, seed=1)
     gpt2_fixture(out, "gpt2-awkward", vocab=257, ctx=48, d=48, layers=3, heads=3, seed=2, prefix=False, prompt_len=7)
+    gpt2_fixture(out, "gpt2-tiny-drafter", vocab=300, ctx=64, d=32, layers=1, heads=2, seed=5)
     mdlm_fixture(out, "mdlm-tiny", vocab_with_mask=301, d=64, blocks=2, heads=4, cond=32, length=20, seed=3)
     mdlm_fixture(out, "mdlm-awkward", vocab_with_mask=258, d=48, blocks=3, heads=3, cond=24, length=13, seed=4, keep_inv_freq=False)
 

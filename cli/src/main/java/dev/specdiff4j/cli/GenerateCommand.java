@@ -7,7 +7,7 @@ import dev.specdiff4j.engine.api.GenerationResult;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
-import dev.specdiff4j.engine.api.Verification;
+import dev.specdiff4j.engine.decoding.AcceptancePolicy;
 import dev.specdiff4j.engine.decoding.DecodeStats;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.tensor.DType;
@@ -84,7 +84,7 @@ final class GenerateCommand implements Callable<Integer> {
         Mode m = Mode.parse(mode);
         SamplingConfig sampling = new SamplingConfig(temperature, topK, topP, seed);
         GenerationConfig config = GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(sampling)
-                .verify(temperature == 0 ? Verification.GREEDY : Verification.STRICT).stop(stop).stopAtEos(!noEos).build();
+                .verify(temperature == 0 ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT).stop(stop).stopAtEos(!noEos).build();
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Path target = model != null ? model : DemoModels.target();
         ModelSpec modelSpec = new ModelSpec(target, null, null, dtype == null ? null : DType.parse(dtype), kernels, threadCount, 0);

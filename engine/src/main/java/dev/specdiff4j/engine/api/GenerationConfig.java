@@ -1,5 +1,7 @@
 package dev.specdiff4j.engine.api;
 
+import dev.specdiff4j.engine.decoding.AcceptancePolicy;
+import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 
 import java.util.List;
@@ -21,7 +23,7 @@ import java.util.List;
  * @param stopAtEos   end at the model's end-of-text token
  */
 public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling, int gamma, int steps,
-                               Verification verify, boolean overlap, AdaptiveGamma adaptive, DraftingConfig drafting,
+                               AcceptancePolicy verify, boolean overlap, AdaptiveGamma adaptive, DraftingConfig drafting,
                                List<String> stop, boolean stopAtEos) {
 
     /** Adaptive draft length: γ moves within [min, max] following the acceptance of recent rounds. */
@@ -31,33 +33,14 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
         }
     }
 
-    /**
-     * How the diffusion drafter sees the text.
-     *
-     * @param window       the drafter sees at most the last {@code window} committed tokens
-     * @param padToModel   pad the input with MASK up to the drafter's model length (the training shape)
-     *                     instead of ending it right after the γ block
-     * @param cachedPrefix compute the prefix's keys and values once per round and recompute only the block
-     *                     in each denoising step (an approximation; verification keeps the output exact)
-     */
-    public record DraftingConfig(int window, boolean padToModel, boolean cachedPrefix) {
-        public DraftingConfig {
-            if (window < 1) throw new IllegalArgumentException("the drafter window must be at least 1 token, got " + window);
-        }
-
-        public static DraftingConfig defaults() {
-            return new DraftingConfig(128, false, true);
-        }
-    }
-
     public GenerationConfig {
         if (mode == null) throw new IllegalArgumentException("mode is required");
         if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be at least 1, got " + maxTokens);
         if (sampling == null) throw new IllegalArgumentException("sampling settings are required");
         if (gamma < 1 || gamma > 256) throw new IllegalArgumentException("gamma (draft length) must be between 1 and 256, got " + gamma);
         if (steps < 1 || steps > 1024) throw new IllegalArgumentException("steps must be between 1 and 1024, got " + steps);
-        if (verify == null) verify = sampling.isGreedy() ? Verification.GREEDY : Verification.STRICT;
-        if (verify == Verification.GREEDY && !sampling.isGreedy()) {
+        if (verify == null) verify = sampling.isGreedy() ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT;
+        if (verify == AcceptancePolicy.GREEDY && !sampling.isGreedy()) {
             throw new IllegalArgumentException("--verify greedy needs temperature 0; use strict or marginal when sampling");
         }
         if (drafting == null) drafting = DraftingConfig.defaults();
@@ -84,7 +67,7 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
         private SamplingConfig sampling = SamplingConfig.greedy();
         private int gamma = 8;
         private int steps = 2;
-        private Verification verify;
+        private AcceptancePolicy verify;
         private boolean overlap;
         private AdaptiveGamma adaptive;
         private DraftingConfig drafting = DraftingConfig.defaults();
@@ -96,7 +79,7 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
         public Builder sampling(SamplingConfig v) { sampling = v; return this; }
         public Builder gamma(int v) { gamma = v; return this; }
         public Builder steps(int v) { steps = v; return this; }
-        public Builder verify(Verification v) { verify = v; return this; }
+        public Builder verify(AcceptancePolicy v) { verify = v; return this; }
         public Builder overlap(boolean v) { overlap = v; return this; }
         public Builder adaptive(AdaptiveGamma v) { adaptive = v; return this; }
         public Builder drafting(DraftingConfig v) { drafting = v; return this; }

@@ -1,7 +1,13 @@
 package dev.specdiff4j.engine.api;
 
 import dev.specdiff4j.engine.decoding.AutoregressiveDecoder;
+import dev.specdiff4j.engine.decoding.AutoregressiveDrafter;
 import dev.specdiff4j.engine.decoding.DecodeStats;
+import dev.specdiff4j.engine.decoding.DiffusionDrafter;
+import dev.specdiff4j.engine.decoding.Drafter;
+import dev.specdiff4j.engine.decoding.SpeculativeDecoder;
+import dev.specdiff4j.engine.decoding.SpeculativeSettings;
+import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.KernelsSelection;
 import dev.specdiff4j.engine.model.ContextLimitException;
@@ -12,6 +18,8 @@ import dev.specdiff4j.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The embedding API: models loaded once, shared by any number of concurrent generations.
@@ -28,36 +36,68 @@ import java.util.List;
 public final class Generator implements AutoCloseable {
     private final ModelSpec spec;
     private final Kernels kernels;
+    private final Kernels drafterKernels;
     private final Gpt2 target;
+    private final MaskedDiffusionLm diffusionDrafter;
+    private final Gpt2 arDrafter;
     private final Tokenizer tokenizer;
     private final int eosId;
+    private final ExecutorService background;
 
-    private Generator(ModelSpec spec, Kernels kernels, Gpt2 target, Tokenizer tokenizer) {
+    private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, Gpt2 target, MaskedDiffusionLm diffusionDrafter,
+                      Gpt2 arDrafter, Tokenizer tokenizer) {
         this.spec = spec;
         this.kernels = kernels;
+        this.drafterKernels = drafterKernels;
         this.target = target;
+        this.diffusionDrafter = diffusionDrafter;
+        this.arDrafter = arDrafter;
         this.tokenizer = tokenizer;
         int eos = target.config().eosTokenId();
         if (eos < 0) eos = tokenizer.specialTokenId("<|endoftext|>").orElse(-1);
         this.eosId = eos;
+        this.background = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("specdiff4j-draft-ahead").unstarted(r));
     }
 
+    /** Loads the target and whichever drafters the spec names, and checks that they fit together. */
     public static Generator open(ModelSpec spec) throws IOException {
-        Kernels kernels = KernelsSelection.create(spec.kernels(), spec.threads());
-        Gpt2 target = null;
+        List<AutoCloseable> opened = new ArrayList<>();
         try {
-            target = Gpt2.load(spec.target(), new LoadOptions(spec.dtype(), kernels));
+            Kernels kernels = track(opened, KernelsSelection.create(spec.kernels(), spec.threads()));
+            Kernels drafterKernels = spec.drafterThreads() == 0 ? kernels
+                    : track(opened, KernelsSelection.create(spec.kernels(), spec.drafterThreads()));
+            Gpt2 target = track(opened, Gpt2.load(spec.target(), new LoadOptions(spec.dtype(), kernels)));
             Tokenizer tokenizer = target.files().tokenizer();
             if (tokenizer.vocabSize() > target.vocabSize()) {
                 throw new IllegalArgumentException("the tokenizer of " + spec.target() + " has " + tokenizer.vocabSize()
                         + " tokens but the model only " + target.vocabSize());
             }
-            return new Generator(spec, kernels, target, tokenizer);
+            MaskedDiffusionLm diffusion = null;
+            if (spec.diffusionDrafter() != null) {
+                diffusion = track(opened, MaskedDiffusionLm.load(spec.diffusionDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
+                VocabularyCheck.diffusionDrafter(spec.diffusionDrafter(), diffusion, target, tokenizer);
+            }
+            Gpt2 ar = null;
+            if (spec.arDrafter() != null) {
+                ar = track(opened, Gpt2.load(spec.arDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
+                VocabularyCheck.autoregressiveDrafter(spec.arDrafter(), ar, target, tokenizer);
+            }
+            return new Generator(spec, kernels, drafterKernels, target, diffusion, ar, tokenizer);
         } catch (IOException | RuntimeException e) {
-            if (target != null) target.close();
-            kernels.close();
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             throw e;
         }
+    }
+
+    private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T resource) {
+        opened.add(resource);
+        return resource;
     }
 
     public Tokenizer tokenizer() {
@@ -79,7 +119,47 @@ public final class Generator implements AutoCloseable {
 
     /** What is loaded and what computes it. */
     public String describe() {
-        return "target: " + target.describe();
+        StringBuilder b = new StringBuilder("target: " + target.describe());
+        if (diffusionDrafter != null) b.append("; diffusion drafter: ").append(diffusionDrafter.describe());
+        if (arDrafter != null) b.append("; autoregressive drafter: ").append(arDrafter.describe());
+        return b.toString();
+    }
+
+    public boolean hasDiffusionDrafter() {
+        return diffusionDrafter != null;
+    }
+
+    public boolean hasArDrafter() {
+        return arDrafter != null;
+    }
+
+    public MaskedDiffusionLm diffusionDrafter() {
+        return diffusionDrafter;
+    }
+
+    private Drafter drafterFor(GenerationConfig config) {
+        return switch (config.mode()) {
+            case SD -> {
+                if (arDrafter == null) throw new IllegalStateException("mode sd needs an autoregressive drafter (--ar-drafter)");
+                yield new AutoregressiveDrafter(arDrafter, target.vocabSize());
+            }
+            case SPECDIFF -> {
+                if (diffusionDrafter == null) throw new IllegalStateException("mode specdiff needs a diffusion drafter (--drafter)");
+                yield new DiffusionDrafter(diffusionDrafter, target.vocabSize(), config.steps(), config.drafting());
+            }
+            case AR -> throw new IllegalStateException("plain autoregressive decoding has no drafter");
+        };
+    }
+
+    private SpeculativeSettings settings(GenerationConfig config) {
+        GenerationConfig.AdaptiveGamma a = config.adaptive();
+        return new SpeculativeSettings(config.gamma(), a == null ? config.gamma() : a.min(), a == null ? config.gamma() : a.max(),
+                config.verify(), config.sampling(), config.overlap());
+    }
+
+    /** The kernels the drafters compute with (the target's own unless the spec gave them threads of their own). */
+    public String drafterKernels() {
+        return drafterKernels.describe();
     }
 
     public GenerationResult generate(String prompt, GenerationConfig config) {
@@ -109,18 +189,28 @@ public final class Generator implements AutoCloseable {
                         chunks.add(tokens);
                         return text.accept(tokens) && !cancellation.isCancelled();
                     }, cancellation::isCancelled);
-            case SD, SPECDIFF -> throw new IllegalStateException("mode " + config.mode() + " is not available yet");
+            case SD, SPECDIFF -> new SpeculativeDecoder(target, drafterFor(config), background).decode(ids, config.maxTokens(),
+                    settings(config), eos, tokens -> {
+                        chunks.add(tokens);
+                        return text.accept(tokens) && !cancellation.isCancelled();
+                    }, cancellation::isCancelled);
         };
         String finalText = text.finish();
         int[] generated = chunks.stream().flatMapToInt(java.util.Arrays::stream).toArray();
         var reason = cancellation.isCancelled() ? dev.specdiff4j.engine.decoding.FinishReason.CANCELLED
                 : text.stopped() ? dev.specdiff4j.engine.decoding.FinishReason.STOP : stats.finishReason();
-        return new GenerationResult(finalText, ids, generated, reason, config.mode(), stats, kernels.describe());
+        String computedBy = config.mode() == Mode.AR || drafterKernels == kernels ? kernels.describe()
+                : "target " + kernels.describe() + ", drafter " + drafterKernels.describe();
+        return new GenerationResult(finalText, ids, generated, reason, config.mode(), stats, computedBy);
     }
 
     @Override
     public void close() {
+        background.shutdownNow();
+        if (arDrafter != null) arDrafter.close();
+        if (diffusionDrafter != null) diffusionDrafter.close();
         target.close();
+        if (drafterKernels != kernels) drafterKernels.close();
         kernels.close();
     }
 }

@@ -50,7 +50,7 @@ public final class AutoregressiveDecoder {
                 }
                 logits = session.forwardLast(new int[] {next});
             }
-            return new DecodeStats(prompt.length, generated, prefill, System.nanoTime() - decodeStart, 0, 0, 0, 0, 0, reason);
+            return new DecodeStats(prompt.length, generated, prefill, System.nanoTime() - decodeStart, 0, 0, 0, 0, 0, 0, reason);
         }
     }
 }

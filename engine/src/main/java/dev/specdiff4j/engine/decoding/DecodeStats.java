@@ -9,9 +9,10 @@ package dev.specdiff4j.engine.decoding;
  * @param accepted    drafted tokens the target accepted
  * @param draftNanos  time in the drafter (on the critical path; overlapped drafting counts only the wait)
  * @param verifyNanos time in the target's verification passes
+ * @param draftsAhead rounds whose draft was made early, during the previous verification (overlap)
  */
 public record DecodeStats(int promptTokens, int generatedTokens, long prefillNanos, long decodeNanos, int rounds,
-                          int drafted, int accepted, long draftNanos, long verifyNanos, FinishReason finishReason) {
+                          int drafted, int accepted, long draftNanos, long verifyNanos, int draftsAhead, FinishReason finishReason) {
 
     /** α = accepted / drafted (0 when nothing was drafted). */
     public double acceptanceRate() {

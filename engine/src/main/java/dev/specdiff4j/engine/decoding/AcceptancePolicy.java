@@ -1,9 +1,9 @@
-package dev.specdiff4j.engine.api;
+package dev.specdiff4j.engine.decoding;
 
 import java.util.Locale;
 
 /** Acceptance policies of speculative decoding (shared/SPECDIFF.md §3). */
-public enum Verification {
+public enum AcceptancePolicy {
     /** Temperature 0: accept a drafted token iff it is the target's argmax. Output = plain greedy decoding. */
     GREEDY,
     /** Treat the draft as fixed: accept with probability p(d); on rejection sample p without d. Lossless for any drafter. */
@@ -15,7 +15,7 @@ public enum Verification {
      */
     MARGINAL;
 
-    public static Verification parse(String s) {
+    public static AcceptancePolicy parse(String s) {
         try {
             return valueOf(s.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {

@@ -1,0 +1,72 @@
+package dev.specdiff4j.engine.decoding;
+
+/**
+ * Decides how much of a draft the target accepts (shared/SPECDIFF.md §3), given the target's γ+1 rows of
+ * one verification pass. Returns how many drafted tokens were accepted and the token the target adds
+ * after them: the replacement for the first rejected one, or the bonus token when all were accepted.
+ */
+final class Acceptance {
+    record Outcome(int accepted, int next) {
+    }
+
+    /** An acceptance rule; tests substitute deliberately broken ones to show the statistical tests catch them. */
+    @FunctionalInterface
+    interface Rule {
+        Outcome decide(int[] draft, double[][] draftRows, float[][] targetRows, int vocab, SamplingConfig sampling, Sampler random);
+    }
+
+    static Rule of(AcceptancePolicy policy) {
+        return (draft, draftRows, targetRows, vocab, sampling, random) -> decide(policy, draft, draftRows, targetRows, vocab, sampling, random);
+    }
+
+    private Acceptance() {
+    }
+
+    static Outcome decide(AcceptancePolicy policy, int[] draft, double[][] draftRows, float[][] targetRows, int vocab,
+                          SamplingConfig sampling, Sampler random) {
+        int gamma = draft.length;
+        for (int j = 0; j < gamma; j++) {
+            int d = draft[j];
+            switch (policy) {
+                case GREEDY -> {
+                    int best = Probabilities.argmax(targetRows[j], vocab);
+                    if (d != best) return new Outcome(j, best);
+                }
+                case STRICT -> {
+                    double[] p = Probabilities.of(targetRows[j], vocab, sampling);
+                    if (!(random.uniform() < p[d])) {
+                        p[d] = 0;
+                        return new Outcome(j, random.draw(normalised(p, targetRows[j], vocab, sampling)));
+                    }
+                }
+                case MARGINAL -> {
+                    double[] p = Probabilities.of(targetRows[j], vocab, sampling);
+                    double[] q = draftRows == null ? oneHot(vocab, d) : draftRows[j];
+                    if (!(random.uniform() < Math.min(1.0, p[d] / q[d]))) {
+                        double[] residual = new double[vocab];
+                        for (int v = 0; v < vocab; v++) residual[v] = Math.max(0, p[v] - q[v]);
+                        return new Outcome(j, random.draw(normalised(residual, targetRows[j], vocab, sampling)));
+                    }
+                }
+            }
+        }
+        int bonus = policy == AcceptancePolicy.GREEDY ? Probabilities.argmax(targetRows[gamma], vocab)
+                : random.draw(Probabilities.of(targetRows[gamma], vocab, sampling));
+        return new Outcome(gamma, bonus);
+    }
+
+    /** Renormalises a row; if rounding left no mass at all, falls back to the target's own row. */
+    private static double[] normalised(double[] row, float[] logits, int vocab, SamplingConfig sampling) {
+        double sum = 0;
+        for (double v : row) sum += v;
+        if (!(sum > 1e-12)) return Probabilities.of(logits, vocab, sampling);
+        for (int i = 0; i < row.length; i++) row[i] /= sum;
+        return row;
+    }
+
+    private static double[] oneHot(int vocab, int token) {
+        double[] q = new double[vocab];
+        q[token] = 1;
+        return q;
+    }
+}

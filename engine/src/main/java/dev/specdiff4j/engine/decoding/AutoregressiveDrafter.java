@@ -1,0 +1,117 @@
+package dev.specdiff4j.engine.decoding;
+
+import dev.specdiff4j.engine.model.CausalLanguageModel;
+
+import java.util.Arrays;
+
+/**
+ * Classic speculative decoding's drafter: a small autoregressive model proposing γ tokens one by one
+ * with its own KV cache. Before each proposal the cache is rolled back to the longest prefix it shares
+ * with the committed sequence and the rest is fed in one batched pass. When the committed sequence no
+ * longer fits its context, the drafter restarts on the last part of it (a sliding window).
+ */
+public final class AutoregressiveDrafter implements Drafter {
+    private final CausalLanguageModel model;
+    private final int targetVocab;
+
+    public AutoregressiveDrafter(CausalLanguageModel model, int targetVocab) {
+        if (model.vocabSize() != targetVocab) {
+            throw new IllegalArgumentException("the autoregressive drafter's vocabulary (" + model.vocabSize()
+                    + ") differs from the target's (" + targetVocab + ")");
+        }
+        this.model = model;
+        this.targetVocab = targetVocab;
+    }
+
+    @Override
+    public String describe() {
+        return "autoregressive drafter (" + model.describe() + ")";
+    }
+
+    @Override
+    public int targetVocab() {
+        return targetVocab;
+    }
+
+    @Override
+    public boolean causal() {
+        return true;
+    }
+
+    @Override
+    public Session open(SamplingConfig sampling, long seed) {
+        return new ArSession(sampling, seed);
+    }
+
+    private final class ArSession implements Session {
+        private final SamplingConfig sampling;
+        private final long seed;
+        private final CausalLanguageModel.Session session = model.newSession();
+        /** What the cache holds: tokens[0 .. session.length()), starting at committed index {@code offset}. */
+        private int[] cached = new int[0];
+        private int offset;
+
+        ArSession(SamplingConfig sampling, long seed) {
+            this.sampling = sampling;
+            this.seed = seed;
+        }
+
+        @Override
+        public Proposal propose(int[] committed, int gamma, boolean withGuess, java.util.function.BooleanSupplier abandon) {
+            int wanted = gamma + (withGuess ? 1 : 0);
+            int context = model.contextLength();
+            if (wanted >= context) throw new IllegalArgumentException("gamma " + gamma + " does not fit the drafter's context of " + context);
+            // the window of the committed sequence the drafter looks at
+            int start = offset;
+            if (committed.length - start + wanted > context) {
+                start = Math.max(0, committed.length - context / 2); // slide: restart on the last half-context
+                session.truncate(0);
+                cached = new int[0];
+            }
+            int common = 0;
+            if (start == offset) {
+                int limit = Math.min(cached.length, committed.length - start);
+                while (common < limit && cached[common] == committed[start + common]) common++;
+                // keep at least one token to feed, so that the pass yields logits for the next position
+                if (common == committed.length - start) common--;
+            }
+            offset = start;
+            session.truncate(common);
+            int[] feed = Arrays.copyOfRange(committed, start + common, committed.length);
+            float[] logits = session.forwardLast(feed);
+            int[] tokens = new int[wanted];
+            double[][] rows = sampling.isGreedy() ? null : new double[wanted][];
+            int passes = 1;
+            for (int i = 0; i < wanted; i++) {
+                int position = committed.length + i;
+                int token;
+                if (sampling.isGreedy()) {
+                    token = Probabilities.argmax(logits, targetVocab);
+                } else {
+                    double[] p = Probabilities.of(logits, targetVocab, sampling);
+                    rows[i] = p;
+                    token = Probabilities.draw(p, Seeds.at(seed, 2, position).nextDouble());
+                }
+                tokens[i] = token;
+                if (i + 1 < wanted && abandon.getAsBoolean()) return null;
+                if (i + 1 < wanted) {
+                    logits = session.forwardLast(new int[] {token});
+                    passes++;
+                }
+            }
+            int cachedLength = session.length();
+            int[] now = new int[cachedLength];
+            int fromCommitted = Math.min(cachedLength, committed.length - start);
+            System.arraycopy(committed, start, now, 0, fromCommitted);
+            System.arraycopy(tokens, 0, now, fromCommitted, cachedLength - fromCommitted);
+            cached = now;
+            return new Proposal(Arrays.copyOf(tokens, gamma), rows == null ? null : Arrays.copyOf(rows, gamma),
+                    withGuess ? tokens[gamma] : -1, passes);
+        }
+
+        @Override
+        public void close() {
+            session.close();
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.specdiff4j.engine.decoding;
+
+/**
+ * Proposes tokens that continue a sequence, for a target model to verify. A drafter is shared; each
+ * generation opens its own {@link Session}.
+ */
+public interface Drafter {
+    /** A short description for reports. */
+    String describe();
+
+    /** The vocabulary size of the target this drafter serves. */
+    int targetVocab();
+
+    /**
+     * Whether the drafter's proposal of γ+1 tokens starts with its proposal of γ (true for causal,
+     * autoregressive drafting; false for a bidirectional block drafter, which therefore always drafts one
+     * token more than is verified, see {@link Proposal#guess}).
+     */
+    boolean causal();
+
+    Session open(SamplingConfig sampling, long seed);
+
+    /** One generation's drafting state (an autoregressive drafter's KV cache, for example). Not thread-safe. */
+    interface Session extends AutoCloseable {
+        /**
+         * Proposes {@code gamma} tokens following {@code committed} (the whole committed sequence). The
+         * result depends only on {@code committed}, {@code gamma} and the seed, never on what was proposed
+         * before, so a proposal can be computed early (overlapped scheduling) without changing the output.
+         *
+         * @param withGuess also propose the token after the γ (the drafter's guess of the target's bonus token)
+         * @param abandon   polled between drafting steps; when it turns true the proposal may stop early and
+         *                  return null (its result is no longer wanted)
+         */
+        Proposal propose(int[] committed, int gamma, boolean withGuess, java.util.function.BooleanSupplier abandon);
+
+        @Override
+        void close();
+    }
+
+    /**
+     * @param tokens the γ proposed tokens
+     * @param rows   the probability rows they were drawn from (for MARGINAL acceptance); null when greedy
+     * @param guess  the proposed token after them, or -1
+     * @param passes drafter model passes used
+     */
+    record Proposal(int[] tokens, double[][] rows, int guess, int passes) {
+    }
+}

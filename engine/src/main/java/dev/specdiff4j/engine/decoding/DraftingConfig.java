@@ -1,0 +1,20 @@
+package dev.specdiff4j.engine.decoding;
+
+/**
+ * How the diffusion drafter sees the text.
+ *
+ * @param window       the drafter sees at most the last {@code window} committed tokens
+ * @param padToModel   pad the input with MASK up to the drafter's model length (the training shape)
+ *                     instead of ending it right after the γ block
+ * @param cachedPrefix compute the prefix's keys and values once per round and recompute only the block
+ *                     in each denoising step (an approximation; verification keeps the output exact)
+ */
+public record DraftingConfig(int window, boolean padToModel, boolean cachedPrefix) {
+    public DraftingConfig {
+        if (window < 1) throw new IllegalArgumentException("the drafter window must be at least 1 token, got " + window);
+    }
+
+    public static DraftingConfig defaults() {
+        return new DraftingConfig(128, false, true);
+    }
+}

@@ -1,0 +1,166 @@
+package dev.specdiff4j.engine.decoding;
+
+import dev.specdiff4j.engine.model.CausalLanguageModel;
+
+import java.util.Arrays;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Speculative decoding (shared/SPECDIFF.md §1): draft γ tokens, verify them with one batched target pass
+ * over γ+1 positions, accept a prefix, add the target's replacement or bonus token, roll the target's KV
+ * cache back to what was committed, repeat.
+ *
+ * <p>With overlap on, while the target verifies block k the drafter already drafts block k+1 on its own
+ * kernels, assuming block k is accepted in full and the target's bonus token equals the drafter's own
+ * guess for it. If that turns out true the early draft is exactly the one the next round would have
+ * made (drafts depend only on the committed sequence and the seed), otherwise it is thrown away; so
+ * overlap changes only the time, never the output.
+ */
+public final class SpeculativeDecoder {
+    private final CausalLanguageModel target;
+    private final Drafter drafter;
+    private final ExecutorService background;
+    private final Acceptance.Rule ruleOverride;
+
+    /** @param background the thread that drafts ahead when overlap is on (may be null otherwise) */
+    public SpeculativeDecoder(CausalLanguageModel target, Drafter drafter, ExecutorService background) {
+        this(target, drafter, background, null);
+    }
+
+    SpeculativeDecoder(CausalLanguageModel target, Drafter drafter, ExecutorService background, Acceptance.Rule ruleOverride) {
+        if (drafter.targetVocab() != target.vocabSize()) {
+            throw new IllegalArgumentException("the drafter serves a vocabulary of " + drafter.targetVocab()
+                    + " tokens but the target has " + target.vocabSize());
+        }
+        this.target = target;
+        this.drafter = drafter;
+        this.background = background;
+        this.ruleOverride = ruleOverride;
+    }
+
+    public DecodeStats decode(int[] prompt, int maxTokens, SpeculativeSettings settings, int eosId, TokenSink sink,
+                              BooleanSupplier cancelled) {
+        if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
+        if (settings.overlap() && background == null) throw new IllegalStateException("overlap needs a background drafting thread");
+        int vocab = target.vocabSize();
+        int context = target.contextLength();
+        Sampler random = new Sampler(settings.sampling());
+        int[] committed = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
+        int n = prompt.length;
+        int generated = 0;
+        int rounds = 0;
+        int drafted = 0;
+        int accepted = 0;
+        long draftNanos = 0;
+        long verifyNanos = 0;
+        int draftsAhead = 0;
+        FinishReason reason = FinishReason.LENGTH;
+        int gamma = settings.gamma();
+        Acceptance.Rule rule = ruleOverride != null ? ruleOverride : Acceptance.of(settings.policy());
+        try (CausalLanguageModel.Session session = target.newSession();
+             Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed())) {
+            long start = System.nanoTime();
+            if (n > 1) session.forward(Arrays.copyOf(prompt, n - 1), 0);
+            long prefill = System.nanoTime() - start;
+            long decodeStart = System.nanoTime();
+            Drafter.Proposal ready = null;
+            loop:
+            while (generated < maxTokens) {
+                if (cancelled.getAsBoolean()) {
+                    reason = FinishReason.CANCELLED;
+                    break;
+                }
+                if (n - 1 >= context) {
+                    reason = FinishReason.CONTEXT;
+                    break;
+                }
+                int g = Math.min(gamma, Math.min(context - n, maxTokens - generated));
+                // 1. draft
+                Drafter.Proposal proposal = null;
+                if (g > 0) {
+                    long t0 = System.nanoTime();
+                    if (ready != null && ready.tokens().length == g) {
+                        proposal = ready;
+                        draftsAhead++;
+                    } else {
+                        proposal = drafts.propose(Arrays.copyOf(committed, n), g, settings.overlap(), () -> false);
+                    }
+                    draftNanos += System.nanoTime() - t0;
+                }
+                ready = null;
+                int[] draft = proposal == null ? new int[0] : proposal.tokens();
+                // overlapped: draft the next block assuming this one is accepted whole and the bonus is the guess
+                Future<Drafter.Proposal> ahead = null;
+                AtomicBoolean abandon = new AtomicBoolean();
+                int gammaIfAccepted = settings.next(gamma, true);
+                if (settings.overlap() && proposal != null && proposal.guess() >= 0) {
+                    int[] assumed = Arrays.copyOf(committed, n + g + 1);
+                    System.arraycopy(draft, 0, assumed, n, g);
+                    assumed[n + g] = proposal.guess();
+                    int nextG = Math.min(gammaIfAccepted, Math.min(context - assumed.length, maxTokens - generated - g - 1));
+                    if (nextG > 0) ahead = background.submit(() -> drafts.propose(assumed, nextG, true, abandon::get));
+                }
+                // 2. verify: one pass over the last committed token and the draft
+                long t1 = System.nanoTime();
+                int[] pass = new int[g + 1];
+                pass[0] = committed[n - 1];
+                System.arraycopy(draft, 0, pass, 1, g);
+                float[][] rows = session.forward(pass);
+                verifyNanos += System.nanoTime() - t1;
+                // 3. accept
+                Acceptance.Outcome outcome = rule.decide(draft, proposal == null ? null : proposal.rows(), rows, vocab,
+                        settings.sampling(), random);
+                rounds++;
+                drafted += g;
+                accepted += outcome.accepted();
+                boolean all = outcome.accepted() == g;
+                // 4. commit and roll the cache back to n - 1 + accepted + 1 positions
+                session.truncate(n + outcome.accepted());
+                int[] emitted = Arrays.copyOf(draft, outcome.accepted() + 1);
+                emitted[outcome.accepted()] = outcome.next();
+                if (ahead != null) {
+                    boolean usable = all && g > 0 && outcome.next() == proposal.guess();
+                    if (!usable) abandon.set(true);
+                    long t2 = System.nanoTime();
+                    Drafter.Proposal early = await(ahead);
+                    if (usable) {
+                        ready = early;
+                        draftNanos += System.nanoTime() - t2;
+                    }
+                }
+                gamma = settings.next(gamma, all && g > 0);
+                for (int token : emitted) {
+                    if (token == eosId) {
+                        reason = FinishReason.EOS;
+                        break loop;
+                    }
+                    if (n == committed.length) committed = Arrays.copyOf(committed, n * 2);
+                    committed[n++] = token;
+                    generated++;
+                    if (!sink.accept(new int[] {token})) {
+                        reason = FinishReason.STOP;
+                        break loop;
+                    }
+                    if (generated == maxTokens) break loop;
+                }
+            }
+            return new DecodeStats(prompt.length, generated, prefill, System.nanoTime() - decodeStart, rounds, drafted, accepted,
+                    draftNanos, verifyNanos, draftsAhead, reason);
+        }
+    }
+
+    private static Drafter.Proposal await(Future<Drafter.Proposal> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while drafting ahead", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.specdiff4j.engine.decoding;
+
+import dev.specdiff4j.engine.model.CausalLanguageModel;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
+
+/** Drafters with a known quality, built on the target itself: right with a given probability, else wrong. */
+final class TestDrafters {
+    private TestDrafters() {
+    }
+
+    /**
+     * Samples each token from a sharpened copy of the target's own row, q ∝ p³ over the target's support:
+     * a drafter that agrees with the target about what is possible but not about how likely, which is
+     * where a wrong acceptance rule shows.
+     */
+    static Drafter sharpened(CausalLanguageModel target) {
+        return new Drafter() {
+            @Override
+            public String describe() {
+                return "sharpened-target drafter";
+            }
+
+            @Override
+            public int targetVocab() {
+                return target.vocabSize();
+            }
+
+            @Override
+            public boolean causal() {
+                return true;
+            }
+
+            @Override
+            public Session open(SamplingConfig sampling, long seed) {
+                return new Session() {
+                    @Override
+                    public Proposal propose(int[] committed, int gamma, boolean withGuess, BooleanSupplier abandon) {
+                        int wanted = gamma + (withGuess ? 1 : 0);
+                        int[] tokens = new int[wanted];
+                        double[][] rows = new double[wanted][];
+                        try (CausalLanguageModel.Session s = target.newSession()) {
+                            float[] logits = s.forwardLast(committed);
+                            for (int i = 0; i < wanted; i++) {
+                                double[] p = Probabilities.of(logits, target.vocabSize(), sampling);
+                                double sum = 0;
+                                for (int v = 0; v < p.length; v++) {
+                                    p[v] = p[v] * p[v] * p[v];
+                                    sum += p[v];
+                                }
+                                for (int v = 0; v < p.length; v++) p[v] /= sum;
+                                rows[i] = p;
+                                tokens[i] = Probabilities.draw(p, Seeds.at(seed, 8, committed.length + i).nextDouble());
+                                if (i + 1 < wanted) logits = s.forwardLast(new int[] {tokens[i]});
+                            }
+                        }
+                        return new Proposal(Arrays.copyOf(tokens, gamma), Arrays.copyOf(rows, gamma), withGuess ? tokens[gamma] : -1, wanted);
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+        };
+    }
+
+    /** Proposes the target's own greedy choice with probability {@code rightness}, otherwise a different token. */
+    static Drafter oracle(CausalLanguageModel target, double rightness) {
+        return new Drafter() {
+            @Override
+            public String describe() {
+                return "oracle drafter, right with probability " + rightness;
+            }
+
+            @Override
+            public int targetVocab() {
+                return target.vocabSize();
+            }
+
+            @Override
+            public boolean causal() {
+                return true;
+            }
+
+            @Override
+            public Session open(SamplingConfig sampling, long seed) {
+                return new Session() {
+                    @Override
+                    public Proposal propose(int[] committed, int gamma, boolean withGuess, BooleanSupplier abandon) {
+                        int wanted = gamma + (withGuess ? 1 : 0);
+                        int[] tokens = new int[wanted];
+                        try (CausalLanguageModel.Session s = target.newSession()) {
+                            float[] logits = s.forwardLast(committed);
+                            for (int i = 0; i < wanted; i++) {
+                                SplittableRandom r = Seeds.at(seed, 9, committed.length + i);
+                                int best = Probabilities.argmax(logits, target.vocabSize());
+                                tokens[i] = r.nextDouble() < rightness ? best : (best + 1 + r.nextInt(target.vocabSize() - 1)) % target.vocabSize();
+                                if (i + 1 < wanted) logits = s.forwardLast(new int[] {tokens[i]});
+                            }
+                        }
+                        return new Proposal(Arrays.copyOf(tokens, gamma), null, withGuess ? tokens[gamma] : -1, wanted);
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+        };
+    }
+}
