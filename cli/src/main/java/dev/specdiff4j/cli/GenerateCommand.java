@@ -9,6 +9,7 @@ import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
 import dev.specdiff4j.engine.decoding.AcceptancePolicy;
 import dev.specdiff4j.engine.decoding.DecodeStats;
+import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.json.Json;
@@ -28,6 +29,9 @@ import java.util.concurrent.Callable;
         description = {"Generate text after a prompt (from the argument, or standard input when absent).",
             "Streams the text to stdout and prints a one-line summary to stderr; --json prints one JSON object instead."})
 final class GenerateCommand implements Callable<Integer> {
+    static final int DEFAULT_GAMMA = 8;
+    static final int DEFAULT_STEPS = 2;
+
     @Mixin
     DebugOption debug;
 
@@ -42,6 +46,43 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
     String mode;
+
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter (MDLM folder) for specdiff (default: the bundled demo drafter).")
+    Path drafter;
+
+    @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter (small GPT-2) for sd (default: the bundled demo one).")
+    Path arDrafter;
+
+    @Option(names = "--gamma", defaultValue = "" + DEFAULT_GAMMA, description = "Draft length γ (default: ${DEFAULT-VALUE}).")
+    int gamma;
+
+    @Option(names = "--steps", defaultValue = "" + DEFAULT_STEPS, description = "Denoising steps T of the diffusion drafter (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--verify", paramLabel = "greedy|strict|marginal",
+            description = "Acceptance policy (default: greedy at temperature 0, strict otherwise).")
+    String verify;
+
+    @Option(names = "--overlap", description = "Draft the next block while the target verifies the current one (drafter on its own thread).")
+    boolean overlap;
+
+    @Option(names = "--adaptive", paramLabel = "MIN:MAX", description = "Adapt γ to the recent acceptance within these bounds.")
+    String adaptive;
+
+    @Option(names = "--window", defaultValue = "128", description = "The diffusion drafter sees at most this many recent tokens (default: ${DEFAULT-VALUE}).")
+    int window;
+
+    @Option(names = "--exact-drafting", description = "Recompute the whole drafter window at every denoising step (default: cached prefix).")
+    boolean exactDrafting;
+
+    @Option(names = "--pad-to-model", description = "Pad the drafter input with MASK up to its model length.")
+    boolean padToModel;
+
+    @Option(names = "--drafter-threads", description = "Threads of the drafter's own kernels (default: 1 with --overlap, else shared with the target).")
+    Integer drafterThreads;
+
+    @Option(names = "--compare", description = "Also run plain autoregressive decoding (interleaved, after a warm-up) and print the speedup.")
+    boolean compare;
 
     @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
@@ -82,31 +123,73 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String text = prompt != null ? prompt : Stdin.readAll();
         Mode m = Mode.parse(mode);
-        SamplingConfig sampling = new SamplingConfig(temperature, topK, topP, seed);
-        GenerationConfig config = GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(sampling)
-                .verify(temperature == 0 ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT).stop(stop).stopAtEos(!noEos).build();
+        GenerationConfig config = config(m);
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int draftThreads = drafterThreads != null ? drafterThreads : overlap ? 1 : 0;
         Path target = model != null ? model : DemoModels.target();
-        ModelSpec modelSpec = new ModelSpec(target, null, null, dtype == null ? null : DType.parse(dtype), kernels, threadCount, 0);
+        Path diffusion = m == Mode.SPECDIFF || drafter != null ? (drafter != null ? drafter : DemoModels.drafter()) : null;
+        Path ar = m == Mode.SD || arDrafter != null ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;
+        ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, dtype == null ? null : DType.parse(dtype), kernels, threadCount, draftThreads);
         long loadStart = System.nanoTime();
         try (Generator generator = Generator.open(modelSpec)) {
             if (!json) err.printf("loaded in %.2f s: %s%n", (System.nanoTime() - loadStart) / 1e9, generator.describe());
             err.flush();
+            GenerationResult baseline = null;
+            if (compare) {
+                GenerationConfig arConfig = config.toBuilder().mode(Mode.AR).build();
+                if (!json) err.println("warming up (both modes, 16 tokens), then timing each mode once...");
+                generator.generate(text, config.toBuilder().maxTokens(16).build());
+                generator.generate(text, arConfig.toBuilder().maxTokens(16).build());
+                baseline = generator.generate(text, arConfig);
+            }
             GenerationListener listener = json ? GenerationListener.NONE : piece -> {
                 out.print(piece);
                 out.flush();
             };
             GenerationResult result = generator.generate(text, config, listener, new Cancellation());
             if (json) {
-                out.println(Json.write(toJson(result)));
+                Map<String, Object> root = toJson(result);
+                if (baseline != null) {
+                    Map<String, Object> cmp = new LinkedHashMap<>();
+                    cmp.put("ar_tokens_per_second", baseline.stats().tokensPerSecond());
+                    cmp.put("speedup", result.stats().tokensPerSecond() / baseline.stats().tokensPerSecond());
+                    cmp.put("same_tokens", java.util.Arrays.equals(baseline.tokens(), result.tokens()));
+                    root.put("compare", cmp);
+                }
+                out.println(Json.write(root));
             } else {
                 out.println();
                 err.println(summary(result));
+                if (baseline != null) {
+                    err.printf("[compare] ar %.1f tok/s, %s %.1f tok/s: speedup %.2fx%s%n", baseline.stats().tokensPerSecond(),
+                            m.name().toLowerCase(), result.stats().tokensPerSecond(), result.stats().tokensPerSecond() / baseline.stats().tokensPerSecond(),
+                            config.sampling().isGreedy() ? (java.util.Arrays.equals(baseline.tokens(), result.tokens())
+                                    ? ", identical tokens" : ", TOKENS DIFFER (a bug: please report it)") : "");
+                }
             }
             out.flush();
             err.flush();
         }
         return 0;
+    }
+
+    private GenerationConfig config(Mode m) {
+        SamplingConfig sampling = new SamplingConfig(temperature, topK, topP, seed);
+        AcceptancePolicy policy = verify != null ? AcceptancePolicy.parse(verify)
+                : temperature == 0 ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT;
+        GenerationConfig.AdaptiveGamma bounds = null;
+        if (adaptive != null) {
+            String[] parts = adaptive.split(":");
+            if (parts.length != 2) throw new IllegalArgumentException("--adaptive takes MIN:MAX, for example 2:16");
+            try {
+                bounds = new GenerationConfig.AdaptiveGamma(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--adaptive takes MIN:MAX with whole numbers, got '" + adaptive + "'");
+            }
+        }
+        return GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(sampling).gamma(gamma).steps(steps).verify(policy)
+                .overlap(overlap).adaptive(bounds).drafting(new DraftingConfig(window, padToModel, !exactDrafting))
+                .stop(stop).stopAtEos(!noEos).build();
     }
 
     static String summary(GenerationResult r) {
@@ -138,6 +221,7 @@ final class GenerateCommand implements Callable<Integer> {
         stats.put("draft_ms", s.draftNanos() / 1e6);
         stats.put("verify_ms", s.verifyNanos() / 1e6);
         stats.put("overhead_ms", s.overheadNanos() / 1e6);
+        stats.put("drafts_ahead", s.draftsAhead());
         stats.put("finish_reason", r.finishReason().name().toLowerCase());
         stats.put("mode", r.mode().name().toLowerCase());
         stats.put("kernels", r.kernels());

@@ -12,6 +12,9 @@ import java.io.PrintWriter;
         description = "Pure-Java transformer and masked-diffusion language models with speculative diffusion decoding.",
         subcommands = {
             GenerateCommand.class,
+            DiffuseCommand.class,
+            InspectCommand.class,
+            ConvertCommand.class,
             TokenizeCommand.class,
             TrainTokenizerCommand.class,
             CommandLine.HelpCommand.class

@@ -1,0 +1,46 @@
+package dev.specdiff4j.cli;
+
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.weights.Converter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Convert a model between HF safetensors folders and GGUF, and change its dtype (f32, f16, bf16, q8_0).",
+            "GPT-2: HF <-> GGUF (llama.cpp names, tokenizer in the metadata, explicit output.weight). MDLM: safetensors only.",
+            "Tensors are converted one at a time from the memory map; the output appears under its name only when complete."})
+final class ConvertCommand implements Callable<Integer> {
+    @Mixin
+    DebugOption debug;
+
+    @Parameters(index = "0", paramLabel = "IN", description = "An HF model folder or a .gguf file.")
+    Path in;
+
+    @Parameters(index = "1", paramLabel = "OUT", description = "A .gguf file (--to gguf) or a folder (--to safetensors).")
+    Path out;
+
+    @Option(names = "--to", required = true, paramLabel = "gguf|safetensors", description = "The output format.")
+    String to;
+
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "The dtype of the weight matrices (default: as in IN).")
+    String dtype;
+
+    @Option(names = "--force", description = "Overwrite OUT if it exists.")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+        Progress progress = new Progress("MB", System.err);
+        long start = System.nanoTime();
+        Converter.convert(in, out, new Converter.Options(Converter.Format.parse(to), dtype == null ? null : DType.parse(dtype), force,
+                (done, total, tensor) -> progress.update(done >> 20, Math.max(1, total >> 20))));
+        progress.done();
+        System.err.printf("wrote %s in %.1f s%n", out, (System.nanoTime() - start) / 1e9);
+        return 0;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.specdiff4j.cli;
+
+import dev.specdiff4j.engine.decoding.DiffusionSampler;
+import dev.specdiff4j.engine.decoding.DraftingConfig;
+import dev.specdiff4j.engine.decoding.SamplingConfig;
+import dev.specdiff4j.engine.kernels.Kernels;
+import dev.specdiff4j.engine.kernels.KernelsSelection;
+import dev.specdiff4j.engine.model.LoadOptions;
+import dev.specdiff4j.engine.model.MaskedDiffusionLm;
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.json.Json;
+import dev.specdiff4j.tokenizer.Tokenizer;
+import dev.specdiff4j.tokenizer.Tokenizers;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+@Command(name = "diffuse", mixinStandardHelpOptions = true,
+        description = "Generate N tokens after the prompt by pure masked diffusion (MDLM): all N start masked and are denoised in T steps.")
+final class DiffuseCommand implements Callable<Integer> {
+    @Mixin
+    DebugOption debug;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "The prompt (standard input when absent).")
+    String prompt;
+
+    @Option(names = "--model", paramLabel = "PATH", description = "An MDLM folder (default: the bundled demo drafter).")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer (default: the one in the model folder).")
+    Path tokenizerPath;
+
+    @Option(names = "--length", defaultValue = "32", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
+    int length;
+
+    @Option(names = "--steps", defaultValue = "16", description = "Denoising steps T (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--temperature", defaultValue = "1", description = "0: argmax when unmasking (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--exact", description = "Recompute every position at every step (default: cached prompt).")
+    boolean exact;
+
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "Convert the weights at load time.")
+    String dtype;
+
+    @Option(names = "--kernels", paramLabel = "NAME", description = "vector or reference (default: the best available).")
+    String kernels;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Path path = model != null ? model : DemoModels.drafter();
+        String text = prompt != null ? prompt : Stdin.readAll();
+        try (Kernels k = KernelsSelection.create(kernels, Runtime.getRuntime().availableProcessors());
+             MaskedDiffusionLm mdlm = MaskedDiffusionLm.load(path, new LoadOptions(dtype == null ? null : DType.parse(dtype), k))) {
+            Tokenizer tokenizer = tokenizerPath != null ? Tokenizers.load(tokenizerPath) : mdlm.files().tokenizer();
+            int vocab = mdlm.config().vocabSize() - 1;
+            int[] ids = tokenizer.encode(text);
+            if (ids.length == 0) {
+                ids = new int[] {tokenizer.specialTokenId("<|endoftext|>").orElseThrow(
+                        () -> new IllegalArgumentException("the prompt is empty and the tokenizer has no <|endoftext|>"))};
+            }
+            if (ids.length + length > mdlm.config().modelLength()) {
+                throw new IllegalArgumentException("the prompt (" + ids.length + " tokens) and " + length
+                        + " new tokens exceed the model length of " + mdlm.config().modelLength());
+            }
+            DiffusionSampler sampler = new DiffusionSampler(mdlm, vocab);
+            long start = System.nanoTime();
+            DiffusionSampler.Draft d = sampler.draft(ids, length, steps, new SamplingConfig(temperature, topK, topP, seed),
+                    new DraftingConfig(ids.length, false, !exact), new SplittableRandom(seed));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            String output = tokenizer.decode(d.tokens());
+            var out = spec.commandLine().getOut();
+            if (json) {
+                Map<String, Object> stats = new LinkedHashMap<>();
+                stats.put("passes", d.passes());
+                stats.put("seconds", seconds);
+                stats.put("tokens_per_second", length / seconds);
+                stats.put("kernels", k.describe());
+                Map<String, Object> root = new LinkedHashMap<>();
+                root.put("text", output);
+                root.put("prompt_tokens", ids);
+                root.put("tokens", d.tokens());
+                root.put("stats", stats);
+                out.println(Json.write(root));
+            } else {
+                out.println(output);
+                System.err.printf("[diffuse] %d tokens in %d passes, %.2f s (%.1f tok/s); %s%n", length, d.passes(), seconds, length / seconds, k.describe());
+            }
+            out.flush();
+        }
+        return 0;
+    }
+}
