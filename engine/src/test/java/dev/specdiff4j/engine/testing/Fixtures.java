@@ -19,13 +19,32 @@ public final class Fixtures {
     private Fixtures() {
     }
 
+    private static final String[] FILES = {"config.json", "model.safetensors", "expected.json", "expected.safetensors"};
+    private static final java.util.Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The fixture's folder; when the fixtures come inside a jar (another module's tests), a copy on disk. */
     public static Path folder(String name) {
         try {
             var url = Fixtures.class.getClassLoader().getResource("fixtures/" + name + "/config.json");
             if (url == null) throw new IllegalStateException("fixture " + name + " is missing");
-            return Path.of(url.toURI()).getParent();
+            if (url.getProtocol().equals("file")) return Path.of(url.toURI()).getParent();
+            return EXTRACTED.computeIfAbsent(name, Fixtures::extract);
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path extract(String name) {
+        try {
+            Path dir = Files.createTempDirectory("specdiff4j-fixture-" + name);
+            for (String f : FILES) {
+                try (var in = Fixtures.class.getClassLoader().getResourceAsStream("fixtures/" + name + "/" + f)) {
+                    if (in != null) Files.copy(in, dir.resolve(f));
+                }
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
