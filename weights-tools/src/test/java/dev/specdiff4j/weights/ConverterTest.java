@@ -10,8 +10,6 @@ import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Tensor;
 import dev.specdiff4j.engine.testing.Fixtures;
-import dev.specdiff4j.tokenizer.BpeTrainer;
-import dev.specdiff4j.tokenizer.HfTokenizerWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,16 +31,8 @@ class ConverterTest {
         KERNELS.close();
     }
 
-    /** The gpt2-tiny fixture plus a small trained tokenizer of its vocabulary size (300), so it can become a GGUF. */
     static Path gpt2WithTokenizer(Path dir) throws IOException {
-        Path folder = dir.resolve("gpt2");
-        Files.createDirectories(folder);
-        Path src = Fixtures.folder("gpt2-tiny");
-        for (String f : List.of("config.json", "model.safetensors")) Files.copy(src.resolve(f), folder.resolve(f));
-        List<String> docs = new ArrayList<>();
-        for (int i = 0; i < 50; i++) docs.add("The quick brown fox jumps over the lazy dog " + i + " times, doesn't it?");
-        HfTokenizerWriter.write(new BpeTrainer(BpeTrainer.Options.gpt2Style(300), null).train(docs), folder.resolve("tokenizer.json"));
-        return folder;
+        return dev.specdiff4j.engine.testing.TinyModels.withTokenizer("gpt2-tiny", dir);
     }
 
     private static void assertSameTensors(TensorSource a, String aName, TensorSource b, String bName, boolean transposed) {
