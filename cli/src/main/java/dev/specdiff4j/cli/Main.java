@@ -15,6 +15,7 @@ import java.io.PrintWriter;
             DiffuseCommand.class,
             InspectCommand.class,
             ConvertCommand.class,
+            BenchCommand.class,
             TokenizeCommand.class,
             TrainTokenizerCommand.class,
             CommandLine.HelpCommand.class

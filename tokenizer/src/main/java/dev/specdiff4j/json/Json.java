@@ -319,6 +319,16 @@ public final class Json {
                 for (int i : ints) boxed.add(i);
                 write(sb, boxed, -1, level);
             }
+            case long[] longs -> {
+                List<Long> boxed = new ArrayList<>(longs.length);
+                for (long l : longs) boxed.add(l);
+                write(sb, boxed, -1, level);
+            }
+            case double[] doubles -> {
+                List<Double> boxed = new ArrayList<>(doubles.length);
+                for (double d : doubles) boxed.add(d);
+                write(sb, boxed, -1, level);
+            }
             default -> throw new JsonException("cannot write " + value.getClass().getName() + " as JSON");
         }
     }

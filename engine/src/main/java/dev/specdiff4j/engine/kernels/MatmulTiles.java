@@ -42,7 +42,7 @@ final class MatmulTiles {
         return bias == null ? 0f : bias[r];
     }
 
-    static void tile4x4(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out) {
+    static void tile4x4(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         long o0 = w0;
         long o1 = w0 + stride;
@@ -83,25 +83,41 @@ final class MatmulTiles {
             a32 = w3v.fma(v2, a32);
             a33 = w3v.fma(v3, a33);
         }
-        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, a00);
-        store(out, t + 1, rows, r, bias, w, o0, x, x1, upper, cols, a01);
-        store(out, t + 2, rows, r, bias, w, o0, x, x2, upper, cols, a02);
-        store(out, t + 3, rows, r, bias, w, o0, x, x3, upper, cols, a03);
-        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, a10);
-        store(out, t + 1, rows, r + 1, bias, w, o1, x, x1, upper, cols, a11);
-        store(out, t + 2, rows, r + 1, bias, w, o1, x, x2, upper, cols, a12);
-        store(out, t + 3, rows, r + 1, bias, w, o1, x, x3, upper, cols, a13);
-        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, a20);
-        store(out, t + 1, rows, r + 2, bias, w, o2, x, x1, upper, cols, a21);
-        store(out, t + 2, rows, r + 2, bias, w, o2, x, x2, upper, cols, a22);
-        store(out, t + 3, rows, r + 2, bias, w, o2, x, x3, upper, cols, a23);
-        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, a30);
-        store(out, t + 1, rows, r + 3, bias, w, o3, x, x1, upper, cols, a31);
-        store(out, t + 2, rows, r + 3, bias, w, o3, x, x2, upper, cols, a32);
-        store(out, t + 3, rows, r + 3, bias, w, o3, x, x3, upper, cols, a33);
+        a00.intoArray(lanes, 0 * L);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, laneSum(lanes, 0 * L));
+        store(out, t + 1, rows, r, bias, w, o0, x, x1, upper, cols, laneSum(lanes, 1 * L));
+        store(out, t + 2, rows, r, bias, w, o0, x, x2, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t + 3, rows, r, bias, w, o0, x, x3, upper, cols, laneSum(lanes, 3 * L));
+        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, laneSum(lanes, 4 * L));
+        store(out, t + 1, rows, r + 1, bias, w, o1, x, x1, upper, cols, laneSum(lanes, 5 * L));
+        store(out, t + 2, rows, r + 1, bias, w, o1, x, x2, upper, cols, laneSum(lanes, 6 * L));
+        store(out, t + 3, rows, r + 1, bias, w, o1, x, x3, upper, cols, laneSum(lanes, 7 * L));
+        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, laneSum(lanes, 8 * L));
+        store(out, t + 1, rows, r + 2, bias, w, o2, x, x1, upper, cols, laneSum(lanes, 9 * L));
+        store(out, t + 2, rows, r + 2, bias, w, o2, x, x2, upper, cols, laneSum(lanes, 10 * L));
+        store(out, t + 3, rows, r + 2, bias, w, o2, x, x3, upper, cols, laneSum(lanes, 11 * L));
+        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, laneSum(lanes, 12 * L));
+        store(out, t + 1, rows, r + 3, bias, w, o3, x, x1, upper, cols, laneSum(lanes, 13 * L));
+        store(out, t + 2, rows, r + 3, bias, w, o3, x, x2, upper, cols, laneSum(lanes, 14 * L));
+        store(out, t + 3, rows, r + 3, bias, w, o3, x, x3, upper, cols, laneSum(lanes, 15 * L));
     }
 
-    static void tile4x1(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out) {
+    static void tile4x1(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         long o0 = w0;
         long o1 = w0 + stride;
@@ -117,13 +133,13 @@ final class MatmulTiles {
             a2 = w(w, o2 + b).fma(v, a2);
             a3 = w(w, o3 + b).fma(v, a3);
         }
-        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, a0);
-        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, a1);
-        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, a2);
-        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, a3);
+        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, VectorMath.sum(a0));
+        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, VectorMath.sum(a1));
+        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, VectorMath.sum(a2));
+        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, VectorMath.sum(a3));
     }
 
-    static void tile1x4(MemorySegment w, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out) {
+    static void tile1x4(MemorySegment w, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int x0 = t * cols;
         int x1 = x0 + cols;
@@ -137,25 +153,53 @@ final class MatmulTiles {
             a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
             a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
         }
-        store(out, t, rows, r, bias, w, w0, x, x0, upper, cols, a0);
-        store(out, t + 1, rows, r, bias, w, w0, x, x1, upper, cols, a1);
-        store(out, t + 2, rows, r, bias, w, w0, x, x2, upper, cols, a2);
-        store(out, t + 3, rows, r, bias, w, w0, x, x3, upper, cols, a3);
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        store(out, t, rows, r, bias, w, w0, x, x0, upper, cols, laneSum(lanes, 0 * L));
+        store(out, t + 1, rows, r, bias, w, w0, x, x1, upper, cols, laneSum(lanes, 1 * L));
+        store(out, t + 2, rows, r, bias, w, w0, x, x2, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t + 3, rows, r, bias, w, w0, x, x3, upper, cols, laneSum(lanes, 3 * L));
     }
 
-    static void tile1x1(MemorySegment w, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out) {
+    static void tile1x1(MemorySegment w, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int x0 = t * cols;
         FloatVector a = FloatVector.zero(F);
         for (int c = 0; c < upper; c += L) {
             a = w(w, w0 + 4L * c).fma(FloatVector.fromArray(F, x, x0 + c), a);
         }
-        store(out, t, rows, r, bias, w, w0, x, x0, upper, cols, a);
+        store(out, t, rows, r, bias, w, w0, x, x0, upper, cols, VectorMath.sum(a));
     }
 
+    /**
+     * The sum of L lanes spilled to {@code lanes[at ..]}, folded pairwise in exactly the order of
+     * {@link VectorMath#sum} (lane i + lane i+L/2, then +L/4, ...), so both give the same bits. Spilling the accumulators with intoArray and summing in scalar code keeps
+     * every vector inside the tile method (a vector handed to another method may be boxed on the heap).
+     */
+    static float laneSum(float[] lanes, int at) {
+        if (L == 16) {
+            float s0 = lanes[at] + lanes[at + 8];
+            float s1 = lanes[at + 1] + lanes[at + 9];
+            float s2 = lanes[at + 2] + lanes[at + 10];
+            float s3 = lanes[at + 3] + lanes[at + 11];
+            float s4 = lanes[at + 4] + lanes[at + 12];
+            float s5 = lanes[at + 5] + lanes[at + 13];
+            float s6 = lanes[at + 6] + lanes[at + 14];
+            float s7 = lanes[at + 7] + lanes[at + 15];
+            return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
+        }
+        for (int half = L / 2; half >= 1; half /= 2) {
+            for (int i = 0; i < half; i++) lanes[at + i] += lanes[at + i + half];
+        }
+        return lanes[at];
+    }
+
+    /** Finishes one output: the lane sum (done by the caller), the tail, the bias. */
     private static void store(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, long rowStart,
-                              float[] x, int xRow, int upper, int cols, FloatVector acc) {
-        float sum = tail(w, rowStart, x, xRow, upper, cols, VectorMath.sum(acc));
+                              float[] x, int xRow, int upper, int cols, float laneSum) {
+        float sum = upper == cols ? laneSum : tail(w, rowStart, x, xRow, upper, cols, laneSum);
         out[t * rows + r] = sum + bias(bias, r);
     }
 }

@@ -22,6 +22,7 @@ public final class VectorKernels implements Kernels {
     private final WorkerPool pool;
     private final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> scoreBuffer = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> laneBuffer = ThreadLocal.withInitial(() -> new float[16 * L]);
 
     /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
     public VectorKernels(int threads) {
@@ -68,6 +69,7 @@ public final class VectorKernels implements Kernels {
     }
 
     private void matmulRows(float[] x, int k, Tensor w, float[] bias, float[] out, int rows, int cols, int r0, int r1) {
+        float[] lanes = laneBuffer.get();
         boolean direct = w.dtype() == DType.F32;
         MemorySegment decoded = null;
         float[] buffer = null;
@@ -77,6 +79,16 @@ public final class VectorKernels implements Kernels {
         }
         long stride = 4L * cols;
         int r = r0;
+        if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
+            // 4-row groups dequantize in registers; the leftover rows take the buffered path below
+            long rowBytes = w.rowBytes();
+            for (; r + 4 <= r1; r += 4) {
+                long row0 = r * rowBytes;
+                int t = 0;
+                for (; t + 4 <= k; t += 4) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+                for (; t < k; t++) Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+            }
+        }
         for (; r + 4 <= r1; r += 4) {
             MemorySegment seg;
             long base;
@@ -89,8 +101,8 @@ public final class VectorKernels implements Kernels {
                 base = 0;
             }
             int t = 0;
-            for (; t + 4 <= k; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, bias, r, rows, out);
-            for (; t < k; t++) MatmulTiles.tile4x1(seg, base, stride, cols, x, t, bias, r, rows, out);
+            for (; t + 4 <= k; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
+            for (; t < k; t++) MatmulTiles.tile4x1(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
         }
         for (; r < r1; r++) {
             MemorySegment seg;
@@ -104,8 +116,8 @@ public final class VectorKernels implements Kernels {
                 base = 0;
             }
             int t = 0;
-            for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, base, cols, x, t, bias, r, rows, out);
-            for (; t < k; t++) MatmulTiles.tile1x1(seg, base, cols, x, t, bias, r, rows, out);
+            for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, base, cols, x, t, bias, r, rows, out, lanes);
+            for (; t < k; t++) MatmulTiles.tile1x1(seg, base, cols, x, t, bias, r, rows, out, lanes);
         }
     }
 

@@ -17,30 +17,42 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorMath {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] FOLD = new VectorShuffle[Integer.numberOfTrailingZeros(L)];
+    private static final VectorShuffle<Float> FOLD_8 = fold(8);
+    private static final VectorShuffle<Float> FOLD_4 = fold(4);
+    private static final VectorShuffle<Float> FOLD_2 = fold(2);
+    private static final VectorShuffle<Float> FOLD_1 = fold(1);
 
-    static {
-        int step = 0;
-        for (int half = L / 2; half >= 1; half /= 2) {
-            final int h = half;
-            FOLD[step++] = VectorShuffle.fromOp(F, i -> (i + h) % L);
-        }
+    private static VectorShuffle<Float> fold(int half) {
+        return VectorShuffle.fromOp(F, i -> (i + half) % L);
     }
 
     private VectorMath() {
     }
 
-    /** Sum of the lanes by pairwise folding (lane i + lane i+L/2, then +L/4, ...): a fixed order. */
+    /**
+     * Sum of the lanes by pairwise folding (lane i + lane i+L/2, then +L/4, ...): a fixed order. Written
+     * out step by step with constant shuffles (a loop over shuffles would keep the JIT from keeping the
+     * vector in a register).
+     */
     static float sum(FloatVector v) {
-        for (VectorShuffle<Float> s : FOLD) v = v.add(v.rearrange(s));
+        if (L >= 16) v = v.add(v.rearrange(FOLD_8));
+        if (L >= 8) v = v.add(v.rearrange(FOLD_4));
+        if (L >= 4) v = v.add(v.rearrange(FOLD_2));
+        v = v.add(v.rearrange(FOLD_1));
         return v.lane(0);
     }
 
     /** Largest lane. */
     static float max(FloatVector v) {
-        for (VectorShuffle<Float> s : FOLD) v = v.max(v.rearrange(s));
+        if (L >= 16) v = v.max(v.rearrange(FOLD_8));
+        if (L >= 8) v = v.max(v.rearrange(FOLD_4));
+        if (L >= 4) v = v.max(v.rearrange(FOLD_2));
+        v = v.max(v.rearrange(FOLD_1));
         return v.lane(0);
+    }
+
+    static {
+        if (L > 16 || L < 2) throw new ExceptionInInitializerError("unsupported vector length " + L);
     }
 
     private static final float EXP_HI = 88.0f;

@@ -1,4 +1,4 @@
-package dev.specdiff4j.weights;
+package dev.specdiff4j.bench;
 
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
@@ -16,27 +16,48 @@ import java.util.Map;
  * JSON array; the binding has no setter for it, so the raw parameter is set), so both engines start from
  * exactly the same tokens.
  */
-final class LlamaCpp implements AutoCloseable {
+public final class LlamaCpp implements AutoCloseable {
     private final LlamaModel model;
 
-    LlamaCpp(Path gguf, int threads) {
-        LlamaModel.setLogger(null, (level, message) -> { });
+    public LlamaCpp(Path gguf, int threads) {
+        LlamaModel.setLogger(de.kherud.llama.args.LogFormat.TEXT, (level, message) -> { });
         this.model = new LlamaModel(new ModelParameters().setModel(gguf.toString()).setCtxSize(512).setBatchSize(512)
                 .setThreads(threads).setThreadsBatch(threads).skipWarmup());
     }
 
-    int[] encode(String text) {
+    public int[] encode(String text) {
         return model.encode(text);
     }
 
     /** Greedy continuation of a tokenized prompt, as text. */
-    String greedy(int[] prompt, int tokens) {
+    public String greedy(int[] prompt, int tokens) {
+        return run(prompt, tokens).text();
+    }
+
+    /**
+     * A timed greedy run: the text, and the decode rate measured the way the benchmark measures every engine,
+     * (tokens − 1) / (time of the last token − time of the first), which leaves the prompt pass out.
+     */
+    public record Run(String text, int tokens, double tokensPerSecond) {
+    }
+
+    public Run run(int[] prompt, int tokens) {
         InferenceParameters p = new InferenceParameters("").setNPredict(tokens).setTemperature(0).setTopK(1).setIgnoreEos(true)
                 .setSeed(1).setCachePrompt(false);
         rawParameter(p, "prompt", Arrays.toString(prompt));
         StringBuilder text = new StringBuilder();
-        for (LlamaOutput o : model.generate(p)) text.append(o.text);
-        return text.toString();
+        long first = 0;
+        long last = 0;
+        int count = 0;
+        for (LlamaOutput o : model.generate(p)) {
+            long now = System.nanoTime();
+            if (count == 0) first = now;
+            last = now;
+            count++;
+            text.append(o.text);
+        }
+        double rate = count > 1 ? (count - 1) / ((last - first) / 1e9) : 0;
+        return new Run(text.toString(), count, rate);
     }
 
     @SuppressWarnings("unchecked")

@@ -1,4 +1,6 @@
-package dev.specdiff4j.weights;
+package dev.specdiff4j.bench;
+
+import dev.specdiff4j.weights.Converter;
 
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.GenerationConfig;
