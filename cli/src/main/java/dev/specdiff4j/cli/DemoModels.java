@@ -44,6 +44,23 @@ final class DemoModels {
         return existing(folder().resolve("ar-drafter"), "demo autoregressive drafter");
     }
 
+    /** The bundled diffusion drafter, or null when the demo models are absent. */
+    static Path drafterIfPresent() {
+        try {
+            return drafter();
+        } catch (FileNotFoundException e) {
+            return null;
+        }
+    }
+
+    static Path arDrafterIfPresent() {
+        try {
+            return arDrafter();
+        } catch (FileNotFoundException e) {
+            return null;
+        }
+    }
+
     private static Path existing(Path p, String what) throws FileNotFoundException {
         if (!Files.exists(p)) throw new FileNotFoundException("the bundled " + what + " " + p + " is missing");
         return p;

@@ -16,6 +16,7 @@ import java.io.PrintWriter;
             InspectCommand.class,
             ConvertCommand.class,
             BenchCommand.class,
+            ServeCommand.class,
             TokenizeCommand.class,
             TrainTokenizerCommand.class,
             CommandLine.HelpCommand.class

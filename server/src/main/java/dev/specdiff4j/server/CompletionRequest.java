@@ -1,0 +1,192 @@
+package dev.specdiff4j.server;
+
+import dev.specdiff4j.engine.api.GenerationConfig;
+import dev.specdiff4j.engine.api.Mode;
+import dev.specdiff4j.engine.decoding.AcceptancePolicy;
+import dev.specdiff4j.engine.decoding.DraftingConfig;
+import dev.specdiff4j.engine.decoding.SamplingConfig;
+import dev.specdiff4j.json.Json;
+import dev.specdiff4j.json.JsonException;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A parsed, validated POST /v1/completions body. Every problem is a 400 that says which field is wrong and
+ * why. Fields OpenAI defines but specdiff4j does not implement are accepted only at their neutral value;
+ * unknown fields are refused (a misspelt "max_token" would otherwise be silently ignored).
+ *
+ * <p>Speculative settings go in the extension object {@code "specdiff4j": {"mode": "ar|sd|specdiff",
+ * "gamma": 8, "steps": 2, "verify": "greedy|strict|marginal", "adaptive": [min, max]}}.
+ */
+record CompletionRequest(String prompt, int[] promptTokens, boolean stream, GenerationConfig config) {
+    private static final Set<String> KNOWN = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop",
+            "stream", "n", "best_of", "echo", "logprobs", "presence_penalty", "frequency_penalty", "logit_bias", "suffix", "user",
+            "stream_options", "specdiff4j");
+    private static final Set<String> EXTENSION = Set.of("mode", "gamma", "steps", "verify", "adaptive", "overlap", "window", "exact_drafting");
+
+    static CompletionRequest parse(byte[] body, ServerSettings settings) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw ApiError.invalid(null, "the request body is not valid UTF-8");
+        }
+        Map<String, Object> json;
+        try {
+            json = Json.parseObject(text);
+        } catch (JsonException e) {
+            throw ApiError.invalid(null, "the request body is not a valid JSON object: " + e.getMessage());
+        }
+        for (String key : json.keySet()) {
+            if (!KNOWN.contains(key)) throw ApiError.invalid(key, "unknown field '" + key + "'");
+        }
+        String prompt = null;
+        int[] tokens = null;
+        Object p = json.get("prompt");
+        if (p instanceof String s) {
+            prompt = s;
+        } else if (p instanceof List<?> list && list.size() == 1 && list.get(0) instanceof String s) {
+            prompt = s;
+        } else if (p instanceof List<?> list && !list.isEmpty() && list.stream().allMatch(o -> o instanceof Long)) {
+            tokens = list.stream().mapToInt(o -> Math.toIntExact((Long) o)).toArray();
+        } else if (p == null) {
+            throw ApiError.invalid("prompt", "'prompt' is required");
+        } else {
+            throw ApiError.invalid("prompt", "'prompt' must be a string (or one string in an array, or an array of token ids)");
+        }
+        if (prompt != null && prompt.isEmpty()) throw ApiError.invalid("prompt", "'prompt' is empty");
+
+        int maxTokens = integer(json, "max_tokens", 16, 1, settings.maxTokensLimit());
+        double temperature = number(json, "temperature", 1.0, 0, 2);
+        double topP = number(json, "top_p", 1.0, Double.MIN_VALUE, 1);
+        int topK = integer(json, "top_k", 0, 0, 1_000_000);
+        long seed = json.containsKey("seed") && json.get("seed") != null ? longValue(json, "seed") : 0;
+        boolean stream = bool(json, "stream", false);
+        if (integer(json, "n", 1, 1, Integer.MAX_VALUE) != 1) throw ApiError.invalid("n", "only n = 1 is supported");
+        if (integer(json, "best_of", 1, 1, Integer.MAX_VALUE) != 1) throw ApiError.invalid("best_of", "only best_of = 1 is supported");
+        if (bool(json, "echo", false)) throw ApiError.invalid("echo", "'echo' is not supported");
+        if (json.get("logprobs") != null && !(json.get("logprobs") instanceof Long l && l == 0)) {
+            throw ApiError.invalid("logprobs", "'logprobs' is not supported");
+        }
+        if (number(json, "presence_penalty", 0, -2, 2) != 0) throw ApiError.invalid("presence_penalty", "penalties are not supported");
+        if (number(json, "frequency_penalty", 0, -2, 2) != 0) throw ApiError.invalid("frequency_penalty", "penalties are not supported");
+        if (json.get("logit_bias") instanceof Map<?, ?> m && !m.isEmpty()) throw ApiError.invalid("logit_bias", "'logit_bias' is not supported");
+        if (json.get("suffix") != null) throw ApiError.invalid("suffix", "'suffix' is not supported");
+        if (json.get("model") != null && !(json.get("model") instanceof String)) throw ApiError.invalid("model", "'model' must be a string");
+        if (json.get("user") != null && !(json.get("user") instanceof String)) throw ApiError.invalid("user", "'user' must be a string");
+        List<String> stop = stops(json.get("stop"));
+
+        Map<String, Object> ext = Map.of();
+        if (json.get("specdiff4j") instanceof Map<?, ?> m) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> cast = (Map<String, Object>) m;
+            ext = cast;
+            for (String key : ext.keySet()) {
+                if (!EXTENSION.contains(key)) throw ApiError.invalid("specdiff4j." + key, "unknown field 'specdiff4j." + key + "'");
+            }
+        } else if (json.get("specdiff4j") != null) {
+            throw ApiError.invalid("specdiff4j", "'specdiff4j' must be an object");
+        }
+        Mode mode = settings.defaultMode();
+        if (ext.get("mode") != null) {
+            try {
+                mode = Mode.parse(string(ext, "mode"));
+            } catch (IllegalArgumentException e) {
+                throw ApiError.invalid("specdiff4j.mode", e.getMessage());
+            }
+        }
+        int gamma = integer(ext, "gamma", settings.defaultGamma(), 1, settings.maxGamma());
+        int steps = integer(ext, "steps", settings.defaultSteps(), 1, settings.maxSteps());
+        SamplingConfig sampling = new SamplingConfig(temperature, topK, topP, seed);
+        AcceptancePolicy verify = sampling.isGreedy() ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT;
+        if (ext.get("verify") != null) {
+            try {
+                verify = AcceptancePolicy.parse(string(ext, "verify"));
+            } catch (IllegalArgumentException e) {
+                throw ApiError.invalid("specdiff4j.verify", e.getMessage());
+            }
+        }
+        GenerationConfig.AdaptiveGamma adaptive = null;
+        if (ext.get("adaptive") != null) {
+            if (!(ext.get("adaptive") instanceof List<?> l) || l.size() != 2 || !(l.get(0) instanceof Long lo) || !(l.get(1) instanceof Long hi)
+                    || lo < 1 || hi > settings.maxGamma() || lo > hi) {
+                throw ApiError.invalid("specdiff4j.adaptive", "'adaptive' must be [min, max] with 1 <= min <= max <= " + settings.maxGamma());
+            }
+            adaptive = new GenerationConfig.AdaptiveGamma((int) (long) lo, (int) (long) hi);
+            gamma = Math.max(adaptive.min(), Math.min(adaptive.max(), gamma));
+        }
+        int window = integer(ext, "window", DraftingConfig.defaults().window(), 1, 4096);
+        boolean exact = bool(ext, "exact_drafting", false);
+        boolean overlap = bool(ext, "overlap", false);
+        GenerationConfig config;
+        try {
+            config = GenerationConfig.builder().mode(mode).maxTokens(maxTokens).sampling(sampling).gamma(gamma).steps(steps).verify(verify)
+                    .adaptive(adaptive).overlap(overlap).drafting(new DraftingConfig(window, false, !exact)).stop(stop).stopAtEos(true).build();
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("specdiff4j", e.getMessage());
+        }
+        return new CompletionRequest(prompt, tokens, stream, config);
+    }
+
+    private static List<String> stops(Object value) {
+        if (value == null) return List.of();
+        List<String> stops = new ArrayList<>();
+        if (value instanceof String s) {
+            stops.add(s);
+        } else if (value instanceof List<?> list) {
+            for (Object o : list) {
+                if (!(o instanceof String s)) throw ApiError.invalid("stop", "'stop' must be a string or an array of strings");
+                stops.add(s);
+            }
+        } else {
+            throw ApiError.invalid("stop", "'stop' must be a string or an array of strings");
+        }
+        if (stops.size() > 4) throw ApiError.invalid("stop", "at most 4 stop strings are allowed");
+        for (String s : stops) if (s.isEmpty()) throw ApiError.invalid("stop", "a stop string must not be empty");
+        return stops;
+    }
+
+    private static int integer(Map<String, Object> json, String key, int fallback, int min, int max) {
+        Object v = json.get(key);
+        if (v == null) return fallback;
+        if (!(v instanceof Long l)) throw ApiError.invalid(key, "'" + key + "' must be an integer, not " + Json.typeName(v));
+        if (l < min || l > max) throw ApiError.invalid(key, "'" + key + "' must be between " + min + " and " + max + ", got " + l);
+        return (int) (long) l;
+    }
+
+    private static long longValue(Map<String, Object> json, String key) {
+        Object v = json.get(key);
+        if (!(v instanceof Long l)) throw ApiError.invalid(key, "'" + key + "' must be an integer, not " + Json.typeName(v));
+        return l;
+    }
+
+    private static double number(Map<String, Object> json, String key, double fallback, double min, double max) {
+        Object v = json.get(key);
+        if (v == null) return fallback;
+        if (!(v instanceof Long) && !(v instanceof Double)) throw ApiError.invalid(key, "'" + key + "' must be a number, not " + Json.typeName(v));
+        double d = ((Number) v).doubleValue();
+        if (!(d >= min && d <= max)) throw ApiError.invalid(key, "'" + key + "' must be between " + min + " and " + max + ", got " + v);
+        return d;
+    }
+
+    private static boolean bool(Map<String, Object> json, String key, boolean fallback) {
+        Object v = json.get(key);
+        if (v == null) return fallback;
+        if (!(v instanceof Boolean b)) throw ApiError.invalid(key, "'" + key + "' must be true or false, not " + Json.typeName(v));
+        return b;
+    }
+
+    private static String string(Map<String, Object> json, String key) {
+        Object v = json.get(key);
+        if (!(v instanceof String s)) throw ApiError.invalid(key, "'" + key + "' must be a string, not " + Json.typeName(v));
+        return s;
+    }
+}
