@@ -108,6 +108,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Threads for the target's kernels (default: all processors).")
     Integer threads;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|tornado[:D:I]",
+            description = "Where the target computes: cpu, or a TornadoVM device (needs a TornadoVM build and JVM; see the README).")
+    String device;
+
+    @Option(names = "--drafter-device", defaultValue = "cpu", paramLabel = "cpu|tornado[:D:I]",
+            description = "Where the diffusion drafter's denoising passes run (default: cpu).")
+    String drafterDevice;
+
     @Option(names = "--no-eos", description = "Do not stop at the end-of-text token.")
     boolean noEos;
 
@@ -129,7 +137,8 @@ final class GenerateCommand implements Callable<Integer> {
         Path target = model != null ? model : DemoModels.target();
         Path diffusion = m == Mode.SPECDIFF || drafter != null ? (drafter != null ? drafter : DemoModels.drafter()) : null;
         Path ar = m == Mode.SD || arDrafter != null ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;
-        ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, dtype == null ? null : DType.parse(dtype), kernels, threadCount, draftThreads);
+        ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, dtype == null ? null : DType.parse(dtype), kernels, threadCount, draftThreads,
+                device, drafterDevice);
         long loadStart = System.nanoTime();
         try (Generator generator = Generator.open(modelSpec)) {
             if (!json) err.printf("loaded in %.2f s: %s%n", (System.nanoTime() - loadStart) / 1e9, generator.describe());

@@ -7,6 +7,9 @@ import dev.specdiff4j.engine.decoding.DiffusionDrafter;
 import dev.specdiff4j.engine.decoding.Drafter;
 import dev.specdiff4j.engine.decoding.SpeculativeDecoder;
 import dev.specdiff4j.engine.decoding.SpeculativeSettings;
+import dev.specdiff4j.engine.device.DeviceBackend;
+import dev.specdiff4j.engine.device.DeviceBackends;
+import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.KernelsSelection;
@@ -38,18 +41,20 @@ public final class Generator implements AutoCloseable {
     private final Kernels kernels;
     private final Kernels drafterKernels;
     private final Gpt2 target;
+    private final CausalLanguageModel decodingTarget;
     private final MaskedDiffusionLm diffusionDrafter;
     private final Gpt2 arDrafter;
     private final Tokenizer tokenizer;
     private final int eosId;
     private final ExecutorService background;
 
-    private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, Gpt2 target, MaskedDiffusionLm diffusionDrafter,
-                      Gpt2 arDrafter, Tokenizer tokenizer) {
+    private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, Gpt2 target, CausalLanguageModel decodingTarget,
+                      MaskedDiffusionLm diffusionDrafter, Gpt2 arDrafter, Tokenizer tokenizer) {
         this.spec = spec;
         this.kernels = kernels;
         this.drafterKernels = drafterKernels;
         this.target = target;
+        this.decodingTarget = decodingTarget;
         this.diffusionDrafter = diffusionDrafter;
         this.arDrafter = arDrafter;
         this.tokenizer = tokenizer;
@@ -82,7 +87,23 @@ public final class Generator implements AutoCloseable {
                 ar = track(opened, Gpt2.load(spec.arDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
                 VocabularyCheck.autoregressiveDrafter(spec.arDrafter(), ar, target, tokenizer);
             }
-            return new Generator(spec, kernels, drafterKernels, target, diffusion, ar, tokenizer);
+            CausalLanguageModel decoding = target;
+            String[] targetDevice = DeviceBackends.parse(spec.targetDevice());
+            if (targetDevice != null) {
+                decoding = track(opened, DeviceBackends.find(targetDevice[0]).offload(target, targetDevice[1]));
+            }
+            String[] drafterDevice = DeviceBackends.parse(spec.drafterDevice());
+            if (drafterDevice != null) {
+                if (diffusion == null) throw new IllegalArgumentException("a drafter device was given but no diffusion drafter");
+                DeviceBackend backend = DeviceBackends.find(drafterDevice[0]);
+                MaskedDiffusionLm.Passes probe = backend.offload(diffusion, drafterDevice[1]);
+                if (probe == null) throw new IllegalStateException("the " + drafterDevice[0] + " backend cannot run diffusion drafters");
+                probe.close();
+                MaskedDiffusionLm model = diffusion;
+                String id = drafterDevice[1];
+                diffusion.useDevice(length -> backend.offload(model, id), drafterDevice[0] + (id == null ? "" : ":" + id));
+            }
+            return new Generator(spec, kernels, drafterKernels, target, decoding, diffusion, ar, tokenizer);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -119,7 +140,7 @@ public final class Generator implements AutoCloseable {
 
     /** What is loaded and what computes it. */
     public String describe() {
-        StringBuilder b = new StringBuilder("target: " + target.describe());
+        StringBuilder b = new StringBuilder("target: " + (decodingTarget == target ? target.describe() : decodingTarget.describe()));
         if (diffusionDrafter != null) b.append("; diffusion drafter: ").append(diffusionDrafter.describe());
         if (arDrafter != null) b.append("; autoregressive drafter: ").append(arDrafter.describe());
         return b.toString();
@@ -184,12 +205,12 @@ public final class Generator implements AutoCloseable {
         List<int[]> chunks = new ArrayList<>();
         int eos = config.stopAtEos() ? eosId : -1;
         DecodeStats stats = switch (config.mode()) {
-            case AR -> new AutoregressiveDecoder(target).decode(ids, config.maxTokens(), config.sampling(), eos,
+            case AR -> new AutoregressiveDecoder(decodingTarget).decode(ids, config.maxTokens(), config.sampling(), eos,
                     tokens -> {
                         chunks.add(tokens);
                         return text.accept(tokens) && !cancellation.isCancelled();
                     }, cancellation::isCancelled);
-            case SD, SPECDIFF -> new SpeculativeDecoder(target, drafterFor(config), background).decode(ids, config.maxTokens(),
+            case SD, SPECDIFF -> new SpeculativeDecoder(decodingTarget, drafterFor(config), background).decode(ids, config.maxTokens(),
                     settings(config), eos, tokens -> {
                         chunks.add(tokens);
                         return text.accept(tokens) && !cancellation.isCancelled();
@@ -199,14 +220,16 @@ public final class Generator implements AutoCloseable {
         int[] generated = chunks.stream().flatMapToInt(java.util.Arrays::stream).toArray();
         var reason = cancellation.isCancelled() ? dev.specdiff4j.engine.decoding.FinishReason.CANCELLED
                 : text.stopped() ? dev.specdiff4j.engine.decoding.FinishReason.STOP : stats.finishReason();
-        String computedBy = config.mode() == Mode.AR || drafterKernels == kernels ? kernels.describe()
-                : "target " + kernels.describe() + ", drafter " + drafterKernels.describe();
+        String targetKernels = decodingTarget == target ? kernels.describe() : decodingTarget.describe();
+        String computedBy = config.mode() == Mode.AR || (drafterKernels == kernels && decodingTarget == target) ? targetKernels
+                : "target " + targetKernels + ", drafter " + drafterKernels.describe();
         return new GenerationResult(finalText, ids, generated, reason, config.mode(), stats, computedBy);
     }
 
     @Override
     public void close() {
         background.shutdownNow();
+        if (decodingTarget != target) decodingTarget.close();
         if (arDrafter != null) arDrafter.close();
         if (diffusionDrafter != null) diffusionDrafter.close();
         target.close();

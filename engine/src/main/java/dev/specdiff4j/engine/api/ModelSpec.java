@@ -15,9 +15,15 @@ import java.nio.file.Path;
  * @param threads          threads of the target's kernels
  * @param drafterThreads   0: the drafters share the target's kernels; n > 0: they get their own kernels with
  *                         n threads (needed to draft while the target verifies, --overlap)
+ * @param targetDevice     "cpu" (or null), or a device backend with an optional device id: "tornado", "tornado:0:1"
+ * @param drafterDevice    the same for the diffusion drafter's denoising passes
  */
 public record ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DType dtype, String kernels, int threads,
-                        int drafterThreads) {
+                        int drafterThreads, String targetDevice, String drafterDevice) {
+    public ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DType dtype, String kernels, int threads, int drafterThreads) {
+        this(target, diffusionDrafter, arDrafter, dtype, kernels, threads, drafterThreads, null, null);
+    }
+
     public ModelSpec {
         if (target == null) throw new IllegalArgumentException("a target model is required");
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
@@ -28,19 +34,23 @@ public record ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DTyp
         return new ModelSpec(target, null, null, null, null, Runtime.getRuntime().availableProcessors(), 0);
     }
 
+    public ModelSpec withDevices(String target, String drafter) {
+        return new ModelSpec(this.target, diffusionDrafter, arDrafter, dtype, kernels, threads, drafterThreads, target, drafter);
+    }
+
     public ModelSpec withDiffusionDrafter(Path p) {
-        return new ModelSpec(target, p, arDrafter, dtype, kernels, threads, drafterThreads);
+        return new ModelSpec(target, p, arDrafter, dtype, kernels, threads, drafterThreads, targetDevice, drafterDevice);
     }
 
     public ModelSpec withArDrafter(Path p) {
-        return new ModelSpec(target, diffusionDrafter, p, dtype, kernels, threads, drafterThreads);
+        return new ModelSpec(target, diffusionDrafter, p, dtype, kernels, threads, drafterThreads, targetDevice, drafterDevice);
     }
 
     public ModelSpec withDtype(DType d) {
-        return new ModelSpec(target, diffusionDrafter, arDrafter, d, kernels, threads, drafterThreads);
+        return new ModelSpec(target, diffusionDrafter, arDrafter, d, kernels, threads, drafterThreads, targetDevice, drafterDevice);
     }
 
     public ModelSpec withKernels(String name, int threadCount, int drafterThreadCount) {
-        return new ModelSpec(target, diffusionDrafter, arDrafter, dtype, name, threadCount, drafterThreadCount);
+        return new ModelSpec(target, diffusionDrafter, arDrafter, dtype, name, threadCount, drafterThreadCount, targetDevice, drafterDevice);
     }
 }

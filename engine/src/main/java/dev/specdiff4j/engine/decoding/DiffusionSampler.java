@@ -72,11 +72,17 @@ public final class DiffusionSampler {
         int[] ids = new int[length];
         System.arraycopy(context, context.length - window, ids, 0, window);
         Arrays.fill(ids, window, length, mask);
+        try (MaskedDiffusionLm.Passes cache = model.passes(length)) {
+            return denoise(ids, window, length, gamma, steps, sampling, drafting, random, abandon, cache);
+        }
+    }
 
+    private Draft denoise(int[] ids, int window, int length, int gamma, int steps, SamplingConfig sampling, DraftingConfig drafting,
+                          SplittableRandom random, java.util.function.BooleanSupplier abandon, MaskedDiffusionLm.Passes cache) {
+        int mask = model.maskId();
         int[] tokens = new int[gamma];
         Arrays.fill(tokens, mask);
         double[][] rows = sampling.isGreedy() ? null : new double[gamma][];
-        MaskedDiffusionLm.BlockCache cache = model.new BlockCache(length);
         float[][] logits = null;
         int passes = 0;
         long rowsComputed = 0;

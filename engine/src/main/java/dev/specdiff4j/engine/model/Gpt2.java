@@ -21,7 +21,7 @@ import java.util.Optional;
  */
 public final class Gpt2 implements CausalLanguageModel {
     /** One block's weights; matrices are [out, in]. */
-    record Layer(float[] ln1Weight, float[] ln1Bias, Tensor qkv, float[] qkvBias, Tensor proj, float[] projBias,
+    public record Layer(float[] ln1Weight, float[] ln1Bias, Tensor qkv, float[] qkvBias, Tensor proj, float[] projBias,
                  float[] ln2Weight, float[] ln2Bias, Tensor fc, float[] fcBias, Tensor fcProj, float[] fcProjBias) {
     }
 
@@ -149,6 +149,15 @@ public final class Gpt2 implements CausalLanguageModel {
 
     public Gpt2Config config() {
         return config;
+    }
+
+    /** The weights, for device backends: token and position embeddings, blocks, final norm, LM head ([V, d]). */
+    public record Weights(Tensor tokenEmbedding, Tensor positionEmbedding, List<Layer> layers, float[] lnFinalWeight,
+                          float[] lnFinalBias, Tensor lmHead) {
+    }
+
+    public Weights weights() {
+        return new Weights(tokenEmbedding, positionEmbedding, layers, lnFinalWeight, lnFinalBias, lmHead);
     }
 
     public Kernels kernels() {

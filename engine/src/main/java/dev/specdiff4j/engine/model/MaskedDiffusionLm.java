@@ -27,7 +27,7 @@ import java.util.Optional;
  */
 public final class MaskedDiffusionLm implements AutoCloseable {
     /** One DiT block with its modulations folded in; matrices are nn.Linear [out, in]. */
-    record Block(float[] norm1Weight, float[] norm1Bias, Tensor qkv, Tensor out, float[] gate1,
+    public record Block(float[] norm1Weight, float[] norm1Bias, Tensor qkv, Tensor out, float[] gate1,
                  float[] norm2Weight, float[] norm2Bias, Tensor fc1, float[] fc1Bias, Tensor fc2, float[] fc2Bias, float[] gate2) {
     }
 
@@ -185,6 +185,31 @@ public final class MaskedDiffusionLm implements AutoCloseable {
         return config;
     }
 
+    /**
+     * The weights with the adaLN modulations folded in, for device backends: embedding [V+1, d], blocks, final
+     * norm weight and bias, output layer [V+1, d] with bias, and the rotary tables [model length][head dim / 2].
+     */
+    public record Weights(Tensor embedding, List<Block> blocks, float[] finalNormWeight, float[] finalNormBias, Tensor outputWeight,
+                          float[] outputBias, float[] ropeCos, float[] ropeSin) {
+    }
+
+    public Weights weights() {
+        return new Weights(embedding, blocks, finalNormWeight, finalNormBias, outputWeight, outputBias, ropeCos, ropeSin);
+    }
+
+    /**
+     * Denoising passes computed elsewhere (a device backend): the same contract as {@link BlockCache#full}
+     * and {@link BlockCache#refresh} for one sequence length.
+     */
+    public interface Passes extends AutoCloseable {
+        float[][] full(int[] sequence, int firstRow, int rows);
+
+        float[][] refresh(int start, int[] block);
+
+        @Override
+        void close();
+    }
+
     public int maskId() {
         return config.maskId();
     }
@@ -199,7 +224,8 @@ public final class MaskedDiffusionLm implements AutoCloseable {
 
     public String describe() {
         return String.format("MDLM %d blocks x %d (%.1f M parameters, %s weights, model length %d) on %s", config.blocks(), config.dim(),
-                config.parameters() / 1e6, blocks.get(0).qkv().dtype().displayName(), config.modelLength(), kernels.describe());
+                config.parameters() / 1e6, blocks.get(0).qkv().dtype().displayName(), config.modelLength(),
+                deviceDescription != null ? deviceDescription : kernels.describe());
     }
 
     /**
@@ -216,7 +242,23 @@ public final class MaskedDiffusionLm implements AutoCloseable {
      * of positions: those positions attend to the fresh keys of the block and to the cached keys of all
      * the others (computed by the last full pass, when the block held other tokens).
      */
-    public final class BlockCache {
+    private volatile java.util.function.IntFunction<Passes> devicePasses;
+
+    /** Runs the denoising passes through a device backend from now on (set once, at load time). */
+    public void useDevice(java.util.function.IntFunction<Passes> passes, String description) {
+        this.devicePasses = passes;
+        this.deviceDescription = description;
+    }
+
+    private volatile String deviceDescription;
+
+    /** Passes over sequences of {@code length} positions: on the device when one is set, else the CPU block cache. */
+    public Passes passes(int length) {
+        java.util.function.IntFunction<Passes> device = devicePasses;
+        return device != null ? device.apply(length) : new BlockCache(length);
+    }
+
+    public final class BlockCache implements Passes {
         private final int length;
         private final float[][] keys;
         private final float[][] values;
@@ -232,7 +274,12 @@ public final class MaskedDiffusionLm implements AutoCloseable {
             this.values = new float[config.blocks()][length * config.dim()];
         }
 
+        @Override
+        public void close() {
+        }
+
         /** A full pass over all positions (exact); fills the cache; logits of rows [firstRow, firstRow + rows). */
+        @Override
         public float[][] full(int[] sequence, int firstRow, int rows) {
             if (sequence.length != length) throw new IllegalArgumentException("the cache holds " + length + " positions, got " + sequence.length);
             this.ids = sequence.clone();
@@ -243,6 +290,7 @@ public final class MaskedDiffusionLm implements AutoCloseable {
          * Recomputes only positions [start, start + block.length): the block's new tokens attend to their own
          * fresh keys and to the cached keys of every other position. Returns the block's logits.
          */
+        @Override
         public float[][] refresh(int start, int[] block) {
             if (ids == null) throw new IllegalStateException("refresh needs a full pass first");
             if (start < 0 || start + block.length > length) throw new IllegalArgumentException("block outside the sequence");
