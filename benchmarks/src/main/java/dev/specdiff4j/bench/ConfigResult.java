@@ -1,0 +1,95 @@
+package dev.specdiff4j.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one configuration did over all repetitions: tokens/s of the configuration and of the interleaved
+ * autoregressive baseline, the counts behind acceptance, the time split, memory, and greedy mismatches.
+ */
+public final class ConfigResult {
+    public final BenchConfig config;
+    public final Samples tokensPerSecond = new Samples();
+    public final Samples baselineTokensPerSecond = new Samples();
+    long rounds;
+    long drafted;
+    long accepted;
+    long generated;
+    long draftNanos;
+    long verifyNanos;
+    long decodeNanos;
+    long draftsAhead;
+    long peakHeapBytes;
+    final List<String> mismatches = new ArrayList<>();
+
+    public ConfigResult(BenchConfig config) {
+        this.config = config;
+    }
+
+    /** Adds one run's counts. */
+    public void add(long rounds, long drafted, long accepted, long generated, long draftNanos, long verifyNanos, long decodeNanos, long draftsAhead) {
+        this.rounds += rounds;
+        this.drafted += drafted;
+        this.accepted += accepted;
+        this.generated += generated;
+        this.draftNanos += draftNanos;
+        this.verifyNanos += verifyNanos;
+        this.decodeNanos += decodeNanos;
+        this.draftsAhead += draftsAhead;
+    }
+
+    public void mismatch(String detail) {
+        mismatches.add(detail);
+    }
+
+    public void peakHeap(long bytes) {
+        peakHeapBytes = Math.max(peakHeapBytes, bytes);
+    }
+
+    /** Median tokens/s of the configuration over median tokens/s of the baseline measured beside it. */
+    public double speedup() {
+        return tokensPerSecond.median() / baselineTokensPerSecond.median();
+    }
+
+    /** α = accepted / drafted. */
+    public double acceptance() {
+        return drafted == 0 ? 0 : (double) accepted / drafted;
+    }
+
+    /** Tokens committed per round (accepted + 1 on average). */
+    public double tokensPerRound() {
+        return rounds == 0 ? 1 : (double) generated / rounds;
+    }
+
+    public double draftMsPerRound() {
+        return rounds == 0 ? 0 : draftNanos / 1e6 / rounds;
+    }
+
+    public double verifyMsPerRound() {
+        return rounds == 0 ? 0 : verifyNanos / 1e6 / rounds;
+    }
+
+    public double overheadMsPerRound() {
+        return rounds == 0 ? 0 : Math.max(0, decodeNanos - draftNanos - verifyNanos) / 1e6 / rounds;
+    }
+
+    public long rounds() {
+        return rounds;
+    }
+
+    public long generated() {
+        return generated;
+    }
+
+    public long draftsAhead() {
+        return draftsAhead;
+    }
+
+    public long peakHeapBytes() {
+        return peakHeapBytes;
+    }
+
+    public List<String> mismatches() {
+        return mismatches;
+    }
+}

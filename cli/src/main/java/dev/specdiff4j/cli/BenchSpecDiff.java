@@ -1,0 +1,169 @@
+package dev.specdiff4j.cli;
+
+import dev.specdiff4j.bench.BenchConfig;
+import dev.specdiff4j.bench.ConfigResult;
+import dev.specdiff4j.bench.LlamaCpp;
+import dev.specdiff4j.bench.Plots;
+import dev.specdiff4j.bench.Progress;
+import dev.specdiff4j.bench.PromptSet;
+import dev.specdiff4j.bench.Samples;
+import dev.specdiff4j.bench.SpecDiffBench;
+import dev.specdiff4j.bench.SweepReport;
+import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.Mode;
+import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.decoding.AcceptancePolicy;
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.json.Json;
+import dev.specdiff4j.tokenizer.Tokenizer;
+import dev.specdiff4j.weights.Converter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+
+/** The SpecDiff sweep on a target and its drafters, each configuration against AR in the same run. */
+@Command(name = "specdiff", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Sweep speculative decoding configurations on a target and its drafters (default: the bundled demo pair).",
+            "Every configuration runs interleaved with plain AR decoding (A B A B ...) after a warm-up, repeated; medians and",
+            "min-max; llama.cpp decodes the same target (GGUF export) in the same run. Writes sweep.md/.csv/.json and PNG plots."})
+final class BenchSpecDiff implements Callable<Integer> {
+    @Mixin
+    DebugOption debug;
+
+    @Option(names = "--target") Path target;
+    @Option(names = "--drafter") Path drafter;
+    @Option(names = "--ar-drafter") Path arDrafter;
+    @Option(names = "--prompts", paramLabel = "FILE", description = "One prompt per line (default: the bundled held-out prompts).") Path prompts;
+    @Option(names = "--prompt-count", defaultValue = "20") int promptCount;
+    @Option(names = "--max-tokens", defaultValue = "128") int maxTokens;
+    @Option(names = "--repeats", defaultValue = "3") int repeats;
+    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16") List<Integer> gammas;
+    @Option(names = "--steps", split = ",", defaultValue = "1,2,4") List<Integer> steps;
+    @Option(names = "--sd-gamma", split = ",", defaultValue = "2,4,8") List<Integer> sdGammas;
+    @Option(names = "--exact", description = "Also exact (uncached) drafting for each γ at T=2.") boolean exact;
+    @Option(names = "--overlap", description = "Also overlapped scheduling (best-guess configurations).") boolean overlap;
+    @Option(names = "--adaptive", defaultValue = "0", description = "Also adaptive γ up to this bound (0: no).") int adaptive;
+    @Option(names = "--sampling", description = "Also sampling at temperature 0.8 (strict and marginal).") boolean sampling;
+    @Option(names = "--dtype", split = ",", description = "Also these weight dtypes for the best-guess configuration.") List<String> dtypes;
+    @Option(names = "--window", defaultValue = "128") int window;
+    @Option(names = "--no-llama", description = "Skip the llama.cpp column.") boolean noLlama;
+    @Option(names = "--threads", defaultValue = "2") int threads;
+    @Option(names = "--out", defaultValue = "target/bench") Path out;
+
+    /** The sweep's result, for the report. */
+    record Outcome(List<ConfigResult> results, double llama, String kernels, Path out) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Outcome o = run();
+        System.out.print(SweepReport.markdown(o.results(), o.llama()));
+        return 0;
+    }
+
+    Outcome run() throws Exception {
+        Path t = target != null ? target : DemoModels.target();
+        Path d = drafter != null ? drafter : DemoModels.drafter();
+        Path a = arDrafter != null ? arDrafter : DemoModels.arDrafter();
+        Files.createDirectories(out);
+        List<BenchConfig> configs = configs();
+        List<String> text = (prompts != null ? PromptSet.file(prompts) : PromptSet.bundled());
+        text = text.subList(0, Math.min(promptCount, text.size()));
+        Map<String, List<BenchConfig>> groups = new LinkedHashMap<>();
+        for (BenchConfig c : configs) groups.computeIfAbsent((c.dtype() == null ? "stored" : c.dtype().displayName()) + "/" + c.overlap(), k -> new ArrayList<>()).add(c);
+        SpecDiffBench.Options probe = new SpecDiffBench.Options(maxTokens, repeats, List.of(new int[1]));
+        long total = configs.size() * (2 + 2L * repeats * text.size());
+        Progress progress = new Progress("bench", total, System.err);
+        List<ConfigResult> results = new ArrayList<>();
+        double llama = Double.NaN;
+        String kernels = "";
+        for (List<BenchConfig> group : groups.values()) {
+            BenchConfig first = group.get(0);
+            ModelSpec spec = new ModelSpec(t, d, a, first.dtype(), null, first.overlap() ? 1 : threads, first.overlap() ? 1 : 0);
+            try (Generator g = Generator.open(spec)) {
+                Tokenizer tokenizer = g.tokenizer();
+                List<int[]> ids = text.stream().map(tokenizer::encode).toList();
+                kernels = g.describe();
+                SpecDiffBench bench = new SpecDiffBench(SpecDiffBench.Engine.of(g), new SpecDiffBench.Options(maxTokens, repeats, ids), progress);
+                if (!noLlama && first.dtype() == null && !first.overlap() && Double.isNaN(llama)) llama = llamaTokensPerSecond(t, ids);
+                for (BenchConfig c : group) results.add(bench.measure(c));
+            }
+        }
+        Objects.requireNonNull(probe);
+        Files.writeString(out.resolve("sweep.md"), SweepReport.markdown(results, llama), StandardCharsets.UTF_8);
+        Files.writeString(out.resolve("sweep.csv"), SweepReport.csv(results, llama), StandardCharsets.UTF_8);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("llama_cpp_tokens_per_second", Double.isNaN(llama) ? null : llama);
+        json.put("max_tokens", maxTokens);
+        json.put("prompts", text.size());
+        json.put("repeats", repeats);
+        json.put("results", SweepReport.json(results, llama));
+        Files.writeString(out.resolve("sweep.json"), Json.writePretty(json) + "\n", StandardCharsets.UTF_8);
+        Plots.speedupVsGamma(results, out.resolve("speedup-vs-gamma.png"));
+        Plots.acceptanceVsGamma(results, out.resolve("acceptance-vs-gamma.png"));
+        Plots.tokensPerSecond(results, llama, out.resolve("tokens-per-second.png"));
+        for (ConfigResult r : results) {
+            if (!r.mismatches().isEmpty()) System.err.println("ERROR: " + r.config.label() + " differs from greedy AR: " + r.mismatches().get(0));
+        }
+        return new Outcome(results, llama, kernels, out);
+    }
+
+    private List<BenchConfig> configs() {
+        List<BenchConfig> c = new ArrayList<>();
+        for (int g : sdGammas) c.add(new BenchConfig(Mode.SD, g, 1, 0, AcceptancePolicy.GREEDY, true, false, 0, null, window));
+        for (int g : gammas) {
+            for (int s : steps) c.add(new BenchConfig(Mode.SPECDIFF, g, s, 0, AcceptancePolicy.GREEDY, true, false, 0, null, window));
+            if (exact) c.add(new BenchConfig(Mode.SPECDIFF, g, 2, 0, AcceptancePolicy.GREEDY, false, false, 0, null, window));
+        }
+        int bestGamma = gammas.get(gammas.size() / 2);
+        int bestSteps = steps.get(Math.min(1, steps.size() - 1));
+        if (adaptive > 0) c.add(new BenchConfig(Mode.SPECDIFF, Math.min(bestGamma, adaptive), bestSteps, 0, AcceptancePolicy.GREEDY, true, false, adaptive, null, window));
+        if (overlap) {
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, true, 0, null, window));
+            c.add(new BenchConfig(Mode.SD, sdGammas.get(sdGammas.size() / 2), 1, 0, AcceptancePolicy.GREEDY, true, true, 0, null, window));
+        }
+        if (sampling) {
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0.8, AcceptancePolicy.STRICT, true, false, 0, null, window));
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, window));
+            c.add(new BenchConfig(Mode.SD, sdGammas.get(sdGammas.size() / 2), 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, window));
+        }
+        if (dtypes != null) {
+            for (String dt : dtypes) c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, false, 0, DType.parse(dt), window));
+        }
+        return c;
+    }
+
+    private double llamaTokensPerSecond(Path target, List<int[]> prompts) throws IOException {
+        Path gguf = out.resolve("target-f16.gguf");
+        if (!Files.exists(gguf)) Converter.convert(target, gguf, new Converter.Options(Converter.Format.GGUF, DType.F16, false, null));
+        LlamaCpp llama = new LlamaCpp(gguf, threads);
+        try {
+            llama.run(prompts.get(0), 16);
+            Samples s = new Samples();
+            for (int r = 0; r < repeats; r++) {
+                double tokens = 0;
+                double seconds = 0;
+                for (int[] p : prompts) {
+                    LlamaCpp.Run run = llama.run(p, maxTokens);
+                    tokens += run.tokens() - 1;
+                    seconds += (run.tokens() - 1) / run.tokensPerSecond();
+                }
+                s.add(tokens / seconds);
+            }
+            return s.median();
+        } finally {
+            llama.close();
+        }
+    }
+}
