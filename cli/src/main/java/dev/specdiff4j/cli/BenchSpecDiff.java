@@ -29,7 +29,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.Callable;
 
 /** The SpecDiff sweep on a target and its drafters, each configuration against AR in the same run. */
@@ -82,7 +81,6 @@ final class BenchSpecDiff implements Callable<Integer> {
         text = text.subList(0, Math.min(promptCount, text.size()));
         Map<String, List<BenchConfig>> groups = new LinkedHashMap<>();
         for (BenchConfig c : configs) groups.computeIfAbsent((c.dtype() == null ? "stored" : c.dtype().displayName()) + "/" + c.overlap(), k -> new ArrayList<>()).add(c);
-        SpecDiffBench.Options probe = new SpecDiffBench.Options(maxTokens, repeats, List.of(new int[1]));
         long total = configs.size() * (2 + 2L * repeats * text.size());
         Progress progress = new Progress("bench", total, System.err);
         List<ConfigResult> results = new ArrayList<>();
@@ -100,7 +98,6 @@ final class BenchSpecDiff implements Callable<Integer> {
                 for (BenchConfig c : group) results.add(bench.measure(c));
             }
         }
-        Objects.requireNonNull(probe);
         Files.writeString(out.resolve("sweep.md"), SweepReport.markdown(results, llama), StandardCharsets.UTF_8);
         Files.writeString(out.resolve("sweep.csv"), SweepReport.csv(results, llama), StandardCharsets.UTF_8);
         Map<String, Object> json = new LinkedHashMap<>();

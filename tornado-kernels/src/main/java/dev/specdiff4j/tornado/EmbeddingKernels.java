@@ -1,0 +1,49 @@
+package dev.specdiff4j.tornado;
+
+/** Embedding lookups {@code out[t] = table[ids[t]]} for each weight dtype, and the position ids of a pass. */
+public final class EmbeddingKernels {
+    private EmbeddingKernels() {
+    }
+
+    public static void f32(float[] table, int[] ids, float[] out, int k, int dim) {
+        for (@Parallel int t = 0; t < k; t++) {
+            for (@Parallel int i = 0; i < dim; i++) {
+                out[t * dim + i] = table[ids[t] * dim + i];
+            }
+        }
+    }
+
+    public static void f16(short[] table, int[] ids, float[] out, int k, int dim) {
+        for (@Parallel int t = 0; t < k; t++) {
+            for (@Parallel int i = 0; i < dim; i++) {
+                out[t * dim + i] = Halves.f16(table[ids[t] * dim + i]);
+            }
+        }
+    }
+
+    public static void bf16(short[] table, int[] ids, float[] out, int k, int dim) {
+        for (@Parallel int t = 0; t < k; t++) {
+            for (@Parallel int i = 0; i < dim; i++) {
+                out[t * dim + i] = Halves.bf16(table[ids[t] * dim + i]);
+            }
+        }
+    }
+
+    /** dim is a multiple of 32. */
+    public static void q8(byte[] table, int[] ids, float[] out, int k, int dim) {
+        for (@Parallel int t = 0; t < k; t++) {
+            for (@Parallel int i = 0; i < dim; i++) {
+                int at = ids[t] * (dim / 32) * 34 + (i / 32) * 34;
+                float scale = Halves.f16((short) ((table[at] & 0xFF) | (table[at + 1] << 8)));
+                out[t * dim + i] = scale * table[at + 2 + i % 32];
+            }
+        }
+    }
+
+    /** {@code ids[t] = min(meta[START] + t, limit − 1)}: positions of a pass, clamped for padding rows past the end. */
+    public static void positions(int[] meta, int[] ids, int k, int limit) {
+        for (@Parallel int t = 0; t < k; t++) {
+            ids[t] = Math.min(meta[Meta.START] + t, limit - 1);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.specdiff4j.tornado;
+
+/** Row-wise and element-wise kernels: layer norm, tanh-GELU, softmax, gated residual add, row copy. */
+public final class NormKernels {
+    private NormKernels() {
+    }
+
+    /** {@code out[t] = (x[t] − mean) / sqrt(var + eps) · weight + bias} for k rows of width dim; out may be x. */
+    public static void layerNorm(float[] x, float[] weight, float[] bias, float[] out, int k, int dim, float eps) {
+        for (@Parallel int t = 0; t < k; t++) {
+            int base = t * dim;
+            float sum = 0f;
+            for (int i = 0; i < dim; i++) {
+                sum += x[base + i];
+            }
+            float mean = sum / dim;
+            float squares = 0f;
+            for (int i = 0; i < dim; i++) {
+                float centred = x[base + i] - mean;
+                squares += centred * centred;
+            }
+            float inverse = (float) (1.0 / Math.sqrt(squares / dim + eps));
+            for (int i = 0; i < dim; i++) {
+                out[base + i] = (x[base + i] - mean) * inverse * weight[i] + bias[i];
+            }
+        }
+    }
+
+    /** In place on the first n values: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}, tanh written with exp. */
+    public static void geluTanh(float[] x, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float v = x[i];
+            float u = 0.7978845608f * (v + 0.044715f * v * v * v);
+            float tanh = 1f - 2f / ((float) Math.exp(2f * u) + 1f);
+            x[i] = 0.5f * v * (1f + tanh);
+        }
+    }
+
+    /** In place softmax of {@code rows} rows of width n starting at {@code offset}; sums in double. */
+    public static void softmaxRows(float[] x, int offset, int rows, int n) {
+        for (@Parallel int r = 0; r < rows; r++) {
+            int base = offset + r * n;
+            float max = x[base];
+            for (int i = 1; i < n; i++) {
+                max = Math.max(max, x[base + i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                float e = (float) Math.exp(x[base + i] - max);
+                x[base + i] = e;
+                sum += e;
+            }
+            float inverse = (float) (1.0 / sum);
+            for (int i = 0; i < n; i++) {
+                x[base + i] = x[base + i] * inverse;
+            }
+        }
+    }
+
+    /** In place {@code x[t·dim + i] += gate[i]·y[t·dim + i]} over k rows (a plain residual has a gate of ones). */
+    public static void residualAdd(float[] x, float[] y, float[] gate, int k, int dim) {
+        for (@Parallel int i = 0; i < k * dim; i++) {
+            x[i] = x[i] + gate[i % dim] * y[i];
+        }
+    }
+
+    /** {@code dst[t] = src[meta[ROW0] + t]} for {@code rows} rows of width dim. */
+    public static void copyRows(float[] src, int[] meta, float[] dst, int rows, int dim) {
+        for (@Parallel int i = 0; i < rows * dim; i++) {
+            dst[i] = src[meta[Meta.ROW0] * dim + i];
+        }
+    }
+}
