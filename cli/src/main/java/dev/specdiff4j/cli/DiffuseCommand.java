@@ -2,12 +2,10 @@ package dev.specdiff4j.cli;
 
 import dev.specdiff4j.engine.decoding.DiffusionSampler;
 import dev.specdiff4j.engine.decoding.DraftingConfig;
-import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.KernelsSelection;
 import dev.specdiff4j.engine.model.LoadOptions;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
-import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.json.Json;
 import dev.specdiff4j.tokenizer.Tokenizer;
 import dev.specdiff4j.tokenizer.Tokenizers;
@@ -28,6 +26,12 @@ final class DiffuseCommand implements Callable<Integer> {
     @Mixin
     DebugOption debug;
 
+    @Mixin
+    SamplingOptions sampling;
+
+    @Mixin
+    LoadingOptions loading;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -46,26 +50,8 @@ final class DiffuseCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "16", description = "Denoising steps T (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--temperature", defaultValue = "1", description = "0: argmax when unmasking (default: ${DEFAULT-VALUE}).")
-    double temperature;
-
-    @Option(names = "--top-k", defaultValue = "0")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "1")
-    double topP;
-
-    @Option(names = "--seed", defaultValue = "0")
-    long seed;
-
     @Option(names = "--exact", description = "Recompute every position at every step (default: cached prompt).")
     boolean exact;
-
-    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "Convert the weights at load time.")
-    String dtype;
-
-    @Option(names = "--kernels", paramLabel = "NAME", description = "vector or reference (default: the best available).")
-    String kernels;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
@@ -74,8 +60,8 @@ final class DiffuseCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path path = model != null ? model : DemoModels.drafter();
         String text = prompt != null ? prompt : Stdin.readAll();
-        try (Kernels k = KernelsSelection.create(kernels, Runtime.getRuntime().availableProcessors());
-             MaskedDiffusionLm mdlm = MaskedDiffusionLm.load(path, new LoadOptions(dtype == null ? null : DType.parse(dtype), k))) {
+        try (Kernels k = KernelsSelection.create(loading.kernels, loading.threads());
+             MaskedDiffusionLm mdlm = MaskedDiffusionLm.load(path, new LoadOptions(loading.dtype(), k))) {
             Tokenizer tokenizer = tokenizerPath != null ? Tokenizers.load(tokenizerPath) : mdlm.files().tokenizer();
             int vocab = mdlm.config().vocabSize() - 1;
             int[] ids = tokenizer.encode(text);
@@ -89,8 +75,8 @@ final class DiffuseCommand implements Callable<Integer> {
             }
             DiffusionSampler sampler = new DiffusionSampler(mdlm, vocab);
             long start = System.nanoTime();
-            DiffusionSampler.Draft d = sampler.draft(ids, length, steps, new SamplingConfig(temperature, topK, topP, seed),
-                    new DraftingConfig(ids.length, false, !exact), new SplittableRandom(seed));
+            DiffusionSampler.Draft d = sampler.draft(ids, length, steps, sampling.config(),
+                    new DraftingConfig(ids.length, false, !exact), new SplittableRandom(sampling.seed));
             double seconds = (System.nanoTime() - start) / 1e9;
             String output = tokenizer.decode(d.tokens());
             var out = spec.commandLine().getOut();

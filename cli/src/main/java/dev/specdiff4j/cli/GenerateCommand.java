@@ -11,7 +11,6 @@ import dev.specdiff4j.engine.decoding.AcceptancePolicy;
 import dev.specdiff4j.engine.decoding.DecodeStats;
 import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
-import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,6 +33,12 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     DebugOption debug;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Mixin
+    LoadingOptions loading;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -87,27 +92,6 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 for greedy decoding (default: ${DEFAULT-VALUE}).")
-    double temperature;
-
-    @Option(names = "--top-k", defaultValue = "0", description = "Sample from the k most likely tokens only (0: all).")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling mass (1: all).")
-    double topP;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "Convert the weights at load time (default: as stored).")
-    String dtype;
-
-    @Option(names = "--kernels", paramLabel = "NAME", description = "Kernel implementation: vector or reference (default: the best available).")
-    String kernels;
-
-    @Option(names = "--threads", description = "Threads for the target's kernels (default: all processors).")
-    Integer threads;
-
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|tornado[:D:I]",
             description = "Where the target computes: cpu, or a TornadoVM device (needs a TornadoVM build and JVM; see the README).")
     String device;
@@ -132,12 +116,11 @@ final class GenerateCommand implements Callable<Integer> {
         String text = prompt != null ? prompt : Stdin.readAll();
         Mode m = Mode.parse(mode);
         GenerationConfig config = config(m);
-        int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         int draftThreads = drafterThreads != null ? drafterThreads : overlap ? 1 : 0;
         Path target = model != null ? model : DemoModels.target();
         Path diffusion = m == Mode.SPECDIFF || drafter != null ? (drafter != null ? drafter : DemoModels.drafter()) : null;
         Path ar = m == Mode.SD || arDrafter != null ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;
-        ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, dtype == null ? null : DType.parse(dtype), kernels, threadCount, draftThreads,
+        ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), draftThreads,
                 device, drafterDevice);
         long loadStart = System.nanoTime();
         try (Generator generator = Generator.open(modelSpec)) {
@@ -183,9 +166,9 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private GenerationConfig config(Mode m) {
-        SamplingConfig sampling = new SamplingConfig(temperature, topK, topP, seed);
+        SamplingConfig samplingConfig = sampling.config();
         AcceptancePolicy policy = verify != null ? AcceptancePolicy.parse(verify)
-                : temperature == 0 ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT;
+                : samplingConfig.isGreedy() ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT;
         GenerationConfig.AdaptiveGamma bounds = null;
         if (adaptive != null) {
             String[] parts = adaptive.split(":");
@@ -196,7 +179,7 @@ final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--adaptive takes MIN:MAX with whole numbers, got '" + adaptive + "'");
             }
         }
-        return GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(sampling).gamma(gamma).steps(steps).verify(policy)
+        return GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(samplingConfig).gamma(gamma).steps(steps).verify(policy)
                 .overlap(overlap).adaptive(bounds).drafting(new DraftingConfig(window, padToModel, !exactDrafting))
                 .stop(stop).stopAtEos(!noEos).build();
     }

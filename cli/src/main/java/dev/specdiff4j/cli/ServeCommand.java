@@ -3,7 +3,6 @@ package dev.specdiff4j.cli;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
-import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.server.CompletionServer;
 import dev.specdiff4j.server.ServerSettings;
 import picocli.CommandLine.Command;
@@ -21,6 +20,9 @@ import java.util.concurrent.CountDownLatch;
 final class ServeCommand implements Callable<Integer> {
     @Mixin
     DebugOption debug;
+
+    @Mixin
+    LoadingOptions loading;
 
     @Option(names = "--model", paramLabel = "PATH", description = "Target (default: the bundled demo target).")
     Path model;
@@ -65,19 +67,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "" + GenerateCommand.DEFAULT_STEPS, description = "Default denoising steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "Convert the weights at load time.")
-    String dtype;
-
-    @Option(names = "--threads", description = "Threads of the kernels (default: all processors).")
-    Integer threads;
-
     @Override
     public Integer call() throws Exception {
         Path target = model != null ? model : DemoModels.target();
         Path diffusion = drafter != null ? drafter : DemoModels.drafterIfPresent();
         Path ar = arDrafter != null ? arDrafter : DemoModels.arDrafterIfPresent();
-        ModelSpec spec = new ModelSpec(target, diffusion, ar, dtype == null ? null : DType.parse(dtype), null,
-                threads != null ? threads : Runtime.getRuntime().availableProcessors(), 0);
+        ModelSpec spec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0);
         try (Generator generator = Generator.open(spec)) {
             ServerSettings settings = ServerSettings.defaults(target.getFileName().toString())
                     .withAddress(host, port).withCapacity(maxConcurrent, maxQueue, Duration.ofSeconds(queueWait))

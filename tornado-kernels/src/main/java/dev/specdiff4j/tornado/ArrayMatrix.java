@@ -8,9 +8,10 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A weight matrix [rows, cols] copied into the primitive array its dtype's kernels read: float[] for F32, short[]
- * bit patterns for F16 and BF16, byte[] Q8_0 blocks. Exactly one of the three arrays is set.
+ * bit patterns for F16 and BF16, byte[] Q8_0 blocks. Exactly one of the three arrays is set; {@code table} is the
+ * {@link Halves} table that decodes its 16-bit values (null for F32).
  */
-public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, short[] halves, byte[] blocks) {
+public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, short[] halves, byte[] blocks, float[] table) {
 
     public static ArrayMatrix of(Tensor t) {
         MemorySegment data = t.data();
@@ -22,14 +23,15 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, short
             case F32 -> {
                 float[] a = new float[elements];
                 MemorySegment.copy(data, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, a, 0, elements);
-                yield new ArrayMatrix(DType.F32, t.rows(), t.cols(), a, null, null);
+                yield new ArrayMatrix(DType.F32, t.rows(), t.cols(), a, null, null, null);
             }
             case F16, BF16 -> {
                 short[] a = new short[elements];
                 MemorySegment.copy(data, ValueLayout.JAVA_SHORT_UNALIGNED, 0, a, 0, elements);
-                yield new ArrayMatrix(t.dtype(), t.rows(), t.cols(), null, a, null);
+                yield new ArrayMatrix(t.dtype(), t.rows(), t.cols(), null, a, null,
+                        t.dtype() == DType.F16 ? Halves.sharedF16() : Halves.sharedBf16());
             }
-            case Q8_0 -> new ArrayMatrix(DType.Q8_0, t.rows(), t.cols(), null, null, data.toArray(ValueLayout.JAVA_BYTE));
+            case Q8_0 -> new ArrayMatrix(DType.Q8_0, t.rows(), t.cols(), null, null, data.toArray(ValueLayout.JAVA_BYTE), Halves.sharedF16());
         };
     }
 
@@ -42,9 +44,9 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, short
     public void matmul(float[] x, float[] bias, float[] out, int k) {
         switch (dtype) {
             case F32 -> MatmulKernels.f32(x, floats, bias, out, k, rows, cols);
-            case F16 -> MatmulKernels.f16(x, halves, bias, out, k, rows, cols);
-            case BF16 -> MatmulKernels.bf16(x, halves, bias, out, k, rows, cols);
-            case Q8_0 -> MatmulKernels.q8(x, blocks, bias, out, k, rows, cols);
+            case F16 -> MatmulKernels.f16(x, halves, table, bias, out, k, rows, cols);
+            case BF16 -> MatmulKernels.bf16(x, halves, table, bias, out, k, rows, cols);
+            case Q8_0 -> MatmulKernels.q8(x, blocks, table, bias, out, k, rows, cols);
         }
     }
 
@@ -52,9 +54,9 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, short
     public void embed(int[] ids, float[] out, int k) {
         switch (dtype) {
             case F32 -> EmbeddingKernels.f32(floats, ids, out, k, cols);
-            case F16 -> EmbeddingKernels.f16(halves, ids, out, k, cols);
-            case BF16 -> EmbeddingKernels.bf16(halves, ids, out, k, cols);
-            case Q8_0 -> EmbeddingKernels.q8(blocks, ids, out, k, cols);
+            case F16 -> EmbeddingKernels.f16(halves, table, ids, out, k, cols);
+            case BF16 -> EmbeddingKernels.bf16(halves, table, ids, out, k, cols);
+            case Q8_0 -> EmbeddingKernels.q8(blocks, table, ids, out, k, cols);
         }
     }
 }

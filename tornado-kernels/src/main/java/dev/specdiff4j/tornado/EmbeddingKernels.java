@@ -1,6 +1,9 @@
 package dev.specdiff4j.tornado;
 
-/** Embedding lookups {@code out[t] = table[ids[t]]} for each weight dtype, and the position ids of a pass. */
+/**
+ * Embedding lookups {@code out[t] = table[ids[t]]} for each weight dtype (16-bit values decoded through a {@link Halves}
+ * table), and the position ids of a pass.
+ */
 public final class EmbeddingKernels {
     private EmbeddingKernels() {
     }
@@ -13,28 +16,28 @@ public final class EmbeddingKernels {
         }
     }
 
-    public static void f16(short[] table, int[] ids, float[] out, int k, int dim) {
+    public static void f16(short[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
         for (@Parallel int t = 0; t < k; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
-                out[t * dim + i] = Halves.f16(table[ids[t] * dim + i]);
+                out[t * dim + i] = halves[table[ids[t] * dim + i] & 0xFFFF];
             }
         }
     }
 
-    public static void bf16(short[] table, int[] ids, float[] out, int k, int dim) {
+    public static void bf16(short[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
         for (@Parallel int t = 0; t < k; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
-                out[t * dim + i] = Halves.bf16(table[ids[t] * dim + i]);
+                out[t * dim + i] = halves[table[ids[t] * dim + i] & 0xFFFF];
             }
         }
     }
 
     /** dim is a multiple of 32. */
-    public static void q8(byte[] table, int[] ids, float[] out, int k, int dim) {
+    public static void q8(byte[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
         for (@Parallel int t = 0; t < k; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
                 int at = ids[t] * (dim / 32) * 34 + (i / 32) * 34;
-                float scale = Halves.f16((short) ((table[at] & 0xFF) | (table[at + 1] << 8)));
+                float scale = halves[(table[at] & 0xFF) | ((table[at + 1] & 0xFF) << 8)];
                 out[t * dim + i] = scale * table[at + 2 + i % 32];
             }
         }

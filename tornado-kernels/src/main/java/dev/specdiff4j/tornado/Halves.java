@@ -1,29 +1,41 @@
 package dev.specdiff4j.tornado;
 
-/** 16-bit floats from their bit patterns, in code a TornadoVM kernel can inline. */
+import dev.specdiff4j.engine.tensor.Halfs;
+
+/**
+ * Lookup tables from 16-bit patterns to floats. Kernels decode F16 and BF16 weights (and Q8_0 scales) with
+ * {@code table[bits & 0xFFFF]}: TornadoVM's OpenCL backend compiles neither Float.intBitsToFloat nor a
+ * float-valued branch, and a table of 65536 entries is exact for every pattern.
+ */
 public final class Halves {
+    private static final float[] F16 = new float[65536];
+    private static final float[] BF16 = new float[65536];
+
+    static {
+        for (int i = 0; i < 65536; i++) {
+            F16[i] = Halfs.f16ToFloat((short) i);
+            BF16[i] = Halfs.bf16ToFloat((short) i);
+        }
+    }
+
     private Halves() {
     }
 
-    /** IEEE half precision, subnormals, infinities and NaN included. */
-    public static float f16(short bits) {
-        int h = bits & 0xFFFF;
-        int sign = (h & 0x8000) << 16;
-        int exponent = (h >>> 10) & 0x1F;
-        int mantissa = h & 0x3FF;
-        float value;
-        if (exponent == 0) {
-            float magnitude = mantissa * 5.9604645e-8f; // mantissa · 2^-24
-            value = sign != 0 ? -magnitude : magnitude;
-        } else if (exponent == 31) {
-            value = Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
-        } else {
-            value = Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
-        }
-        return value;
+    /** The IEEE half-precision table (a copy: devices get their own). */
+    public static float[] f16Table() {
+        return F16.clone();
     }
 
-    public static float bf16(short bits) {
-        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+    /** The bfloat16 table (a copy). */
+    public static float[] bf16Table() {
+        return BF16.clone();
+    }
+
+    static float[] sharedF16() {
+        return F16;
+    }
+
+    static float[] sharedBf16() {
+        return BF16;
     }
 }

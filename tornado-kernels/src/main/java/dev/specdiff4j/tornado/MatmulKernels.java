@@ -2,7 +2,8 @@ package dev.specdiff4j.tornado;
 
 /**
  * Batched matrix multiply {@code out[t·rows + r] = bias[r] + Σ_c x[t·cols + c]·w[r·cols + c]} for weights in each
- * dtype, dequantized inline; parallel over rows and tokens. A matrix without bias gets a zero bias.
+ * dtype, dequantized inline; parallel over rows and tokens. A matrix without bias gets a zero bias. 16-bit values
+ * (F16 and BF16 weights, Q8_0 scales) are decoded through a {@link Halves} table.
  */
 public final class MatmulKernels {
     private MatmulKernels() {
@@ -22,38 +23,41 @@ public final class MatmulKernels {
         }
     }
 
-    /** {@code w} holds IEEE half-precision bit patterns. */
-    public static void f16(float[] x, short[] w, float[] bias, float[] out, int k, int rows, int cols) {
+    /** {@code w} holds IEEE half-precision bit patterns, {@code table} is {@link Halves#f16Table()}. */
+    public static void f16(float[] x, short[] w, float[] table, float[] bias, float[] out, int k, int rows, int cols) {
         for (@Parallel int r = 0; r < rows; r++) {
             for (@Parallel int t = 0; t < k; t++) {
                 int wBase = r * cols;
                 int xBase = t * cols;
                 float sum = 0f;
                 for (int c = 0; c < cols; c++) {
-                    sum += x[xBase + c] * Halves.f16(w[wBase + c]);
+                    sum += x[xBase + c] * table[w[wBase + c] & 0xFFFF];
                 }
                 out[t * rows + r] = bias[r] + sum;
             }
         }
     }
 
-    /** {@code w} holds bfloat16 bit patterns. */
-    public static void bf16(float[] x, short[] w, float[] bias, float[] out, int k, int rows, int cols) {
+    /** {@code w} holds bfloat16 bit patterns, {@code table} is {@link Halves#bf16Table()}. */
+    public static void bf16(float[] x, short[] w, float[] table, float[] bias, float[] out, int k, int rows, int cols) {
         for (@Parallel int r = 0; r < rows; r++) {
             for (@Parallel int t = 0; t < k; t++) {
                 int wBase = r * cols;
                 int xBase = t * cols;
                 float sum = 0f;
                 for (int c = 0; c < cols; c++) {
-                    sum += x[xBase + c] * Halves.bf16(w[wBase + c]);
+                    sum += x[xBase + c] * table[w[wBase + c] & 0xFFFF];
                 }
                 out[t * rows + r] = bias[r] + sum;
             }
         }
     }
 
-    /** {@code w} holds Q8_0 blocks as llama.cpp lays them out: per 32 values an F16 scale (little-endian) and 32 signed bytes. */
-    public static void q8(float[] x, byte[] w, float[] bias, float[] out, int k, int rows, int cols) {
+    /**
+     * {@code w} holds Q8_0 blocks as llama.cpp lays them out: per 32 values an F16 scale (little-endian) and 32 signed
+     * bytes; {@code table} is {@link Halves#f16Table()}.
+     */
+    public static void q8(float[] x, byte[] w, float[] table, float[] bias, float[] out, int k, int rows, int cols) {
         for (@Parallel int r = 0; r < rows; r++) {
             for (@Parallel int t = 0; t < k; t++) {
                 int blocks = cols / 32;
@@ -62,7 +66,7 @@ public final class MatmulKernels {
                 float sum = 0f;
                 for (int b = 0; b < blocks; b++) {
                     int at = rowBase + b * 34;
-                    float scale = Halves.f16((short) ((w[at] & 0xFF) | (w[at + 1] << 8)));
+                    float scale = table[(w[at] & 0xFF) | ((w[at + 1] & 0xFF) << 8)];
                     int xb = xBase + b * 32;
                     float block = 0f;
                     for (int i = 0; i < 32; i++) {

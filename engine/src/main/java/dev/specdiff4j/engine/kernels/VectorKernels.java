@@ -89,35 +89,21 @@ public final class VectorKernels implements Kernels {
                 for (; t < k; t++) Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
             }
         }
-        for (; r + 4 <= r1; r += 4) {
-            MemorySegment seg;
-            long base;
-            if (direct) {
-                seg = w.data();
-                base = r * stride;
-            } else {
-                RowDecoder.decode(w, r, 4, buffer);
-                seg = decoded;
-                base = 0;
+        for (; r < r1; r += 4) {
+            int n = Math.min(4, r1 - r);
+            // F32 rows are read where they lie; other dtypes are decoded (exactly) into the buffer first
+            MemorySegment seg = direct ? w.data() : decoded;
+            long base = direct ? r * stride : 0;
+            if (!direct) RowDecoder.decode(w, r, n, buffer);
+            for (int i = 0; i < n && n < 4; i++) {
+                int t = 0;
+                for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
+                for (; t < k; t++) MatmulTiles.tile1x1(seg, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
             }
+            if (n < 4) break;
             int t = 0;
             for (; t + 4 <= k; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
             for (; t < k; t++) MatmulTiles.tile4x1(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
-        }
-        for (; r < r1; r++) {
-            MemorySegment seg;
-            long base;
-            if (direct) {
-                seg = w.data();
-                base = r * stride;
-            } else {
-                RowDecoder.decode(w, r, 1, buffer);
-                seg = decoded;
-                base = 0;
-            }
-            int t = 0;
-            for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, base, cols, x, t, bias, r, rows, out, lanes);
-            for (; t < k; t++) MatmulTiles.tile1x1(seg, base, cols, x, t, bias, r, rows, out, lanes);
         }
     }
 

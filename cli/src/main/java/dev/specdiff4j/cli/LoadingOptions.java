@@ -1,0 +1,24 @@
+package dev.specdiff4j.cli;
+
+import dev.specdiff4j.engine.tensor.DType;
+import picocli.CommandLine.Option;
+
+/** How models are loaded and what computes them; shared by the commands that run models. */
+final class LoadingOptions {
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "Convert the weights at load time (default: as stored).")
+    String dtype;
+
+    @Option(names = "--kernels", paramLabel = "NAME", description = "Kernel implementation: vector or reference (default: the best available).")
+    String kernels;
+
+    @Option(names = "--threads", description = "Threads of the kernels (default: all processors).")
+    Integer threads;
+
+    DType dtype() {
+        return dtype == null ? null : DType.parse(dtype);
+    }
+
+    int threads() {
+        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    }
+}
