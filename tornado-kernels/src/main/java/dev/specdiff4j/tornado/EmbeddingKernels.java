@@ -19,7 +19,7 @@ public final class EmbeddingKernels {
     public static void f16(short[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
         for (@Parallel int t = 0; t < k; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
-                out[t * dim + i] = halves[table[ids[t] * dim + i] & 0xFFFF];
+                out[t * dim + i] = halves[table[ids[t] * dim + i] + Halves.OFFSET];
             }
         }
     }
@@ -27,7 +27,7 @@ public final class EmbeddingKernels {
     public static void bf16(short[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
         for (@Parallel int t = 0; t < k; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
-                out[t * dim + i] = halves[table[ids[t] * dim + i] & 0xFFFF];
+                out[t * dim + i] = halves[table[ids[t] * dim + i] + Halves.OFFSET];
             }
         }
     }
@@ -37,7 +37,7 @@ public final class EmbeddingKernels {
         for (@Parallel int t = 0; t < k; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
                 int at = ids[t] * (dim / 32) * 34 + (i / 32) * 34;
-                float scale = halves[(table[at] & 0xFF) | ((table[at + 1] & 0xFF) << 8)];
+                float scale = halves[Halves.signedPair(table[at], table[at + 1]) + Halves.OFFSET];
                 out[t * dim + i] = scale * table[at + 2 + i % 32];
             }
         }

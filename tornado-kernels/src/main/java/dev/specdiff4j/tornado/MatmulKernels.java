@@ -31,7 +31,7 @@ public final class MatmulKernels {
                 int xBase = t * cols;
                 float sum = 0f;
                 for (int c = 0; c < cols; c++) {
-                    sum += x[xBase + c] * table[w[wBase + c] & 0xFFFF];
+                    sum += x[xBase + c] * table[w[wBase + c] + Halves.OFFSET];
                 }
                 out[t * rows + r] = bias[r] + sum;
             }
@@ -46,7 +46,7 @@ public final class MatmulKernels {
                 int xBase = t * cols;
                 float sum = 0f;
                 for (int c = 0; c < cols; c++) {
-                    sum += x[xBase + c] * table[w[wBase + c] & 0xFFFF];
+                    sum += x[xBase + c] * table[w[wBase + c] + Halves.OFFSET];
                 }
                 out[t * rows + r] = bias[r] + sum;
             }
@@ -66,7 +66,7 @@ public final class MatmulKernels {
                 float sum = 0f;
                 for (int b = 0; b < blocks; b++) {
                     int at = rowBase + b * 34;
-                    float scale = table[(w[at] & 0xFF) | ((w[at + 1] & 0xFF) << 8)];
+                    float scale = table[Halves.signedPair(w[at], w[at + 1]) + Halves.OFFSET];
                     int xb = xBase + b * 32;
                     float block = 0f;
                     for (int i = 0; i < 32; i++) {
