@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 import models
+import safetensors_io
 import training
 
 
@@ -40,6 +41,7 @@ def main():
     p.add_argument("--heldout", required=True)
     p.add_argument("--tokenizer", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--init", help="start from this HF GPT-2 folder (same shape)")
     p.add_argument("--layers", type=int, default=6)
     p.add_argument("--width", type=int, default=384)
     p.add_argument("--heads", type=int, default=6)
@@ -64,6 +66,10 @@ def main():
     eos = next(t["id"] for t in tok["added_tokens"] if t["content"] == "<|endoftext|>")
 
     model = models.GPT2(vocab, args.context, args.width, args.layers, args.heads, dropout=args.dropout)
+    if args.init:
+        state = safetensors_io.load(os.path.join(args.init, "model.safetensors"))
+        model.load_state_dict({k: v.float() for k, v in state.items() if not k.endswith((".attn.bias", ".attn.masked_bias"))}, strict=True)
+        print(f"initialised from {args.init}")
     decay = [p_ for n, p_ in model.named_parameters() if p_.dim() >= 2]
     no_decay = [p_ for n, p_ in model.named_parameters() if p_.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
