@@ -1,52 +1,64 @@
 package dev.specdiff4j.tornado;
 
 import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.engine.tensor.Halfs;
+import dev.specdiff4j.engine.tensor.Q8;
 import dev.specdiff4j.engine.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A weight matrix [rows, cols] copied into the primitive array its dtype's kernels read: float[] for F32, short[]
- * bit patterns for F16 and BF16, byte[] Q8_0 blocks. Exactly one of the three arrays is set; {@code table} is the
- * {@link Halves} table that decodes its 16-bit values (null for F32).
+ * A weight matrix [rows, cols] in the primitive arrays its dtype's kernels read, holding exactly the values of the
+ * tensor:
+ * <ul>
+ *   <li>F32: {@code floats} are the values;</li>
+ *   <li>F16, BF16: {@code words} hold the 16-bit patterns two to an int (element e in bits 16·(e mod 2)) and
+ *       {@code table} decodes them ({@link Halves});</li>
+ *   <li>Q8_0: {@code floats} are the block scales (F16 decoded, one per 32 values along a row) and {@code words}
+ *       the signed 8-bit values four to an int (element e in bits 8·(e mod 4)).</li>
+ * </ul>
  */
-public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, short[] halves, byte[] blocks, float[] table) {
+public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[] words, float[] table) {
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
 
     public static ArrayMatrix of(Tensor t) {
+        long elements = t.elementCount();
+        if (elements > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(t + " has more values than a Java array can hold");
+        int n = (int) elements;
         MemorySegment data = t.data();
-        if (data.byteSize() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(t + " is larger than a Java array can hold (2 GB)");
-        }
-        int elements = Math.toIntExact(t.elementCount());
         return switch (t.dtype()) {
             case F32 -> {
-                float[] a = new float[elements];
-                MemorySegment.copy(data, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, a, 0, elements);
-                yield new ArrayMatrix(DType.F32, t.rows(), t.cols(), a, null, null, null);
+                float[] a = new float[n];
+                MemorySegment.copy(data, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, a, 0, n);
+                yield new ArrayMatrix(DType.F32, t.rows(), t.cols(), a, null, null);
             }
             case F16, BF16 -> {
-                short[] a = new short[elements];
-                MemorySegment.copy(data, ValueLayout.JAVA_SHORT_UNALIGNED, 0, a, 0, elements);
-                yield new ArrayMatrix(t.dtype(), t.rows(), t.cols(), null, a, null,
-                        t.dtype() == DType.F16 ? Halves.sharedF16() : Halves.sharedBf16());
+                int[] words = new int[(n + 1) / 2];
+                for (int e = 0; e < n; e++) words[e >> 1] |= (data.get(SHORT, 2L * e) & 0xFFFF) << ((e & 1) << 4);
+                yield new ArrayMatrix(t.dtype(), t.rows(), t.cols(), null, words, t.dtype() == DType.F16 ? Halves.sharedF16() : Halves.sharedBf16());
             }
-            case Q8_0 -> new ArrayMatrix(DType.Q8_0, t.rows(), t.cols(), null, null, data.toArray(ValueLayout.JAVA_BYTE), Halves.sharedF16());
+            case Q8_0 -> {
+                int blocks = n / Q8.BLOCK;
+                float[] scales = new float[blocks];
+                int[] quants = new int[blocks * 8];
+                for (int b = 0; b < blocks; b++) {
+                    long at = (long) b * Q8.BLOCK_BYTES;
+                    scales[b] = Halfs.f16ToFloat(data.get(SHORT, at));
+                    for (int i = 0; i < 8; i++) quants[b * 8 + i] = data.get(INT, at + 2 + 4L * i);
+                }
+                yield new ArrayMatrix(DType.Q8_0, t.rows(), t.cols(), scales, quants, null);
+            }
         };
-    }
-
-    /** The array the kernels read. */
-    public Object data() {
-        return floats != null ? floats : halves != null ? halves : blocks;
     }
 
     /** {@code out[t·rows + r] = bias[r] + x[t]·row r} for k rows of x. */
     public void matmul(float[] x, float[] bias, float[] out, int k) {
         switch (dtype) {
             case F32 -> MatmulKernels.f32(x, floats, bias, out, k, rows, cols);
-            case F16 -> MatmulKernels.f16(x, halves, table, bias, out, k, rows, cols);
-            case BF16 -> MatmulKernels.bf16(x, halves, table, bias, out, k, rows, cols);
-            case Q8_0 -> MatmulKernels.q8(x, blocks, table, bias, out, k, rows, cols);
+            case F16, BF16 -> MatmulKernels.packed16(x, words, table, bias, out, k, rows, cols);
+            case Q8_0 -> MatmulKernels.q8(x, floats, words, bias, out, k, rows, cols);
         }
     }
 
@@ -54,9 +66,8 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, short
     public void embed(int[] ids, float[] out, int k) {
         switch (dtype) {
             case F32 -> EmbeddingKernels.f32(floats, ids, out, k, cols);
-            case F16 -> EmbeddingKernels.f16(halves, table, ids, out, k, cols);
-            case BF16 -> EmbeddingKernels.bf16(halves, table, ids, out, k, cols);
-            case Q8_0 -> EmbeddingKernels.q8(blocks, table, ids, out, k, cols);
+            case F16, BF16 -> EmbeddingKernels.packed16(words, table, ids, out, k, cols);
+            case Q8_0 -> EmbeddingKernels.q8(floats, words, ids, out, k, cols);
         }
     }
 }

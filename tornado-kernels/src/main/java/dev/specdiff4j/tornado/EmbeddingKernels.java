@@ -1,8 +1,8 @@
 package dev.specdiff4j.tornado;
 
 /**
- * Embedding lookups {@code out[t] = table[ids[t]]} for each weight dtype (16-bit values decoded through a {@link Halves}
- * table), and the position ids of a pass.
+ * Embedding lookups {@code out[t] = table[ids[t]]} for each weight layout of {@link ArrayMatrix}, and the position ids
+ * of a pass.
  */
 public final class EmbeddingKernels {
     private EmbeddingKernels() {
@@ -16,29 +16,23 @@ public final class EmbeddingKernels {
         }
     }
 
-    public static void f16(short[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
+    /** F16 or BF16 rows packed two values to an int, decoded by {@code halves} ({@link Halves}). */
+    public static void packed16(int[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
         for (@Parallel int t = 0; t < k; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
-                out[t * dim + i] = halves[table[ids[t] * dim + i] + Halves.OFFSET];
+                int e = ids[t] * dim + i;
+                out[t * dim + i] = halves[(table[e >> 1] >>> ((e & 1) << 4)) & 0xFFFF];
             }
         }
     }
 
-    public static void bf16(short[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
+    /** Q8_0 rows (dim a multiple of 32): a scale per block and four signed 8-bit values to an int. */
+    public static void q8(float[] scales, int[] quants, int[] ids, float[] out, int k, int dim) {
         for (@Parallel int t = 0; t < k; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
-                out[t * dim + i] = halves[table[ids[t] * dim + i] + Halves.OFFSET];
-            }
-        }
-    }
-
-    /** dim is a multiple of 32. */
-    public static void q8(byte[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
-        for (@Parallel int t = 0; t < k; t++) {
-            for (@Parallel int i = 0; i < dim; i++) {
-                int at = ids[t] * (dim / 32) * 34 + (i / 32) * 34;
-                float scale = halves[Halves.signedPair(table[at], table[at + 1]) + Halves.OFFSET];
-                out[t * dim + i] = scale * table[at + 2 + i % 32];
+                int e = ids[t] * dim + i;
+                int shift = 24 - ((e & 3) << 3);
+                out[t * dim + i] = scales[e / 32] * ((quants[e >> 2] << shift) >> 24);
             }
         }
     }

@@ -3,20 +3,20 @@ package dev.specdiff4j.tornado;
 import dev.specdiff4j.engine.tensor.Halfs;
 
 /**
- * Lookup tables from 16-bit patterns to floats, indexed by the pattern as a signed short plus {@link #OFFSET}.
- * Kernels decode F16 and BF16 weights (and Q8_0 scales) with {@code table[bits + OFFSET]}: TornadoVM's OpenCL
- * backend compiles neither Float.intBitsToFloat nor a float-valued branch, and zero-extends a short masked with
- * 0xFFFF wrongly; a table of 65536 entries is exact for every pattern.
+ * Lookup tables from 16-bit patterns to floats. 16-bit weights are packed two to an int (element e in bits
+ * 16·(e mod 2), the little-endian memory order) and decoded as {@code table[(w[e/2] >>> 16·(e mod 2)) & 0xFFFF]}:
+ * TornadoVM's OpenCL backend compiles neither Float.intBitsToFloat nor a float-valued branch, and it computes
+ * arithmetic on short and byte loads in 16 and 8 bits; int words and a table of 65536 entries avoid all three,
+ * and the table is exact for every pattern.
  */
 public final class Halves {
-    public static final int OFFSET = 32768;
     private static final float[] F16 = new float[65536];
     private static final float[] BF16 = new float[65536];
 
     static {
-        for (int bits = Short.MIN_VALUE; bits <= Short.MAX_VALUE; bits++) {
-            F16[bits + OFFSET] = Halfs.f16ToFloat((short) bits);
-            BF16[bits + OFFSET] = Halfs.bf16ToFloat((short) bits);
+        for (int bits = 0; bits < 65536; bits++) {
+            F16[bits] = Halfs.f16ToFloat((short) bits);
+            BF16[bits] = Halfs.bf16ToFloat((short) bits);
         }
     }
 
@@ -31,12 +31,6 @@ public final class Halves {
     /** The bfloat16 table (a copy). */
     public static float[] bf16Table() {
         return BF16.clone();
-    }
-
-    /** The signed 16-bit value of a little-endian byte pair, without masking a byte (see the class comment). */
-    static int signedPair(byte low, byte high) {
-        int lo = low;
-        return high * 256 + (lo < 0 ? lo + 256 : lo);
     }
 
     static float[] sharedF16() {
