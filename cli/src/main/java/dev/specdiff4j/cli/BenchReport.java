@@ -36,6 +36,7 @@ final class BenchReport implements Callable<Integer> {
     @Option(names = "--prompt-count", defaultValue = "20") int promptCount;
     @Option(names = "--skip-projection", description = "Leave out the scale projection (it writes and loads multi-GB random models).") boolean skipProjection;
     @Option(names = "--projection-shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl") List<String> projectionShapes;
+    @Option(names = "--kernels", description = "Also the JMH kernel benchmarks (about 15 more minutes).") boolean kernelBenchmarks;
 
     @Override
     public Integer call() throws Exception {
@@ -78,6 +79,16 @@ final class BenchReport implements Callable<Integer> {
             project.alphaFrom = data.resolve("sweep.json");
             projection = project.run();
         }
+        BenchRounds rounds = new BenchRounds();
+        rounds.gammas = List.of(4, 8, 16);
+        rounds.steps = List.of(1, 2, 4, 8);
+        rounds.alphas = List.of(0.5, 0.7, 0.9);
+        rounds.work = Path.of("target/bench-work");
+        rounds.threads = 2;
+        rounds.out = data;
+        String roundCosts = rounds.run();
+        String jmh = kernelBenchmarks ? dev.specdiff4j.bench.jmh.KernelBenchmarks.run(new String[] {"-wi", "3", "-i", "5"})
+                : "(left out of this run; `bench report --kernels` or `bench kernels` runs them)\n";
         BenchTokenizer tok = new BenchTokenizer();
         tok.repeats = 10;
         String tokenizer = tok.run();
@@ -107,11 +118,14 @@ final class BenchReport implements Callable<Integer> {
                 .append("tokens/s = (tokens − 1) / (last token time − first token time) for both. The last columns: the cost of a ")
                 .append("16-token verification pass over a one-token step after a 64-token context.\n\n")
                 .append(DecodeBenchmark.table(decodeResults)).append('\n');
+        md.append("## The cost of a round at GPT-2 scale\n\n").append(roundCosts).append('\n');
         md.append("## Scale projection\n\n").append(projection).append('\n');
+        md.append("## Kernels (JMH)\n\n").append(jmh).append('\n');
         md.append("## Tokenizer throughput\n\n").append(tokenizer).append('\n');
         try (Stream<Path> fragments = Files.list(data)) {
             for (Path f : fragments.filter(p -> p.getFileName().toString().endsWith(".md") && !p.getFileName().toString().startsWith("sweep")
-                    && !p.getFileName().toString().startsWith("projection")).sorted().toList()) {
+                    && !p.getFileName().toString().startsWith("projection") && !p.getFileName().toString().startsWith("rounds"))
+                    .sorted().toList()) {
                 md.append(Files.readString(f, StandardCharsets.UTF_8)).append('\n');
             }
         }

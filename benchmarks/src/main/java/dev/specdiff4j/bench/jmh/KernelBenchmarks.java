@@ -20,15 +20,20 @@ public final class KernelBenchmarks {
 
     /** Arguments are JMH's own (include patterns, -p param=values, -f, -wi, -i ...); no pattern runs both benchmarks. */
     public static void main(String[] args) throws RunnerException, org.openjdk.jmh.runner.options.CommandLineOptionException {
+        System.out.print(run(args));
+    }
+
+    /** Runs JMH with these arguments and returns the Markdown tables. */
+    public static String run(String[] args) throws RunnerException, org.openjdk.jmh.runner.options.CommandLineOptionException {
         org.openjdk.jmh.runner.options.CommandLineOptions cli = new org.openjdk.jmh.runner.options.CommandLineOptions(args);
         ChainedOptionsBuilder options = new OptionsBuilder().parent(cli);
         if (cli.getIncludes().isEmpty()) {
             options.include(MatmulBenchmark.class.getSimpleName()).include(DenoiseStepBenchmark.class.getSimpleName());
         }
         Collection<RunResult> results = new Runner(options.build()).run();
-        System.out.println();
-        System.out.println("| dtype | shape (rows×cols) | k | µs per call | GB/s (weights) | GFLOP/s |");
-        System.out.println("|---|---|---|---|---|---|");
+        StringBuilder out = new StringBuilder("\n");
+        out.append("| dtype | shape (rows×cols) | k | µs per call | GB/s (weights) | GFLOP/s |\n");
+        out.append("|---|---|---|---|---|---|\n");
         for (RunResult r : results) {
             if (!r.getParams().getBenchmark().endsWith("matmul")) continue;
             String dtype = r.getParams().getParam("dtype");
@@ -40,16 +45,15 @@ public final class KernelBenchmarks {
             double micros = r.getPrimaryResult().getScore();
             double bytes = DType.parse(dtype).bytesFor(rows * cols);
             double flops = 2.0 * rows * cols * k;
-            System.out.printf(Locale.ROOT, "| %s | %s | %d | %.1f ± %.1f | %.1f | %.1f |%n", dtype, shape, k, micros,
-                    r.getPrimaryResult().getScoreError(), bytes / micros / 1e3, flops / micros / 1e3);
+            out.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f ± %.1f | %.1f | %.1f |%n", dtype, shape, k, micros,
+                    r.getPrimaryResult().getScoreError(), bytes / micros / 1e3, flops / micros / 1e3));
         }
-        System.out.println();
-        System.out.println("| drafter shape | step | ms per step (16-token block after 256 tokens) |");
-        System.out.println("|---|---|---|");
+        out.append("\n| drafter shape | step | ms per step (16-token block after 256 tokens) |\n|---|---|---|\n");
         for (RunResult r : results) {
             if (!r.getParams().getBenchmark().endsWith("step")) continue;
-            System.out.printf(Locale.ROOT, "| %s | %s | %.2f ± %.2f |%n", r.getParams().getParam("shape"), r.getParams().getParam("mode"),
-                    r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError());
+            out.append(String.format(Locale.ROOT, "| %s | %s | %.2f ± %.2f |%n", r.getParams().getParam("shape"), r.getParams().getParam("mode"),
+                    r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError()));
         }
+        return out.toString();
     }
 }

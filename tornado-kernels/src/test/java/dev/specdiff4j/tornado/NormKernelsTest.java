@@ -1,0 +1,97 @@
+package dev.specdiff4j.tornado;
+
+import dev.specdiff4j.engine.kernels.ReferenceKernels;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Bounds as in the engine's KernelsAgreementTest: 2e-5 of the row scale (layer norm, softmax), 1e-6 (GELU). */
+class NormKernelsTest {
+    private static final ReferenceKernels REF = new ReferenceKernels();
+
+    @Test
+    void layerNormAgreesInPlaceOrNot() {
+        Random rnd = new Random(1);
+        for (int dim : Agreement.COLS) {
+            for (int k : new int[] {1, 3, 17, 33}) {
+                float[] x = Agreement.random(rnd, k * dim, 3);
+                for (int i = 0; i < x.length; i++) x[i] += 5; // an offset makes the mean matter
+                float[] w = Agreement.random(rnd, dim, 1);
+                float[] b = Agreement.random(rnd, dim, 1);
+                float[] expected = new float[x.length];
+                float[] actual = new float[x.length];
+                REF.layerNorm(x, k, dim, w, b, 1e-5f, expected);
+                NormKernels.layerNorm(x, w, b, actual, k, dim, 1e-5f);
+                Agreement.close(actual, expected, 2e-5, 1e-6, "layerNorm dim=" + dim + " k=" + k);
+                float[] inPlace = x.clone();
+                NormKernels.layerNorm(inPlace, w, b, inPlace, k, dim, 1e-5f);
+                assertThat(inPlace).containsExactly(actual);
+            }
+        }
+    }
+
+    @Test
+    void geluAgreesIncludingTheTails() {
+        Random rnd = new Random(2);
+        for (int n : new int[] {1, 15, 17, 1000, 20001}) {
+            float[] x = Agreement.random(rnd, n, 4);
+            x[0] = n > 1 ? -30 : x[0];
+            x[n - 1] = n > 1 ? 40 : x[n - 1];
+            float[] expected = x.clone();
+            float[] actual = x.clone();
+            REF.geluTanh(expected, n);
+            NormKernels.geluTanh(actual, n);
+            Agreement.close(actual, expected, 1e-6, 1e-6, "gelu n=" + n);
+        }
+    }
+
+    @Test
+    void softmaxRowsAgreeAndLeaveTheRestAlone() {
+        Random rnd = new Random(3);
+        for (int n : Agreement.COLS) {
+            int rows = 3;
+            float[] x = Agreement.random(rnd, 5 + rows * n + 2, 6);
+            float[] expected = x.clone();
+            for (int r = 0; r < rows; r++) REF.softmax(expected, 5 + r * n, n);
+            float[] actual = x.clone();
+            NormKernels.softmaxRows(actual, 5, rows, n);
+            Agreement.close(actual, expected, 2e-5, 1e-7, "softmax n=" + n);
+            assertThat(Arrays.copyOf(actual, 5)).containsExactly(Arrays.copyOf(x, 5));
+            assertThat(Arrays.copyOfRange(actual, 5 + rows * n, x.length)).containsExactly(Arrays.copyOfRange(x, 5 + rows * n, x.length));
+        }
+    }
+
+    @Test
+    void residualAddIsExactWithAndWithoutGate() {
+        Random rnd = new Random(4);
+        for (int dim : new int[] {1, 7, 65}) {
+            int k = 5;
+            float[] x = Agreement.random(rnd, k * dim, 1);
+            float[] y = Agreement.random(rnd, k * dim, 1);
+            float[] gate = Agreement.random(rnd, dim, 1);
+            float[] expected = x.clone();
+            REF.residualAdd(expected, y, gate, k, dim);
+            float[] actual = x.clone();
+            NormKernels.residualAdd(actual, y, gate, k, dim);
+            Agreement.exact(actual, expected, "gated dim=" + dim);
+            float[] ones = new float[dim];
+            Arrays.fill(ones, 1f);
+            REF.residualAdd(expected = x.clone(), y, null, k, dim);
+            NormKernels.residualAdd(actual = x.clone(), y, ones, k, dim);
+            Agreement.exact(actual, expected, "plain dim=" + dim);
+        }
+    }
+
+    @Test
+    void copyRowsStartsAtTheMetaRow() {
+        float[] src = new float[5 * 3];
+        for (int i = 0; i < src.length; i++) src[i] = i;
+        float[] dst = new float[2 * 3 + 1];
+        dst[6] = -1;
+        NormKernels.copyRows(src, Meta.of(0, 0, 2, 0), dst, 2, 3);
+        assertThat(dst).containsExactly(6, 7, 8, 9, 10, 11, -1);
+    }
+}
