@@ -55,19 +55,21 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[]
 
     /** {@code out[t·rows + r] = bias[r] + x[t]·row r} for k rows of x. */
     public void matmul(float[] x, float[] bias, float[] out, int k) {
+        int[] meta = Meta.rows(k);
         switch (dtype) {
-            case F32 -> MatmulKernels.f32(x, floats, bias, out, k, rows, cols);
-            case F16, BF16 -> MatmulKernels.packed16(x, words, table, bias, out, k, rows, cols);
-            case Q8_0 -> MatmulKernels.q8(x, floats, words, bias, out, k, rows, cols);
+            case F32 -> MatmulKernels.f32(x, floats, bias, out, meta, rows, cols);
+            case F16, BF16 -> MatmulKernels.packed16(x, words, table, bias, out, meta, rows, cols);
+            case Q8_0 -> MatmulKernels.q8(x, floats, words, bias, out, meta, rows, cols);
         }
     }
 
     /** {@code out[t] = row ids[t]} for k ids. */
     public void embed(int[] ids, float[] out, int k) {
+        int[] meta = Meta.rows(k);
         switch (dtype) {
-            case F32 -> EmbeddingKernels.f32(floats, ids, out, k, cols);
-            case F16, BF16 -> EmbeddingKernels.packed16(words, table, ids, out, k, cols);
-            case Q8_0 -> EmbeddingKernels.q8(floats, words, ids, out, k, cols);
+            case F32 -> EmbeddingKernels.f32(floats, ids, out, meta, cols);
+            case F16, BF16 -> EmbeddingKernels.packed16(words, table, ids, out, meta, cols);
+            case Q8_0 -> EmbeddingKernels.q8(floats, words, ids, out, meta, cols);
         }
     }
 }

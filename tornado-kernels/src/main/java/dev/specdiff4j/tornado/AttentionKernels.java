@@ -1,9 +1,9 @@
 package dev.specdiff4j.tornado;
 
 /**
- * Attention over a key/value cache, the cache writes that precede it, and GPT-NeoX rotary embeddings. Rows of q,
- * keys and values are {@code heads·headDim} wide in the cache; a query row may sit inside a wider row (the fused
- * q|k|v projection), hence the strides. Positions come from the {@link Meta} array.
+ * Attention over a key/value cache, the cache writes that precede it, and GPT-NeoX rotary embeddings, for the
+ * meta[ROWS] rows of a pass. Rows of keys and values are {@code heads·headDim} wide in the cache; a query row may sit
+ * inside a wider row (the fused q|k|v projection), hence the strides. Positions come from the {@link Meta} array.
  */
 public final class AttentionKernels {
     private AttentionKernels() {
@@ -15,8 +15,8 @@ public final class AttentionKernels {
      * two passes over the keys (maximum, then weights and sum), so no scratch memory.
      */
     public static void attention(float[] q, int qStride, float[] keys, float[] values, float[] out, int[] meta,
-                                 int k, int heads, int headDim, int causal) {
-        for (@Parallel int t = 0; t < k; t++) {
+                                 int heads, int headDim, int causal) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
             for (@Parallel int h = 0; h < heads; h++) {
                 int dim = heads * headDim;
                 float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -55,9 +55,9 @@ public final class AttentionKernels {
         }
     }
 
-    /** Copies the k and v thirds of k fused q|k|v rows into the caches at positions meta[START] + t. */
-    public static void storeKv(float[] qkv, float[] keys, float[] values, int[] meta, int k, int dim) {
-        for (@Parallel int t = 0; t < k; t++) {
+    /** Copies the k and v thirds of fused q|k|v rows into the caches at positions meta[START] + t. */
+    public static void storeKv(float[] qkv, float[] keys, float[] values, int[] meta, int dim) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
                 int at = meta[Meta.KV_BASE] + (meta[Meta.START] + t) * dim + i;
                 keys[at] = qkv[t * 3 * dim + dim + i];
@@ -71,8 +71,8 @@ public final class AttentionKernels {
      * {@code offset + t·stride}), elements i and i + headDim/2 are rotated by the angle of position meta[START] + t;
      * {@code cos} / {@code sin} are tables [position][headDim/2].
      */
-    public static void rope(float[] x, int offset, int stride, int[] meta, float[] cos, float[] sin, int k, int heads, int headDim) {
-        for (@Parallel int t = 0; t < k; t++) {
+    public static void rope(float[] x, int offset, int stride, int[] meta, float[] cos, float[] sin, int heads, int headDim) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
             for (@Parallel int h = 0; h < heads; h++) {
                 int half = headDim / 2;
                 int table = (meta[Meta.START] + t) * half;

@@ -1,15 +1,15 @@
 package dev.specdiff4j.tornado;
 
 /**
- * Embedding lookups {@code out[t] = table[ids[t]]} for each weight layout of {@link ArrayMatrix}, and the position ids
- * of a pass.
+ * Embedding lookups {@code out[t] = table[ids[t]]} for t below meta[ROWS], for each weight layout of
+ * {@link ArrayMatrix}, and the position ids of a pass.
  */
 public final class EmbeddingKernels {
     private EmbeddingKernels() {
     }
 
-    public static void f32(float[] table, int[] ids, float[] out, int k, int dim) {
-        for (@Parallel int t = 0; t < k; t++) {
+    public static void f32(float[] table, int[] ids, float[] out, int[] meta, int dim) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
                 out[t * dim + i] = table[ids[t] * dim + i];
             }
@@ -17,8 +17,8 @@ public final class EmbeddingKernels {
     }
 
     /** F16 or BF16 rows packed two values to an int, decoded by {@code halves} ({@link Halves}). */
-    public static void packed16(int[] table, float[] halves, int[] ids, float[] out, int k, int dim) {
-        for (@Parallel int t = 0; t < k; t++) {
+    public static void packed16(int[] table, float[] halves, int[] ids, float[] out, int[] meta, int dim) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
                 int e = ids[t] * dim + i;
                 out[t * dim + i] = halves[(table[e >> 1] >>> ((e & 1) << 4)) & 0xFFFF];
@@ -27,8 +27,8 @@ public final class EmbeddingKernels {
     }
 
     /** Q8_0 rows (dim a multiple of 32): a scale per block and four signed 8-bit values to an int. */
-    public static void q8(float[] scales, int[] quants, int[] ids, float[] out, int k, int dim) {
-        for (@Parallel int t = 0; t < k; t++) {
+    public static void q8(float[] scales, int[] quants, int[] ids, float[] out, int[] meta, int dim) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
             for (@Parallel int i = 0; i < dim; i++) {
                 int e = ids[t] * dim + i;
                 int shift = 24 - ((e & 3) << 3);
@@ -37,9 +37,9 @@ public final class EmbeddingKernels {
         }
     }
 
-    /** {@code ids[t] = min(meta[START] + t, limit − 1)}: positions of a pass, clamped for padding rows past the end. */
-    public static void positions(int[] meta, int[] ids, int k, int limit) {
-        for (@Parallel int t = 0; t < k; t++) {
+    /** {@code ids[t] = min(meta[START] + t, limit − 1)} for t below meta[ROWS]: the positions of a pass. */
+    public static void positions(int[] meta, int[] ids, int limit) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
             ids[t] = Math.min(meta[Meta.START] + t, limit - 1);
         }
     }

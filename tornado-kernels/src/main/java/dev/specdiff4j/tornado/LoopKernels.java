@@ -57,12 +57,12 @@ public final class LoopKernels implements Kernels {
 
     @Override
     public void layerNorm(float[] x, int k, int dim, float[] weight, float[] bias, float eps, float[] out) {
-        NormKernels.layerNorm(x, weight, bias == null ? zeros(dim) : bias, out, k, dim, eps);
+        NormKernels.layerNorm(x, weight, bias == null ? zeros(dim) : bias, out, Meta.rows(k), dim, eps);
     }
 
     @Override
     public void geluTanh(float[] x, int n) {
-        NormKernels.geluTanh(x, n);
+        NormKernels.geluTanh(x, Meta.rows(n), 1);
     }
 
     @Override
@@ -72,7 +72,7 @@ public final class LoopKernels implements Kernels {
 
     @Override
     public void residualAdd(float[] x, float[] y, float[] gate, int k, int dim) {
-        NormKernels.residualAdd(x, y, gate == null ? ones(dim) : gate, k, dim);
+        NormKernels.residualAdd(x, y, gate == null ? ones(dim) : gate, Meta.rows(k), dim);
     }
 
     @Override
@@ -81,13 +81,13 @@ public final class LoopKernels implements Kernels {
         if (causal && firstPosition + k > kvLength) {
             throw new IllegalArgumentException("the last query sees " + (firstPosition + k) + " keys but only " + kvLength + " are given");
         }
-        AttentionKernels.attention(q, heads * headDim, keys, values, out, Meta.of(firstPosition, kvLength, 0, 0), k, heads, headDim,
+        AttentionKernels.attention(q, heads * headDim, keys, values, out, Meta.pass(k, firstPosition, kvLength, 0), heads, headDim,
                 causal ? 1 : 0);
     }
 
     @Override
     public void rope(float[] x, int k, int heads, int headDim, int firstPosition, float[] cos, float[] sin) {
-        AttentionKernels.rope(x, 0, heads * headDim, Meta.of(firstPosition, 0, 0, 0), cos, sin, k, heads, headDim);
+        AttentionKernels.rope(x, 0, heads * headDim, Meta.pass(k, firstPosition, 0, 0), cos, sin, heads, headDim);
     }
 
     @Override

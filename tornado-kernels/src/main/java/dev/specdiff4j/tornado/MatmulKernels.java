@@ -2,16 +2,16 @@ package dev.specdiff4j.tornado;
 
 /**
  * Batched matrix multiply {@code out[t·rows + r] = bias[r] + Σ_c x[t·cols + c]·w[r·cols + c]} for weights in each
- * dtype, dequantized inline; parallel over rows and tokens. A matrix without bias gets a zero bias. The weight
- * layouts are those of {@link ArrayMatrix}.
+ * dtype, dequantized inline, for t below meta[ROWS]; parallel over rows and tokens. A matrix without bias gets a
+ * zero bias. The weight layouts are those of {@link ArrayMatrix}.
  */
 public final class MatmulKernels {
     private MatmulKernels() {
     }
 
-    public static void f32(float[] x, float[] w, float[] bias, float[] out, int k, int rows, int cols) {
+    public static void f32(float[] x, float[] w, float[] bias, float[] out, int[] meta, int rows, int cols) {
         for (@Parallel int r = 0; r < rows; r++) {
-            for (@Parallel int t = 0; t < k; t++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int wBase = r * cols;
                 int xBase = t * cols;
                 float sum = 0f;
@@ -24,9 +24,9 @@ public final class MatmulKernels {
     }
 
     /** F16 or BF16 weights packed two to an int, decoded by {@code table} ({@link Halves}). */
-    public static void packed16(float[] x, int[] w, float[] table, float[] bias, float[] out, int k, int rows, int cols) {
+    public static void packed16(float[] x, int[] w, float[] table, float[] bias, float[] out, int[] meta, int rows, int cols) {
         for (@Parallel int r = 0; r < rows; r++) {
-            for (@Parallel int t = 0; t < k; t++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int wBase = r * cols;
                 int xBase = t * cols;
                 float sum = 0f;
@@ -40,9 +40,9 @@ public final class MatmulKernels {
     }
 
     /** Q8_0 weights: one scale per block of 32 and the signed 8-bit values packed four to an int. */
-    public static void q8(float[] x, float[] scales, int[] quants, float[] bias, float[] out, int k, int rows, int cols) {
+    public static void q8(float[] x, float[] scales, int[] quants, float[] bias, float[] out, int[] meta, int rows, int cols) {
         for (@Parallel int r = 0; r < rows; r++) {
-            for (@Parallel int t = 0; t < k; t++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int blocks = cols / 32;
                 int xBase = t * cols;
                 float sum = 0f;

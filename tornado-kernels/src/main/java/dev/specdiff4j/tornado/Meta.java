@@ -1,30 +1,45 @@
 package dev.specdiff4j.tornado;
 
 /**
- * Slots of the small int array that carries a pass's varying values to the kernels. On a device it is copied in
- * before every pass while everything else stays there; a compiled kernel bakes its scalar arguments in, so
- * anything that changes from pass to pass must come through here.
+ * Slots of the small int array that carries a pass's varying values to the kernels. A compiled device kernel bakes
+ * its scalar arguments in, so everything that changes from pass to pass (how many rows, which positions) comes
+ * through this array, which is copied to the device before every pass while everything else stays there.
  */
 public final class Meta {
-    /** Absolute position of the pass's first token. */
-    public static final int START = 0;
+    /** Rows (tokens) the kernel processes: the bound of its token loop. */
+    public static final int ROWS = 0;
+    /** Absolute position of the first row. */
+    public static final int START = 1;
     /** Keys a bidirectional query sees. */
-    public static final int KV_LENGTH = 1;
-    /** First row that {@link NormKernels#copyRows} copies. */
-    public static final int ROW0 = 2;
+    public static final int KV_LENGTH = 2;
+    /** First source row of {@link NormKernels#copyRows}. */
+    public static final int ROW0 = 3;
     /** Element offset of the session's slot in the key and value caches. */
-    public static final int KV_BASE = 3;
-    public static final int SIZE = 4;
+    public static final int KV_BASE = 4;
+    public static final int SIZE = 5;
 
     private Meta() {
     }
 
-    public static int[] of(int start, int kvLength, int row0, int kvBase) {
+    /** Just a row count. */
+    public static int[] rows(int rows) {
+        return pass(rows, 0, 0, 0);
+    }
+
+    /** A pass over {@code rows} tokens at positions start.., seeing kvLength keys (bidirectional), cache slot at kvBase. */
+    public static int[] pass(int rows, int start, int kvLength, int kvBase) {
         int[] meta = new int[SIZE];
+        meta[ROWS] = rows;
         meta[START] = start;
         meta[KV_LENGTH] = kvLength;
-        meta[ROW0] = row0;
         meta[KV_BASE] = kvBase;
+        return meta;
+    }
+
+    /** A copy of {@code rows} rows starting at row0. */
+    public static int[] copy(int rows, int row0) {
+        int[] meta = rows(rows);
+        meta[ROW0] = row0;
         return meta;
     }
 }

@@ -1,13 +1,13 @@
 package dev.specdiff4j.tornado;
 
-/** Row-wise and element-wise kernels: layer norm, tanh-GELU, softmax, gated residual add, row copy. */
+/** Row-wise and element-wise kernels over meta[ROWS] rows: layer norm, tanh-GELU, gated residual add, row copy; and softmax. */
 public final class NormKernels {
     private NormKernels() {
     }
 
-    /** {@code out[t] = (x[t] − mean) / sqrt(var + eps) · weight + bias} for k rows of width dim; out may be x. */
-    public static void layerNorm(float[] x, float[] weight, float[] bias, float[] out, int k, int dim, float eps) {
-        for (@Parallel int t = 0; t < k; t++) {
+    /** {@code out[t] = (x[t] − mean) / sqrt(var + eps) · weight + bias} for rows of width dim; out may be x. */
+    public static void layerNorm(float[] x, float[] weight, float[] bias, float[] out, int[] meta, int dim, float eps) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
             int base = t * dim;
             float sum = 0f;
             for (int i = 0; i < dim; i++) {
@@ -26,9 +26,9 @@ public final class NormKernels {
         }
     }
 
-    /** In place on the first n values: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}, tanh written with exp. */
-    public static void geluTanh(float[] x, int n) {
-        for (@Parallel int i = 0; i < n; i++) {
+    /** In place on rows of width: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}, tanh written with exp. */
+    public static void geluTanh(float[] x, int[] meta, int width) {
+        for (@Parallel int i = 0; i < meta[Meta.ROWS] * width; i++) {
             float v = x[i];
             float u = 0.7978845608f * (v + 0.044715f * v * v * v);
             float tanh = 1f - 2f / ((float) Math.exp(2f * u) + 1f);
@@ -57,16 +57,16 @@ public final class NormKernels {
         }
     }
 
-    /** In place {@code x[t·dim + i] += gate[i]·y[t·dim + i]} over k rows (a plain residual has a gate of ones). */
-    public static void residualAdd(float[] x, float[] y, float[] gate, int k, int dim) {
-        for (@Parallel int i = 0; i < k * dim; i++) {
+    /** In place {@code x[t·dim + i] += gate[i]·y[t·dim + i]} (a plain residual has a gate of ones). */
+    public static void residualAdd(float[] x, float[] y, float[] gate, int[] meta, int dim) {
+        for (@Parallel int i = 0; i < meta[Meta.ROWS] * dim; i++) {
             x[i] = x[i] + gate[i % dim] * y[i];
         }
     }
 
-    /** {@code dst[t] = src[meta[ROW0] + t]} for {@code rows} rows of width dim. */
-    public static void copyRows(float[] src, int[] meta, float[] dst, int rows, int dim) {
-        for (@Parallel int i = 0; i < rows * dim; i++) {
+    /** {@code dst[t] = src[meta[ROW0] + t]} for rows of width dim. */
+    public static void copyRows(float[] src, float[] dst, int[] meta, int dim) {
+        for (@Parallel int i = 0; i < meta[Meta.ROWS] * dim; i++) {
             dst[i] = src[meta[Meta.ROW0] * dim + i];
         }
     }

@@ -42,7 +42,7 @@ class AttentionKernelsTest {
                         float[] expected = new float[k * dim];
                         REF.attention(q, k, ownKeys, ownValues, kvLength, prefix, causal, heads, headDim, expected);
                         float[] actual = new float[k * dim];
-                        AttentionKernels.attention(qkv, 3 * dim, keys, values, actual, Meta.of(prefix, kvLength, 0, base), k, heads, headDim,
+                        AttentionKernels.attention(qkv, 3 * dim, keys, values, actual, Meta.pass(k, prefix, kvLength, base), heads, headDim,
                                 causal ? 1 : 0);
                         Agreement.close(actual, expected, 2e-5, 1e-6, "attention headDim=" + headDim + " heads=" + heads + " k=" + k + " causal=" + causal);
                     }
@@ -62,11 +62,11 @@ class AttentionKernelsTest {
         float[] keys = Agreement.random(rnd, 10 * dim, 1);
         float[] values = Agreement.random(rnd, 10 * dim, 1);
         float[] first = new float[k * dim];
-        AttentionKernels.attention(q, dim, keys, values, first, Meta.of(2, 0, 0, 0), k, heads, headDim, 1);
+        AttentionKernels.attention(q, dim, keys, values, first, Meta.pass(k, 2, 0, 0), heads, headDim, 1);
         Arrays.fill(keys, 5 * dim, 10 * dim, 9f); // positions after the last query
         Arrays.fill(values, 5 * dim, 10 * dim, 9f);
         float[] second = new float[k * dim];
-        AttentionKernels.attention(q, dim, keys, values, second, Meta.of(2, 0, 0, 0), k, heads, headDim, 1);
+        AttentionKernels.attention(q, dim, keys, values, second, Meta.pass(k, 2, 0, 0), heads, headDim, 1);
         assertThat(second).containsExactly(first);
     }
 
@@ -79,7 +79,7 @@ class AttentionKernelsTest {
         int base = 2 * dim;
         float[] keys = new float[base + 10 * dim];
         float[] values = new float[base + 10 * dim];
-        AttentionKernels.storeKv(qkv, keys, values, Meta.of(4, 0, 0, base), k, dim);
+        AttentionKernels.storeKv(qkv, keys, values, Meta.pass(k, 4, 0, base), dim);
         for (int p = 0; p < 10; p++) {
             for (int i = 0; i < dim; i++) {
                 int t = p - 4;
@@ -109,8 +109,8 @@ class AttentionKernelsTest {
             REF.rope(q, k, heads, headDim, 20, tables[0], tables[1]);
             REF.rope(key, k, heads, headDim, 20, tables[0], tables[1]);
             float[] actual = qkv.clone();
-            AttentionKernels.rope(actual, 0, 3 * dim, Meta.of(20, 0, 0, 0), tables[0], tables[1], k, heads, headDim);
-            AttentionKernels.rope(actual, dim, 3 * dim, Meta.of(20, 0, 0, 0), tables[0], tables[1], k, heads, headDim);
+            AttentionKernels.rope(actual, 0, 3 * dim, Meta.pass(k, 20, 0, 0), tables[0], tables[1], heads, headDim);
+            AttentionKernels.rope(actual, dim, 3 * dim, Meta.pass(k, 20, 0, 0), tables[0], tables[1], heads, headDim);
             for (int t = 0; t < k; t++) {
                 Agreement.close(Arrays.copyOfRange(actual, t * 3 * dim, t * 3 * dim + dim), Arrays.copyOfRange(q, t * dim, (t + 1) * dim),
                         2e-6, 1e-6, "rope q headDim=" + headDim);

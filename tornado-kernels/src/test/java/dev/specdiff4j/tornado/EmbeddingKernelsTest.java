@@ -32,9 +32,9 @@ class EmbeddingKernelsTest {
     @Test
     void positionsStartAtTheMetaPositionAndClampAtTheLimit() {
         int[] ids = new int[6];
-        EmbeddingKernels.positions(Meta.of(7, 0, 0, 0), ids, 5, 10);
+        EmbeddingKernels.positions(Meta.pass(5, 7, 0, 0), ids, 10);
         assertThat(ids).containsExactly(7, 8, 9, 9, 9, 0);
-        EmbeddingKernels.positions(Meta.of(0, 0, 0, 0), ids, 3, 10);
+        EmbeddingKernels.positions(Meta.pass(3, 0, 0, 0), ids, 10);
         assertThat(ids).startsWith(0, 1, 2);
     }
 }

@@ -57,6 +57,19 @@ class MatmulKernelsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void onlyMetaRowsAreWritten(DType dtype) {
+        Random rnd = new Random(50 + dtype.ordinal());
+        int cols = 64;
+        ArrayMatrix m = ArrayMatrix.of(Agreement.weights(rnd, dtype, 5, cols));
+        float[] out = new float[4 * 5];
+        Arrays.fill(out, -3f);
+        m.matmul(Agreement.random(rnd, 4 * cols, 1), new float[5], out, 2);
+        assertThat(Arrays.copyOfRange(out, 10, 20)).containsOnly(-3f);
+        assertThat(Arrays.copyOf(out, 10)).doesNotContain(-3f);
+    }
+
     @Test
     void theBoundCatchesAWrongResult() {
         Random rnd = new Random(3);

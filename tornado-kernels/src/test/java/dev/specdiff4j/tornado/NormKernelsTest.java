@@ -24,10 +24,10 @@ class NormKernelsTest {
                 float[] expected = new float[x.length];
                 float[] actual = new float[x.length];
                 REF.layerNorm(x, k, dim, w, b, 1e-5f, expected);
-                NormKernels.layerNorm(x, w, b, actual, k, dim, 1e-5f);
+                NormKernels.layerNorm(x, w, b, actual, Meta.rows(k), dim, 1e-5f);
                 Agreement.close(actual, expected, 2e-5, 1e-6, "layerNorm dim=" + dim + " k=" + k);
                 float[] inPlace = x.clone();
-                NormKernels.layerNorm(inPlace, w, b, inPlace, k, dim, 1e-5f);
+                NormKernels.layerNorm(inPlace, w, b, inPlace, Meta.rows(k), dim, 1e-5f);
                 assertThat(inPlace).containsExactly(actual);
             }
         }
@@ -43,7 +43,7 @@ class NormKernelsTest {
             float[] expected = x.clone();
             float[] actual = x.clone();
             REF.geluTanh(expected, n);
-            NormKernels.geluTanh(actual, n);
+            NormKernels.geluTanh(actual, Meta.rows(1), n);
             Agreement.close(actual, expected, 1e-6, 1e-6, "gelu n=" + n);
         }
     }
@@ -75,14 +75,28 @@ class NormKernelsTest {
             float[] expected = x.clone();
             REF.residualAdd(expected, y, gate, k, dim);
             float[] actual = x.clone();
-            NormKernels.residualAdd(actual, y, gate, k, dim);
+            NormKernels.residualAdd(actual, y, gate, Meta.rows(k), dim);
             Agreement.exact(actual, expected, "gated dim=" + dim);
             float[] ones = new float[dim];
             Arrays.fill(ones, 1f);
             REF.residualAdd(expected = x.clone(), y, null, k, dim);
-            NormKernels.residualAdd(actual = x.clone(), y, ones, k, dim);
+            NormKernels.residualAdd(actual = x.clone(), y, ones, Meta.rows(k), dim);
             Agreement.exact(actual, expected, "plain dim=" + dim);
         }
+    }
+
+    @Test
+    void rowKernelsStopAtMetaRows() {
+        // device buffers hold the most rows a pass can have; a pass of fewer must leave the rest alone
+        Random rnd = new Random(5);
+        int dim = 6;
+        float[] x = Agreement.random(rnd, 4 * dim, 1);
+        float[] untouched = Arrays.copyOfRange(x, 2 * dim, 4 * dim);
+        float[] w = Agreement.random(rnd, dim, 1);
+        NormKernels.layerNorm(x, w, w, x, Meta.rows(2), dim, 1e-5f);
+        NormKernels.geluTanh(x, Meta.rows(2), dim);
+        NormKernels.residualAdd(x, x.clone(), w, Meta.rows(2), dim);
+        assertThat(Arrays.copyOfRange(x, 2 * dim, 4 * dim)).containsExactly(untouched);
     }
 
     @Test
@@ -91,7 +105,7 @@ class NormKernelsTest {
         for (int i = 0; i < src.length; i++) src[i] = i;
         float[] dst = new float[2 * 3 + 1];
         dst[6] = -1;
-        NormKernels.copyRows(src, Meta.of(0, 0, 2, 0), dst, 2, 3);
+        NormKernels.copyRows(src, dst, Meta.copy(2, 2), 3);
         assertThat(dst).containsExactly(6, 7, 8, 9, 10, 11, -1);
     }
 }
