@@ -89,6 +89,8 @@ class LosslessSamplingTest {
         double tv = 0;
         for (Map.Entry<List<Integer>, Double> e : exact.entrySet()) tv += Math.abs(counts.getOrDefault(e.getKey(), 0) / (double) TRIALS - e.getValue());
         for (Map.Entry<List<Integer>, Integer> e : counts.entrySet()) if (!exact.containsKey(e.getKey())) tv += e.getValue() / (double) TRIALS;
+        System.out.printf("TV %.4f (bound %.4f): %s, %s, γ=%d%s%n", tv / 2, bound(), drafter.describe(), policy, gamma,
+                rule == null ? "" : ", deliberately broken rule");
         return tv / 2;
     }
 

@@ -1,0 +1,214 @@
+package dev.specdiff4j.tornado.device;
+
+import dev.specdiff4j.tornado.ArrayMatrix;
+import dev.specdiff4j.tornado.Meta;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A transformer's forward pass as one TaskGraph on one device. The weights go over once (FIRST_EXECUTION); the
+ * activations and the key/value caches are device buffers that no pass copies back; every pass sends only its
+ * token ids and two small meta arrays, and brings back only the logits rows asked for. Row counts and positions
+ * live in the meta arrays and grid sizes, so each kernel is compiled once for every pass size.
+ *
+ * <p>A pass is: the body over up to {@link #maxRows()} tokens at positions start.. (their keys and values written
+ * into the cache slot), then the head (final norm and output layer) over up to {@link #maxLogitRows()} rows of the
+ * body's output. A body of zero rows runs the head alone on the previous pass's rows. The caches hold
+ * {@code slots} independent sequences. Calls are serialised.
+ */
+final class DeviceTransformer implements AutoCloseable {
+    private static final AtomicInteger GRAPHS = new AtomicInteger();
+
+    private final TransformerSpec spec;
+    private final TornadoDevice device;
+    private final int maxRows;
+    private final int maxLogitRows;
+    private final int cacheRows;
+    private final int slots;
+    private final boolean[] slotTaken;
+    private final int[] tokens;
+    private final int[] meta = Meta.rows(0);
+    private final int[] headMeta = Meta.rows(0);
+    private final float[] logits;
+    private final KernelTasks tasks;
+    private final TornadoExecutionPlan plan;
+    private boolean closed;
+
+    DeviceTransformer(TransformerSpec spec, TornadoDevice device, int maxRows, int maxLogitRows, int cacheRows, int slots) {
+        this.spec = spec;
+        this.device = device;
+        this.maxRows = maxRows;
+        this.maxLogitRows = maxLogitRows;
+        this.cacheRows = cacheRows;
+        this.slots = slots;
+        this.slotTaken = new boolean[slots];
+        this.tokens = new int[maxRows];
+        this.logits = new float[maxLogitRows * spec.vocab()];
+        TaskGraph graph = new TaskGraph(spec.name() + GRAPHS.incrementAndGet());
+        this.tasks = new KernelTasks(graph);
+        build(graph);
+        this.plan = new TornadoExecutionPlan(graph.snapshot()).withDevice(device).withGridScheduler(tasks.grids());
+    }
+
+    /** Transfers first, then the tasks in pass order, then the logits (copied back only when asked for). */
+    private void build(TaskGraph graph) {
+        int d = spec.dim();
+        int heads = spec.heads();
+        int hd = spec.headDim();
+        float eps = spec.eps();
+        float[] x = new float[maxRows * d];
+        float[] h = new float[maxRows * d];
+        float[] qkv = new float[maxRows * 3 * d];
+        float[] attn = new float[maxRows * d];
+        float[] proj = new float[maxRows * d];
+        float[] ffn = new float[maxRows * spec.ffn()];
+        float[] headIn = new float[maxLogitRows * d];
+        int[] positionIds = new int[maxRows];
+        float[] positions = new float[maxRows * d];
+        float[] ones = new float[d];
+        Arrays.fill(ones, 1f);
+        List<float[]> caches = new ArrayList<>();
+        for (int l = 0; l < 2 * spec.layers().size(); l++) caches.add(new float[slots * cacheRows * d]);
+
+        Set<Object> weights = Collections.newSetFromMap(new IdentityHashMap<>());
+        addMatrix(weights, spec.tokenEmbedding());
+        if (spec.positionTable() != null) Collections.addAll(weights, spec.positionTable(), ones);
+        if (spec.ropeCos() != null) Collections.addAll(weights, spec.ropeCos(), spec.ropeSin());
+        for (TransformerSpec.Layer layer : spec.layers()) {
+            Collections.addAll(weights, layer.norm1Weight(), layer.norm1Bias(), layer.qkvBias(), layer.outBias(), layer.gate1(),
+                    layer.norm2Weight(), layer.norm2Bias(), layer.fc1Bias(), layer.fc2Bias(), layer.gate2());
+            for (ArrayMatrix m : List.of(layer.qkv(), layer.out(), layer.fc1(), layer.fc2())) addMatrix(weights, m);
+        }
+        Collections.addAll(weights, spec.finalNormWeight(), spec.finalNormBias(), spec.headBias());
+        addMatrix(weights, spec.head());
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, weights.toArray());
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, caches.toArray());
+        // TornadoVM wants every buffer declared; the activations go over once (zeros) and then live on the device
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, x, h, qkv, attn, proj, ffn, headIn, positionIds, positions);
+        graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, tokens, meta, headMeta);
+
+        tasks.embedding("embed", spec.tokenEmbedding(), tokens, x, meta);
+        if (spec.positionTable() != null) {
+            tasks.positions("positions", meta, positionIds, spec.positions());
+            tasks.embeddingF32("embedPositions", spec.positionTable(), positionIds, positions, meta, d);
+            tasks.residualAdd("addPositions", x, positions, ones, meta, d);
+        }
+        for (int l = 0; l < spec.layers().size(); l++) {
+            TransformerSpec.Layer layer = spec.layers().get(l);
+            String p = "l" + l + ".";
+            float[] keys = caches.get(2 * l);
+            float[] values = caches.get(2 * l + 1);
+            tasks.layerNorm(p + "norm1", x, layer.norm1Weight(), layer.norm1Bias(), h, meta, d, eps);
+            tasks.matmul(p + "qkv", h, layer.qkv(), layer.qkvBias(), qkv, meta);
+            if (spec.ropeCos() != null) {
+                tasks.rope(p + "ropeQ", qkv, 0, 3 * d, meta, spec.ropeCos(), spec.ropeSin(), heads, hd);
+                tasks.rope(p + "ropeK", qkv, d, 3 * d, meta, spec.ropeCos(), spec.ropeSin(), heads, hd);
+            }
+            tasks.storeKv(p + "store", qkv, keys, values, meta, d);
+            tasks.attention(p + "attention", qkv, 3 * d, keys, values, attn, meta, heads, hd, spec.causal());
+            tasks.matmul(p + "out", attn, layer.out(), layer.outBias(), proj, meta);
+            tasks.residualAdd(p + "residual1", x, proj, layer.gate1(), meta, d);
+            tasks.layerNorm(p + "norm2", x, layer.norm2Weight(), layer.norm2Bias(), h, meta, d, eps);
+            tasks.matmul(p + "fc1", h, layer.fc1(), layer.fc1Bias(), ffn, meta);
+            tasks.gelu(p + "gelu", ffn, meta, spec.ffn());
+            tasks.matmul(p + "fc2", ffn, layer.fc2(), layer.fc2Bias(), proj, meta);
+            tasks.residualAdd(p + "residual2", x, proj, layer.gate2(), meta, d);
+        }
+        tasks.copyRows("headRows", x, headIn, headMeta, d);
+        tasks.layerNorm("finalNorm", headIn, spec.finalNormWeight(), spec.finalNormBias(), headIn, headMeta, d, eps);
+        tasks.matmul("head", headIn, spec.head(), spec.headBias(), logits, headMeta);
+        graph.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
+    }
+
+    private static void addMatrix(Set<Object> weights, ArrayMatrix m) {
+        if (m.floats() != null) weights.add(m.floats());
+        if (m.words() != null) weights.add(m.words());
+        if (m.table() != null) weights.add(m.table());
+    }
+
+    TransformerSpec spec() {
+        return spec;
+    }
+
+    TornadoDevice device() {
+        return device;
+    }
+
+    int maxRows() {
+        return maxRows;
+    }
+
+    int maxLogitRows() {
+        return maxLogitRows;
+    }
+
+    int cacheRows() {
+        return cacheRows;
+    }
+
+    /** A free cache slot, or -1. */
+    synchronized int takeSlot() {
+        for (int s = 0; s < slots; s++) {
+            if (!slotTaken[s]) {
+                slotTaken[s] = true;
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    synchronized void releaseSlot(int slot) {
+        slotTaken[slot] = false;
+    }
+
+    int slots() {
+        return slots;
+    }
+
+    /**
+     * One pass: the body over {@code ids} (at most {@link #maxRows()}, possibly none) at positions start.., attending
+     * to kvLength keys when bidirectional, in the cache slot; then the head over {@code logitRows} (at most
+     * {@link #maxLogitRows()}) rows of the body output starting at row0. Returns logitRows × vocab logits.
+     */
+    synchronized float[] pass(int[] ids, int start, int kvLength, int slot, int row0, int logitRows) {
+        if (closed) throw new IllegalStateException("the device model was closed");
+        if (ids.length > maxRows || logitRows > maxLogitRows || start + ids.length > cacheRows || slot < 0 || slot >= slots) {
+            throw new IllegalArgumentException("pass outside the device buffers");
+        }
+        System.arraycopy(ids, 0, tokens, 0, ids.length);
+        meta[Meta.ROWS] = ids.length;
+        meta[Meta.START] = start;
+        meta[Meta.KV_LENGTH] = kvLength;
+        meta[Meta.KV_BASE] = slot * cacheRows * spec.dim();
+        headMeta[Meta.ROWS] = logitRows;
+        headMeta[Meta.ROW0] = row0;
+        tasks.resize();
+        TornadoExecutionResult result = plan.execute();
+        if (logitRows == 0) return new float[0];
+        result.transferToHost(logits);
+        return Arrays.copyOf(logits, logitRows * spec.vocab());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        plan.freeDeviceMemory();
+        try {
+            plan.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the TornadoVM execution plan failed: " + e.getMessage(), e);
+        }
+    }
+}

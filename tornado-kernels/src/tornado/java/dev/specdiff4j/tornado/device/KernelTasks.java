@@ -1,0 +1,128 @@
+package dev.specdiff4j.tornado.device;
+
+import dev.specdiff4j.tornado.ArrayMatrix;
+import dev.specdiff4j.tornado.AttentionKernels;
+import dev.specdiff4j.tornado.EmbeddingKernels;
+import dev.specdiff4j.tornado.MatmulKernels;
+import dev.specdiff4j.tornado.Meta;
+import dev.specdiff4j.tornado.NormKernels;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.WorkerGrid2D;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Adds the kernels to a TaskGraph. The kernels' token loops are bounded by meta[ROWS], which TornadoVM cannot size
+ * a launch from, so every task gets a worker grid; {@link #resize()} sets each grid from its meta array's current
+ * row count before an execution (the kernels stride over any excess, so a grid is never too small to be right).
+ */
+final class KernelTasks {
+    private final TaskGraph graph;
+    private final GridScheduler grids = new GridScheduler();
+    private final List<Runnable> sizing = new ArrayList<>();
+
+    KernelTasks(TaskGraph graph) {
+        this.graph = graph;
+    }
+
+    GridScheduler grids() {
+        return grids;
+    }
+
+    /** Sizes every grid from the row counts now in the meta arrays. */
+    void resize() {
+        sizing.forEach(Runnable::run);
+    }
+
+    private WorkerGrid grid(String task, WorkerGrid grid) {
+        grid.setLocalWorkToNull();
+        grids.addWorkerGrid(graph.getTaskGraphName() + "." + task, grid);
+        return grid;
+    }
+
+    /** A 1D launch of {@code perRow} threads for each of meta[ROWS] rows. */
+    private void rows(String task, int[] meta, int perRow) {
+        WorkerGrid g = grid(task, new WorkerGrid1D(1));
+        sizing.add(() -> g.setGlobalWork((long) Math.max(1, meta[Meta.ROWS]) * perRow, 1, 1));
+    }
+
+    /** A 2D launch of {@code first} × meta[ROWS] (first loop outer). */
+    private void fixedByRows(String task, int first, int[] meta) {
+        WorkerGrid g = grid(task, new WorkerGrid2D(1, 1));
+        sizing.add(() -> g.setGlobalWork(first, Math.max(1, meta[Meta.ROWS]), 1));
+    }
+
+    /** A 2D launch of meta[ROWS] × {@code second} (token loop outer). */
+    private void rowsByFixed(String task, int[] meta, int second) {
+        WorkerGrid g = grid(task, new WorkerGrid2D(1, 1));
+        sizing.add(() -> g.setGlobalWork(Math.max(1, meta[Meta.ROWS]), second, 1));
+    }
+
+    void matmul(String task, float[] x, ArrayMatrix w, float[] bias, float[] out, int[] meta) {
+        switch (w.dtype()) {
+            case F32 -> graph.task(task, MatmulKernels::f32, x, w.floats(), bias, out, meta, w.rows(), w.cols());
+            case F16, BF16 -> graph.task(task, MatmulKernels::packed16, x, w.words(), w.table(), bias, out, meta, w.rows(), w.cols());
+            case Q8_0 -> graph.task(task, MatmulKernels::q8, x, w.floats(), w.words(), bias, out, meta, w.rows(), w.cols());
+        }
+        fixedByRows(task, w.rows(), meta);
+    }
+
+    void embedding(String task, ArrayMatrix table, int[] ids, float[] out, int[] meta) {
+        switch (table.dtype()) {
+            case F32 -> graph.task(task, EmbeddingKernels::f32, table.floats(), ids, out, meta, table.cols());
+            case F16, BF16 -> graph.task(task, EmbeddingKernels::packed16, table.words(), table.table(), ids, out, meta, table.cols());
+            case Q8_0 -> graph.task(task, EmbeddingKernels::q8, table.floats(), table.words(), ids, out, meta, table.cols());
+        }
+        rowsByFixed(task, meta, table.cols());
+    }
+
+    void embeddingF32(String task, float[] table, int[] ids, float[] out, int[] meta, int dim) {
+        graph.task(task, EmbeddingKernels::f32, table, ids, out, meta, dim);
+        rowsByFixed(task, meta, dim);
+    }
+
+    void positions(String task, int[] meta, int[] ids, int limit) {
+        graph.task(task, EmbeddingKernels::positions, meta, ids, limit);
+        rows(task, meta, 1);
+    }
+
+    void layerNorm(String task, float[] x, float[] weight, float[] bias, float[] out, int[] meta, int dim, float eps) {
+        graph.task(task, NormKernels::layerNorm, x, weight, bias, out, meta, dim, eps);
+        rows(task, meta, 1);
+    }
+
+    void gelu(String task, float[] x, int[] meta, int width) {
+        graph.task(task, NormKernels::geluTanh, x, meta, width);
+        rows(task, meta, width);
+    }
+
+    void residualAdd(String task, float[] x, float[] y, float[] gate, int[] meta, int dim) {
+        graph.task(task, NormKernels::residualAdd, x, y, gate, meta, dim);
+        rows(task, meta, dim);
+    }
+
+    void copyRows(String task, float[] src, float[] dst, int[] meta, int dim) {
+        graph.task(task, NormKernels::copyRows, src, dst, meta, dim);
+        rows(task, meta, dim);
+    }
+
+    void storeKv(String task, float[] qkv, float[] keys, float[] values, int[] meta, int dim) {
+        graph.task(task, AttentionKernels::storeKv, qkv, keys, values, meta, dim);
+        rowsByFixed(task, meta, dim);
+    }
+
+    void rope(String task, float[] x, int offset, int stride, int[] meta, float[] cos, float[] sin, int heads, int headDim) {
+        graph.task(task, AttentionKernels::rope, x, offset, stride, meta, cos, sin, heads, headDim);
+        rowsByFixed(task, meta, heads);
+    }
+
+    void attention(String task, float[] q, int qStride, float[] keys, float[] values, float[] out, int[] meta, int heads, int headDim,
+                   boolean causal) {
+        graph.task(task, AttentionKernels::attention, q, qStride, keys, values, out, meta, heads, headDim, causal ? 1 : 0);
+        rowsByFixed(task, meta, heads);
+    }
+}

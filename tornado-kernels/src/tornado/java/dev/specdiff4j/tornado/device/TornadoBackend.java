@@ -1,0 +1,86 @@
+package dev.specdiff4j.tornado.device;
+
+import dev.specdiff4j.engine.device.DeviceBackend;
+import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.Gpt2;
+import dev.specdiff4j.engine.model.MaskedDiffusionLm;
+import dev.specdiff4j.tornado.Parallel;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * The "tornado" device backend: GPT-2 targets and MDLM drafters computed on a TornadoVM device. Usable only in a JVM
+ * started with TornadoVM's argfile and {@code -Dtornado.load.annotation.parallel=dev.specdiff4j.tornado.Parallel}.
+ * Tuning (system properties): {@code specdiff4j.tornado.rows} tokens per device pass (default 32; longer prompts
+ * go in chunks), {@code specdiff4j.tornado.logitRows} logits rows per pass (default 16), {@code
+ * specdiff4j.tornado.sessions} concurrent target sessions (default 2; each holds a key/value cache on the device).
+ */
+public final class TornadoBackend implements DeviceBackend {
+    static final String PARALLEL = Parallel.class.getName();
+    private static final Map<MaskedDiffusionLm, Map<String, DeviceTransformer>> DRAFTERS = new WeakHashMap<>();
+
+    @Override
+    public String name() {
+        return "tornado";
+    }
+
+    @Override
+    public String unavailableReason() {
+        if (System.getProperty("tornado.load.api.implementation") == null) {
+            return "the JVM was not started with TornadoVM's argfile (java @$TORNADOVM_HOME/tornado-argfile"
+                    + " -Dtornado.load.annotation.parallel=" + PARALLEL + " ...)";
+        }
+        if (!PARALLEL.equals(System.getProperty("tornado.load.annotation.parallel"))) {
+            return "-Dtornado.load.annotation.parallel=" + PARALLEL + " is missing after the argfile (without it TornadoVM"
+                    + " silently runs every kernel on one thread)";
+        }
+        try {
+            if (Devices.list().isEmpty()) return "TornadoVM found no device";
+        } catch (RuntimeException | LinkageError e) {
+            return "TornadoVM did not start: " + e;
+        }
+        return null;
+    }
+
+    @Override
+    public List<String> devices() {
+        return Devices.list();
+    }
+
+    @Override
+    public CausalLanguageModel offload(Gpt2 model, String device) {
+        TornadoDevice d = Devices.find(device);
+        return new TornadoGpt2(model, d, "tornado:" + (device == null ? "0:0" : device) + " " + Devices.describe(d),
+                property("specdiff4j.tornado.rows", 32), property("specdiff4j.tornado.logitRows", 16), property("specdiff4j.tornado.sessions", 2));
+    }
+
+    /** Passes of one draft; the device model of each drafter and device is built once and kept while the drafter lives. */
+    @Override
+    public MaskedDiffusionLm.Passes offload(MaskedDiffusionLm model, String device) {
+        String key = device == null ? "0:0" : device;
+        DeviceTransformer transformer;
+        synchronized (DRAFTERS) {
+            transformer = DRAFTERS.computeIfAbsent(model, m -> new java.util.HashMap<>()).computeIfAbsent(key, k -> {
+                int length = model.config().modelLength();
+                return new DeviceTransformer(TransformerSpec.of(model), Devices.find(device), length,
+                        Math.min(length, property("specdiff4j.tornado.logitRows", 16)), length, property("specdiff4j.tornado.draftSlots", 2));
+            });
+        }
+        return new TornadoMdlmPasses(transformer);
+    }
+
+    static int property(String name, int fallback) {
+        String value = System.getProperty(name);
+        if (value == null) return fallback;
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n < 1) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + name + " must be a positive integer, got '" + value + "'");
+        }
+    }
+}

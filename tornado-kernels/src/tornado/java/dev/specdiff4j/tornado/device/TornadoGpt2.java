@@ -1,0 +1,134 @@
+package dev.specdiff4j.tornado.device;
+
+import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.ContextLimitException;
+import dev.specdiff4j.engine.model.Gpt2;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+
+import java.util.Arrays;
+
+/**
+ * A GPT-2 whose forward passes run on a TornadoVM device ({@link DeviceTransformer}). Sessions share the device
+ * weights and each hold one slot of the device key/value cache; a forward longer than the device batch is split
+ * into chunks, and truncating only moves the session's length back (positions past it are rewritten before they
+ * are read again).
+ */
+final class TornadoGpt2 implements CausalLanguageModel {
+    private final Gpt2 model;
+    private final DeviceTransformer device;
+    private final String deviceName;
+
+    TornadoGpt2(Gpt2 model, TornadoDevice device, String deviceName, int maxRows, int maxLogitRows, int slots) {
+        this.model = model;
+        this.deviceName = deviceName;
+        this.device = new DeviceTransformer(TransformerSpec.of(model), device, maxRows, maxLogitRows, model.contextLength(), slots);
+    }
+
+    @Override
+    public int vocabSize() {
+        return model.vocabSize();
+    }
+
+    @Override
+    public int contextLength() {
+        return model.contextLength();
+    }
+
+    @Override
+    public String describe() {
+        String cpu = model.describe();
+        int on = cpu.lastIndexOf(" on ");
+        return (on < 0 ? cpu : cpu.substring(0, on)) + " on " + deviceName + " (TornadoVM, " + device.slots() + " session slots, "
+                + device.maxRows() + "-token passes)";
+    }
+
+    @Override
+    public Session newSession() {
+        int slot = device.takeSlot();
+        if (slot < 0) {
+            throw new IllegalStateException("all " + device.slots() + " device sessions of " + deviceName
+                    + " are in use; allow more with -Dspecdiff4j.tornado.sessions=N");
+        }
+        return new DeviceSession(slot);
+    }
+
+    @Override
+    public void close() {
+        device.close();
+    }
+
+    private final class DeviceSession implements Session {
+        private final int slot;
+        private int length;
+        private boolean closed;
+
+        DeviceSession(int slot) {
+            this.slot = slot;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public int contextLength() {
+            return model.contextLength();
+        }
+
+        @Override
+        public float[][] forward(int[] tokens, int logitRows) {
+            if (closed) throw new IllegalStateException("the session was closed");
+            int k = tokens.length;
+            if (k == 0) throw new IllegalArgumentException("forward needs at least one token");
+            if (logitRows < 0 || logitRows > k) throw new IllegalArgumentException("logitRows " + logitRows + " outside 0.." + k);
+            if (length + k > model.contextLength()) throw new ContextLimitException(length + k, model.contextLength());
+            for (int id : tokens) {
+                if (id < 0 || id >= model.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + model.vocabSize());
+                }
+            }
+            synchronized (device) { // chunks and head-only passes of one forward must not interleave with another session's
+                float[][] rows = run(tokens, logitRows);
+                length += k;
+                return rows;
+            }
+        }
+
+        private float[][] run(int[] tokens, int logitRows) {
+            int k = tokens.length;
+            int vocab = model.vocabSize();
+            float[][] rows = new float[logitRows][];
+            int firstLogit = k - logitRows;
+            for (int from = 0; from < k; from += device.maxRows()) {
+                int to = Math.min(k, from + device.maxRows());
+                int[] chunk = Arrays.copyOfRange(tokens, from, to);
+                int want = Math.max(firstLogit, from);
+                boolean bodyDone = false;
+                do {
+                    int count = Math.min(Math.max(0, to - want), device.maxLogitRows());
+                    float[] logits = device.pass(bodyDone ? new int[0] : chunk, length + from, 0, slot, want - from, count);
+                    for (int r = 0; r < count; r++) rows[want - firstLogit + r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+                    want += count;
+                    bodyDone = true;
+                } while (want < to);
+            }
+            return rows;
+        }
+
+        @Override
+        public void truncate(int newLength) {
+            if (newLength < 0 || newLength > length) {
+                throw new IllegalArgumentException("cannot truncate a session of " + length + " tokens to " + newLength);
+            }
+            length = newLength;
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            device.releaseSlot(slot);
+        }
+    }
+}
