@@ -3,7 +3,8 @@ package dev.specdiff4j.engine.decoding;
 /**
  * How the diffusion drafter sees the text.
  *
- * @param window       the drafter sees at most the last {@code window} committed tokens
+ * @param window       the drafter sees at most the last {@code window} committed tokens (fewer when the
+ *                     window and the block would not fit the drafter's model length: the block always fits)
  * @param padToModel   pad the input with MASK up to the drafter's model length (the training shape)
  *                     instead of ending it right after the γ block
  * @param cachedPrefix compute the prefix's keys and values once per round and recompute only the block
