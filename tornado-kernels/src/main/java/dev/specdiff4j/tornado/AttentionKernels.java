@@ -11,13 +11,13 @@ public final class AttentionKernels {
 
     /**
      * Query t (at absolute position meta[START] + t) attends to keys [0, meta[START] + t + 1) when causal, to
-     * [0, meta[KV_LENGTH]) otherwise; the cache rows start at element meta[KV_BASE]. Parallel over token × head;
+     * [0, meta[KV_LENGTH]) otherwise; the cache rows start at element meta[KV_BASE]. Parallel over head × token;
      * two passes over the keys (maximum, then weights and sum), so no scratch memory.
      */
     public static void attention(float[] q, int qStride, float[] keys, float[] values, float[] out, int[] meta,
                                  int heads, int headDim, int causal) {
-        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
-            for (@Parallel int h = 0; h < heads; h++) {
+        for (@Parallel int h = 0; h < heads; h++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int dim = heads * headDim;
                 float scale = (float) (1.0 / Math.sqrt(headDim));
                 int visible = causal != 0 ? meta[Meta.START] + t + 1 : meta[Meta.KV_LENGTH];
@@ -57,8 +57,8 @@ public final class AttentionKernels {
 
     /** Copies the k and v thirds of fused q|k|v rows into the caches at positions meta[START] + t. */
     public static void storeKv(float[] qkv, float[] keys, float[] values, int[] meta, int dim) {
-        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
-            for (@Parallel int i = 0; i < dim; i++) {
+        for (@Parallel int i = 0; i < dim; i++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int at = meta[Meta.KV_BASE] + (meta[Meta.START] + t) * dim + i;
                 keys[at] = qkv[t * 3 * dim + dim + i];
                 values[at] = qkv[t * 3 * dim + 2 * dim + i];
@@ -72,8 +72,8 @@ public final class AttentionKernels {
      * {@code cos} / {@code sin} are tables [position][headDim/2].
      */
     public static void rope(float[] x, int offset, int stride, int[] meta, float[] cos, float[] sin, int heads, int headDim) {
-        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
-            for (@Parallel int h = 0; h < heads; h++) {
+        for (@Parallel int h = 0; h < heads; h++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int half = headDim / 2;
                 int table = (meta[Meta.START] + t) * half;
                 int base = offset + t * stride + h * headDim;

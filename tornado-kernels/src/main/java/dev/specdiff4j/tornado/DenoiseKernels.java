@@ -62,12 +62,9 @@ public final class DenoiseKernels {
                     }
                 }
             }
-            if (chosen >= 0) {
-                tokens[j] = chosen;
-                changed[j] = 1;
-            } else {
-                changed[j] = 0;
-            }
+            // unconditional stores: TornadoVM's OpenCL code generator misplaces stores in the two arms of an if/else here
+            tokens[j] = chosen >= 0 ? chosen : tokens[j];
+            changed[j] = chosen >= 0 ? 1 : 0;
         }
     }
 }

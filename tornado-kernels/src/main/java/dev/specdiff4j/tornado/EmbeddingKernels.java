@@ -2,15 +2,17 @@ package dev.specdiff4j.tornado;
 
 /**
  * Embedding lookups {@code out[t] = table[ids[t]]} for t below meta[ROWS], for each weight layout of
- * {@link ArrayMatrix}, and the position ids of a pass.
+ * {@link ArrayMatrix}, and the position ids of a pass. The loop over a fixed size is the outer one in every kernel
+ * of this package: under a TornadoVM grid scheduler, a parallel loop bounded by a scalar parameter takes its bound
+ * from the grid's first dimension.
  */
 public final class EmbeddingKernels {
     private EmbeddingKernels() {
     }
 
     public static void f32(float[] table, int[] ids, float[] out, int[] meta, int dim) {
-        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
-            for (@Parallel int i = 0; i < dim; i++) {
+        for (@Parallel int i = 0; i < dim; i++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 out[t * dim + i] = table[ids[t] * dim + i];
             }
         }
@@ -18,8 +20,8 @@ public final class EmbeddingKernels {
 
     /** F16 or BF16 rows packed two values to an int, decoded by {@code halves} ({@link Halves}). */
     public static void packed16(int[] table, float[] halves, int[] ids, float[] out, int[] meta, int dim) {
-        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
-            for (@Parallel int i = 0; i < dim; i++) {
+        for (@Parallel int i = 0; i < dim; i++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int e = ids[t] * dim + i;
                 out[t * dim + i] = halves[(table[e >> 1] >>> ((e & 1) << 4)) & 0xFFFF];
             }
@@ -28,8 +30,8 @@ public final class EmbeddingKernels {
 
     /** Q8_0 rows (dim a multiple of 32): a scale per block and four signed 8-bit values to an int. */
     public static void q8(float[] scales, int[] quants, int[] ids, float[] out, int[] meta, int dim) {
-        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
-            for (@Parallel int i = 0; i < dim; i++) {
+        for (@Parallel int i = 0; i < dim; i++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int e = ids[t] * dim + i;
                 int shift = 24 - ((e & 3) << 3);
                 out[t * dim + i] = scales[e / 32] * ((quants[e >> 2] << shift) >> 24);

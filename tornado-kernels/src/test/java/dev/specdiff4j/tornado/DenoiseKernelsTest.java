@@ -1,6 +1,5 @@
 package dev.specdiff4j.tornado;
 
-import dev.specdiff4j.engine.decoding.Probabilities;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 import org.junit.jupiter.api.Test;
 
@@ -11,19 +10,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The unmasking kernel against a plain reimplementation of DiffusionSampler's step, with the same uniforms. */
 class DenoiseKernelsTest {
-
-    /** DiffusionSampler's rule for one step (MASK is the last id, so the target vocabulary is the ids below it). */
-    static int[] samplerStep(float[][] logits, int[] tokens, int mask, double stayProbability, double[] stay, double[] draw,
-                             SamplingConfig sampling) {
-        int[] next = tokens.clone();
-        for (int j = 0; j < tokens.length; j++) {
-            if (tokens[j] != mask) continue;
-            if (stay[j] < stayProbability) continue;
-            next[j] = sampling.isGreedy() ? Probabilities.argmax(logits[j], mask)
-                    : Probabilities.draw(Probabilities.of(logits[j], mask, sampling), draw[j]);
-        }
-        return next;
-    }
 
     @Test
     void agreesWithTheSamplersRuleGreedyAndSampled() {
@@ -46,7 +32,7 @@ class DenoiseKernelsTest {
                         stay[j] = rnd.nextDouble();
                         draw[j] = rnd.nextDouble();
                     }
-                    int[] expected = samplerStep(rowsOf, tokens, mask, stayProbability, stay, draw,
+                    int[] expected = SamplerRule.step(rowsOf, tokens, mask, stayProbability, stay, draw,
                             new SamplingConfig(temperature, 0, 1, 0));
                     int[] actual = tokens.clone();
                     int[] changed = new int[rows];

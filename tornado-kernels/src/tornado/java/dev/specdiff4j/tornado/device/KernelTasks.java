@@ -19,6 +19,8 @@ import java.util.List;
  * Adds the kernels to a TaskGraph. The kernels' token loops are bounded by meta[ROWS], which TornadoVM cannot size
  * a launch from, so every task gets a worker grid; {@link #resize()} sets each grid from its meta array's current
  * row count before an execution (the kernels stride over any excess, so a grid is never too small to be right).
+ * Under a grid scheduler TornadoVM replaces a parallel loop's scalar-parameter bound by the grid size of the first
+ * dimension, so a 2D grid is always (the fixed outer bound, the rows), as the kernels nest their loops.
  */
 final class KernelTasks {
     private final TaskGraph graph;
@@ -50,16 +52,10 @@ final class KernelTasks {
         sizing.add(() -> g.setGlobalWork((long) Math.max(1, meta[Meta.ROWS]) * perRow, 1, 1));
     }
 
-    /** A 2D launch of {@code first} × meta[ROWS] (first loop outer). */
+    /** A 2D launch of {@code first} × meta[ROWS]: the fixed loop outer, the token loop inner. */
     private void fixedByRows(String task, int first, int[] meta) {
         WorkerGrid g = grid(task, new WorkerGrid2D(1, 1));
         sizing.add(() -> g.setGlobalWork(first, Math.max(1, meta[Meta.ROWS]), 1));
-    }
-
-    /** A 2D launch of meta[ROWS] × {@code second} (token loop outer). */
-    private void rowsByFixed(String task, int[] meta, int second) {
-        WorkerGrid g = grid(task, new WorkerGrid2D(1, 1));
-        sizing.add(() -> g.setGlobalWork(Math.max(1, meta[Meta.ROWS]), second, 1));
     }
 
     void matmul(String task, float[] x, ArrayMatrix w, float[] bias, float[] out, int[] meta) {
@@ -77,12 +73,12 @@ final class KernelTasks {
             case F16, BF16 -> graph.task(task, EmbeddingKernels::packed16, table.words(), table.table(), ids, out, meta, table.cols());
             case Q8_0 -> graph.task(task, EmbeddingKernels::q8, table.floats(), table.words(), ids, out, meta, table.cols());
         }
-        rowsByFixed(task, meta, table.cols());
+        fixedByRows(task, table.cols(), meta);
     }
 
     void embeddingF32(String task, float[] table, int[] ids, float[] out, int[] meta, int dim) {
         graph.task(task, EmbeddingKernels::f32, table, ids, out, meta, dim);
-        rowsByFixed(task, meta, dim);
+        fixedByRows(task, dim, meta);
     }
 
     void positions(String task, int[] meta, int[] ids, int limit) {
@@ -112,17 +108,17 @@ final class KernelTasks {
 
     void storeKv(String task, float[] qkv, float[] keys, float[] values, int[] meta, int dim) {
         graph.task(task, AttentionKernels::storeKv, qkv, keys, values, meta, dim);
-        rowsByFixed(task, meta, dim);
+        fixedByRows(task, dim, meta);
     }
 
     void rope(String task, float[] x, int offset, int stride, int[] meta, float[] cos, float[] sin, int heads, int headDim) {
         graph.task(task, AttentionKernels::rope, x, offset, stride, meta, cos, sin, heads, headDim);
-        rowsByFixed(task, meta, heads);
+        fixedByRows(task, heads, meta);
     }
 
     void attention(String task, float[] q, int qStride, float[] keys, float[] values, float[] out, int[] meta, int heads, int headDim,
                    boolean causal) {
         graph.task(task, AttentionKernels::attention, q, qStride, keys, values, out, meta, heads, headDim, causal ? 1 : 0);
-        rowsByFixed(task, meta, heads);
+        fixedByRows(task, heads, meta);
     }
 }

@@ -22,6 +22,14 @@ public final class TornadoBackend implements DeviceBackend {
     static final String PARALLEL = Parallel.class.getName();
     private static final Map<MaskedDiffusionLm, Map<String, DeviceTransformer>> DRAFTERS = new WeakHashMap<>();
 
+    static {
+        // Defaults TornadoVM reads once, when its runtime starts (explicit -D flags win): room for the bytecode of a
+        // whole-model graph (the default 4 KB holds a few dozen tasks), and an error instead of silently running the
+        // kernels as sequential Java when a kernel cannot be compiled for the device.
+        System.getProperties().putIfAbsent("tornado.tvm.maxbytecodesize", "1048576");
+        System.getProperties().putIfAbsent("tornado.recover.bailout", "False");
+    }
+
     @Override
     public String name() {
         return "tornado";
