@@ -28,7 +28,7 @@ import java.util.Arrays;
  * End-to-end checks of the device models on a TornadoVM device: GPT-2 logits against PyTorch and the CPU, chunked
  * passes, truncation, greedy tokens identical to the CPU with tokens/s of both, MDLM passes against the CPU block
  * cache, and generation through the engine's device SPI. Arguments: [--device B:D] [--model GPT2_FOLDER
- * [--tokens N]] (a bigger model for the greedy comparison).
+ * [--tokens N]] (a bigger model for the greedy comparison) [--only TEXT] (the checks whose name contains TEXT).
  */
 public final class DeviceModelCheck {
     private static String deviceId;
@@ -37,15 +37,17 @@ public final class DeviceModelCheck {
     public static void main(String[] args) throws Exception {
         Path bigModel = null;
         int bigTokens = 64;
+        String only = "";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--device" -> deviceId = args[++i];
                 case "--model" -> bigModel = Path.of(args[++i]);
                 case "--tokens" -> bigTokens = Integer.parseInt(args[++i]);
+                case "--only" -> only = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        Check check = new Check();
+        Check check = new Check(only);
         check.run("backend usable in this JVM", () -> {
             String why = new TornadoBackend().unavailableReason();
             if (why != null) throw new AssertionError(why);

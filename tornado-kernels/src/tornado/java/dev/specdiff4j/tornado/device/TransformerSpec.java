@@ -19,9 +19,10 @@ import java.util.Map;
  *
  * @param positionTable learned position embeddings [positions, dim] (GPT-2), or null
  * @param ropeCos       rotary tables [positions][headDim/2] (MDLM), or null
+ * @param vocab         logits per row (the head may carry zero rows beyond them, see {@link #padHead})
  * @param positions     positions the model knows: its context or model length
  */
-record TransformerSpec(String name, int dim, int heads, int ffn, float eps, boolean causal, int positions,
+record TransformerSpec(String name, int vocab, int dim, int heads, int ffn, float eps, boolean causal, int positions,
                        ArrayMatrix tokenEmbedding, float[] positionTable, float[] ropeCos, float[] ropeSin,
                        List<Layer> layers, float[] finalNormWeight, float[] finalNormBias, ArrayMatrix head, float[] headBias) {
 
@@ -32,10 +33,6 @@ record TransformerSpec(String name, int dim, int heads, int ffn, float eps, bool
 
     int headDim() {
         return dim / heads;
-    }
-
-    int vocab() {
-        return head.rows();
     }
 
     static TransformerSpec of(Gpt2 model) {
@@ -49,7 +46,7 @@ record TransformerSpec(String name, int dim, int heads, int ffn, float eps, bool
             layers.add(new Layer(l.ln1Weight(), l.ln1Bias(), m.of(l.qkv()), l.qkvBias(), m.of(l.proj()), l.projBias(), ones,
                     l.ln2Weight(), l.ln2Bias(), m.of(l.fc()), l.fcBias(), m.of(l.fcProj()), l.fcProjBias(), ones));
         }
-        return new TransformerSpec("gpt2", c.dim(), c.heads(), c.ffnDim(), c.layerNormEps(), true, c.contextLength(),
+        return new TransformerSpec("gpt2", c.vocabSize(), c.dim(), c.heads(), c.ffnDim(), c.layerNormEps(), true, c.contextLength(),
                 m.of(w.tokenEmbedding()), w.positionEmbedding().toFloatArray(), null, null, layers, w.lnFinalWeight(), w.lnFinalBias(),
                 m.of(w.lmHead()), new float[c.vocabSize()]);
     }
@@ -63,12 +60,24 @@ record TransformerSpec(String name, int dim, int heads, int ffn, float eps, bool
             layers.add(new Layer(b.norm1Weight(), b.norm1Bias(), m.of(b.qkv()), new float[3 * c.dim()], m.of(b.out()), new float[c.dim()],
                     b.gate1(), b.norm2Weight(), b.norm2Bias(), m.of(b.fc1()), b.fc1Bias(), m.of(b.fc2()), b.fc2Bias(), b.gate2()));
         }
-        return new TransformerSpec("mdlm", c.dim(), c.heads(), 4 * c.dim(), MdlmConfig.LAYER_NORM_EPS, false, c.modelLength(),
+        return new TransformerSpec("mdlm", c.vocabSize(), c.dim(), c.heads(), 4 * c.dim(), MdlmConfig.LAYER_NORM_EPS, false, c.modelLength(),
                 m.of(w.embedding()), null, w.ropeCos(), w.ropeSin(), layers, w.finalNormWeight(), w.finalNormBias(), m.of(w.outputWeight()),
                 w.outputBias());
     }
 
     /** One array copy per tensor, so a tied embedding and LM head are one device buffer. */
+    /**
+     * The output layer padded with zero rows to a multiple of {@code multiple}, so its launch gets full work-groups
+     * (a vocabulary such as GPT-2's 50257 has no useful divisor); a tied embedding table is the same padded matrix.
+     */
+    TransformerSpec padHead(int multiple) {
+        int rows = (head.rows() + multiple - 1) / multiple * multiple;
+        ArrayMatrix padded = head.padded(rows);
+        ArrayMatrix embedding = tokenEmbedding == head ? padded : tokenEmbedding;
+        return new TransformerSpec(name, vocab, dim, heads, ffn, eps, causal, positions, embedding, positionTable, ropeCos, ropeSin, layers,
+                finalNormWeight, finalNormBias, padded, Arrays.copyOf(headBias, rows));
+    }
+
     private static final class Matrices {
         private final Map<Tensor, ArrayMatrix> copies = new IdentityHashMap<>();
 
