@@ -7,7 +7,6 @@ import dev.specdiff4j.engine.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 
 /**
  * A weight matrix [rows, cols] in the primitive arrays its dtype's kernels read, holding exactly the values of the
@@ -51,18 +50,6 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[]
                 }
                 yield new ArrayMatrix(DType.Q8_0, t.rows(), t.cols(), scales, quants, null);
             }
-        };
-    }
-
-    /** The same matrix with zero rows appended up to {@code newRows} (a device launch likes round sizes). */
-    public ArrayMatrix padded(int newRows) {
-        if (newRows < rows) throw new IllegalArgumentException("cannot pad " + rows + " rows to " + newRows);
-        if (newRows == rows) return this;
-        return switch (dtype) {
-            case F32 -> new ArrayMatrix(dtype, newRows, cols, Arrays.copyOf(floats, newRows * cols), null, null);
-            case F16, BF16 -> new ArrayMatrix(dtype, newRows, cols, null, Arrays.copyOf(words, (newRows * cols + 1) / 2), table);
-            case Q8_0 -> new ArrayMatrix(dtype, newRows, cols, Arrays.copyOf(floats, newRows * cols / Q8.BLOCK),
-                    Arrays.copyOf(words, newRows * cols / 4), null);
         };
     }
 

@@ -16,7 +16,7 @@ public final class AttentionKernels {
      */
     public static void attention(float[] q, int qStride, float[] keys, float[] values, float[] out, int[] meta,
                                  int heads, int headDim, int causal) {
-        for (@Parallel int h = 0; h < heads; h++) {
+        for (@Parallel int h = 0; h < Meta.fixed(heads); h++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int dim = heads * headDim;
                 float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -57,7 +57,7 @@ public final class AttentionKernels {
 
     /** Copies the k and v thirds of fused q|k|v rows into the caches at positions meta[START] + t. */
     public static void storeKv(float[] qkv, float[] keys, float[] values, int[] meta, int dim) {
-        for (@Parallel int i = 0; i < dim; i++) {
+        for (@Parallel int i = 0; i < Meta.fixed(dim); i++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int at = meta[Meta.KV_BASE] + (meta[Meta.START] + t) * dim + i;
                 keys[at] = qkv[t * 3 * dim + dim + i];
@@ -72,7 +72,7 @@ public final class AttentionKernels {
      * {@code cos} / {@code sin} are tables [position][headDim/2].
      */
     public static void rope(float[] x, int offset, int stride, int[] meta, float[] cos, float[] sin, int heads, int headDim) {
-        for (@Parallel int h = 0; h < heads; h++) {
+        for (@Parallel int h = 0; h < Meta.fixed(heads); h++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int half = headDim / 2;
                 int table = (meta[Meta.START] + t) * half;

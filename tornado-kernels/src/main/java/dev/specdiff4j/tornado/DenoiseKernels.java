@@ -22,7 +22,7 @@ public final class DenoiseKernels {
      */
     public static void unmask(float[] logits, int[] tokens, double[] step, double[] stay, double[] draw, int[] changed,
                               int rows, int vocab, int maskId) {
-        for (@Parallel int j = 0; j < rows; j++) {
+        for (@Parallel int j = 0; j < Meta.fixed(rows); j++) {
             int base = j * vocab;
             int chosen = -1;
             if (tokens[j] == maskId && stay[j] >= step[STAY]) {

@@ -2,16 +2,14 @@ package dev.specdiff4j.tornado;
 
 /**
  * Embedding lookups {@code out[t] = table[ids[t]]} for t below meta[ROWS], for each weight layout of
- * {@link ArrayMatrix}, and the position ids of a pass. The loop over a fixed size is the outer one in every kernel
- * of this package: under a TornadoVM grid scheduler, a parallel loop bounded by a scalar parameter takes its bound
- * from the grid's first dimension.
+ * {@link ArrayMatrix}, and the position ids of a pass.
  */
 public final class EmbeddingKernels {
     private EmbeddingKernels() {
     }
 
     public static void f32(float[] table, int[] ids, float[] out, int[] meta, int dim) {
-        for (@Parallel int i = 0; i < dim; i++) {
+        for (@Parallel int i = 0; i < Meta.fixed(dim); i++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 out[t * dim + i] = table[ids[t] * dim + i];
             }
@@ -20,7 +18,7 @@ public final class EmbeddingKernels {
 
     /** F16 or BF16 rows packed two values to an int, decoded by {@code halves} ({@link Halves}). */
     public static void packed16(int[] table, float[] halves, int[] ids, float[] out, int[] meta, int dim) {
-        for (@Parallel int i = 0; i < dim; i++) {
+        for (@Parallel int i = 0; i < Meta.fixed(dim); i++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int e = ids[t] * dim + i;
                 out[t * dim + i] = halves[(table[e >> 1] >>> ((e & 1) << 4)) & 0xFFFF];
@@ -30,7 +28,7 @@ public final class EmbeddingKernels {
 
     /** Q8_0 rows (dim a multiple of 32): a scale per block and four signed 8-bit values to an int. */
     public static void q8(float[] scales, int[] quants, int[] ids, float[] out, int[] meta, int dim) {
-        for (@Parallel int i = 0; i < dim; i++) {
+        for (@Parallel int i = 0; i < Meta.fixed(dim); i++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int e = ids[t] * dim + i;
                 int shift = 24 - ((e & 3) << 3);

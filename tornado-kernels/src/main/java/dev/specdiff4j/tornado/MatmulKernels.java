@@ -10,7 +10,7 @@ public final class MatmulKernels {
     }
 
     public static void f32(float[] x, float[] w, float[] bias, float[] out, int[] meta, int rows, int cols) {
-        for (@Parallel int r = 0; r < rows; r++) {
+        for (@Parallel int r = 0; r < Meta.fixed(rows); r++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int wBase = r * cols;
                 int xBase = t * cols;
@@ -25,7 +25,7 @@ public final class MatmulKernels {
 
     /** F16 or BF16 weights packed two to an int, decoded by {@code table} ({@link Halves}). */
     public static void packed16(float[] x, int[] w, float[] table, float[] bias, float[] out, int[] meta, int rows, int cols) {
-        for (@Parallel int r = 0; r < rows; r++) {
+        for (@Parallel int r = 0; r < Meta.fixed(rows); r++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int wBase = r * cols;
                 int xBase = t * cols;
@@ -41,7 +41,7 @@ public final class MatmulKernels {
 
     /** Q8_0 weights: one scale per block of 32 and the signed 8-bit values packed four to an int. */
     public static void q8(float[] x, float[] scales, int[] quants, float[] bias, float[] out, int[] meta, int rows, int cols) {
-        for (@Parallel int r = 0; r < rows; r++) {
+        for (@Parallel int r = 0; r < Meta.fixed(rows); r++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int blocks = cols / 32;
                 int xBase = t * cols;

@@ -21,6 +21,16 @@ public final class Meta {
     private Meta() {
     }
 
+    /**
+     * A fixed loop bound, {@code n}. Kernels write {@code i < Meta.fixed(n)} for a parallel loop over a fixed size:
+     * under a grid scheduler TornadoVM replaces a bound that is a bare scalar parameter by the size of the grid's
+     * first dimension (and says so on standard output), while a bound computed from the parameter is compiled as the
+     * constant it is, whatever the grid.
+     */
+    public static int fixed(int n) {
+        return Math.max(n, 0);
+    }
+
     /** Just a row count. */
     public static int[] rows(int rows) {
         return pass(rows, 0, 0, 0);

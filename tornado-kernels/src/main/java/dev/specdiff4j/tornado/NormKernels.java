@@ -38,7 +38,7 @@ public final class NormKernels {
 
     /** In place softmax of {@code rows} rows of width n starting at {@code offset}; sums in double. */
     public static void softmaxRows(float[] x, int offset, int rows, int n) {
-        for (@Parallel int r = 0; r < rows; r++) {
+        for (@Parallel int r = 0; r < Meta.fixed(rows); r++) {
             int base = offset + r * n;
             float max = x[base];
             for (int i = 1; i < n; i++) {

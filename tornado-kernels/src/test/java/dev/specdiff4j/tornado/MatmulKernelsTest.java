@@ -70,26 +70,6 @@ class MatmulKernelsTest {
         assertThat(Arrays.copyOf(out, 10)).doesNotContain(-3f);
     }
 
-    @ParameterizedTest
-    @EnumSource(DType.class)
-    void paddingAppendsZeroRows(DType dtype) {
-        Random rnd = new Random(60 + dtype.ordinal());
-        int cols = dtype == DType.Q8_0 ? 64 : 7;
-        ArrayMatrix m = ArrayMatrix.of(Agreement.weights(rnd, dtype, 3, cols));
-        ArrayMatrix p = m.padded(8);
-        assertThat(p.rows()).isEqualTo(8);
-        float[] x = Agreement.random(rnd, 2 * cols, 1);
-        float[] small = new float[2 * 3];
-        float[] big = new float[2 * 8];
-        m.matmul(x, new float[3], small, 2);
-        p.matmul(x, new float[8], big, 2);
-        for (int t = 0; t < 2; t++) {
-            assertThat(Arrays.copyOfRange(big, t * 8, t * 8 + 3)).containsExactly(Arrays.copyOfRange(small, t * 3, t * 3 + 3));
-            assertThat(Arrays.copyOfRange(big, t * 8 + 3, t * 8 + 8)).containsOnly(0f);
-        }
-        assertThat(m.padded(3)).isSameAs(m);
-    }
-
     @Test
     void theBoundCatchesAWrongResult() {
         Random rnd = new Random(3);

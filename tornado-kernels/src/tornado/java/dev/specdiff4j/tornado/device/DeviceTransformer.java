@@ -46,7 +46,7 @@ final class DeviceTransformer implements AutoCloseable {
     private boolean closed;
 
     DeviceTransformer(TransformerSpec spec, TornadoDevice device, int maxRows, int maxLogitRows, int cacheRows, int slots) {
-        this.spec = spec.padHead(KernelTasks.LOCAL);
+        this.spec = spec;
         this.device = device;
         this.maxRows = maxRows;
         this.maxLogitRows = maxLogitRows;
@@ -54,7 +54,7 @@ final class DeviceTransformer implements AutoCloseable {
         this.slots = slots;
         this.slotTaken = new boolean[slots];
         this.tokens = new int[maxRows];
-        this.logits = new float[maxLogitRows * this.spec.head().rows()];
+        this.logits = new float[maxLogitRows * spec.vocab()];
         TaskGraph graph = new TaskGraph(spec.name() + GRAPHS.incrementAndGet());
         this.tasks = new KernelTasks(graph);
         build(graph);
@@ -197,11 +197,7 @@ final class DeviceTransformer implements AutoCloseable {
         TornadoExecutionResult result = plan.execute();
         if (logitRows == 0) return new float[0];
         result.transferToHost(logits);
-        int vocab = spec.vocab();
-        int padded = spec.head().rows();
-        float[] rows = new float[logitRows * vocab];
-        for (int r = 0; r < logitRows; r++) System.arraycopy(logits, r * padded, rows, r * vocab, vocab);
-        return rows;
+        return Arrays.copyOf(logits, logitRows * spec.vocab());
     }
 
     @Override

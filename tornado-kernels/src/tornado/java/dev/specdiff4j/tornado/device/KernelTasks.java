@@ -18,13 +18,9 @@ import java.util.List;
 /**
  * Adds the kernels to a TaskGraph. The kernels' token loops are bounded by meta[ROWS], which TornadoVM cannot size
  * a launch from, so every task gets a worker grid; {@link #resize()} sets each grid from its meta array's current
- * row count before an execution. Two rules of TornadoVM and OpenCL shape the grids:
- * <ul>
- *   <li>under a grid scheduler TornadoVM replaces a parallel loop's scalar-parameter bound by the grid size of the
- *       first dimension, so a 2D grid is always (the fixed outer bound, the rows), as the kernels nest their loops;</li>
- *   <li>the work-group size depends only on the fixed bound (a power of two dividing it, at most {@value #LOCAL}),
- *       never on the row count: drivers such as PoCL compile a kernel again for every new work-group size.</li>
- * </ul>
+ * row count before an execution. Grids are rounded up to whole work-groups (the kernels' loops skip the excess), and
+ * the work-group size depends only on the fixed size of a kernel, never on the row count: drivers such as PoCL
+ * compile a kernel again for every new work-group size.
  */
 final class KernelTasks {
     static final int LOCAL = 64;
@@ -51,11 +47,15 @@ final class KernelTasks {
         return grid;
     }
 
-    /** The largest power of two up to {@link #LOCAL} that divides n. */
+    /** A work-group size for a launch of n threads per row: the power of two at least n, at most {@link #LOCAL}. */
     static int localSize(int n) {
         int local = 1;
-        while (local < LOCAL && n % (local * 2) == 0) local *= 2;
+        while (local < LOCAL && local < n) local *= 2;
         return local;
+    }
+
+    private static long roundUp(long n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
     }
 
     /** A 1D launch of {@code perRow} threads for each of meta[ROWS] rows. */
@@ -63,17 +63,17 @@ final class KernelTasks {
         WorkerGrid g = grid(task, new WorkerGrid1D(1));
         int local = localSize(perRow);
         sizing.add(() -> {
-            g.setGlobalWork((long) Math.max(1, meta[Meta.ROWS]) * perRow, 1, 1);
+            g.setGlobalWork(roundUp((long) Math.max(1, meta[Meta.ROWS]) * perRow, local), 1, 1);
             g.setLocalWork(local, 1, 1);
         });
     }
 
-    /** A 2D launch of {@code first} × meta[ROWS]: the fixed loop outer, the token loop inner. */
+    /** A 2D launch of {@code first} × meta[ROWS], as the kernels nest their loops (the fixed one outer). */
     private void fixedByRows(String task, int first, int[] meta) {
         WorkerGrid g = grid(task, new WorkerGrid2D(1, 1));
         int local = localSize(first);
         sizing.add(() -> {
-            g.setGlobalWork(first, Math.max(1, meta[Meta.ROWS]), 1);
+            g.setGlobalWork(roundUp(first, local), Math.max(1, meta[Meta.ROWS]), 1);
             g.setLocalWork(local, 1, 1);
         });
     }

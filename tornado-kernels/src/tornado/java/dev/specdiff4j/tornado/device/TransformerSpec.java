@@ -19,7 +19,7 @@ import java.util.Map;
  *
  * @param positionTable learned position embeddings [positions, dim] (GPT-2), or null
  * @param ropeCos       rotary tables [positions][headDim/2] (MDLM), or null
- * @param vocab         logits per row (the head may carry zero rows beyond them, see {@link #padHead})
+ * @param vocab         logits per row
  * @param positions     positions the model knows: its context or model length
  */
 record TransformerSpec(String name, int vocab, int dim, int heads, int ffn, float eps, boolean causal, int positions,
@@ -66,18 +66,6 @@ record TransformerSpec(String name, int vocab, int dim, int heads, int ffn, floa
     }
 
     /** One array copy per tensor, so a tied embedding and LM head are one device buffer. */
-    /**
-     * The output layer padded with zero rows to a multiple of {@code multiple}, so its launch gets full work-groups
-     * (a vocabulary such as GPT-2's 50257 has no useful divisor); a tied embedding table is the same padded matrix.
-     */
-    TransformerSpec padHead(int multiple) {
-        int rows = (head.rows() + multiple - 1) / multiple * multiple;
-        ArrayMatrix padded = head.padded(rows);
-        ArrayMatrix embedding = tokenEmbedding == head ? padded : tokenEmbedding;
-        return new TransformerSpec(name, vocab, dim, heads, ffn, eps, causal, positions, embedding, positionTable, ropeCos, ropeSin, layers,
-                finalNormWeight, finalNormBias, padded, Arrays.copyOf(headBias, rows));
-    }
-
     private static final class Matrices {
         private final Map<Tensor, ArrayMatrix> copies = new IdentityHashMap<>();
 
