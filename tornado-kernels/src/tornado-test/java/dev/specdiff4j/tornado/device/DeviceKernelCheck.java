@@ -14,6 +14,7 @@ import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -52,7 +53,7 @@ public final class DeviceKernelCheck {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws TornadoExecutionPlanException {
             plan.close();
         }
     }

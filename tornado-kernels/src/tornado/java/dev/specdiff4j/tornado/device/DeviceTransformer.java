@@ -31,7 +31,6 @@ final class DeviceTransformer implements AutoCloseable {
     private static final AtomicInteger GRAPHS = new AtomicInteger();
 
     private final TransformerSpec spec;
-    private final TornadoDevice device;
     private final int maxRows;
     private final int maxLogitRows;
     private final int cacheRows;
@@ -47,7 +46,6 @@ final class DeviceTransformer implements AutoCloseable {
 
     DeviceTransformer(TransformerSpec spec, TornadoDevice device, int maxRows, int maxLogitRows, int cacheRows, int slots) {
         this.spec = spec;
-        this.device = device;
         this.maxRows = maxRows;
         this.maxLogitRows = maxLogitRows;
         this.cacheRows = cacheRows;
@@ -141,20 +139,12 @@ final class DeviceTransformer implements AutoCloseable {
         return spec;
     }
 
-    TornadoDevice device() {
-        return device;
-    }
-
     int maxRows() {
         return maxRows;
     }
 
     int maxLogitRows() {
         return maxLogitRows;
-    }
-
-    int cacheRows() {
-        return cacheRows;
     }
 
     /** A free cache slot, or -1. */
