@@ -221,8 +221,10 @@ public final class Generator implements AutoCloseable {
         var reason = cancellation.isCancelled() ? dev.specdiff4j.engine.decoding.FinishReason.CANCELLED
                 : text.stopped() ? dev.specdiff4j.engine.decoding.FinishReason.STOP : stats.finishReason();
         String targetKernels = decodingTarget == target ? kernels.describe() : decodingTarget.describe();
-        String computedBy = config.mode() == Mode.AR || (drafterKernels == kernels && decodingTarget == target) ? targetKernels
-                : "target " + targetKernels + ", drafter " + drafterKernels.describe();
+        String drafterComputes = config.mode() == Mode.SPECDIFF && spec.drafterDevice() != null && !spec.drafterDevice().equals("cpu")
+                ? "device " + spec.drafterDevice() : drafterKernels.describe();
+        String computedBy = config.mode() == Mode.AR || (drafterKernels == kernels && decodingTarget == target
+                && drafterComputes.equals(kernels.describe())) ? targetKernels : "target " + targetKernels + ", drafter " + drafterComputes;
         return new GenerationResult(finalText, ids, generated, reason, config.mode(), stats, computedBy);
     }
 
