@@ -2,16 +2,27 @@ package dev.specdiff4j.bench;
 
 import java.io.PrintStream;
 
-/** A progress bar with ETA for long benchmark runs (redrawn in place on a terminal, sparse lines otherwise). */
+/**
+ * A one-line progress bar with rate and ETA for long work (benchmarks, conversion, tokenizer training): redrawn in place on a
+ * terminal, printed as sparse lines otherwise (logs, CI).
+ */
 public final class Progress {
+    private static final int WIDTH = 30;
     private final String what;
-    private final long total;
     private final PrintStream out;
     private final boolean terminal = System.console() != null;
     private final long start = System.nanoTime();
+    private long total;
     private long done;
     private long lastPrint;
+    private boolean openLine;
 
+    /** A bar whose total is given with every {@link #update}. */
+    public Progress(String what, PrintStream out) {
+        this(what, 1, out);
+    }
+
+    /** A bar of {@code total} steps, advanced by {@link #step}. */
     public Progress(String what, long total, PrintStream out) {
         this.what = what;
         this.total = Math.max(1, total);
@@ -23,23 +34,36 @@ public final class Progress {
     }
 
     public synchronized void step(long n) {
-        done += n;
+        update(done + n, total);
+    }
+
+    public synchronized void update(long done, long total) {
+        this.done = done;
+        this.total = Math.max(1, total);
         long now = System.nanoTime();
-        if (done < total && now - lastPrint < (terminal ? 200_000_000L : 10_000_000_000L)) return;
+        boolean finished = done >= this.total;
+        if (!finished && now - lastPrint < (terminal ? 200_000_000L : 10_000_000_000L)) return;
         lastPrint = now;
         double seconds = (now - start) / 1e9;
-        double fraction = Math.min(1, (double) done / total);
-        int filled = (int) Math.round(fraction * 30);
-        String eta = done > 0 && done < total ? " ETA " + format(seconds / done * (total - done)) : "";
-        String line = String.format("%s [%s%s] %3.0f%% %d/%d %s%s", what, "#".repeat(filled), ".".repeat(30 - filled),
-                fraction * 100, done, total, format(seconds), eta);
+        double fraction = Math.min(1, (double) done / this.total);
+        int filled = (int) Math.round(fraction * WIDTH);
+        String eta = done > 0 && !finished ? " ETA " + format(seconds / done * (this.total - done)) : "";
+        String line = String.format("%s [%s%s] %3.0f%% %d/%d %s%s", what, "#".repeat(filled), ".".repeat(WIDTH - filled),
+                fraction * 100, done, this.total, format(seconds), eta);
         out.print(terminal ? "\r" + line + "   " : line + System.lineSeparator());
-        if (terminal && done >= total) out.println();
+        openLine = terminal && !finished;
+        if (terminal && finished) out.println();
         out.flush();
     }
 
+    /** Ends an unfinished bar's line (work that stops short of its estimated total). */
+    public synchronized void done() {
+        if (openLine) out.println();
+        openLine = false;
+    }
+
     static String format(double s) {
-        if (s < 60) return String.format("%.0fs", s);
+        if (s < 60) return String.format("%.1fs", s);
         if (s < 3600) return String.format("%dm%02ds", (int) s / 60, (int) s % 60);
         return String.format("%dh%02dm", (int) s / 3600, ((int) s % 3600) / 60);
     }

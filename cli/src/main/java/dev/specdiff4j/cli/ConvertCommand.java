@@ -1,5 +1,6 @@
 package dev.specdiff4j.cli;
 
+import dev.specdiff4j.bench.Progress;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.weights.Converter;
 import picocli.CommandLine.Command;

@@ -1,6 +1,6 @@
 package dev.specdiff4j.server;
 
-import dev.specdiff4j.engine.testing.ExternalFixtures;
+import dev.specdiff4j.tokenizer.testing.ExternalFixtures;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import dev.specdiff4j.engine.io.GgufFile;
 import dev.specdiff4j.engine.io.SafetensorsCheckpoint;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Tensor;
-import dev.specdiff4j.engine.testing.ExternalFixtures;
+import dev.specdiff4j.tokenizer.testing.ExternalFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -231,15 +231,8 @@ public final class Gpt2 implements CausalLanguageModel {
         @Override
         public float[][] forward(int[] tokens, int logitRows) {
             if (closed) throw new IllegalStateException("the session was closed");
+            CausalLanguageModel.Session.checkForward(tokens, logitRows, length, config.contextLength(), config.vocabSize());
             int k = tokens.length;
-            if (k == 0) throw new IllegalArgumentException("forward needs at least one token");
-            if (logitRows < 0 || logitRows > k) throw new IllegalArgumentException("logitRows " + logitRows + " outside 0.." + k);
-            if (length + k > config.contextLength()) throw new ContextLimitException(length + k, config.contextLength());
-            for (int id : tokens) {
-                if (id < 0 || id >= config.vocabSize()) {
-                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + config.vocabSize());
-                }
-            }
             ensureCapacity(length + k);
             int start = length;
             float[] x = new float[k * d];

@@ -17,10 +17,40 @@ final class TestDrafters {
      * where a wrong acceptance rule shows.
      */
     static Drafter sharpened(CausalLanguageModel target) {
+        return onTarget(target, "sharpened-target drafter", true, (logits, position, sampling, seed, rows, i) -> {
+            double[] p = Probabilities.of(logits, target.vocabSize(), sampling);
+            double sum = 0;
+            for (int v = 0; v < p.length; v++) {
+                p[v] = p[v] * p[v] * p[v];
+                sum += p[v];
+            }
+            for (int v = 0; v < p.length; v++) p[v] /= sum;
+            rows[i] = p;
+            return Probabilities.draw(p, Seeds.at(seed, 8, position).nextDouble());
+        });
+    }
+
+    /** Proposes the target's own greedy choice with probability {@code rightness}, otherwise a different token. */
+    static Drafter oracle(CausalLanguageModel target, double rightness) {
+        int vocab = target.vocabSize();
+        return onTarget(target, "oracle drafter, right with probability " + rightness, false, (logits, position, sampling, seed, rows, i) -> {
+            SplittableRandom r = Seeds.at(seed, 9, position);
+            int best = Probabilities.argmax(logits, vocab);
+            return r.nextDouble() < rightness ? best : (best + 1 + r.nextInt(vocab - 1)) % vocab;
+        });
+    }
+
+    /** Picks the draft token at {@code position} from the target's logits there; may fill {@code rows[i]} with q. */
+    private interface TokenPicker {
+        int pick(float[] logits, int position, SamplingConfig sampling, long seed, double[][] rows, int i);
+    }
+
+    /** A causal drafter that runs the target itself token by token and lets {@code picker} choose each draft token. */
+    private static Drafter onTarget(CausalLanguageModel target, String description, boolean withRows, TokenPicker picker) {
         return new Drafter() {
             @Override
             public String describe() {
-                return "sharpened-target drafter";
+                return description;
             }
 
             @Override
@@ -44,64 +74,12 @@ final class TestDrafters {
                         try (CausalLanguageModel.Session s = target.newSession()) {
                             float[] logits = s.forwardLast(committed);
                             for (int i = 0; i < wanted; i++) {
-                                double[] p = Probabilities.of(logits, target.vocabSize(), sampling);
-                                double sum = 0;
-                                for (int v = 0; v < p.length; v++) {
-                                    p[v] = p[v] * p[v] * p[v];
-                                    sum += p[v];
-                                }
-                                for (int v = 0; v < p.length; v++) p[v] /= sum;
-                                rows[i] = p;
-                                tokens[i] = Probabilities.draw(p, Seeds.at(seed, 8, committed.length + i).nextDouble());
+                                tokens[i] = picker.pick(logits, committed.length + i, sampling, seed, rows, i);
                                 if (i + 1 < wanted) logits = s.forwardLast(new int[] {tokens[i]});
                             }
                         }
-                        return new Proposal(Arrays.copyOf(tokens, gamma), Arrays.copyOf(rows, gamma), withGuess ? tokens[gamma] : -1, wanted);
-                    }
-
-                    @Override
-                    public void close() {
-                    }
-                };
-            }
-        };
-    }
-
-    /** Proposes the target's own greedy choice with probability {@code rightness}, otherwise a different token. */
-    static Drafter oracle(CausalLanguageModel target, double rightness) {
-        return new Drafter() {
-            @Override
-            public String describe() {
-                return "oracle drafter, right with probability " + rightness;
-            }
-
-            @Override
-            public int targetVocab() {
-                return target.vocabSize();
-            }
-
-            @Override
-            public boolean causal() {
-                return true;
-            }
-
-            @Override
-            public Session open(SamplingConfig sampling, long seed) {
-                return new Session() {
-                    @Override
-                    public Proposal propose(int[] committed, int gamma, boolean withGuess, BooleanSupplier abandon) {
-                        int wanted = gamma + (withGuess ? 1 : 0);
-                        int[] tokens = new int[wanted];
-                        try (CausalLanguageModel.Session s = target.newSession()) {
-                            float[] logits = s.forwardLast(committed);
-                            for (int i = 0; i < wanted; i++) {
-                                SplittableRandom r = Seeds.at(seed, 9, committed.length + i);
-                                int best = Probabilities.argmax(logits, target.vocabSize());
-                                tokens[i] = r.nextDouble() < rightness ? best : (best + 1 + r.nextInt(target.vocabSize() - 1)) % target.vocabSize();
-                                if (i + 1 < wanted) logits = s.forwardLast(new int[] {tokens[i]});
-                            }
-                        }
-                        return new Proposal(Arrays.copyOf(tokens, gamma), null, withGuess ? tokens[gamma] : -1, wanted);
+                        return new Proposal(Arrays.copyOf(tokens, gamma), withRows ? Arrays.copyOf(rows, gamma) : null,
+                                withGuess ? tokens[gamma] : -1, wanted);
                     }
 
                     @Override

@@ -1,7 +1,6 @@
 package dev.specdiff4j.tornado.device;
 
 import dev.specdiff4j.engine.model.CausalLanguageModel;
-import dev.specdiff4j.engine.model.ContextLimitException;
 import dev.specdiff4j.engine.model.Gpt2;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
@@ -79,15 +78,8 @@ final class TornadoGpt2 implements CausalLanguageModel {
         @Override
         public float[][] forward(int[] tokens, int logitRows) {
             if (closed) throw new IllegalStateException("the session was closed");
+            CausalLanguageModel.Session.checkForward(tokens, logitRows, length, model.contextLength(), model.vocabSize());
             int k = tokens.length;
-            if (k == 0) throw new IllegalArgumentException("forward needs at least one token");
-            if (logitRows < 0 || logitRows > k) throw new IllegalArgumentException("logitRows " + logitRows + " outside 0.." + k);
-            if (length + k > model.contextLength()) throw new ContextLimitException(length + k, model.contextLength());
-            for (int id : tokens) {
-                if (id < 0 || id >= model.vocabSize()) {
-                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + model.vocabSize());
-                }
-            }
             synchronized (device) { // chunks and head-only passes of one forward must not interleave with another session's
                 float[][] rows = run(tokens, logitRows);
                 length += k;

@@ -1,4 +1,4 @@
-package dev.specdiff4j.tokenizer;
+package dev.specdiff4j.tokenizer.testing;
 
 import org.junit.jupiter.api.Assumptions;
 
@@ -10,11 +10,11 @@ import java.nio.file.Path;
  * variable. Where {@code SPECDIFF4J_REQUIRE_FIXTURES=1} (CI sets it) a missing fixture fails the test;
  * elsewhere the test is skipped with the reason.
  */
-final class ExternalFixtures {
+public final class ExternalFixtures {
     private ExternalFixtures() {
     }
 
-    static Path folder(String variable, String expectedFile) {
+    public static Path folder(String variable, String expectedFile) {
         String value = System.getenv(variable);
         boolean required = "1".equals(System.getenv("SPECDIFF4J_REQUIRE_FIXTURES"));
         boolean present = value != null && Files.isRegularFile(Path.of(value).resolve(expectedFile));
