@@ -16,15 +16,14 @@ import numpy as np
 import torch
 
 import models
-import safetensors_io
+import training
 
 
 def load_target(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
     model = models.GPT2(c["vocab_size"], c["n_positions"], c["n_embd"], c["n_layer"], c["n_head"], c.get("layer_norm_epsilon", 1e-5))
-    state = safetensors_io.load(os.path.join(folder, "model.safetensors"))
-    model.load_state_dict({k: v.float() for k, v in state.items() if not k.endswith((".attn.bias", ".attn.masked_bias"))}, strict=True)
+    training.initialise(model, folder, skip=(".attn.bias", ".attn.masked_bias"))
     model.eval()
     return model, c["eos_token_id"]
 

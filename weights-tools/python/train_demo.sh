@@ -29,17 +29,17 @@ $py weights-tools/python/train_mdlm.py --data "$work/corpus/train.ids.npy" "${co
     --steps 1750 --eval-every 250 --log-every 25
 # 5. distillation data: the target's own continuations of corpus prompts (greedy and sampled)
 [[ -f $work/distill/target-samples.ids.npy ]] || $py weights-tools/python/sample_target.py --target "$runs/target/hf" \
-    --data "$work/corpus/train.ids.npy" --out "$work/distill/target-samples.ids.npy" --tokens 1000000
+    --data "$work/corpus/train.ids.npy" --out "$work/distill/target-samples.ids.npy" --tokens 100000 --batch 64
 # 6. the diffusion drafter, stage 2: distilled on the target's text (plus the corpus)
 $py weights-tools/python/train_mdlm.py --init "$runs/drafter-corpus/hf" --data "$work/distill/target-samples.ids.npy" \
     "$work/distill/target-samples.ids.npy" "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/drafter" \
-    --steps 1500 --lr 1e-3 --warmup 50 --eval-every 250 --log-every 25
+    --steps 500 --lr 1e-3 --warmup 30 --eval-every 250 --log-every 25
 # 7. the autoregressive drafter (the classic baseline): a small GPT-2, same data, same two stages
 $py weights-tools/python/train_gpt2.py --data "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/ar-drafter-corpus" \
-    --layers 2 --width 128 --heads 4 --context 512 --batch 8 --steps 600 --warmup 40 --lr 2e-3 --eval-every 200 --log-every 20
+    --layers 2 --width 128 --heads 4 --context 512 --batch 8 --steps 400 --warmup 40 --lr 2e-3 --eval-every 200 --log-every 20
 $py weights-tools/python/train_gpt2.py --init "$runs/ar-drafter-corpus/hf" --data "$work/distill/target-samples.ids.npy" \
     "$work/distill/target-samples.ids.npy" "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/ar-drafter" \
-    --layers 2 --width 128 --heads 4 --context 512 --batch 8 --steps 500 --warmup 20 --lr 1e-3 --eval-every 100 --log-every 20
+    --layers 2 --width 128 --heads 4 --context 512 --batch 8 --steps 200 --warmup 20 --lr 1e-3 --eval-every 100 --log-every 20
 # 8. F16 safetensors into models/demo, with the project's converter; the tokenizer shared by symlinks
 for m in target drafter ar-drafter; do
   $cli convert "$runs/$m/hf" "models/demo/$m" --to safetensors --dtype f16 --force

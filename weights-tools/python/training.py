@@ -19,6 +19,79 @@ def setup(seed, threads):
     torch.use_deterministic_algorithms(True)
 
 
+def add_common_arguments(p, lr, warmup, seed, eval_every, log_every, batch):
+    """The options every training script takes: data, output, schedule, seeds, threads, logging."""
+    p.add_argument("--data", nargs="+", required=True, help="token-id arrays (.npy) to train on; repeat one to weight it")
+    p.add_argument("--heldout", required=True, help="token-id array for evaluation")
+    p.add_argument("--tokenizer", required=True, help="the tokenizer.json the ids come from (copied into the HF folder)")
+    p.add_argument("--out", required=True, help="run folder: checkpoint.pt, train_log.csv, hf/")
+    p.add_argument("--init", help="start from this HF folder of the same shape")
+    p.add_argument("--batch", type=int, default=batch)
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--warmup", type=int, default=warmup)
+    p.add_argument("--seed", type=int, default=seed)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--eval-every", type=int, default=eval_every)
+    p.add_argument("--log-every", type=int, default=log_every)
+
+
+def vocabulary(tokenizer_json):
+    """(vocabulary size, id of <|endoftext|> or None) of an HF tokenizer.json."""
+    with open(tokenizer_json) as f:
+        tok = json.load(f)
+    size = max([max(tok["model"]["vocab"].values())] + [t["id"] for t in tok["added_tokens"]]) + 1
+    eos = next((t["id"] for t in tok["added_tokens"] if t["content"] == "<|endoftext|>"), None)
+    return size, eos
+
+
+def initialise(model, folder, skip=()):
+    """Loads an HF folder's model.safetensors into the model (all tensors but those ending in skip)."""
+    state = safetensors_io.load(os.path.join(folder, "model.safetensors"))
+    model.load_state_dict({k: v.float() for k, v in state.items() if not k.endswith(tuple(skip))}, strict=True)
+    print(f"initialised from {folder}")
+
+
+def train(args, model, optimizer, windows, log, batch_loss, evaluate, write_hf, start_step, elapsed, extra_state=dict):
+    """The loop the scripts share: learning-rate schedule, clipped AdamW steps, progress, and at every evaluation a
+    checkpoint and a fresh HF folder. batch_loss() -> loss tensor; evaluate() -> (number for the log, line to print)."""
+    checkpoint = os.path.join(args.out, "checkpoint.pt")
+    step = start_step
+    started = time.time() - elapsed
+    while step < args.steps:
+        lr = learning_rate(step, args.steps, args.lr, args.warmup)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = batch_loss()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        if step % args.log_every == 0 or step == args.steps:
+            log.progress(step, loss.item(), lr, time.time() - started)
+        measured = None
+        if step % args.eval_every == 0 or step == args.steps:
+            measured, line = evaluate()
+            print(line, flush=True)
+            save_checkpoint(checkpoint, model, optimizer, step, windows, time.time() - started, extra_state())
+            write_hf(os.path.join(args.out, "hf"))
+        if step % args.log_every == 0 or measured is not None:
+            log.row(step, loss.item(), measured, lr, time.time() - started)
+    print(f"done: {step} steps in {(time.time() - started) / 3600:.2f} h", flush=True)
+
+
+def resume(args, model, optimizer, windows):
+    """(step, elapsed seconds, extra state, resumed?) from the run folder's checkpoint, or a fresh start."""
+    os.makedirs(args.out, exist_ok=True)
+    checkpoint = os.path.join(args.out, "checkpoint.pt")
+    if not os.path.exists(checkpoint):
+        return 0, 0.0, {}, False
+    step, elapsed, extra = load_checkpoint(checkpoint, model, optimizer, windows)
+    print(f"resumed from step {step}")
+    return step, elapsed, extra, True
+
+
 class Windows:
     """Random fixed-length windows from a stream of token ids (a seeded, resumable generator)."""
 
