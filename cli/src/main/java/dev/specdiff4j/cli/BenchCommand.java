@@ -37,7 +37,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--work", defaultValue = "target/bench-work", description = "Where models are written and kept (default: ${DEFAULT-VALUE}).")
         Path work;
 
-        @Option(names = "--threads", defaultValue = "2")
+        @Option(names = "--threads", defaultValue = "2", description = "Kernel threads, for us and llama.cpp (default: ${DEFAULT-VALUE}).")
         int threads;
 
         @Option(names = "--tokens", defaultValue = "64", description = "Tokens per run (default: ${DEFAULT-VALUE}).")
@@ -46,7 +46,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--repeats", defaultValue = "5", description = "Interleaved repetitions (default: ${DEFAULT-VALUE}).")
         int repeats;
 
-        @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0")
+        @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Weight dtypes of the GGUF files compared (default: ${DEFAULT-VALUE}).")
         List<String> dtypes;
 
         @Option(names = "--json", paramLabel = "FILE", description = "Also write the raw results as JSON.")

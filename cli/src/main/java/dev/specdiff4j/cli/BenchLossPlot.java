@@ -10,11 +10,11 @@ import java.util.concurrent.Callable;
 
 @Command(name = "loss-plot", mixinStandardHelpOptions = true, description = "Plot training logs (train_log.csv of the training scripts) as a PNG.")
 final class BenchLossPlot implements Callable<Integer> {
-    @Option(names = "--log", required = true, split = ",") List<Path> logs;
-    @Option(names = "--name", required = true, split = ",") List<String> names;
-    @Option(names = "--title", defaultValue = "Training loss") String title;
-    @Option(names = "--held-out-label", defaultValue = "held-out loss") String heldOut;
-    @Option(names = "-o", required = true) Path out;
+    @Option(names = "--log", required = true, split = ",", description = "train_log.csv files written by the training scripts, comma-separated.") List<Path> logs;
+    @Option(names = "--name", required = true, split = ",", description = "A legend name for each log, in the same order.") List<String> names;
+    @Option(names = "--title", defaultValue = "Training loss", description = "Plot title (default: ${DEFAULT-VALUE}).") String title;
+    @Option(names = "--held-out-label", defaultValue = "held-out loss", description = "Legend suffix of the held-out column (default: ${DEFAULT-VALUE}).") String heldOut;
+    @Option(names = "-o", required = true, description = "The PNG to write.") Path out;
 
     @Override
     public Integer call() throws Exception {

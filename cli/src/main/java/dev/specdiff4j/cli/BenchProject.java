@@ -26,16 +26,16 @@ final class BenchProject implements Callable<Integer> {
     @Mixin
     DebugOption debug;
 
-    @Option(names = "--shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl") List<String> shapes;
-    @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0") List<String> dtypes;
-    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16") List<Integer> gammas;
-    @Option(names = "--steps", split = ",", defaultValue = "1,2,4") List<Integer> steps;
+    @Option(names = "--shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl", description = "Target shapes (default: ${DEFAULT-VALUE}).") List<String> shapes;
+    @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Target weight dtypes (default: ${DEFAULT-VALUE}).") List<String> dtypes;
+    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
+    @Option(names = "--steps", split = ",", defaultValue = "1,2,4", description = "Denoising steps T (default: ${DEFAULT-VALUE}).") List<Integer> steps;
     @Option(names = "--alpha", description = "One acceptance rate for every (γ, T); default: the profile of --alpha-from.") Double alpha;
     @Option(names = "--alpha-from", paramLabel = "SWEEP_JSON", description = "A sweep.json of `bench specdiff` to take α(γ, T) from.") Path alphaFrom;
-    @Option(names = "--work", defaultValue = "target/bench-work") Path work;
-    @Option(names = "--threads", defaultValue = "2") int threads;
-    @Option(names = "--repeats", defaultValue = "3") int repeats;
-    @Option(names = "--out", defaultValue = "target/bench") Path out;
+    @Option(names = "--work", defaultValue = "target/bench-work", description = "Where the random models are written and kept (default: ${DEFAULT-VALUE}).") Path work;
+    @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed repetitions of each cost (default: ${DEFAULT-VALUE}).") int repeats;
+    @Option(names = "--out", defaultValue = "target/bench", description = "Folder for the CSV/JSON and plots (default: ${DEFAULT-VALUE}).") Path out;
 
     @Override
     public Integer call() throws Exception {

@@ -30,12 +30,15 @@ final class BenchReport implements Callable<Integer> {
     @Mixin
     DebugOption debug;
 
-    @Option(names = "--docs", defaultValue = "docs") Path docs;
-    @Option(names = "--repeats", defaultValue = "3") int repeats;
-    @Option(names = "--max-tokens", defaultValue = "128") int maxTokens;
-    @Option(names = "--prompt-count", defaultValue = "20") int promptCount;
+    @Option(names = "--docs", defaultValue = "docs", description = "The docs folder: benchmarks.md is written there, data and plots under bench/ (default: ${DEFAULT-VALUE}).") Path docs;
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed repetitions of each configuration (default: ${DEFAULT-VALUE}).") int repeats;
+    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens per prompt (default: ${DEFAULT-VALUE}).") int maxTokens;
+    @Option(names = "--prompt-count", defaultValue = "20", description = "Held-out prompts (default: ${DEFAULT-VALUE}).") int promptCount;
+    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
+    @Option(names = "--steps", split = ",", defaultValue = "1,2,4", description = "Denoising steps T of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> steps;
+    @Option(names = "--sd-gamma", split = ",", defaultValue = "2,4,8", description = "Draft lengths of the sd rows (default: ${DEFAULT-VALUE}).") List<Integer> sdGammas;
     @Option(names = "--skip-projection", description = "Leave out the scale projection (it writes and loads multi-GB random models).") boolean skipProjection;
-    @Option(names = "--projection-shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl") List<String> projectionShapes;
+    @Option(names = "--projection-shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl", description = "Target shapes of the scale projection (default: ${DEFAULT-VALUE}).") List<String> projectionShapes;
     @Option(names = "--kernels", description = "Also the JMH kernel benchmarks (about 15 more minutes).") boolean kernelBenchmarks;
 
     @Override
@@ -47,9 +50,9 @@ final class BenchReport implements Callable<Integer> {
         sweep.promptCount = promptCount;
         sweep.maxTokens = maxTokens;
         sweep.repeats = repeats;
-        sweep.gammas = List.of(4, 8, 16);
-        sweep.steps = List.of(1, 2, 4);
-        sweep.sdGammas = List.of(2, 4, 8);
+        sweep.gammas = gammas;
+        sweep.steps = steps;
+        sweep.sdGammas = sdGammas;
         sweep.exact = true;
         sweep.overlap = true;
         sweep.adaptive = 16;

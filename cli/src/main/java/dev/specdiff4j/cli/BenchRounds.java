@@ -23,12 +23,12 @@ final class BenchRounds implements Callable<Integer> {
     @Mixin
     DebugOption debug;
 
-    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16") List<Integer> gammas;
-    @Option(names = "--steps", split = ",", defaultValue = "1,2,4,8") List<Integer> steps;
-    @Option(names = "--alpha", split = ",", defaultValue = "0.5,0.7,0.9") List<Double> alphas;
-    @Option(names = "--work", defaultValue = "target/bench-work") Path work;
-    @Option(names = "--threads", defaultValue = "2") int threads;
-    @Option(names = "--out", defaultValue = "target/bench") Path out;
+    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
+    @Option(names = "--steps", split = ",", defaultValue = "1,2,4,8", description = "Denoising steps T (default: ${DEFAULT-VALUE}).") List<Integer> steps;
+    @Option(names = "--alpha", split = ",", defaultValue = "0.5,0.7,0.9", description = "Acceptance rates to project with (default: ${DEFAULT-VALUE}).") List<Double> alphas;
+    @Option(names = "--work", defaultValue = "target/bench-work", description = "Where the random models are written and kept (default: ${DEFAULT-VALUE}).") Path work;
+    @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
+    @Option(names = "--out", defaultValue = "target/bench", description = "Folder for the CSV/JSON (default: ${DEFAULT-VALUE}).") Path out;
 
     @Override
     public Integer call() throws Exception {

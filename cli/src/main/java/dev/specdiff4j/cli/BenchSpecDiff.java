@@ -40,25 +40,25 @@ final class BenchSpecDiff implements Callable<Integer> {
     @Mixin
     DebugOption debug;
 
-    @Option(names = "--target") Path target;
-    @Option(names = "--drafter") Path drafter;
-    @Option(names = "--ar-drafter") Path arDrafter;
+    @Option(names = "--target", paramLabel = "PATH", description = "Target GPT-2 folder or .gguf (default: the bundled demo target).") Path target;
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter, an MDLM folder (default: the bundled one).") Path drafter;
+    @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for the sd rows (default: the bundled one).") Path arDrafter;
     @Option(names = "--prompts", paramLabel = "FILE", description = "One prompt per line (default: the bundled held-out prompts).") Path prompts;
-    @Option(names = "--prompt-count", defaultValue = "20") int promptCount;
-    @Option(names = "--max-tokens", defaultValue = "128") int maxTokens;
-    @Option(names = "--repeats", defaultValue = "3") int repeats;
-    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16") List<Integer> gammas;
-    @Option(names = "--steps", split = ",", defaultValue = "1,2,4") List<Integer> steps;
-    @Option(names = "--sd-gamma", split = ",", defaultValue = "2,4,8") List<Integer> sdGammas;
+    @Option(names = "--prompt-count", defaultValue = "20", description = "Prompts used (default: ${DEFAULT-VALUE}).") int promptCount;
+    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens generated per prompt (default: ${DEFAULT-VALUE}).") int maxTokens;
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed repetitions of each configuration and its AR baseline (default: ${DEFAULT-VALUE}).") int repeats;
+    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
+    @Option(names = "--steps", split = ",", defaultValue = "1,2,4", description = "Denoising steps T of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> steps;
+    @Option(names = "--sd-gamma", split = ",", defaultValue = "2,4,8", description = "Draft lengths of the sd rows (default: ${DEFAULT-VALUE}).") List<Integer> sdGammas;
     @Option(names = "--exact", description = "Also exact (uncached) drafting for each γ at T=2.") boolean exact;
     @Option(names = "--overlap", description = "Also overlapped scheduling (best-guess configurations).") boolean overlap;
     @Option(names = "--adaptive", defaultValue = "0", description = "Also adaptive γ up to this bound (0: no).") int adaptive;
     @Option(names = "--sampling", description = "Also sampling at temperature 0.8 (strict and marginal).") boolean sampling;
     @Option(names = "--dtype", split = ",", description = "Also these weight dtypes for the best-guess configuration.") List<String> dtypes;
-    @Option(names = "--window", defaultValue = "128") int window;
+    @Option(names = "--window", defaultValue = "128", description = "Tokens the diffusion drafter sees (default: ${DEFAULT-VALUE}).") int window;
     @Option(names = "--no-llama", description = "Skip the llama.cpp column.") boolean noLlama;
-    @Option(names = "--threads", defaultValue = "2") int threads;
-    @Option(names = "--out", defaultValue = "target/bench") Path out;
+    @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
+    @Option(names = "--out", defaultValue = "target/bench", description = "Folder for sweep.md/.csv/.json and the plots (default: ${DEFAULT-VALUE}).") Path out;
 
     /** The sweep's result, for the report. */
     record Outcome(List<ConfigResult> results, double llama, String kernels, Path out) {

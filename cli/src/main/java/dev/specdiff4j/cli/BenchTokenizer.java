@@ -15,7 +15,7 @@ final class BenchTokenizer implements Callable<Integer> {
     @Option(names = "--text", paramLabel = "FILE", description = "UTF-8 text (default: the README and the demo model card, repeated to 2 MB).")
     Path text;
 
-    @Option(names = "--repeats", defaultValue = "10")
+    @Option(names = "--repeats", defaultValue = "10", description = "Timed repetitions (default: ${DEFAULT-VALUE}).")
     int repeats;
 
     @Override

@@ -34,23 +34,26 @@ final class RowDecoder {
     private RowDecoder() {
     }
 
-    /** Decodes rows [firstRow, firstRow + n) of {@code w} into {@code dst} (n·cols floats). */
-    static void decode(Tensor w, int firstRow, int n, float[] dst) {
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Decodes rows [firstRow, firstRow + n) of {@code w} into {@code dst} (n·cols floats, native memory). */
+    static void decode(Tensor w, int firstRow, int n, MemorySegment dst) {
         int cols = w.cols();
         MemorySegment seg = w.data();
         switch (w.dtype()) {
-            case F32 -> MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, (long) firstRow * cols * 4, dst, 0, n * cols);
+            case F32 -> MemorySegment.copy(seg, (long) firstRow * cols * 4, dst, 0, 4L * n * cols);
             case F16 -> f16(seg, (long) firstRow * cols * 2, n * cols, dst);
             case BF16 -> bf16(seg, (long) firstRow * cols * 2, n * cols, dst);
             case Q8_0 -> q8(seg, (long) firstRow * (cols / Q8.BLOCK) * Q8.BLOCK_BYTES, n * cols, dst);
         }
     }
 
-    private static void f16(MemorySegment seg, long offset, int count, float[] dst) {
+    private static void f16(MemorySegment seg, long offset, int count, MemorySegment dst) {
         int upper = count - count % L;
         int i = 0;
         for (; i < upper; i += L) {
-            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE);
             IntVector h = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).and(0xFFFF);
             IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
             IntVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
@@ -59,23 +62,23 @@ final class RowDecoder {
             // infinity and NaN: exponent all ones
             VectorMask<Integer> special = h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00);
             IntVector bits = finite.blend(magnitude.add(0x70000000), special).or(sign);
-            bits.reinterpretAsFloats().intoArray(dst, i);
+            bits.reinterpretAsFloats().intoMemorySegment(dst, 4L * i, LE);
         }
-        for (; i < count; i++) dst[i] = Halfs.f16ToFloat(seg.get(SHORT, offset + 2L * i));
+        for (; i < count; i++) dst.set(FLOAT, 4L * i, Halfs.f16ToFloat(seg.get(SHORT, offset + 2L * i)));
     }
 
-    private static void bf16(MemorySegment seg, long offset, int count, float[] dst) {
+    private static void bf16(MemorySegment seg, long offset, int count, MemorySegment dst) {
         int upper = count - count % L;
         int i = 0;
         for (; i < upper; i += L) {
-            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE);
             IntVector bits = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16);
-            bits.reinterpretAsFloats().intoArray(dst, i);
+            bits.reinterpretAsFloats().intoMemorySegment(dst, 4L * i, LE);
         }
-        for (; i < count; i++) dst[i] = Halfs.bf16ToFloat(seg.get(SHORT, offset + 2L * i));
+        for (; i < count; i++) dst.set(FLOAT, 4L * i, Halfs.bf16ToFloat(seg.get(SHORT, offset + 2L * i)));
     }
 
-    private static void q8(MemorySegment seg, long offset, int count, float[] dst) {
+    private static void q8(MemorySegment seg, long offset, int count, MemorySegment dst) {
         int blocks = count / Q8.BLOCK;
         for (int b = 0; b < blocks; b++) {
             long at = offset + (long) b * Q8.BLOCK_BYTES;
@@ -83,11 +86,11 @@ final class RowDecoder {
             int base = b * Q8.BLOCK;
             if (L <= Q8.BLOCK) {
                 for (int j = 0; j < Q8.BLOCK; j += L) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, base + j);
+                    ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2 + j, LE);
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoMemorySegment(dst, 4L * (base + j), LE);
                 }
             } else {
-                for (int j = 0; j < Q8.BLOCK; j++) dst[base + j] = d * seg.get(ValueLayout.JAVA_BYTE, at + 2 + j);
+                for (int j = 0; j < Q8.BLOCK; j++) dst.set(FLOAT, 4L * (base + j), d * seg.get(ValueLayout.JAVA_BYTE, at + 2 + j));
             }
         }
     }
