@@ -27,22 +27,33 @@ $py weights-tools/python/train_gpt2.py --data "$work/corpus/train.ids.npy" "${co
 # 4. the diffusion drafter, stage 1: MDLM on the corpus
 $py weights-tools/python/train_mdlm.py --data "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/drafter-corpus" \
     --steps 1750 --eval-every 250 --log-every 25
-# 5. distillation data: the target's own continuations of corpus prompts (greedy and sampled)
-[[ -f $work/distill/target-samples.ids.npy ]] || $py weights-tools/python/sample_target.py --target "$runs/target/hf" \
-    --data "$work/corpus/train.ids.npy" --out "$work/distill/target-samples.ids.npy" --tokens 100000 --batch 64
-# 6. the diffusion drafter, stage 2: distilled on the target's text (plus the corpus)
-$py weights-tools/python/train_mdlm.py --init "$runs/drafter-corpus/hf" --data "$work/distill/target-samples.ids.npy" \
-    "$work/distill/target-samples.ids.npy" "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/drafter" \
-    --steps 500 --lr 1e-3 --warmup 30 --eval-every 250 --log-every 25
+# 5. distillation data: the target's own continuations of corpus prompts (greedy and sampled), two seeds
+distill="$work/distill/target-samples.ids.npy"
+distill2="$work/distill/target-samples-2.ids.npy"
+[[ -f $distill ]] || $py weights-tools/python/sample_target.py --target "$runs/target/hf" \
+    --data "$work/corpus/train.ids.npy" --out "$distill" --tokens 100000 --batch 64
+[[ -f $distill2 ]] || $py weights-tools/python/sample_target.py --target "$runs/target/hf" \
+    --data "$work/corpus/train.ids.npy" --out "$distill2" --tokens 150000 --batch 64 --seed 100
+# 6. the diffusion drafter, stage 2: distilled on the target's text (plus the corpus), in three runs that narrow
+#    the training blocks towards the drafting shape (short blocks after a prefix of up to 64 tokens)
+$py weights-tools/python/train_mdlm.py --init "$runs/drafter-corpus/hf" --data "$distill" "$distill" "$work/corpus/train.ids.npy" \
+    "${common[@]}" --out "$runs/drafter" --steps 500 --lr 1e-3 --warmup 30 --eval-every 250 --log-every 25
+$py weights-tools/python/train_mdlm.py --init "$runs/drafter/hf" --data "$distill" "$distill" "$work/corpus/train.ids.npy" \
+    "${common[@]}" --out "$runs/drafter-long" --steps 1500 --lr 7e-4 --warmup 30 --block-max 9 --full-fraction 0.05 \
+    --eval-every 500 --log-every 50
+$py weights-tools/python/train_mdlm.py --init "$runs/drafter-long/hf" --data "$distill" "$distill2" "$distill" "$distill2" \
+    "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/drafter-focus" --steps 2500 --lr 5e-4 --warmup 30 --block-max 5 \
+    --prefix-max 64 --full-fraction 0.02 --eval-every 500 --log-every 50
 # 7. the autoregressive drafter (the classic baseline): a small GPT-2, same data, same two stages
 $py weights-tools/python/train_gpt2.py --data "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/ar-drafter-corpus" \
     --layers 2 --width 128 --heads 4 --context 512 --batch 8 --steps 400 --warmup 40 --lr 2e-3 --eval-every 200 --log-every 20
-$py weights-tools/python/train_gpt2.py --init "$runs/ar-drafter-corpus/hf" --data "$work/distill/target-samples.ids.npy" \
-    "$work/distill/target-samples.ids.npy" "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/ar-drafter" \
+$py weights-tools/python/train_gpt2.py --init "$runs/ar-drafter-corpus/hf" --data "$distill" \
+    "$distill" "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/ar-drafter" \
     --layers 2 --width 128 --heads 4 --context 512 --batch 8 --steps 200 --warmup 20 --lr 1e-3 --eval-every 100 --log-every 20
 # 8. F16 safetensors into models/demo, with the project's converter; the tokenizer shared by symlinks
-for m in target drafter ar-drafter; do
-  $cli convert "$runs/$m/hf" "models/demo/$m" --to safetensors --dtype f16 --force
+for m in target:target drafter-focus:drafter ar-drafter:ar-drafter; do
+  run=${m%%:*} m=${m##*:}
+  $cli convert "$runs/$run/hf" "models/demo/$m" --to safetensors --dtype f16 --force
   rm -f "models/demo/$m/tokenizer.json" && ln -s ../tokenizer.json "models/demo/$m/tokenizer.json"
 done
 # 9. GGUF exports for native engines (not committed: 35 MB and 19 MB)
