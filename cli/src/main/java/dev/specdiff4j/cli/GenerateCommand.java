@@ -28,8 +28,8 @@ import java.util.concurrent.Callable;
         description = {"Generate text after a prompt (from the argument, or standard input when absent).",
             "Streams the text to stdout and prints a one-line summary to stderr; --json prints one JSON object instead."})
 final class GenerateCommand implements Callable<Integer> {
-    static final int DEFAULT_GAMMA = 8;
-    static final int DEFAULT_STEPS = 2;
+    static final int DEFAULT_GAMMA = GenerationConfig.DEFAULT_GAMMA;
+    static final int DEFAULT_STEPS = GenerationConfig.DEFAULT_STEPS;
 
     @Mixin
     DebugOption debug;
@@ -74,7 +74,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--adaptive", paramLabel = "MIN:MAX", description = "Adapt γ to the recent acceptance within these bounds.")
     String adaptive;
 
-    @Option(names = "--window", defaultValue = "128", description = "The diffusion drafter sees at most this many recent tokens (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--window", defaultValue = "" + DraftingConfig.DEFAULT_WINDOW, description = "The diffusion drafter sees at most this many recent tokens (default: ${DEFAULT-VALUE}).")
     int window;
 
     @Option(names = "--exact-drafting", description = "Recompute the whole drafter window at every denoising step (default: cached prefix).")

@@ -1,7 +1,6 @@
 package dev.specdiff4j.engine.decoding;
 
 import dev.specdiff4j.engine.kernels.VectorKernels;
-import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.LoadOptions;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
@@ -11,19 +10,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Sampling-mode acceptance policies that claim to be lossless are checked statistically: the first
- * {@value #K} tokens of {@value #TRIALS} seeded speculative runs are compared with the target's exact
- * distribution over them (enumerated; top-k = 4 keeps it to 16 outcomes). The total-variation distance
- * must stay under E[TV] + sqrt(ln(1/δ) / 2N) with δ = 1e-6 (McDiarmid: one trial moves TV by at most 1/N),
- * where E[TV] ≤ ½ Σ sqrt(p(1−p)/N). The same check must catch a deliberately wrong rejection rule.
+ * Sampling-mode acceptance policies that claim to be lossless are checked statistically ({@link DistributionCheck}): the
+ * first {@value #K} tokens of {@value #TRIALS} seeded speculative runs on the tiny random fixtures against the target's exact
+ * distribution over them (top-k = 4 keeps it to 16 outcomes). The same check must catch a deliberately wrong rejection rule.
  */
 class LosslessSamplingTest {
     static final int K = 2;
@@ -34,15 +27,14 @@ class LosslessSamplingTest {
     private static Gpt2 smallDrafter;
     private static MaskedDiffusionLm diffusion;
     private static final int[] PROMPT = {17, 42, 123, 7, 250};
-    private static Map<List<Integer>, Double> exact;
+    private static DistributionCheck check;
 
     @BeforeAll
     static void load() throws IOException {
         target = Gpt2.load(Fixtures.folder("gpt2-tiny"), new LoadOptions(null, KERNELS));
         smallDrafter = Gpt2.load(Fixtures.folder("gpt2-tiny-drafter"), new LoadOptions(null, KERNELS));
         diffusion = MaskedDiffusionLm.load(Fixtures.folder("mdlm-tiny"), new LoadOptions(null, KERNELS));
-        exact = new HashMap<>();
-        enumerate(new ArrayList<>(), 1.0);
+        check = new DistributionCheck(target, PROMPT, SAMPLING, K, TRIALS);
     }
 
     @AfterAll
@@ -53,51 +45,12 @@ class LosslessSamplingTest {
         KERNELS.close();
     }
 
-    /** The target's exact distribution over its first K tokens (temperature 1, top-k 4). */
-    private static void enumerate(List<Integer> prefix, double probability) {
-        if (prefix.size() == K) {
-            exact.put(List.copyOf(prefix), probability);
-            return;
-        }
-        int[] seq = new int[PROMPT.length + prefix.size()];
-        System.arraycopy(PROMPT, 0, seq, 0, PROMPT.length);
-        for (int i = 0; i < prefix.size(); i++) seq[PROMPT.length + i] = prefix.get(i);
-        double[] p;
-        try (CausalLanguageModel.Session s = target.newSession()) {
-            p = Probabilities.of(s.forwardLast(seq), target.vocabSize(), SAMPLING);
-        }
-        for (int v = 0; v < p.length; v++) {
-            if (p[v] == 0) continue;
-            prefix.add(v);
-            enumerate(prefix, probability * p[v]);
-            prefix.removeLast();
-        }
-    }
-
     private static double totalVariation(Drafter drafter, AcceptancePolicy policy, Acceptance.Rule rule, int gamma) {
-        Map<List<Integer>, Integer> counts = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.stream.IntStream.range(0, TRIALS).parallel().forEach(trial -> {
-            SamplingConfig seeded = new SamplingConfig(SAMPLING.temperature(), SAMPLING.topK(), SAMPLING.topP(), 1000L + trial);
-            SpeculativeSettings settings = new SpeculativeSettings(gamma, gamma, gamma, policy, seeded, false);
-            List<Integer> out = new ArrayList<>();
-            new SpeculativeDecoder(target, drafter, null, rule).decode(PROMPT, K, settings, -1, t -> {
-                for (int x : t) out.add(x);
-                return true;
-            }, () -> false);
-            counts.merge(out, 1, Integer::sum);
-        });
-        double tv = 0;
-        for (Map.Entry<List<Integer>, Double> e : exact.entrySet()) tv += Math.abs(counts.getOrDefault(e.getKey(), 0) / (double) TRIALS - e.getValue());
-        for (Map.Entry<List<Integer>, Integer> e : counts.entrySet()) if (!exact.containsKey(e.getKey())) tv += e.getValue() / (double) TRIALS;
-        System.out.printf("TV %.4f (bound %.4f): %s, %s, γ=%d%s%n", tv / 2, bound(), drafter.describe(), policy, gamma,
-                rule == null ? "" : ", deliberately broken rule");
-        return tv / 2;
+        return check.totalVariation(drafter, policy, rule, gamma);
     }
 
     static double bound() {
-        double expected = 0;
-        for (double p : exact.values()) expected += Math.sqrt(p * (1 - p) / TRIALS);
-        return expected / 2 + Math.sqrt(Math.log(1e6) / (2.0 * TRIALS));
+        return check.bound();
     }
 
     private static Drafter diffusionDrafter(int steps) {
@@ -106,8 +59,8 @@ class LosslessSamplingTest {
 
     @Test
     void theExactDistributionIsAProperDistribution() {
-        assertThat(exact.size()).isEqualTo(16);
-        assertThat(exact.values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(check.exact().size()).isEqualTo(16);
+        assertThat(check.exact().values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
     }
 
     @Test

@@ -1,0 +1,90 @@
+package dev.specdiff4j.engine.decoding;
+
+import dev.specdiff4j.engine.model.CausalLanguageModel;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+
+/**
+ * The statistical check of a sampling-mode acceptance policy: the first {@code k} tokens of {@code trials} seeded speculative
+ * runs against the target's exact distribution over them, enumerated (a small top-k keeps the outcomes few). The
+ * total-variation distance must stay under E[TV] + sqrt(ln(1/δ) / 2N) with δ = 1e-6 (McDiarmid: one trial moves TV by at most
+ * 1/N), where E[TV] ≤ ½ Σ sqrt(p(1−p)/N).
+ */
+final class DistributionCheck {
+    private final CausalLanguageModel target;
+    private final int[] prompt;
+    private final SamplingConfig sampling;
+    private final int k;
+    private final int trials;
+    private final Map<List<Integer>, Double> exact = new HashMap<>();
+
+    DistributionCheck(CausalLanguageModel target, int[] prompt, SamplingConfig sampling, int k, int trials) {
+        this.target = target;
+        this.prompt = prompt;
+        this.sampling = sampling;
+        this.k = k;
+        this.trials = trials;
+        enumerate(new ArrayList<>(), 1.0);
+    }
+
+    Map<List<Integer>, Double> exact() {
+        return exact;
+    }
+
+    int trials() {
+        return trials;
+    }
+
+    /** The target's exact distribution over its first k tokens. */
+    private void enumerate(List<Integer> prefix, double probability) {
+        if (prefix.size() == k) {
+            exact.put(List.copyOf(prefix), probability);
+            return;
+        }
+        int[] seq = new int[prompt.length + prefix.size()];
+        System.arraycopy(prompt, 0, seq, 0, prompt.length);
+        for (int i = 0; i < prefix.size(); i++) seq[prompt.length + i] = prefix.get(i);
+        double[] p;
+        try (CausalLanguageModel.Session s = target.newSession()) {
+            p = Probabilities.of(s.forwardLast(seq), target.vocabSize(), sampling);
+        }
+        for (int v = 0; v < p.length; v++) {
+            if (p[v] == 0) continue;
+            prefix.add(v);
+            enumerate(prefix, probability * p[v]);
+            prefix.removeLast();
+        }
+    }
+
+    /** TV between the speculative runs' first k tokens and the exact distribution; a non-null {@code rule} replaces the policy's. */
+    double totalVariation(Drafter drafter, AcceptancePolicy policy, Acceptance.Rule rule, int gamma) {
+        Map<List<Integer>, Integer> counts = new ConcurrentHashMap<>();
+        IntStream.range(0, trials).parallel().forEach(trial -> {
+            SamplingConfig seeded = new SamplingConfig(sampling.temperature(), sampling.topK(), sampling.topP(), 1000L + trial);
+            SpeculativeSettings settings = new SpeculativeSettings(gamma, gamma, gamma, policy, seeded, false);
+            List<Integer> out = new ArrayList<>();
+            new SpeculativeDecoder(target, drafter, null, rule).decode(prompt, k, settings, -1, t -> {
+                for (int x : t) out.add(x);
+                return true;
+            }, () -> false);
+            counts.merge(out, 1, Integer::sum);
+        });
+        double tv = 0;
+        for (Map.Entry<List<Integer>, Double> e : exact.entrySet()) tv += Math.abs(counts.getOrDefault(e.getKey(), 0) / (double) trials - e.getValue());
+        for (Map.Entry<List<Integer>, Integer> e : counts.entrySet()) if (!exact.containsKey(e.getKey())) tv += e.getValue() / (double) trials;
+        System.out.printf("TV %.4f (bound %.4f): %s, %s, γ=%d%s%n", tv / 2, bound(), drafter.describe(), policy, gamma,
+                rule == null ? "" : ", deliberately broken rule");
+        return tv / 2;
+    }
+
+    double bound() {
+        double expected = 0;
+        for (double p : exact.values()) expected += Math.sqrt(p * (1 - p) / trials);
+        return expected / 2 + Math.sqrt(Math.log(1e6) / (2.0 * trials));
+    }
+}
