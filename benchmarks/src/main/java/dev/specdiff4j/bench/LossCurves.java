@@ -25,19 +25,32 @@ public final class LossCurves {
     private LossCurves() {
     }
 
-    /** One curve per log; {@code names} label them; the held-out loss is drawn where present. */
-    public static void plot(List<Path> logs, List<String> names, String title, String heldOutLabel, Path png) throws IOException {
+    /**
+     * One curve per log; {@code names} label them; the held-out loss is drawn where present, except for the logs named in
+     * {@code noHeldOut} (the MDLM script logs an accuracy in that column, not a loss).
+     */
+    public static void plot(List<Path> logs, List<String> names, String title, String heldOutLabel, java.util.Set<String> noHeldOut,
+                            Path png) throws IOException {
         XYChart chart = new XYChartBuilder().width(900).height(520).title(title).xAxisTitle("training tokens (millions)").yAxisTitle("loss (nats)").build();
         chart.getStyler().setXAxisDecimalPattern("0.0");
         chart.getStyler().setYAxisDecimalPattern("0.0");
         for (int i = 0; i < logs.size(); i++) {
             TreeMap<Long, double[]> rows = new TreeMap<>();
-            List<String> lines = Files.readAllLines(logs.get(i), StandardCharsets.UTF_8);
-            for (String line : lines.subList(1, lines.size())) {
-                String[] f = line.split(",", -1);
-                if (f.length < 4 || f[2].isEmpty()) continue;
-                rows.put(Long.parseLong(f[0]), new double[] {Long.parseLong(f[1]) / 1e6, Double.parseDouble(f[2]),
-                    f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3])});
+            Path log = logs.get(i);
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            if (lines.isEmpty() || !lines.get(0).startsWith("step,tokens,train_loss,heldout_loss")) {
+                throw new IllegalArgumentException(log + " is not a train_log.csv (its header is not step,tokens,train_loss,heldout_loss,...)");
+            }
+            for (int n = 1; n < lines.size(); n++) {
+                String[] f = lines.get(n).split(",", -1);
+                if (f.length == 1 && f[0].isBlank()) continue;
+                try {
+                    if (f[2].isEmpty()) continue;
+                    rows.put(Long.parseLong(f[0]), new double[] {Long.parseLong(f[1]) / 1e6, Double.parseDouble(f[2]),
+                        f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3])});
+                } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+                    throw new IllegalArgumentException(log + ", line " + (n + 1) + ": not a training-log row: " + lines.get(n));
+                }
             }
             List<Double> x = new ArrayList<>();
             List<Double> y = new ArrayList<>();
@@ -52,7 +65,7 @@ public final class LossCurves {
                 }
             }
             if (!x.isEmpty()) chart.addSeries(names.get(i) + " (training batches)", x, y).setMarker(SeriesMarkers.NONE);
-            if (!hx.isEmpty()) chart.addSeries(names.get(i) + " (" + heldOutLabel + ")", hx, hy).setMarker(SeriesMarkers.CIRCLE);
+            if (!hx.isEmpty() && !noHeldOut.contains(names.get(i))) chart.addSeries(names.get(i) + " (" + heldOutLabel + ")", hx, hy).setMarker(SeriesMarkers.CIRCLE);
         }
         BitmapEncoder.saveBitmapWithDPI(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG, 110);
     }

@@ -21,7 +21,9 @@ public final class MachineInfo {
         }
         long memory = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                 .getTotalMemorySize();
-        List<String> flags = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        // the launcher's -Dspecdiff4j.home names a folder of this machine: it says nothing about the measurement
+        List<String> flags = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(f -> !f.startsWith("-Dspecdiff4j.home=")).toList();
         return String.format(Locale.ROOT, "- CPU: %s, %d cores visible to the JVM, %.1f GiB memory%n- JVM: %s %s (%s)%n- JVM flags: `%s`%n- kernels: %s%n",
                 cpu, Runtime.getRuntime().availableProcessors(), memory / 1073741824.0, System.getProperty("java.vm.name"),
                 Runtime.version(), System.getProperty("java.vendor"), String.join(" ", flags), kernels);

@@ -1,6 +1,7 @@
 package dev.specdiff4j.cli;
 
 import dev.specdiff4j.bench.ScaleProjection;
+import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.KernelsSelection;
 import dev.specdiff4j.engine.tensor.DType;
@@ -86,7 +87,7 @@ final class BenchProject implements Callable<Integer> {
                 }
             }
             System.err.println("measuring the mdlm-owt drafter");
-            draft = projection.drafter(RandomCheckpoints.MdlmShape.OWT, null, gammas, steps, 128);
+            draft = projection.drafter(RandomCheckpoints.MdlmShape.OWT, null, gammas, steps, DraftingConfig.DEFAULT_WINDOW);
         }
         String table = ScaleProjection.markdown(targets, draft, alphas, source);
         Files.writeString(out.resolve("projection.md"), table, StandardCharsets.UTF_8);

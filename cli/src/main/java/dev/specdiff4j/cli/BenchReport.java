@@ -1,11 +1,9 @@
 package dev.specdiff4j.cli;
 
 import dev.specdiff4j.bench.ConfigResult;
-import dev.specdiff4j.bench.DecodeBenchmark;
 import dev.specdiff4j.bench.MachineInfo;
-import dev.specdiff4j.bench.Progress;
 import dev.specdiff4j.bench.SweepReport;
-import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.engine.decoding.DraftingConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -37,6 +34,7 @@ final class BenchReport implements Callable<Integer> {
     @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
     @Option(names = "--steps", split = ",", defaultValue = "1,2,4", description = "Denoising steps T of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> steps;
     @Option(names = "--sd-gamma", split = ",", defaultValue = "2,4,8", description = "Draft lengths of the sd rows (default: ${DEFAULT-VALUE}).") List<Integer> sdGammas;
+    @Option(names = "--window", defaultValue = "" + DraftingConfig.DEFAULT_WINDOW, description = "Tokens the diffusion drafter sees (default: ${DEFAULT-VALUE}).") int window;
     @Option(names = "--skip-projection", description = "Leave out the scale projection (it writes and loads multi-GB random models).") boolean skipProjection;
     @Option(names = "--projection-shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl", description = "Target shapes of the scale projection (default: ${DEFAULT-VALUE}).") List<String> projectionShapes;
     @Option(names = "--kernels", description = "Also the JMH kernel benchmarks (about 15 more minutes).") boolean kernelBenchmarks;
@@ -58,38 +56,20 @@ final class BenchReport implements Callable<Integer> {
         sweep.adaptive = 16;
         sweep.sampling = true;
         sweep.dtypes = List.of("f32", "q8_0");
-        sweep.window = 128;
+        sweep.window = window;
         sweep.threads = 2;
         sweep.out = data;
         BenchSpecDiff.Outcome outcome = sweep.run();
 
-        DecodeBenchmark decode = new DecodeBenchmark(Path.of("target/bench-work"), DemoModels.tokenizer(), 2, 64, 5, System.err);
-        Progress progress = new Progress("decode", 10, System.err);
-        List<DecodeBenchmark.Result> decodeResults = new ArrayList<>();
-        for (DType d : List.of(DType.F32, DType.Q8_0)) decodeResults.add(decode.run(d, progress));
-
-        String projection = "(left out of this run: `--skip-projection`)\n";
+        // each of these in a JVM of its own (FreshJvm says why)
+        String decodeTable = FreshJvm.run("bench", "decode", "--threads", "2", "--tokens", "64", "--repeats", "5");
+        String projection = "Not rerun by this report (`--skip-projection`: it writes and loads about 14 GB of random models).\n";
         if (!skipProjection) {
-            BenchProject project = new BenchProject();
-            project.shapes = projectionShapes;
-            project.dtypes = List.of("f32", "q8_0");
-            project.gammas = List.of(4, 8, 16);
-            project.steps = List.of(1, 2, 4);
-            project.work = Path.of("target/bench-work");
-            project.threads = 2;
-            project.repeats = 3;
-            project.out = data;
-            project.alphaFrom = data.resolve("sweep.json");
-            projection = project.run();
+            projection = FreshJvm.run("bench", "project", "--shapes", String.join(",", projectionShapes), "--dtype", "f32,q8_0",
+                    "--threads", "2", "--repeats", "3", "--out", data.toString(), "--alpha-from", data.resolve("sweep.json").toString());
         }
-        BenchRounds rounds = new BenchRounds();
-        rounds.gammas = List.of(4, 8, 16);
-        rounds.steps = List.of(1, 2, 4, 8);
-        rounds.alphas = List.of(0.5, 0.7, 0.9);
-        rounds.work = Path.of("target/bench-work");
-        rounds.threads = 2;
-        rounds.out = data;
-        String roundCosts = rounds.run();
+        String roundCosts = FreshJvm.run("bench", "rounds", "--gamma", "4,8,16", "--steps", "1,2,4,8", "--alpha", "0.5,0.7,0.9",
+                "--threads", "2", "--out", data.toString());
         String jmh = kernelBenchmarks ? dev.specdiff4j.bench.jmh.KernelBenchmarks.run(new String[] {"-wi", "3", "-i", "5"})
                 : "(left out of this run; `bench report --kernels` or `bench kernels` runs them)\n";
         BenchTokenizer tok = new BenchTokenizer();
@@ -120,7 +100,7 @@ final class BenchReport implements Callable<Integer> {
                 .append("decoded by specdiff4j and by llama.cpp (java-llama.cpp 4.2.0, 2 threads), 64 tokens, alternating, 5 repetitions; ")
                 .append("tokens/s = (tokens − 1) / (last token time − first token time) for both. The last columns: the cost of a ")
                 .append("16-token verification pass over a one-token step after a 64-token context.\n\n")
-                .append(DecodeBenchmark.table(decodeResults)).append('\n');
+                .append(decodeTable).append('\n');
         md.append("## The cost of a round at GPT-2 scale\n\n").append(roundCosts).append('\n');
         md.append("## Scale projection\n\n").append(projection).append('\n');
         md.append("## Kernels (JMH)\n\n").append(jmh).append('\n');

@@ -9,6 +9,7 @@ import dev.specdiff4j.bench.PromptSet;
 import dev.specdiff4j.bench.Samples;
 import dev.specdiff4j.bench.SpecDiffBench;
 import dev.specdiff4j.bench.SweepReport;
+import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,11 +53,11 @@ final class BenchSpecDiff implements Callable<Integer> {
     @Option(names = "--steps", split = ",", defaultValue = "1,2,4", description = "Denoising steps T of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> steps;
     @Option(names = "--sd-gamma", split = ",", defaultValue = "2,4,8", description = "Draft lengths of the sd rows (default: ${DEFAULT-VALUE}).") List<Integer> sdGammas;
     @Option(names = "--exact", description = "Also exact (uncached) drafting for each γ at T=2.") boolean exact;
-    @Option(names = "--overlap", description = "Also overlapped scheduling (best-guess configurations).") boolean overlap;
+    @Option(names = "--overlap", description = "Also overlapped scheduling (at the main job's γ and T).") boolean overlap;
     @Option(names = "--adaptive", defaultValue = "0", description = "Also adaptive γ up to this bound (0: no).") int adaptive;
     @Option(names = "--sampling", description = "Also sampling at temperature 0.8 (strict and marginal).") boolean sampling;
-    @Option(names = "--dtype", split = ",", description = "Also these weight dtypes for the best-guess configuration.") List<String> dtypes;
-    @Option(names = "--window", defaultValue = "128", description = "Tokens the diffusion drafter sees (default: ${DEFAULT-VALUE}).") int window;
+    @Option(names = "--dtype", split = ",", description = "Also these weight dtypes (at the main job's γ and T).") List<String> dtypes;
+    @Option(names = "--window", defaultValue = "" + DraftingConfig.DEFAULT_WINDOW, description = "Tokens the diffusion drafter sees (default: ${DEFAULT-VALUE}).") int window;
     @Option(names = "--no-llama", description = "Skip the llama.cpp column.") boolean noLlama;
     @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = "--out", defaultValue = "target/bench", description = "Folder for sweep.md/.csv/.json and the plots (default: ${DEFAULT-VALUE}).") Path out;
@@ -92,7 +94,7 @@ final class BenchSpecDiff implements Callable<Integer> {
             try (Generator g = Generator.open(spec)) {
                 Tokenizer tokenizer = g.tokenizer();
                 List<int[]> ids = text.stream().map(tokenizer::encode).toList();
-                kernels = g.describe();
+                if (kernels.isEmpty()) kernels = g.describe(); // the first group: the weights as stored
                 SpecDiffBench bench = new SpecDiffBench(SpecDiffBench.Engine.of(g), new SpecDiffBench.Options(maxTokens, repeats, ids), progress);
                 if (!noLlama && first.dtype() == null && !first.overlap() && Double.isNaN(llama)) llama = llamaTokensPerSecond(t, ids);
                 for (BenchConfig c : group) results.add(bench.measure(c));
@@ -123,8 +125,9 @@ final class BenchSpecDiff implements Callable<Integer> {
             for (int s : steps) c.add(new BenchConfig(Mode.SPECDIFF, g, s, 0, AcceptancePolicy.GREEDY, true, false, 0, null, window));
             if (exact) c.add(new BenchConfig(Mode.SPECDIFF, g, 2, 0, AcceptancePolicy.GREEDY, false, false, 0, null, window));
         }
-        int bestGamma = gammas.get(gammas.size() / 2);
-        int bestSteps = steps.get(Math.min(1, steps.size() - 1));
+        // the overlap, adaptive, sampling and dtype rows use the main job's defaults
+        int bestGamma = GenerateCommand.DEFAULT_GAMMA;
+        int bestSteps = GenerateCommand.DEFAULT_STEPS;
         if (adaptive > 0) c.add(new BenchConfig(Mode.SPECDIFF, Math.min(bestGamma, adaptive), bestSteps, 0, AcceptancePolicy.GREEDY, true, false, adaptive, null, window));
         if (overlap) {
             c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, true, 0, null, window));
@@ -141,9 +144,25 @@ final class BenchSpecDiff implements Callable<Integer> {
         return c;
     }
 
+    private static FileTime newestFile(Path path) throws IOException {
+        if (!Files.isDirectory(path)) return Files.getLastModifiedTime(path);
+        try (var files = Files.list(path)) {
+            FileTime newest = FileTime.fromMillis(0);
+            for (Path f : files.toList()) {
+                FileTime t = Files.getLastModifiedTime(f);
+                if (t.compareTo(newest) > 0) newest = t;
+            }
+            return newest;
+        }
+    }
+
     private double llamaTokensPerSecond(Path target, List<int[]> prompts) throws IOException {
-        Path gguf = out.resolve("target-f16.gguf");
-        if (!Files.exists(gguf)) Converter.convert(target, gguf, new Converter.Options(Converter.Format.GGUF, DType.F16, false, null));
+        // the export is a build product: it goes to the work folder, not next to the results, and is redone for a changed target
+        Path gguf = Path.of("target", "bench-work", "llama-" + Integer.toHexString(target.toAbsolutePath().normalize().hashCode()) + "-f16.gguf");
+        Files.createDirectories(gguf.getParent());
+        if (!Files.exists(gguf) || Files.getLastModifiedTime(gguf).compareTo(newestFile(target)) < 0) {
+            Converter.convert(target, gguf, new Converter.Options(Converter.Format.GGUF, DType.F16, true, null));
+        }
         LlamaCpp llama = new LlamaCpp(gguf, threads);
         try {
             llama.run(prompts.get(0), 16);
