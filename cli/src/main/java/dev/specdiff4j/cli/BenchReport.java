@@ -3,7 +3,6 @@ package dev.specdiff4j.cli;
 import dev.specdiff4j.bench.ConfigResult;
 import dev.specdiff4j.bench.MachineInfo;
 import dev.specdiff4j.bench.SweepReport;
-import dev.specdiff4j.engine.decoding.DraftingConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,14 +26,10 @@ final class BenchReport implements Callable<Integer> {
     @Mixin
     DebugOption debug;
 
+    @Mixin
+    SweepOptions sweepOptions = new SweepOptions();
+
     @Option(names = "--docs", defaultValue = "docs", description = "The docs folder: benchmarks.md is written there, data and plots under bench/ (default: ${DEFAULT-VALUE}).") Path docs;
-    @Option(names = "--repeats", defaultValue = "3", description = "Timed repetitions of each configuration (default: ${DEFAULT-VALUE}).") int repeats;
-    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens per prompt (default: ${DEFAULT-VALUE}).") int maxTokens;
-    @Option(names = "--prompt-count", defaultValue = "20", description = "Held-out prompts (default: ${DEFAULT-VALUE}).") int promptCount;
-    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
-    @Option(names = "--steps", split = ",", defaultValue = "1,2,4", description = "Denoising steps T of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> steps;
-    @Option(names = "--sd-gamma", split = ",", defaultValue = "2,4,8", description = "Draft lengths of the sd rows (default: ${DEFAULT-VALUE}).") List<Integer> sdGammas;
-    @Option(names = "--window", defaultValue = "" + DraftingConfig.DEFAULT_WINDOW, description = "Tokens the diffusion drafter sees (default: ${DEFAULT-VALUE}).") int window;
     @Option(names = "--skip-projection", description = "Leave out the scale projection (it writes and loads multi-GB random models).") boolean skipProjection;
     @Option(names = "--projection-shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl", description = "Target shapes of the scale projection (default: ${DEFAULT-VALUE}).") List<String> projectionShapes;
     @Option(names = "--kernels", description = "Also the JMH kernel benchmarks (about 15 more minutes).") boolean kernelBenchmarks;
@@ -45,18 +40,12 @@ final class BenchReport implements Callable<Integer> {
         Path data = docs.resolve("bench");
         Files.createDirectories(data);
         BenchSpecDiff sweep = new BenchSpecDiff();
-        sweep.promptCount = promptCount;
-        sweep.maxTokens = maxTokens;
-        sweep.repeats = repeats;
-        sweep.gammas = gammas;
-        sweep.steps = steps;
-        sweep.sdGammas = sdGammas;
+        sweep.sweep = sweepOptions;
         sweep.exact = true;
         sweep.overlap = true;
         sweep.adaptive = 16;
         sweep.sampling = true;
         sweep.dtypes = List.of("f32", "q8_0");
-        sweep.window = window;
         sweep.threads = 2;
         sweep.out = data;
         BenchSpecDiff.Outcome outcome = sweep.run();
@@ -85,7 +74,7 @@ final class BenchReport implements Callable<Integer> {
         md.append(MachineInfo.markdown(outcome.kernels())).append('\n');
         md.append("## SpecDiff on the bundled demo pair\n\n");
         md.append(String.format("%d held-out prompts × %d tokens, %d repetitions. Each row: the configuration and plain autoregressive decoding ",
-                promptCount, maxTokens, repeats));
+                sweepOptions.promptCount, sweepOptions.maxTokens, sweepOptions.repeats));
         md.append("of the same target, run alternately; speedup = median tokens/s ÷ median AR tokens/s. α = accepted ÷ drafted tokens; ")
                 .append("tokens/round = (accepted + 1) on average. \"vs llama.cpp\": tokens/s ÷ llama.cpp's plain decoding of the same ")
                 .append("target (our F16 GGUF export) in the same run. Greedy rows are checked token for token against AR.\n\n");

@@ -9,7 +9,6 @@ import dev.specdiff4j.bench.PromptSet;
 import dev.specdiff4j.bench.Samples;
 import dev.specdiff4j.bench.SpecDiffBench;
 import dev.specdiff4j.bench.SweepReport;
-import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
@@ -46,18 +45,14 @@ final class BenchSpecDiff implements Callable<Integer> {
     @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter, an MDLM folder (default: the bundled one).") Path drafter;
     @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for the sd rows (default: the bundled one).") Path arDrafter;
     @Option(names = "--prompts", paramLabel = "FILE", description = "One prompt per line (default: the bundled held-out prompts).") Path prompts;
-    @Option(names = "--prompt-count", defaultValue = "20", description = "Prompts used (default: ${DEFAULT-VALUE}).") int promptCount;
-    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens generated per prompt (default: ${DEFAULT-VALUE}).") int maxTokens;
-    @Option(names = "--repeats", defaultValue = "3", description = "Timed repetitions of each configuration and its AR baseline (default: ${DEFAULT-VALUE}).") int repeats;
-    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
-    @Option(names = "--steps", split = ",", defaultValue = "1,2,4", description = "Denoising steps T of the specdiff rows (default: ${DEFAULT-VALUE}).") List<Integer> steps;
-    @Option(names = "--sd-gamma", split = ",", defaultValue = "2,4,8", description = "Draft lengths of the sd rows (default: ${DEFAULT-VALUE}).") List<Integer> sdGammas;
+    @Mixin
+    SweepOptions sweep = new SweepOptions();
+
     @Option(names = "--exact", description = "Also exact (uncached) drafting for each γ at T=2.") boolean exact;
     @Option(names = "--overlap", description = "Also overlapped scheduling (at the main job's γ and T).") boolean overlap;
     @Option(names = "--adaptive", defaultValue = "0", description = "Also adaptive γ up to this bound (0: no).") int adaptive;
     @Option(names = "--sampling", description = "Also sampling at temperature 0.8 (strict and marginal).") boolean sampling;
     @Option(names = "--dtype", split = ",", description = "Also these weight dtypes (at the main job's γ and T).") List<String> dtypes;
-    @Option(names = "--window", defaultValue = "" + DraftingConfig.DEFAULT_WINDOW, description = "Tokens the diffusion drafter sees (default: ${DEFAULT-VALUE}).") int window;
     @Option(names = "--no-llama", description = "Skip the llama.cpp column.") boolean noLlama;
     @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = "--out", defaultValue = "target/bench", description = "Folder for sweep.md/.csv/.json and the plots (default: ${DEFAULT-VALUE}).") Path out;
@@ -80,10 +75,10 @@ final class BenchSpecDiff implements Callable<Integer> {
         Files.createDirectories(out);
         List<BenchConfig> configs = configs();
         List<String> text = (prompts != null ? PromptSet.file(prompts) : PromptSet.bundled());
-        text = text.subList(0, Math.min(promptCount, text.size()));
+        text = text.subList(0, Math.min(sweep.promptCount, text.size()));
         Map<String, List<BenchConfig>> groups = new LinkedHashMap<>();
         for (BenchConfig c : configs) groups.computeIfAbsent((c.dtype() == null ? "stored" : c.dtype().displayName()) + "/" + c.overlap(), k -> new ArrayList<>()).add(c);
-        long total = configs.size() * (2 + 2L * repeats * text.size());
+        long total = configs.size() * (2 + 2L * sweep.repeats * text.size());
         Progress progress = new Progress("bench", total, System.err);
         List<ConfigResult> results = new ArrayList<>();
         double llama = Double.NaN;
@@ -95,7 +90,7 @@ final class BenchSpecDiff implements Callable<Integer> {
                 Tokenizer tokenizer = g.tokenizer();
                 List<int[]> ids = text.stream().map(tokenizer::encode).toList();
                 if (kernels.isEmpty()) kernels = g.describe(); // the first group: the weights as stored
-                SpecDiffBench bench = new SpecDiffBench(SpecDiffBench.Engine.of(g), new SpecDiffBench.Options(maxTokens, repeats, ids), progress);
+                SpecDiffBench bench = new SpecDiffBench(SpecDiffBench.Engine.of(g), new SpecDiffBench.Options(sweep.maxTokens, sweep.repeats, ids), progress);
                 if (!noLlama && first.dtype() == null && !first.overlap() && Double.isNaN(llama)) llama = llamaTokensPerSecond(t, ids);
                 for (BenchConfig c : group) results.add(bench.measure(c));
             }
@@ -104,9 +99,9 @@ final class BenchSpecDiff implements Callable<Integer> {
         Files.writeString(out.resolve("sweep.csv"), SweepReport.csv(results, llama), StandardCharsets.UTF_8);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("llama_cpp_tokens_per_second", Double.isNaN(llama) ? null : llama);
-        json.put("max_tokens", maxTokens);
+        json.put("max_tokens", sweep.maxTokens);
         json.put("prompts", text.size());
-        json.put("repeats", repeats);
+        json.put("repeats", sweep.repeats);
         json.put("results", SweepReport.json(results, llama));
         Files.writeString(out.resolve("sweep.json"), Json.writePretty(json) + "\n", StandardCharsets.UTF_8);
         Plots.speedupVsGamma(results, out.resolve("speedup-vs-gamma.png"));
@@ -120,26 +115,26 @@ final class BenchSpecDiff implements Callable<Integer> {
 
     private List<BenchConfig> configs() {
         List<BenchConfig> c = new ArrayList<>();
-        for (int g : sdGammas) c.add(new BenchConfig(Mode.SD, g, 1, 0, AcceptancePolicy.GREEDY, true, false, 0, null, window));
-        for (int g : gammas) {
-            for (int s : steps) c.add(new BenchConfig(Mode.SPECDIFF, g, s, 0, AcceptancePolicy.GREEDY, true, false, 0, null, window));
-            if (exact) c.add(new BenchConfig(Mode.SPECDIFF, g, 2, 0, AcceptancePolicy.GREEDY, false, false, 0, null, window));
+        for (int g : sweep.sdGammas) c.add(new BenchConfig(Mode.SD, g, 1, 0, AcceptancePolicy.GREEDY, true, false, 0, null, sweep.window));
+        for (int g : sweep.gammas) {
+            for (int s : sweep.steps) c.add(new BenchConfig(Mode.SPECDIFF, g, s, 0, AcceptancePolicy.GREEDY, true, false, 0, null, sweep.window));
+            if (exact) c.add(new BenchConfig(Mode.SPECDIFF, g, 2, 0, AcceptancePolicy.GREEDY, false, false, 0, null, sweep.window));
         }
         // the overlap, adaptive, sampling and dtype rows use the main job's defaults
         int bestGamma = GenerateCommand.DEFAULT_GAMMA;
         int bestSteps = GenerateCommand.DEFAULT_STEPS;
-        if (adaptive > 0) c.add(new BenchConfig(Mode.SPECDIFF, Math.min(bestGamma, adaptive), bestSteps, 0, AcceptancePolicy.GREEDY, true, false, adaptive, null, window));
+        if (adaptive > 0) c.add(new BenchConfig(Mode.SPECDIFF, Math.min(bestGamma, adaptive), bestSteps, 0, AcceptancePolicy.GREEDY, true, false, adaptive, null, sweep.window));
         if (overlap) {
-            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, true, 0, null, window));
-            c.add(new BenchConfig(Mode.SD, sdGammas.get(sdGammas.size() / 2), 1, 0, AcceptancePolicy.GREEDY, true, true, 0, null, window));
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, true, 0, null, sweep.window));
+            c.add(new BenchConfig(Mode.SD, sweep.sdGammas.get(sweep.sdGammas.size() / 2), 1, 0, AcceptancePolicy.GREEDY, true, true, 0, null, sweep.window));
         }
         if (sampling) {
-            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0.8, AcceptancePolicy.STRICT, true, false, 0, null, window));
-            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, window));
-            c.add(new BenchConfig(Mode.SD, sdGammas.get(sdGammas.size() / 2), 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, window));
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0.8, AcceptancePolicy.STRICT, true, false, 0, null, sweep.window));
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, sweep.window));
+            c.add(new BenchConfig(Mode.SD, sweep.sdGammas.get(sweep.sdGammas.size() / 2), 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, sweep.window));
         }
         if (dtypes != null) {
-            for (String dt : dtypes) c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, false, 0, DType.parse(dt), window));
+            for (String dt : dtypes) c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, false, 0, DType.parse(dt), sweep.window));
         }
         return c;
     }
@@ -167,11 +162,11 @@ final class BenchSpecDiff implements Callable<Integer> {
         try {
             llama.run(prompts.get(0), 16);
             Samples s = new Samples();
-            for (int r = 0; r < repeats; r++) {
+            for (int r = 0; r < sweep.repeats; r++) {
                 double tokens = 0;
                 double seconds = 0;
                 for (int[] p : prompts) {
-                    LlamaCpp.Run run = llama.run(p, maxTokens);
+                    LlamaCpp.Run run = llama.run(p, sweep.maxTokens);
                     tokens += run.tokens() - 1;
                     seconds += (run.tokens() - 1) / run.tokensPerSecond();
                 }
