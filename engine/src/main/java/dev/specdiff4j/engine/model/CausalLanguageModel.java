@@ -48,20 +48,5 @@ public interface CausalLanguageModel extends AutoCloseable {
         @Override
         void close();
 
-        /**
-         * The checks every {@link #forward} makes before touching the cache: at least one token, {@code logitRows} within
-         * 0..k, the context not overflowed, every id inside the vocabulary.
-         */
-        static void checkForward(int[] tokens, int logitRows, int length, int contextLength, int vocabSize) {
-            int k = tokens.length;
-            if (k == 0) throw new IllegalArgumentException("forward needs at least one token");
-            if (logitRows < 0 || logitRows > k) throw new IllegalArgumentException("logitRows " + logitRows + " outside 0.." + k);
-            if (length + k > contextLength) throw new ContextLimitException(length + k, contextLength);
-            for (int id : tokens) {
-                if (id < 0 || id >= vocabSize) {
-                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocabSize);
-                }
-            }
-        }
     }
 }

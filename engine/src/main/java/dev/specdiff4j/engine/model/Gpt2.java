@@ -196,15 +196,14 @@ public final class Gpt2 implements CausalLanguageModel {
     }
 
     /** A sequence's KV cache and scratch buffers. Not thread-safe: one session per generation. */
-    private final class Gpt2Session implements Session {
+    private final class Gpt2Session extends CausalSession {
         private final int d = config.dim();
         private float[][] keys = new float[config.layers()][];
         private float[][] values = new float[config.layers()][];
         private int capacity;
-        private int length;
-        private boolean closed;
 
         Gpt2Session() {
+            super(config.contextLength(), config.vocabSize());
             ensureCapacity(Math.min(config.contextLength(), 64));
         }
 
@@ -219,22 +218,9 @@ public final class Gpt2 implements CausalLanguageModel {
         }
 
         @Override
-        public int length() {
-            return length;
-        }
-
-        @Override
-        public int contextLength() {
-            return config.contextLength();
-        }
-
-        @Override
-        public float[][] forward(int[] tokens, int logitRows) {
-            if (closed) throw new IllegalStateException("the session was closed");
-            CausalLanguageModel.Session.checkForward(tokens, logitRows, length, config.contextLength(), config.vocabSize());
+        protected float[][] compute(int[] tokens, int logitRows, int start) {
             int k = tokens.length;
-            ensureCapacity(length + k);
-            int start = length;
+            ensureCapacity(start + k);
             float[] x = new float[k * d];
             float[] pos = new float[k * d];
             kernels.embedding(tokenEmbedding, tokens, x);
@@ -267,7 +253,6 @@ public final class Gpt2 implements CausalLanguageModel {
                 kernels.matmul(ffn, k, layer.fcProj(), layer.fcProjBias(), out);
                 kernels.residualAdd(x, out, null, k, d);
             }
-            length += k;
             if (logitRows == 0) return new float[0][];
             float[] last = Arrays.copyOfRange(x, (k - logitRows) * d, k * d);
             kernels.layerNorm(last, logitRows, d, lnFinalWeight, lnFinalBias, config.layerNormEps(), last);
@@ -280,16 +265,7 @@ public final class Gpt2 implements CausalLanguageModel {
         }
 
         @Override
-        public void truncate(int newLength) {
-            if (newLength < 0 || newLength > length) {
-                throw new IllegalArgumentException("cannot truncate a session of " + length + " tokens to " + newLength);
-            }
-            length = newLength;
-        }
-
-        @Override
-        public void close() {
-            closed = true;
+        protected void release() {
             keys = new float[0][];
             values = new float[0][];
         }

@@ -1,6 +1,7 @@
 package dev.specdiff4j.tornado.device;
 
 import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.CausalSession;
 import dev.specdiff4j.engine.model.Gpt2;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
@@ -56,38 +57,22 @@ final class TornadoGpt2 implements CausalLanguageModel {
         device.close();
     }
 
-    private final class DeviceSession implements Session {
+    private final class DeviceSession extends CausalSession {
         private final int slot;
-        private int length;
-        private boolean closed;
 
         DeviceSession(int slot) {
+            super(model.contextLength(), model.vocabSize());
             this.slot = slot;
         }
 
         @Override
-        public int length() {
-            return length;
-        }
-
-        @Override
-        public int contextLength() {
-            return model.contextLength();
-        }
-
-        @Override
-        public float[][] forward(int[] tokens, int logitRows) {
-            if (closed) throw new IllegalStateException("the session was closed");
-            CausalLanguageModel.Session.checkForward(tokens, logitRows, length, model.contextLength(), model.vocabSize());
-            int k = tokens.length;
+        protected float[][] compute(int[] tokens, int logitRows, int start) {
             synchronized (device) { // chunks and head-only passes of one forward must not interleave with another session's
-                float[][] rows = run(tokens, logitRows);
-                length += k;
-                return rows;
+                return run(tokens, logitRows, start);
             }
         }
 
-        private float[][] run(int[] tokens, int logitRows) {
+        private float[][] run(int[] tokens, int logitRows, int length) {
             int k = tokens.length;
             int vocab = model.vocabSize();
             float[][] rows = new float[logitRows][];
@@ -109,17 +94,7 @@ final class TornadoGpt2 implements CausalLanguageModel {
         }
 
         @Override
-        public void truncate(int newLength) {
-            if (newLength < 0 || newLength > length) {
-                throw new IllegalArgumentException("cannot truncate a session of " + length + " tokens to " + newLength);
-            }
-            length = newLength;
-        }
-
-        @Override
-        public void close() {
-            if (closed) return;
-            closed = true;
+        protected void release() {
             device.releaseSlot(slot);
         }
     }
