@@ -98,10 +98,11 @@ public final class Generator implements AutoCloseable {
                 DeviceBackend backend = DeviceBackends.find(drafterDevice[0]);
                 MaskedDiffusionLm.Passes probe = backend.offload(diffusion, drafterDevice[1]);
                 if (probe == null) throw new IllegalStateException("the " + drafterDevice[0] + " backend cannot run diffusion drafters");
+                String description = probe.describe();
                 probe.close();
                 MaskedDiffusionLm model = diffusion;
                 String id = drafterDevice[1];
-                diffusion.useDevice(length -> backend.offload(model, id), drafterDevice[0] + (id == null ? "" : ":" + id));
+                diffusion.useDevice(length -> backend.offload(model, id), description);
             }
             return new Generator(spec, kernels, drafterKernels, target, decoding, diffusion, ar, tokenizer);
         } catch (IOException | RuntimeException e) {

@@ -80,55 +80,79 @@ public final class DiffusionSampler {
     private Draft denoise(int[] ids, int window, int length, int gamma, int steps, SamplingConfig sampling, DraftingConfig drafting,
                           SplittableRandom random, java.util.function.BooleanSupplier abandon, MaskedDiffusionLm.Passes cache) {
         int mask = model.maskId();
-        int[] tokens = new int[gamma];
-        Arrays.fill(tokens, mask);
         double[][] rows = sampling.isGreedy() ? null : new double[gamma][];
-        float[][] logits = null;
         int passes = 0;
         long rowsComputed = 0;
         int masked = gamma;
+        // The uniforms of a step are drawn before its pass, in the order the rule consumes them (each masked position's
+        // stay draw, then its token draw if it unmasks). Whether a position unmasks depends only on them, so a step in
+        // which every position stays runs no pass: the next pass sees the same sequence, and ddpm_cache's reuse of the
+        // rows while nothing changes is kept without computing them early.
         for (int i = 0; i < steps && masked > 0; i++) {
             if (abandon.getAsBoolean()) return null;
             double t = 1 - i * (1 - EPSILON) / steps;
             double s = 1 - (i + 1) * (1 - EPSILON) / steps;
-            if (logits == null) {
-                boolean full = passes == 0 || !drafting.cachedPrefix();
-                logits = full ? cache.full(ids, window, gamma) : cache.refresh(window, Arrays.copyOfRange(ids, window, window + gamma));
-                rowsComputed += full ? length : gamma;
-                passes++;
-            }
-            boolean changed = false;
+            double stayProbability = s / t;
+            double[] stay = new double[gamma];
+            double[] draw = new double[gamma];
+            int unmasking = 0;
             for (int j = 0; j < gamma; j++) {
-                if (tokens[j] != mask) continue;
-                if (random.nextDouble() < s / t) continue; // stays masked
-                double[] p = Probabilities.of(logits[j], targetVocab, sampling);
-                int token = sampling.isGreedy() ? Probabilities.argmax(logits[j], targetVocab) : Probabilities.draw(p, random.nextDouble());
-                tokens[j] = token;
-                ids[window + j] = token;
-                if (rows != null) rows[j] = p;
-                masked--;
-                changed = true;
+                if (ids[window + j] != mask) continue;
+                stay[j] = random.nextDouble();
+                if (stay[j] < stayProbability) continue;
+                if (rows != null) draw[j] = random.nextDouble();
+                unmasking++;
             }
-            if (changed) logits = null; // ddpm_cache: rows stay valid only while nothing changes
+            if (unmasking == 0) continue;
+            boolean full = passes == 0 || !drafting.cachedPrefix();
+            rowsComputed += full ? length : gamma;
+            passes++;
+            if (rows == null) {
+                int[] block = cache.passAndUnmask(full, ids, window, gamma, stayProbability, stay);
+                masked -= apply(ids, window, block, unmasking);
+                continue;
+            }
+            float[][] logits = full ? cache.full(ids, window, gamma) : cache.refresh(window, Arrays.copyOfRange(ids, window, window + gamma));
+            for (int j = 0; j < gamma; j++) {
+                if (ids[window + j] != mask || stay[j] < stayProbability) continue;
+                rows[j] = Probabilities.of(logits[j], targetVocab, sampling);
+                ids[window + j] = Probabilities.draw(rows[j], draw[j]);
+                masked--;
+            }
         }
         if (masked > 0) {
             // noise removal: whatever is still masked takes the argmax of one more pass
-            if (logits == null) {
-                boolean full = passes == 0 || !drafting.cachedPrefix();
-                logits = full ? cache.full(ids, window, gamma) : cache.refresh(window, Arrays.copyOfRange(ids, window, window + gamma));
-                rowsComputed += full ? length : gamma;
-                passes++;
-            }
+            boolean full = passes == 0 || !drafting.cachedPrefix();
+            rowsComputed += full ? length : gamma;
+            passes++;
+            int[] block = cache.passAndUnmask(full, ids, window, gamma, 0, new double[gamma]);
             for (int j = 0; j < gamma; j++) {
-                if (tokens[j] != mask) continue;
-                tokens[j] = Probabilities.argmax(logits[j], targetVocab);
-                ids[window + j] = tokens[j];
-                if (rows != null) {
+                if (rows != null && ids[window + j] == mask) {
                     rows[j] = new double[targetVocab];
-                    rows[j][tokens[j]] = 1; // a deterministic choice: its distribution is a point mass
+                    rows[j][block[j]] = 1; // a deterministic choice: its distribution is a point mass
                 }
             }
+            apply(ids, window, block, masked);
         }
-        return new Draft(tokens, rows, ids, passes, rowsComputed);
+        return new Draft(Arrays.copyOfRange(ids, window, window + gamma), rows, ids, passes, rowsComputed);
+    }
+
+    /** Writes a block that came back from a greedy step into the sequence, checking that it unmasked what the rule said. */
+    private int apply(int[] ids, int window, int[] block, int expected) {
+        int mask = model.maskId();
+        int changed = 0;
+        for (int j = 0; j < block.length; j++) {
+            int before = ids[window + j];
+            if (block[j] == before) continue;
+            if (before != mask || block[j] < 0 || block[j] >= targetVocab) {
+                throw new IllegalStateException("the denoising step turned position " + j + " from " + before + " into " + block[j]);
+            }
+            ids[window + j] = block[j];
+            changed++;
+        }
+        if (changed != expected) {
+            throw new IllegalStateException("the denoising step unmasked " + changed + " positions where the rule unmasks " + expected);
+        }
+        return changed;
     }
 }

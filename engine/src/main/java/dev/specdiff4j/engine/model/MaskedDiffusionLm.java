@@ -206,6 +206,34 @@ public final class MaskedDiffusionLm implements AutoCloseable {
 
         float[][] refresh(int start, int[] block);
 
+        /**
+         * One greedy step of the ancestral sampler over the block of {@code blockLength} positions at {@code blockStart}
+         * of {@code sequence}: a pass ({@link #full} over the sequence when {@code full}, else {@link #refresh} of the
+         * block), then every block position j whose token is MASK and whose uniform {@code stay[j]} is at least
+         * {@code stayProbability} takes the argmax of its logits row, MASK (the last entry) excluded; the others keep
+         * their tokens. Returns the block's new tokens. Here the logits come back and the step runs on the host; a device
+         * backend runs it where the logits are and brings back only the block.
+         */
+        default int[] passAndUnmask(boolean full, int[] sequence, int blockStart, int blockLength, double stayProbability, double[] stay) {
+            float[][] logits = full ? full(sequence, blockStart, blockLength)
+                    : refresh(blockStart, Arrays.copyOfRange(sequence, blockStart, blockStart + blockLength));
+            int[] block = Arrays.copyOfRange(sequence, blockStart, blockStart + blockLength);
+            for (int j = 0; j < blockLength; j++) {
+                float[] row = logits[j];
+                int mask = row.length - 1;
+                if (block[j] != mask || stay[j] < stayProbability) continue;
+                int best = 0;
+                for (int i = 1; i < mask; i++) if (row[i] > row[best]) best = i;
+                block[j] = best;
+            }
+            return block;
+        }
+
+        /** Where and how the passes run, for the model's description. */
+        default String describe() {
+            return getClass().getSimpleName();
+        }
+
         @Override
         void close();
     }

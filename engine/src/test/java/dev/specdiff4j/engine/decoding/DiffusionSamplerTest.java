@@ -126,6 +126,49 @@ class DiffusionSamplerTest {
     }
 
     @Test
+    void draftsFollowTheAncestralSamplerWrittenStepByStep() {
+        // the sampler draws a step's uniforms before its pass and skips passes in which nothing unmasks; the plain loop
+        // of SPECDIFF.md §2 (a pass whenever the rows are stale, uniforms drawn as it goes) must give the same drafts
+        DraftingConfig exact = new DraftingConfig(64, false, false);
+        for (SamplingConfig sampling : new SamplingConfig[] {SamplingConfig.greedy(), SAMPLE, new SamplingConfig(0.8, 20, 0.9, 0)}) {
+            for (int seed = 0; seed < 30; seed++) {
+                int gamma = 1 + seed % 8;
+                int steps = 1 + seed % 6;
+                int[] want = stepByStep(gamma, steps, sampling, new SplittableRandom(seed));
+                DiffusionSampler.Draft got = sampler.draft(CONTEXT, gamma, steps, sampling, exact, new SplittableRandom(seed));
+                assertThat(got.tokens()).as("%s seed %d γ %d T %d", sampling, seed, gamma, steps).containsExactly(want);
+            }
+        }
+    }
+
+    private static int[] stepByStep(int gamma, int steps, SamplingConfig sampling, SplittableRandom random) {
+        int window = CONTEXT.length;
+        int mask = model.maskId();
+        int[] ids = Arrays.copyOf(CONTEXT, window + gamma);
+        Arrays.fill(ids, window, ids.length, mask);
+        float[][] logits = null;
+        for (int i = 0; i < steps; i++) {
+            double t = 1 - i * (1 - DiffusionSampler.EPSILON) / steps;
+            double s = 1 - (i + 1) * (1 - DiffusionSampler.EPSILON) / steps;
+            if (logits == null) logits = model.forward(ids, window, gamma);
+            boolean changed = false;
+            for (int j = 0; j < gamma; j++) {
+                if (ids[window + j] != mask || random.nextDouble() < s / t) continue;
+                ids[window + j] = sampling.isGreedy() ? Probabilities.argmax(logits[j], 300)
+                        : Probabilities.draw(Probabilities.of(logits[j], 300, sampling), random.nextDouble());
+                changed = true;
+            }
+            if (changed) logits = null;
+        }
+        for (int j = 0; j < gamma; j++) {
+            if (ids[window + j] != mask) continue;
+            if (logits == null) logits = model.forward(ids, window, gamma);
+            ids[window + j] = Probabilities.argmax(logits[j], 300);
+        }
+        return Arrays.copyOfRange(ids, window, window + gamma);
+    }
+
+    @Test
     void timeGridAndUnmaskingRate() {
         // with T = 8 a position stays masked at step i with probability t_{i+1}/t_i, so about 1/8 of the
         // positions are unmasked at each step: the number of passes over many drafts reflects that

@@ -7,6 +7,8 @@ import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Cancellation;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.decoding.DiffusionSampler;
+import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.VectorKernels;
@@ -23,6 +25,7 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 /**
  * End-to-end checks of the device models on a TornadoVM device: GPT-2 logits against PyTorch and the CPU, chunked
@@ -64,6 +67,7 @@ public final class DeviceModelCheck {
         check.run("two sessions keep separate caches", DeviceModelCheck::sessionsAreIndependent);
         check.run("gpt2-tiny greedy: device tokens == CPU tokens", () -> greedy(Fixtures.folder("gpt2-tiny"), 40));
         check.run("mdlm-tiny passes vs the CPU block cache (1e-4)", DeviceModelCheck::mdlmPassesAgree);
+        check.run("mdlm-tiny greedy drafts unmasked on the device == CPU drafts", DeviceModelCheck::deviceUnmaskingDrafts);
         check.run("Generator with --device tornado --drafter-device tornado", DeviceModelCheck::generatorThroughTheSpi);
         if (bigModel != null) {
             Path model = bigModel;
@@ -218,6 +222,41 @@ public final class DeviceModelCheck {
             }
             if (!(worst < 1e-4)) throw new AssertionError("max relative error " + worst);
             return String.format("full, two refreshes and PyTorch's logits: max rel err %.2e", worst);
+        }
+    }
+
+    private static String deviceUnmaskingDrafts() throws Exception {
+        int[] context = {5, 17, 200, 3, 99, 42, 42, 7, 150, 1, 2, 3, 250, 8};
+        TornadoBackend backend = new TornadoBackend();
+        try (MaskedDiffusionLm cpu = MaskedDiffusionLm.load(Fixtures.folder("mdlm-tiny"), new LoadOptions(null, new LoopKernels()));
+             MaskedDiffusionLm onDevice = MaskedDiffusionLm.load(Fixtures.folder("mdlm-tiny"), new LoadOptions(null, new LoopKernels()))) {
+            java.util.List<TornadoMdlmPasses> opened = new java.util.ArrayList<>();
+            onDevice.useDevice(length -> {
+                TornadoMdlmPasses passes = (TornadoMdlmPasses) backend.offload(onDevice, deviceId);
+                opened.add(passes);
+                return passes;
+            }, "tornado");
+            DiffusionSampler onHost = new DiffusionSampler(cpu, 300);
+            DiffusionSampler withDevice = new DiffusionSampler(onDevice, 300);
+            int passes = 0;
+            int drafts = 0;
+            for (DraftingConfig drafting : new DraftingConfig[] {new DraftingConfig(32, false, true), new DraftingConfig(8, false, false)}) {
+                for (int seed = 0; seed < 10; seed++) {
+                    int gamma = 1 + seed % 7;
+                    int steps = 1 + seed % 4;
+                    DiffusionSampler.Draft want = onHost.draft(context, gamma, steps, SamplingConfig.greedy(), drafting, new SplittableRandom(seed));
+                    DiffusionSampler.Draft got = withDevice.draft(context, gamma, steps, SamplingConfig.greedy(), drafting, new SplittableRandom(seed));
+                    if (!Arrays.equals(want.tokens(), got.tokens()) || want.passes() != got.passes()) {
+                        throw new AssertionError("seed " + seed + " γ " + gamma + " T " + steps + " " + drafting + ": cpu " + Arrays.toString(want.tokens())
+                                + " in " + want.passes() + " passes, device " + Arrays.toString(got.tokens()) + " in " + got.passes());
+                    }
+                    passes += got.passes();
+                    drafts++;
+                }
+            }
+            int deviceSteps = opened.stream().mapToInt(TornadoMdlmPasses::deviceSteps).sum();
+            if (deviceSteps != passes) throw new AssertionError(deviceSteps + " device unmasking steps for " + passes + " passes");
+            return drafts + " drafts identical, all " + passes + " passes unmasked on the device (only the block came back)";
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.specdiff4j.tornado.device;
 
 import dev.specdiff4j.tornado.ArrayMatrix;
+import dev.specdiff4j.tornado.DenoiseKernels;
 import dev.specdiff4j.tornado.Meta;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
@@ -26,6 +27,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * into the cache slot), then the head (final norm and output layer) over up to {@link #maxLogitRows()} rows of the
  * body's output. A body of zero rows runs the head alone on the previous pass's rows. The caches hold
  * {@code slots} independent sequences. Calls are serialised.
+ *
+ * <p>A denoiser (a bidirectional spec) also has the MDLM unmasking step after the head: over the logits rows, still on
+ * the device, it turns the masked positions of a block into tokens, and then only the block's tokens come back. A plain
+ * pass gives it a block without MASK, so it changes nothing.
  */
 final class DeviceTransformer implements AutoCloseable {
     private static final AtomicInteger GRAPHS = new AtomicInteger();
@@ -40,6 +45,11 @@ final class DeviceTransformer implements AutoCloseable {
     private final int[] meta = Meta.rows(0);
     private final int[] headMeta = Meta.rows(0);
     private final float[] logits;
+    private final boolean unmasking;
+    private final int[] block;
+    private final int[] changed;
+    private final double[] unmaskStep = new double[2];
+    private final double[] stay;
     private final KernelTasks tasks;
     private final TornadoExecutionPlan plan;
     private boolean closed;
@@ -53,6 +63,10 @@ final class DeviceTransformer implements AutoCloseable {
         this.slotTaken = new boolean[slots];
         this.tokens = new int[maxRows];
         this.logits = new float[maxLogitRows * spec.vocab()];
+        this.unmasking = !spec.causal();
+        this.block = new int[maxLogitRows];
+        this.changed = new int[maxLogitRows];
+        this.stay = new double[maxLogitRows];
         TaskGraph graph = new TaskGraph(spec.name() + GRAPHS.incrementAndGet());
         this.tasks = new KernelTasks(graph);
         build(graph);
@@ -127,6 +141,18 @@ final class DeviceTransformer implements AutoCloseable {
         tasks.layerNorm("finalNorm", headIn, spec.finalNormWeight(), spec.finalNormBias(), headIn, headMeta, d, eps);
         tasks.matmul("head", headIn, spec.head(), spec.headBias(), logits, headMeta);
         graph.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
+        if (unmasking) {
+            double[] noDraws = new double[maxLogitRows]; // greedy: the step draws nothing
+            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, changed, noDraws);
+            graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, block, unmaskStep, stay);
+            tasks.unmask("unmask", logits, block, unmaskStep, stay, noDraws, changed, maxLogitRows, spec.vocab(), maskId());
+            graph.transferToHost(DataTransferMode.UNDER_DEMAND, block, changed);
+        }
+    }
+
+    /** MASK, the denoiser's last token. */
+    private int maskId() {
+        return spec.vocab() - 1;
     }
 
     private static void addMatrix(Set<Object> weights, ArrayMatrix m) {
@@ -172,6 +198,34 @@ final class DeviceTransformer implements AutoCloseable {
      * {@link #maxLogitRows()}) rows of the body output starting at row0. Returns logitRows × vocab logits.
      */
     synchronized float[] pass(int[] ids, int start, int kvLength, int slot, int row0, int logitRows) {
+        Arrays.fill(block, maskId() == 0 ? 1 : 0); // no MASK in the block: the unmasking step, if any, leaves it alone
+        TornadoExecutionResult result = execute(ids, start, kvLength, slot, row0, logitRows);
+        if (logitRows == 0) return new float[0];
+        result.transferToHost(logits);
+        return Arrays.copyOf(logits, logitRows * spec.vocab());
+    }
+
+    /**
+     * A pass as {@link #pass} whose logits rows are a block, followed on the device by one greedy unmasking step (see
+     * DenoiseKernels#unmask): a block position that is MASK with {@code stay[j] >= stayProbability} takes the argmax of
+     * its row. Returns the block's new tokens; the logits stay on the device.
+     */
+    synchronized int[] passAndUnmask(int[] ids, int start, int kvLength, int slot, int row0, int[] blockTokens, double stayProbability,
+                                     double[] blockStay) {
+        if (!unmasking) throw new IllegalStateException("a causal model has no unmasking step");
+        int n = blockTokens.length;
+        if (n > maxLogitRows || blockStay.length < n) throw new IllegalArgumentException("a block of " + n + " does not fit the device's " + maxLogitRows + " rows");
+        Arrays.fill(block, maskId() == 0 ? 1 : 0);
+        System.arraycopy(blockTokens, 0, block, 0, n);
+        System.arraycopy(blockStay, 0, stay, 0, n);
+        unmaskStep[DenoiseKernels.STAY] = stayProbability;
+        unmaskStep[DenoiseKernels.TEMPERATURE] = 0;
+        TornadoExecutionResult result = execute(ids, start, kvLength, slot, row0, n);
+        result.transferToHost(block, changed);
+        return Arrays.copyOf(block, n);
+    }
+
+    private TornadoExecutionResult execute(int[] ids, int start, int kvLength, int slot, int row0, int logitRows) {
         if (closed) throw new IllegalStateException("the device model was closed");
         if (ids.length > maxRows || logitRows > maxLogitRows || start + ids.length > cacheRows || slot < 0 || slot >= slots) {
             throw new IllegalArgumentException("pass outside the device buffers");
@@ -184,10 +238,7 @@ final class DeviceTransformer implements AutoCloseable {
         headMeta[Meta.ROWS] = logitRows;
         headMeta[Meta.ROW0] = row0;
         tasks.resize();
-        TornadoExecutionResult result = plan.execute();
-        if (logitRows == 0) return new float[0];
-        result.transferToHost(logits);
-        return Arrays.copyOf(logits, logitRows * spec.vocab());
+        return plan.execute();
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.specdiff4j.tornado.device;
 
 import dev.specdiff4j.tornado.ArrayMatrix;
 import dev.specdiff4j.tornado.AttentionKernels;
+import dev.specdiff4j.tornado.DenoiseKernels;
 import dev.specdiff4j.tornado.EmbeddingKernels;
 import dev.specdiff4j.tornado.MatmulKernels;
 import dev.specdiff4j.tornado.Meta;
@@ -140,5 +141,15 @@ final class KernelTasks {
                    boolean causal) {
         graph.task(task, AttentionKernels::attention, q, qStride, keys, values, out, meta, heads, headDim, causal ? 1 : 0);
         fixedByRows(task, heads, meta);
+    }
+
+    /** The unmasking step over a fixed number of block rows, one thread each. */
+    void unmask(String task, float[] logits, int[] block, double[] step, double[] stay, double[] draw, int[] changed, int rows, int vocab,
+                int maskId) {
+        graph.task(task, DenoiseKernels::unmask, logits, block, step, stay, draw, changed, rows, vocab, maskId);
+        WorkerGrid g = grid(task, new WorkerGrid1D(1));
+        int local = localSize(rows);
+        g.setGlobalWork(roundUp(rows, local), 1, 1);
+        g.setLocalWork(local, 1, 1);
     }
 }

@@ -15,8 +15,11 @@ import java.util.WeakHashMap;
  * The "tornado" device backend: GPT-2 targets and MDLM drafters computed on a TornadoVM device. Usable only in a JVM
  * started with TornadoVM's argfile and {@code -Dtornado.load.annotation.parallel=dev.specdiff4j.tornado.Parallel}.
  * Tuning (system properties): {@code specdiff4j.tornado.rows} tokens per device pass (default 32; longer prompts
- * go in chunks), {@code specdiff4j.tornado.logitRows} logits rows per pass (default 16), {@code
- * specdiff4j.tornado.sessions} concurrent target sessions (default 2; each holds a key/value cache on the device).
+ * go in chunks), {@code specdiff4j.tornado.logitRows} logits rows per target pass (default 16), {@code
+ * specdiff4j.tornado.sessions} concurrent target sessions (default 2; each holds a key/value cache on the device),
+ * {@code specdiff4j.tornado.draftRows} the longest block a drafter unmasks on the device (default 64, at most its model
+ * length; a longer block brings its logits back and unmasks on the host), {@code specdiff4j.tornado.draftSlots}
+ * concurrent drafts (default 2).
  */
 public final class TornadoBackend implements DeviceBackend {
     static final String PARALLEL = Parallel.class.getName();
@@ -69,15 +72,16 @@ public final class TornadoBackend implements DeviceBackend {
     @Override
     public MaskedDiffusionLm.Passes offload(MaskedDiffusionLm model, String device) {
         String key = device == null ? "0:0" : device;
+        TornadoDevice d = Devices.find(device);
         DeviceTransformer transformer;
         synchronized (DRAFTERS) {
             transformer = DRAFTERS.computeIfAbsent(model, m -> new java.util.HashMap<>()).computeIfAbsent(key, k -> {
                 int length = model.config().modelLength();
-                return new DeviceTransformer(TransformerSpec.of(model), Devices.find(device), length,
-                        Math.min(length, property("specdiff4j.tornado.logitRows", 16)), length, property("specdiff4j.tornado.draftSlots", 2));
+                return new DeviceTransformer(TransformerSpec.of(model), d, length,
+                        Math.min(length, property("specdiff4j.tornado.draftRows", 64)), length, property("specdiff4j.tornado.draftSlots", 2));
             });
         }
-        return new TornadoMdlmPasses(transformer);
+        return new TornadoMdlmPasses(transformer, "tornado:" + key + " " + Devices.describe(d));
     }
 
     static int property(String name, int fallback) {
