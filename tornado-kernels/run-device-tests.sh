@@ -20,6 +20,12 @@ if [[ ! -f "$TORNADOVM_HOME/tornado-argfile" ]]; then
   exit 1
 fi
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+# the JDK's signal-chaining library, so that OpenCL drivers cannot take the JVM's signal handlers (see bin/specdiff4j)
+jsig="$(dirname "$(dirname "$(readlink -f "$(command -v "$java")")")")/lib/libjsig.so"
+if [[ ! -f "$jsig" ]]; then
+  echo "tornado-kernels/run-device-tests.sh: $jsig is missing: the device tests need the JDK's signal-chaining library." >&2
+  exit 1
+fi
 
 echo "run-device-tests: building tornado-kernels with the TornadoVM profile"
 # shellcheck disable=SC2086
@@ -40,7 +46,7 @@ workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
 cd "$workdir"
 run() {
-  "$java" @"$TORNADOVM_HOME/tornado-argfile" \
+  LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "$java" @"$TORNADOVM_HOME/tornado-argfile" \
     -Dtornado.load.annotation.parallel=dev.specdiff4j.tornado.Parallel \
     -Dtornado.recover.bailout=False -Dtornado.tvm.maxbytecodesize=1048576 \
     -cp "$classpath" "$@"

@@ -7,9 +7,14 @@ import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.tornado.Parallel;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.stream.Stream;
 
 /**
  * The "tornado" device backend: GPT-2 targets and MDLM drafters computed on a TornadoVM device. Usable only in a JVM
@@ -17,8 +22,8 @@ import java.util.WeakHashMap;
  * Tuning (system properties): {@code specdiff4j.tornado.rows} tokens per device pass (default 32; longer prompts
  * go in chunks), {@code specdiff4j.tornado.logitRows} logits rows per target pass (default 16), {@code
  * specdiff4j.tornado.sessions} concurrent target sessions (default 2; each holds a key/value cache on the device),
- * {@code specdiff4j.tornado.draftRows} the longest block a drafter unmasks on the device (default 64, at most its model
- * length; a longer block brings its logits back and unmasks on the host), {@code specdiff4j.tornado.draftSlots}
+ * {@code specdiff4j.tornado.draftRows} the longest block a drafter unmasks on the device (default 16, at most its model
+ * length; a longer block brings its logits back in chunks and unmasks on the host), {@code specdiff4j.tornado.draftSlots}
  * concurrent drafts (default 2).
  */
 public final class TornadoBackend implements DeviceBackend {
@@ -48,12 +53,33 @@ public final class TornadoBackend implements DeviceBackend {
             return "-Dtornado.load.annotation.parallel=" + PARALLEL + " is missing after the argfile (without it TornadoVM"
                     + " silently runs every kernel on one thread)";
         }
+        String chaining = signalChainingReason();
+        if (chaining != null) return chaining;
         try {
             if (Devices.list().isEmpty()) return "TornadoVM found no device";
         } catch (RuntimeException | LinkageError e) {
             return "TornadoVM did not start: " + e;
         }
         return null;
+    }
+
+    /**
+     * OpenCL drivers may install their own SIGSEGV/SIGBUS/SIGFPE handlers in place of the JVM's (PoCL's LLVM does
+     * while it compiles a kernel); the JVM's next deliberate fault, an implicit null check or a safepoint poll, then
+     * kills the process without an error report. The JDK's libjsig, preloaded, keeps the JVM's handlers in place. Null
+     * when it is loaded (or on a system without /proc/self/maps, where this cannot be seen), else why the backend refuses.
+     */
+    static String signalChainingReason() {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) return null;
+        try (Stream<String> lines = Files.lines(maps)) {
+            if (lines.anyMatch(line -> line.endsWith("/libjsig.so"))) return null;
+        } catch (IOException | UncheckedIOException e) {
+            return null;
+        }
+        return "the JVM was started without the JDK's signal-chaining library: OpenCL drivers can then take over the JVM's"
+                + " SIGSEGV handler and crash it at random; start it with LD_PRELOAD=" + System.getProperty("java.home")
+                + "/lib/libjsig.so (bin/specdiff4j does)";
     }
 
     @Override
@@ -78,7 +104,7 @@ public final class TornadoBackend implements DeviceBackend {
             transformer = DRAFTERS.computeIfAbsent(model, m -> new java.util.HashMap<>()).computeIfAbsent(key, k -> {
                 int length = model.config().modelLength();
                 return new DeviceTransformer(TransformerSpec.of(model), d, length,
-                        Math.min(length, property("specdiff4j.tornado.draftRows", 64)), length, property("specdiff4j.tornado.draftSlots", 2));
+                        Math.min(length, property("specdiff4j.tornado.draftRows", 16)), length, property("specdiff4j.tornado.draftSlots", 2));
             });
         }
         return new TornadoMdlmPasses(transformer, "tornado:" + key + " " + Devices.describe(d));
