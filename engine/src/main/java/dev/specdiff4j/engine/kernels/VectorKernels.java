@@ -87,8 +87,8 @@ public final class VectorKernels implements Kernels {
             for (; r + 4 <= r1; r += 4) {
                 long row0 = r * rowBytes;
                 int t = 0;
-                for (; t + 4 <= k; t += 4) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
-                for (; t < k; t++) Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+                for (; t + 1 < k; t += 4) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, Math.min(4, k - t), bias, r, rows, out, lanes);
+                if (t < k) Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
             }
         }
         for (; r < r1; r += 4) {
@@ -104,8 +104,8 @@ public final class VectorKernels implements Kernels {
             }
             if (n < 4) break;
             int t = 0;
-            for (; t + 4 <= k; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
-            for (; t < k; t++) MatmulTiles.tile4x1(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
+            for (; t + 1 < k; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, Math.min(4, k - t), bias, r, rows, out, lanes);
+            if (t < k) MatmulTiles.tile4x1(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
         }
     }
 
