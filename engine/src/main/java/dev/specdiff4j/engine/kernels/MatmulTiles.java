@@ -42,22 +42,16 @@ final class MatmulTiles {
         return bias == null ? 0f : bias[r];
     }
 
-    /**
-     * Rows r..r+3 against tokens t..t+n−1 (n from 2 to 4). With fewer than 4 tokens the missing token columns repeat
-     * token t and are not stored: each weight vector is still loaded once for all of them, which for 2 or 3 tokens
-     * costs less than a 4×1 tile per token, and each stored result is computed exactly as in any other tile.
-     */
-    static void tile4x4(MemorySegment w, long w0, long stride, int cols, float[] x, int t, int n, float[] bias, int r, int rows, float[] out,
-                        float[] lanes) {
+    static void tile4x4(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         long o0 = w0;
         long o1 = w0 + stride;
         long o2 = w0 + 2 * stride;
         long o3 = w0 + 3 * stride;
         int x0 = t * cols;
-        int x1 = n > 1 ? x0 + cols : x0;
-        int x2 = n > 2 ? x0 + 2 * cols : x0;
-        int x3 = n > 3 ? x0 + 3 * cols : x0;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -105,13 +99,22 @@ final class MatmulTiles {
         a31.intoArray(lanes, 13 * L);
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
-        for (int i = 0; i < 4; i++) {
-            long o = w0 + i * stride;
-            store(out, t, rows, r + i, bias, w, o, x, x0, upper, cols, laneSum(lanes, (4 * i) * L));
-            if (n > 1) store(out, t + 1, rows, r + i, bias, w, o, x, x1, upper, cols, laneSum(lanes, (4 * i + 1) * L));
-            if (n > 2) store(out, t + 2, rows, r + i, bias, w, o, x, x2, upper, cols, laneSum(lanes, (4 * i + 2) * L));
-            if (n > 3) store(out, t + 3, rows, r + i, bias, w, o, x, x3, upper, cols, laneSum(lanes, (4 * i + 3) * L));
-        }
+        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, laneSum(lanes, 0 * L));
+        store(out, t + 1, rows, r, bias, w, o0, x, x1, upper, cols, laneSum(lanes, 1 * L));
+        store(out, t + 2, rows, r, bias, w, o0, x, x2, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t + 3, rows, r, bias, w, o0, x, x3, upper, cols, laneSum(lanes, 3 * L));
+        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, laneSum(lanes, 4 * L));
+        store(out, t + 1, rows, r + 1, bias, w, o1, x, x1, upper, cols, laneSum(lanes, 5 * L));
+        store(out, t + 2, rows, r + 1, bias, w, o1, x, x2, upper, cols, laneSum(lanes, 6 * L));
+        store(out, t + 3, rows, r + 1, bias, w, o1, x, x3, upper, cols, laneSum(lanes, 7 * L));
+        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, laneSum(lanes, 8 * L));
+        store(out, t + 1, rows, r + 2, bias, w, o2, x, x1, upper, cols, laneSum(lanes, 9 * L));
+        store(out, t + 2, rows, r + 2, bias, w, o2, x, x2, upper, cols, laneSum(lanes, 10 * L));
+        store(out, t + 3, rows, r + 2, bias, w, o2, x, x3, upper, cols, laneSum(lanes, 11 * L));
+        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, laneSum(lanes, 12 * L));
+        store(out, t + 1, rows, r + 3, bias, w, o3, x, x1, upper, cols, laneSum(lanes, 13 * L));
+        store(out, t + 2, rows, r + 3, bias, w, o3, x, x2, upper, cols, laneSum(lanes, 14 * L));
+        store(out, t + 3, rows, r + 3, bias, w, o3, x, x3, upper, cols, laneSum(lanes, 15 * L));
     }
 
     static void tile4x1(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {

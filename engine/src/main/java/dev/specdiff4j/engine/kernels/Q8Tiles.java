@@ -70,18 +70,14 @@ final class Q8Tiles {
         for (int i = 0; i < 4; i++) out[t * rows + r + i] = MatmulTiles.laneSum(lanes, i * 16) + bias(bias, r + i);
     }
 
-    /**
-     * Rows r..r+3 against tokens t..t+n−1 (n from 2 to 4): each dequantized half-block feeds four token columns. With
-     * fewer than 4 tokens the missing columns repeat token t and are not stored, so 2 or 3 tokens dequantize the rows
-     * once instead of once per token (as {@link MatmulTiles#tile4x4}).
-     */
-    static void tile4x4(MemorySegment w, long row0, long rowBytes, int cols, float[] x, int t, int n, float[] bias, int r, int rows,
-                        float[] out, float[] lanes) {
+    /** Rows r..r+3 against tokens t..t+3: each dequantized half-block feeds four tokens. */
+    static void tile4x4(MemorySegment w, long row0, long rowBytes, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
+                        float[] lanes) {
         int blocks = cols / Q8.BLOCK;
         int x0 = t * cols;
-        int x1 = n > 1 ? x0 + cols : x0;
-        int x2 = n > 2 ? x0 + 2 * cols : x0;
-        int x3 = n > 3 ? x0 + 3 * cols : x0;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -141,7 +137,7 @@ final class Q8Tiles {
         a32.intoArray(lanes, 224);
         a33.intoArray(lanes, 240);
         for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < n; j++) {
+            for (int j = 0; j < 4; j++) {
                 out[(t + j) * rows + r + i] = MatmulTiles.laneSum(lanes, (i * 4 + j) * 16) + bias(bias, r + i);
             }
         }

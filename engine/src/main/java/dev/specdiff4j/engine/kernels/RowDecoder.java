@@ -54,14 +54,14 @@ final class RowDecoder {
         int i = 0;
         for (; i < upper; i += L) {
             ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE);
-            IntVector h = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).and(0xFFFF);
-            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-            IntVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            // normal and subnormal halfs: the bits shifted into place, scaled by 2^(127-15)
-            IntVector finite = magnitude.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts();
-            // infinity and NaN: exponent all ones
-            VectorMask<Integer> special = h.and(0x7C00).compare(VectorOperators.EQ, 0x7C00);
-            IntVector bits = finite.blend(magnitude.add(0x70000000), special).or(sign);
+            // sign-extended, then shifted left by 13: the half's exponent and mantissa land on bits 13..27 where a
+            // float's low exponent and mantissa bits are, and the extended sign lands on bit 31
+            IntVector shifted = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
+            // normal and subnormal halfs: those bits, as a float scaled by 2^(127-15), are the value (sign included)
+            IntVector bits = shifted.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts();
+            // infinity and NaN (exponent all ones) came out as 2^16 times 1.mantissa: set the float exponent to all ones
+            VectorMask<Integer> special = shifted.and(0x0F800000).compare(VectorOperators.EQ, 0x0F800000);
+            bits = bits.lanewise(VectorOperators.OR, 0x7F800000, special);
             bits.reinterpretAsFloats().intoMemorySegment(dst, 4L * i, LE);
         }
         for (; i < count; i++) dst.set(FLOAT, 4L * i, Halfs.f16ToFloat(seg.get(SHORT, offset + 2L * i)));

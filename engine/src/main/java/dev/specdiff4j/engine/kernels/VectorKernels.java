@@ -30,6 +30,8 @@ public final class VectorKernels implements Kernels {
     private final ThreadLocal<MemorySegment> rowBuffer = ThreadLocal.withInitial(() -> MemorySegment.NULL);
     private final ThreadLocal<float[]> scoreBuffer = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> laneBuffer = ThreadLocal.withInitial(() -> new float[16 * L]);
+    private final ThreadLocal<float[]> paddedX = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<float[]> paddedOut = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
     public VectorKernels(int threads) {
@@ -80,15 +82,21 @@ public final class VectorKernels implements Kernels {
         boolean direct = w.dtype() == DType.F32;
         MemorySegment decoded = direct ? null : rowBuffer(4 * cols);
         long stride = 4L * cols;
+        int whole = k - k % 4; // tokens in whole 4-token tiles
+        Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
         int r = r0;
         if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
             // 4-row groups dequantize in registers; the leftover rows take the buffered path below
             long rowBytes = w.rowBytes();
             for (; r + 4 <= r1; r += 4) {
                 long row0 = r * rowBytes;
-                int t = 0;
-                for (; t + 1 < k; t += 4) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, Math.min(4, k - t), bias, r, rows, out, lanes);
-                if (t < k) Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+                for (int t = 0; t < whole; t += 4) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+                if (left != null) {
+                    Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    left.copyOut(out, whole, r);
+                } else if (whole < k) {
+                    Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, whole, bias, r, rows, out, lanes);
+                }
             }
         }
         for (; r < r1; r += 4) {
@@ -103,10 +111,41 @@ public final class VectorKernels implements Kernels {
                 for (; t < k; t++) MatmulTiles.tile1x1(seg, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
             }
             if (n < 4) break;
-            int t = 0;
-            for (; t + 1 < k; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, Math.min(4, k - t), bias, r, rows, out, lanes);
-            if (t < k) MatmulTiles.tile4x1(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
+            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
+            if (left != null) {
+                MatmulTiles.tile4x4(seg, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                left.copyOut(out, whole, r);
+            } else if (whole < k) {
+                MatmulTiles.tile4x1(seg, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+            }
         }
+    }
+
+    /**
+     * The 2 or 3 tokens after the last whole 4-token tile, padded to 4 by repeating the first of them, with a 4-token
+     * output of its own: one 4×4 tile then reads (or dequantizes) each weight row once for all of them instead of once
+     * per token in 4×1 tiles. The padding columns are computed and dropped; every kept result is computed exactly as
+     * in any other tile.
+     */
+    private record Leftover(float[] x, float[] out, int tokens, int rows) {
+        void copyOut(float[] dst, int firstToken, int r) {
+            for (int j = 0; j < tokens; j++) System.arraycopy(out, j * rows + r, dst, (firstToken + j) * rows + r, 4);
+        }
+    }
+
+    private Leftover leftover(float[] x, int first, int tokens, int cols, int rows) {
+        float[] padded = scratch(paddedX, 4 * cols);
+        for (int j = 0; j < 4; j++) System.arraycopy(x, (first + (j < tokens ? j : 0)) * cols, padded, j * cols, cols);
+        return new Leftover(padded, scratch(paddedOut, 4 * rows), tokens, rows);
+    }
+
+    private static float[] scratch(ThreadLocal<float[]> buffer, int floats) {
+        float[] b = buffer.get();
+        if (b.length < floats) {
+            b = new float[floats];
+            buffer.set(b);
+        }
+        return b;
     }
 
     @Override
