@@ -50,6 +50,43 @@ class DenoiseKernelsTest {
     }
 
     @Test
+    void theChunkedGreedyStepAgreesWithTheSamplersRule() {
+        Random rnd = new Random(5);
+        int positions = 0;
+        // vocabularies around chunk boundaries: MASK alone in the last chunk (257, 513), a single chunk, 197 chunks
+        for (int vocab : new int[] {2, 17, 256, 257, 258, 513, 700, 50258}) {
+            int mask = vocab - 1;
+            for (int trial = 0; trial < (vocab > 1000 ? 3 : 15); trial++) {
+                int rows = 1 + rnd.nextInt(9);
+                float[] logits = Agreement.random(rnd, rows * vocab, 3);
+                if (trial % 3 == 1) {
+                    // ties: a few equal maxima in different chunks; the lowest index must win
+                    for (int j = 0; j < rows; j++) {
+                        for (int k = 0; k < 3; k++) logits[j * vocab + rnd.nextInt(vocab)] = 100f;
+                    }
+                }
+                float[][] rowsOf = new float[rows][];
+                for (int j = 0; j < rows; j++) rowsOf[j] = Arrays.copyOfRange(logits, j * vocab, (j + 1) * vocab);
+                int[] tokens = new int[rows];
+                for (int j = 0; j < rows; j++) tokens[j] = rnd.nextInt(3) == 0 ? rnd.nextInt(Math.max(1, vocab - 1)) : mask;
+                double stayProbability = rnd.nextDouble();
+                double[] stay = new double[rows];
+                for (int j = 0; j < rows; j++) stay[j] = rnd.nextDouble();
+                int[] expected = SamplerRule.step(rowsOf, tokens, mask, stayProbability, stay, new double[rows], SamplingConfig.greedy());
+                int[] actual = tokens.clone();
+                int[] partial = new int[rows * DenoiseKernels.chunks(vocab)];
+                int[] changed = new int[rows];
+                DenoiseKernels.argmaxChunks(logits, actual, partial, rows, vocab, mask);
+                DenoiseKernels.unmaskGreedy(logits, partial, actual, new double[] {stayProbability, 0}, stay, changed, rows, vocab, mask);
+                assertThat(actual).as("vocab %d trial %d", vocab, trial).containsExactly(expected);
+                for (int j = 0; j < rows; j++) assertThat(changed[j]).isEqualTo(expected[j] != tokens[j] ? 1 : 0);
+                positions += rows;
+            }
+        }
+        assertThat(positions).isGreaterThan(300);
+    }
+
+    @Test
     void theMaskLogitIsNeverChosenAndUnmaskedPositionsAreKept() {
         int vocab = 5;
         int mask = 4;

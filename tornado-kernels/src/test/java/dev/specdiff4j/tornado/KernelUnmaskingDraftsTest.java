@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Greedy drafts whose unmasking steps run {@link DenoiseKernels#unmask} over the logits rows, as the device graph does
+ * Greedy drafts whose unmasking steps run {@link DenoiseKernels#argmaxChunks} and {@link DenoiseKernels#unmaskGreedy} over
+ * the logits rows, as the device graph does
  * (the host sends the block, the step's s/t and the uniforms, and takes back only the block), against the sampler's
  * own host step: same tokens, same passes, for every step count, block length and drafting mode.
  */
@@ -47,8 +48,10 @@ class KernelUnmaskingDraftsTest {
             int vocab = rows[0].length;
             float[] logits = new float[blockLength * vocab];
             for (int j = 0; j < blockLength; j++) System.arraycopy(rows[j], 0, logits, j * vocab, vocab);
-            DenoiseKernels.unmask(logits, block, new double[] {stayProbability, 0}, stay, new double[blockLength], new int[blockLength],
-                    blockLength, vocab, vocab - 1);
+            int[] partial = new int[blockLength * DenoiseKernels.chunks(vocab)];
+            DenoiseKernels.argmaxChunks(logits, block, partial, blockLength, vocab, vocab - 1);
+            DenoiseKernels.unmaskGreedy(logits, partial, block, new double[] {stayProbability, 0}, stay, new int[blockLength], blockLength,
+                    vocab, vocab - 1);
             kernelSteps++;
             return block;
         }

@@ -88,6 +88,7 @@ public final class DeviceKernelCheck {
         check.run("KV cache store (exact)", DeviceKernelCheck::storeKv);
         check.run("rotary embedding of fused q and k", DeviceKernelCheck::rope);
         check.run("MDLM unmasking step, greedy and sampled", DeviceKernelCheck::unmask);
+        check.run("MDLM greedy step, chunked argmax", DeviceKernelCheck::unmaskGreedy);
         check.finish("device kernel checks");
     }
 
@@ -370,5 +371,39 @@ public final class DeviceKernelCheck {
             }
         }
         return changedPositions + " positions unmasked over 6 steps, all as the sampler's rule";
+    }
+
+    private static String unmaskGreedy() throws Exception {
+        Random rnd = new Random(13);
+        int positions = 0;
+        for (int vocab : new int[] {257, 50258}) {
+            int mask = vocab - 1;
+            int rows = 5;
+            for (int trial = 0; trial < 2; trial++) {
+                float[] logits = Agreement.random(rnd, rows * vocab, 3);
+                for (int k = 0; k < 4; k++) logits[rnd.nextInt(rows) * vocab + rnd.nextInt(vocab)] = 100f; // ties across chunks
+                float[][] rowsOf = new float[rows][];
+                for (int j = 0; j < rows; j++) rowsOf[j] = Arrays.copyOfRange(logits, j * vocab, (j + 1) * vocab);
+                int[] tokens = new int[rows];
+                for (int j = 0; j < rows; j++) tokens[j] = j % 3 == 0 ? rnd.nextInt(mask) : mask;
+                double[] step = {rnd.nextDouble() * 0.5, 0};
+                double[] stay = new double[rows];
+                for (int j = 0; j < rows; j++) stay[j] = rnd.nextDouble();
+                int[] expected = SamplerRule.step(rowsOf, tokens, mask, step[0], stay, new double[rows], SamplingConfig.greedy());
+                int[] actual = tokens.clone();
+                int[] partial = new int[rows * DenoiseKernels.chunks(vocab)];
+                int[] changed = new int[rows];
+                try (OnDevice graph = new OnDevice(new Object[] {logits, actual, step, stay, partial}, new Object[] {actual, changed},
+                        t -> t.unmaskGreedy("argmax", "unmask", logits, partial, actual, step, stay, changed, rows, vocab, mask), null)) {
+                    graph.run();
+                }
+                Agreement.exact(actual, expected, "greedy tokens, vocabulary " + vocab);
+                for (int j = 0; j < rows; j++) {
+                    if (changed[j] != (expected[j] != tokens[j] ? 1 : 0)) throw new AssertionError("changed flag of position " + j);
+                    positions += changed[j];
+                }
+            }
+        }
+        return positions + " positions unmasked (vocabularies of 257 and 50,258), all as the sampler's rule";
     }
 }

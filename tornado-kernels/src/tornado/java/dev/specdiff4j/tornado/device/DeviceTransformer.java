@@ -142,10 +142,10 @@ final class DeviceTransformer implements AutoCloseable {
         tasks.matmul("head", headIn, spec.head(), spec.headBias(), logits, headMeta);
         graph.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         if (unmasking) {
-            double[] noDraws = new double[maxLogitRows]; // greedy: the step draws nothing
-            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, changed, noDraws);
+            int[] partial = new int[maxLogitRows * DenoiseKernels.chunks(spec.vocab())];
+            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, changed, partial);
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, block, unmaskStep, stay);
-            tasks.unmask("unmask", logits, block, unmaskStep, stay, noDraws, changed, maxLogitRows, spec.vocab(), maskId());
+            tasks.unmaskGreedy("argmax", "unmask", logits, partial, block, unmaskStep, stay, changed, maxLogitRows, spec.vocab(), maskId());
             graph.transferToHost(DataTransferMode.UNDER_DEMAND, block, changed);
         }
     }
@@ -207,7 +207,7 @@ final class DeviceTransformer implements AutoCloseable {
 
     /**
      * A pass as {@link #pass} whose logits rows are a block, followed on the device by one greedy unmasking step (see
-     * DenoiseKernels#unmask): a block position that is MASK with {@code stay[j] >= stayProbability} takes the argmax of
+     * DenoiseKernels#argmaxChunks and DenoiseKernels#unmaskGreedy): a block position that is MASK with {@code stay[j] >= stayProbability} takes the argmax of
      * its row. Returns the block's new tokens; the logits stay on the device.
      */
     synchronized int[] passAndUnmask(int[] ids, int start, int kvLength, int slot, int row0, int[] blockTokens, double stayProbability,

@@ -143,13 +143,23 @@ final class KernelTasks {
         fixedByRows(task, heads, meta);
     }
 
-    /** The unmasking step over a fixed number of block rows, one thread each. */
-    void unmask(String task, float[] logits, int[] block, double[] step, double[] stay, double[] draw, int[] changed, int rows, int vocab,
-                int maskId) {
-        graph.task(task, DenoiseKernels::unmask, logits, block, step, stay, draw, changed, rows, vocab, maskId);
+    /**
+     * The greedy unmasking step over a fixed number of block rows: the chunked argmax (one work-item per row and chunk
+     * of the vocabulary), then the stay-or-unmask decision (one per row).
+     */
+    void unmaskGreedy(String argmaxTask, String unmaskTask, float[] logits, int[] partial, int[] block, double[] step, double[] stay,
+                      int[] changed, int rows, int vocab, int maskId) {
+        graph.task(argmaxTask, DenoiseKernels::argmaxChunks, logits, block, partial, rows, vocab, maskId);
+        fixed(argmaxTask, rows * DenoiseKernels.chunks(vocab));
+        graph.task(unmaskTask, DenoiseKernels::unmaskGreedy, logits, partial, block, step, stay, changed, rows, vocab, maskId);
+        fixed(unmaskTask, rows);
+    }
+
+    /** A 1D launch of a fixed {@code n} threads. */
+    private void fixed(String task, int n) {
         WorkerGrid g = grid(task, new WorkerGrid1D(1));
-        int local = localSize(rows);
-        g.setGlobalWork(roundUp(rows, local), 1, 1);
+        int local = localSize(n);
+        g.setGlobalWork(roundUp(n, local), 1, 1);
         g.setLocalWork(local, 1, 1);
     }
 }
