@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,14 +30,13 @@ final class BenchProject implements Callable<Integer> {
 
     @Option(names = "--shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl", description = "Target shapes (default: ${DEFAULT-VALUE}).") List<String> shapes;
     @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Target weight dtypes (default: ${DEFAULT-VALUE}).") List<String> dtypes;
-    @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
-    @Option(names = "--steps", split = ",", defaultValue = "1,2,4", description = "Denoising steps T (default: ${DEFAULT-VALUE}).") List<Integer> steps;
+    @Option(names = "--gamma", split = ",", description = "Draft lengths γ (default: 4,8,16 with --alpha; every γ of the profile otherwise).") List<Integer> gammas;
+    @Option(names = "--steps", split = ",", description = "Denoising steps T (default: 1,2,4 with --alpha; every T of the profile otherwise).") List<Integer> steps;
     @Option(names = "--alpha", description = "One acceptance rate for every (γ, T); default: the profile of --alpha-from.") Double alpha;
     @Option(names = "--alpha-from", paramLabel = "SWEEP_JSON", description = "A sweep.json of `bench specdiff` to take α(γ, T) from.") Path alphaFrom;
-    @Option(names = "--work", defaultValue = "target/bench-work", description = "Where the random models are written and kept (default: ${DEFAULT-VALUE}).") Path work;
-    @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = "--repeats", defaultValue = "3", description = "Timed repetitions of each cost (default: ${DEFAULT-VALUE}).") int repeats;
-    @Option(names = "--out", defaultValue = "target/bench", description = "Folder for the CSV/JSON and plots (default: ${DEFAULT-VALUE}).") Path out;
+    @Mixin
+    CostOptions cost;
 
     @Override
     public Integer call() throws Exception {
@@ -45,33 +45,26 @@ final class BenchProject implements Callable<Integer> {
     }
 
     String run() throws Exception {
-        Files.createDirectories(work);
-        Files.createDirectories(out);
+        Files.createDirectories(cost.work);
+        Files.createDirectories(cost.out);
         Map<String, Double> alphas = new LinkedHashMap<>();
         String source;
         if (alpha != null) {
+            if (gammas == null) gammas = List.of(4, 8, 16);
+            if (steps == null) steps = List.of(1, 2, 4);
             for (int g : gammas) for (int t : steps) alphas.put(g + "/" + t, alpha);
             source = "α = " + alpha + " for every (γ, T), as given";
         } else {
-            Path sweep = alphaFrom != null ? alphaFrom : out.resolve("sweep.json");
-            if (!Files.exists(sweep)) throw new IllegalArgumentException("no acceptance profile: give --alpha or --alpha-from a sweep.json (" + sweep + " is missing)");
-            @SuppressWarnings("unchecked")
-            List<Object> results = (List<Object>) Json.parseObject(Files.readString(sweep)).get("results");
-            for (Object o : results) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> r = (Map<String, Object>) o;
-                String label = (String) r.get("configuration");
-                var m = java.util.regex.Pattern.compile("^specdiff γ=(\\d+) T=(\\d+) cached$").matcher(label);
-                if (m.matches()) alphas.put(m.group(1) + "/" + m.group(2), ((Number) r.get("alpha")).doubleValue());
-            }
+            Path sweep = alphaFrom != null ? alphaFrom : cost.out.resolve("sweep.json");
+            alphas.putAll(select(profile(sweep), gammas, steps, sweep));
             source = "α(γ, T) measured on the demo pair (greedy, " + sweep.getFileName() + ")";
-            gammas = alphas.keySet().stream().map(k -> Integer.parseInt(k.split("/")[0])).distinct().toList();
-            steps = alphas.keySet().stream().map(k -> Integer.parseInt(k.split("/")[1])).distinct().toList();
+            gammas = distinct(alphas, 0);
+            steps = distinct(alphas, 1);
         }
         List<ScaleProjection.TargetCost> targets = new ArrayList<>();
         ScaleProjection.DraftCost draft;
-        try (Kernels kernels = KernelsSelection.create(null, threads)) {
-            ScaleProjection projection = new ScaleProjection(work, kernels, repeats, System.err);
+        try (Kernels kernels = KernelsSelection.create(null, cost.threads)) {
+            ScaleProjection projection = new ScaleProjection(cost.work, kernels, repeats, System.err);
             for (String s : shapes) {
                 RandomCheckpoints.Gpt2Shape shape = switch (s) {
                     case "gpt2" -> RandomCheckpoints.Gpt2Shape.SMALL;
@@ -90,7 +83,48 @@ final class BenchProject implements Callable<Integer> {
             draft = projection.drafter(RandomCheckpoints.MdlmShape.OWT, null, gammas, steps, DraftingConfig.DEFAULT_WINDOW);
         }
         String table = ScaleProjection.markdown(targets, draft, alphas, source);
-        Files.writeString(out.resolve("projection.md"), table, StandardCharsets.UTF_8);
+        Files.writeString(cost.out.resolve("projection.md"), table, StandardCharsets.UTF_8);
         return table;
+    }
+
+    /**
+     * The acceptance rates of a profile for the (γ, T) asked for (null: all of the profile's), each of which the profile
+     * must hold.
+     */
+    static Map<String, Double> select(Map<String, Double> profile, List<Integer> gammas, List<Integer> steps, Path sweep) {
+        if (gammas == null && steps == null) return profile;
+        Map<String, Double> alphas = new LinkedHashMap<>();
+        for (int gamma : gammas != null ? gammas : distinct(profile, 0)) {
+            for (int step : steps != null ? steps : distinct(profile, 1)) {
+                Double a = profile.get(gamma + "/" + step);
+                if (a == null) {
+                    throw new IllegalArgumentException(sweep + " has no acceptance rate for γ=" + gamma + " T=" + step + "; it has (γ/T) "
+                            + String.join(", ", profile.keySet()) + " (or give --alpha)");
+                }
+                alphas.put(gamma + "/" + step, a);
+            }
+        }
+        return alphas;
+    }
+
+    /** α by "γ/T" from the cached-drafting specdiff rows of a sweep.json. */
+    static Map<String, Double> profile(Path sweep) throws IOException {
+        if (!Files.exists(sweep)) throw new IllegalArgumentException("no acceptance profile: give --alpha or --alpha-from a sweep.json (" + sweep + " is missing)");
+        Map<String, Double> profile = new LinkedHashMap<>();
+        @SuppressWarnings("unchecked")
+        List<Object> results = (List<Object>) Json.parseObject(Files.readString(sweep)).get("results");
+        for (Object o : results) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> r = (Map<String, Object>) o;
+            var m = java.util.regex.Pattern.compile("^specdiff γ=(\\d+) T=(\\d+) cached$").matcher((String) r.get("configuration"));
+            if (m.matches()) profile.put(m.group(1) + "/" + m.group(2), ((Number) r.get("alpha")).doubleValue());
+        }
+        if (profile.isEmpty()) throw new IllegalArgumentException(sweep + " holds no cached specdiff rows to take acceptance rates from");
+        return profile;
+    }
+
+    /** The distinct γ (part 0) or T (part 1) of "γ/T" keys, in order. */
+    private static List<Integer> distinct(Map<String, Double> byGammaAndSteps, int part) {
+        return byGammaAndSteps.keySet().stream().map(k -> Integer.parseInt(k.split("/")[part])).distinct().toList();
     }
 }

@@ -10,7 +10,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -26,9 +25,8 @@ final class BenchRounds implements Callable<Integer> {
     @Option(names = "--gamma", split = ",", defaultValue = "4,8,16", description = "Draft lengths γ (default: ${DEFAULT-VALUE}).") List<Integer> gammas;
     @Option(names = "--steps", split = ",", defaultValue = "1,2,4,8", description = "Denoising steps T (default: ${DEFAULT-VALUE}).") List<Integer> steps;
     @Option(names = "--alpha", split = ",", defaultValue = "0.5,0.7,0.9", description = "Acceptance rates to project with (default: ${DEFAULT-VALUE}).") List<Double> alphas;
-    @Option(names = "--work", defaultValue = "target/bench-work", description = "Where the random models are written and kept (default: ${DEFAULT-VALUE}).") Path work;
-    @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
-    @Option(names = "--out", defaultValue = "target/bench", description = "Folder for the CSV/JSON (default: ${DEFAULT-VALUE}).") Path out;
+    @Mixin
+    CostOptions cost;
 
     @Override
     public Integer call() throws Exception {
@@ -37,18 +35,18 @@ final class BenchRounds implements Callable<Integer> {
     }
 
     String run() throws Exception {
-        Files.createDirectories(work);
-        Files.createDirectories(out);
+        Files.createDirectories(cost.work);
+        Files.createDirectories(cost.out);
         RandomCheckpoints.MdlmShape small = new RandomCheckpoints.MdlmShape("mdlm-2x128", 50258, 128, 2, 2, 64, 1024);
         ScaleProjection.TargetCost target;
         ScaleProjection.DraftCost draft;
-        try (Kernels kernels = KernelsSelection.create(null, threads)) {
-            ScaleProjection p = new ScaleProjection(work, kernels, 5, System.err);
+        try (Kernels kernels = KernelsSelection.create(null, cost.threads)) {
+            ScaleProjection p = new ScaleProjection(cost.work, kernels, 5, System.err);
             target = p.target(RandomCheckpoints.Gpt2Shape.SMALL, null, gammas);
             draft = p.drafter(small, null, gammas, steps, 128);
         }
         long targetParams = RandomCheckpoints.Gpt2Shape.SMALL.parameters();
-        long drafterParams = 2L * 50258 * 128 + 2L * (12L * 128 * 128);
+        long drafterParams = small.parameters();
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "Target: GPT-2 small, F32, random weights (%.0f M parameters); one-token step %.1f ms after 128 tokens. "
                 + "Drafter: MDLM 2 blocks × 128 (%.1f M parameters, %.0f× smaller), window 128, drafting γ+1 positions.%n%n",
@@ -70,7 +68,7 @@ final class BenchRounds implements Callable<Integer> {
         }
         b.append("\nspeedup = E[tokens/round] · t_step / (t_draft + t_verify(γ+1)), E = (1 − α^(γ+1)) / (1 − α); per-round overhead "
                 + "(acceptance, bookkeeping: well under 1 ms here) left out.\n");
-        Files.writeString(out.resolve("rounds.md"), b.toString(), StandardCharsets.UTF_8);
+        Files.writeString(cost.out.resolve("rounds.md"), b.toString(), StandardCharsets.UTF_8);
         return b.toString();
     }
 }

@@ -2,6 +2,7 @@ package dev.specdiff4j.weights;
 
 import dev.specdiff4j.engine.io.SafetensorsWriter;
 import dev.specdiff4j.engine.io.TensorWriteSource;
+import dev.specdiff4j.engine.model.MdlmConfig;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.json.Json;
 import dev.specdiff4j.tokenizer.BpeTokenizer;
@@ -42,6 +43,10 @@ public final class RandomCheckpoints {
     /** An MDLM shape; vocab includes MASK. */
     public record MdlmShape(String name, int vocab, int dim, int blocks, int heads, int condDim, int modelLength) {
         public static final MdlmShape OWT = new MdlmShape("mdlm-owt", 50258, 768, 12, 12, 128, 1024);
+
+        public long parameters() {
+            return new MdlmConfig(vocab, dim, blocks, heads, condDim, modelLength).parameters();
+        }
     }
 
     private RandomCheckpoints() {
