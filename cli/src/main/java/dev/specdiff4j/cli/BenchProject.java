@@ -20,11 +20,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 @Command(name = "project", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Scale projection: per-round costs measured on random-weight models of the real shapes (GPT-2 small to XL targets,",
             "the MDLM-OWT drafter), combined with an acceptance profile into a projected speedup. Clearly a projection."})
 final class BenchProject implements Callable<Integer> {
+    private static final Pattern CACHED_SPECDIFF_ROW = Pattern.compile("^specdiff γ=(\\d+) T=(\\d+) cached$");
+
     @Mixin
     DebugOption debug;
 
@@ -116,7 +120,7 @@ final class BenchProject implements Callable<Integer> {
         for (Object o : results) {
             @SuppressWarnings("unchecked")
             Map<String, Object> r = (Map<String, Object>) o;
-            var m = java.util.regex.Pattern.compile("^specdiff γ=(\\d+) T=(\\d+) cached$").matcher((String) r.get("configuration"));
+            Matcher m = CACHED_SPECDIFF_ROW.matcher((String) r.get("configuration"));
             if (m.matches()) profile.put(m.group(1) + "/" + m.group(2), ((Number) r.get("alpha")).doubleValue());
         }
         if (profile.isEmpty()) throw new IllegalArgumentException(sweep + " holds no cached specdiff rows to take acceptance rates from");

@@ -74,16 +74,18 @@ public final class VectorKernels implements Kernels {
         if (x.length < k * cols || out.length < k * rows) {
             throw new IllegalArgumentException("matmul " + w + ": buffers too small for " + k + " rows");
         }
-        pool.parallelFor(rows, ROWS_PER_TASK, (r0, r1) -> matmulRows(x, k, w, bias, out, rows, cols, r0, r1));
+        int whole = k - k % 4; // tokens in whole 4-token tiles
+        // padded once per call (the caller's scratch, read by every task; each task writes only its own rows of its output)
+        Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
+        pool.parallelFor(rows, ROWS_PER_TASK, (r0, r1) -> matmulRows(x, k, whole, left, w, bias, out, rows, cols, r0, r1));
     }
 
-    private void matmulRows(float[] x, int k, Tensor w, float[] bias, float[] out, int rows, int cols, int r0, int r1) {
+    private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, float[] bias, float[] out, int rows, int cols, int r0,
+                            int r1) {
         float[] lanes = laneBuffer.get();
         boolean direct = w.dtype() == DType.F32;
         MemorySegment decoded = direct ? null : rowBuffer(4 * cols);
         long stride = 4L * cols;
-        int whole = k - k % 4; // tokens in whole 4-token tiles
-        Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
         int r = r0;
         if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
             // 4-row groups dequantize in registers; the leftover rows take the buffered path below

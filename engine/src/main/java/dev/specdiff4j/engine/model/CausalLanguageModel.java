@@ -47,6 +47,5 @@ public interface CausalLanguageModel extends AutoCloseable {
         /** Releases the cache memory at once (the session cannot be used afterwards). */
         @Override
         void close();
-
     }
 }

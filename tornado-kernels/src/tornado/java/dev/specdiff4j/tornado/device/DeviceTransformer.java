@@ -47,7 +47,6 @@ final class DeviceTransformer implements AutoCloseable {
     private final float[] logits;
     private final boolean unmasking;
     private final int[] block;
-    private final int[] changed;
     private final double[] unmaskStep = new double[2];
     private final double[] stay;
     private final KernelTasks tasks;
@@ -65,7 +64,6 @@ final class DeviceTransformer implements AutoCloseable {
         this.logits = new float[maxLogitRows * spec.vocab()];
         this.unmasking = !spec.causal();
         this.block = new int[maxLogitRows];
-        this.changed = new int[maxLogitRows];
         this.stay = new double[maxLogitRows];
         TaskGraph graph = new TaskGraph(spec.name() + GRAPHS.incrementAndGet());
         this.tasks = new KernelTasks(graph);
@@ -143,10 +141,11 @@ final class DeviceTransformer implements AutoCloseable {
         graph.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         if (unmasking) {
             int[] partial = new int[maxLogitRows * DenoiseKernels.chunks(spec.vocab())];
+            int[] changed = new int[maxLogitRows]; // stays on the device: the sampler counts the changes itself
             graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, changed, partial);
             graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, block, unmaskStep, stay);
             tasks.unmaskGreedy("argmax", "unmask", logits, partial, block, unmaskStep, stay, changed, maxLogitRows, spec.vocab(), maskId());
-            graph.transferToHost(DataTransferMode.UNDER_DEMAND, block, changed);
+            graph.transferToHost(DataTransferMode.UNDER_DEMAND, block);
         }
     }
 
@@ -206,9 +205,10 @@ final class DeviceTransformer implements AutoCloseable {
     }
 
     /**
-     * A pass as {@link #pass} whose logits rows are a block, followed on the device by one greedy unmasking step (see
-     * DenoiseKernels#argmaxChunks and DenoiseKernels#unmaskGreedy): a block position that is MASK with {@code stay[j] >= stayProbability} takes the argmax of
-     * its row. Returns the block's new tokens; the logits stay on the device.
+     * A pass as {@link #pass} whose logits rows are a block, followed on the device by one greedy unmasking step
+     * (DenoiseKernels#argmaxChunks, DenoiseKernels#unmaskGreedy): a block position that is MASK with
+     * {@code stay[j] >= stayProbability} takes the argmax of its row. Returns the block's new tokens; the logits stay on
+     * the device.
      */
     synchronized int[] passAndUnmask(int[] ids, int start, int kvLength, int slot, int row0, int[] blockTokens, double stayProbability,
                                      double[] blockStay) {
@@ -219,9 +219,8 @@ final class DeviceTransformer implements AutoCloseable {
         System.arraycopy(blockTokens, 0, block, 0, n);
         System.arraycopy(blockStay, 0, stay, 0, n);
         unmaskStep[DenoiseKernels.STAY] = stayProbability;
-        unmaskStep[DenoiseKernels.TEMPERATURE] = 0;
         TornadoExecutionResult result = execute(ids, start, kvLength, slot, row0, n);
-        result.transferToHost(block, changed);
+        result.transferToHost(block);
         return Arrays.copyOf(block, n);
     }
 
