@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  */
 public final class TornadoBackend implements DeviceBackend {
     static final String PARALLEL = Parallel.class.getName();
-    private static final Map<MaskedDiffusionLm, Map<String, DeviceTransformer>> DRAFTERS = new WeakHashMap<>();
+    private static final Map<MaskedDiffusionLm, Map<String, DrafterOnDevice>> DRAFTERS = new WeakHashMap<>();
 
     static {
         // Defaults TornadoVM reads once, when its runtime starts (explicit -D flags win): room for the bytecode of a
@@ -94,20 +94,28 @@ public final class TornadoBackend implements DeviceBackend {
                 property("specdiff4j.tornado.rows", 32), property("specdiff4j.tornado.logitRows", 16), property("specdiff4j.tornado.sessions", 2));
     }
 
-    /** Passes of one draft; the device model of each drafter and device is built once and kept while the drafter lives. */
+    /** A drafter's device model on one device, and that device's description. */
+    private record DrafterOnDevice(DeviceTransformer transformer, String description) {
+    }
+
+    /**
+     * Passes of one draft (called for every draft); the device model of each drafter and device is built, and the device
+     * looked up, once and kept while the drafter lives.
+     */
     @Override
     public MaskedDiffusionLm.Passes offload(MaskedDiffusionLm model, String device) {
         String key = device == null ? "0:0" : device;
-        TornadoDevice d = Devices.find(device);
-        DeviceTransformer transformer;
+        DrafterOnDevice onDevice;
         synchronized (DRAFTERS) {
-            transformer = DRAFTERS.computeIfAbsent(model, m -> new java.util.HashMap<>()).computeIfAbsent(key, k -> {
+            onDevice = DRAFTERS.computeIfAbsent(model, m -> new java.util.HashMap<>()).computeIfAbsent(key, k -> {
+                TornadoDevice d = Devices.find(device);
                 int length = model.config().modelLength();
-                return new DeviceTransformer(TransformerSpec.of(model), d, length,
+                DeviceTransformer transformer = new DeviceTransformer(TransformerSpec.of(model), d, length,
                         Math.min(length, property("specdiff4j.tornado.draftRows", 16)), length, property("specdiff4j.tornado.draftSlots", 2));
+                return new DrafterOnDevice(transformer, "tornado:" + key + " " + Devices.describe(d));
             });
         }
-        return new TornadoMdlmPasses(transformer, "tornado:" + key + " " + Devices.describe(d));
+        return new TornadoMdlmPasses(onDevice.transformer(), onDevice.description());
     }
 
     static int property(String name, int fallback) {
