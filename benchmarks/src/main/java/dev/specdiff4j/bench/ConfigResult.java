@@ -5,12 +5,14 @@ import java.util.List;
 
 /**
  * What one configuration did over all repetitions: tokens/s of the configuration and of the interleaved
- * autoregressive baseline, the counts behind acceptance, the time split, memory, and greedy mismatches.
+ * autoregressive baseline per repetition, their paired ratios, the counts behind acceptance, the time split, memory,
+ * and greedy mismatches.
  */
 public final class ConfigResult {
     public final BenchConfig config;
     public final Samples tokensPerSecond = new Samples();
     public final Samples baselineTokensPerSecond = new Samples();
+    public final PairedRatios speedups = new PairedRatios();
     long rounds;
     long drafted;
     long accepted;
@@ -38,6 +40,13 @@ public final class ConfigResult {
         this.draftsAhead += draftsAhead;
     }
 
+    /** One timed repetition: the configuration's and the baseline's tokens/s, measured side by side. */
+    public void addRepetition(double tokensPerSecond, double baselineTokensPerSecond) {
+        this.tokensPerSecond.add(tokensPerSecond);
+        this.baselineTokensPerSecond.add(baselineTokensPerSecond);
+        speedups.add(tokensPerSecond, baselineTokensPerSecond);
+    }
+
     public void mismatch(String detail) {
         mismatches.add(detail);
     }
@@ -46,9 +55,19 @@ public final class ConfigResult {
         peakHeapBytes = Math.max(peakHeapBytes, bytes);
     }
 
-    /** Median tokens/s of the configuration over median tokens/s of the baseline measured beside it. */
+    /** The median of the paired ratios configuration ÷ baseline, one per repetition. */
     public double speedup() {
-        return tokensPerSecond.median() / baselineTokensPerSecond.median();
+        return speedups.median();
+    }
+
+    /**
+     * The last timed repetition's tokens/s over the first's, for the configuration and for its baseline: near 1 when the
+     * warm-up had compiled everything before timing started (a JIT still at work shows as a first repetition far slower).
+     */
+    public double[] lastOverFirst() {
+        double[] b = tokensPerSecond.values();
+        double[] a = baselineTokensPerSecond.values();
+        return new double[] {b[b.length - 1] / b[0], a[a.length - 1] / a[0]};
     }
 
     /** α = accepted / drafted. */

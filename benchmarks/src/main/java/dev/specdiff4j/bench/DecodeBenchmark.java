@@ -24,14 +24,15 @@ import java.util.Map;
 /**
  * Plain autoregressive decoding of a GPT-2-small-shaped model (random weights; 124 M parameters, vocabulary
  * 50257) by specdiff4j and by llama.cpp in the same run, on the same GGUF files (F32 and Q8_0 exports made
- * by our converter), interleaved A B A B after a warm-up. Also the cost of a 16-token verification pass
+ * by our converter), in balanced order (A B B A …) after a warm-up of a full-length run of each; the ratio is the
+ * median of the per-repetition paired ratios with its confidence interval ({@link PairedRatios}). Also the cost of a 16-token verification pass
  * relative to a one-token step, the ratio that decides how much speculative decoding can gain.
  */
 public final class DecodeBenchmark {
     /** Results per dtype. */
-    public record Result(DType dtype, Samples ours, Samples llama, Samples step1Ms, Samples step16Ms) {
+    public record Result(DType dtype, Samples ours, Samples llama, PairedRatios oursOverLlama, Samples step1Ms, Samples step16Ms) {
         public double ratioToLlama() {
-            return ours.median() / llama.median();
+            return oursOverLlama.median();
         }
 
         public double verifyCostRatio() {
@@ -77,16 +78,27 @@ public final class DecodeBenchmark {
         for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 7919 + 11) % 8000;
         Samples ours = new Samples();
         Samples theirs = new Samples();
+        PairedRatios ratios = new PairedRatios();
         Samples step1 = new Samples();
         Samples step16 = new Samples();
         try (Generator generator = Generator.open(ModelSpec.of(gguf).withKernels(null, threads, 0))) {
             LlamaCpp llama = new LlamaCpp(gguf, threads);
             try {
-                ourRate(generator, prompt, 16);
-                llama.run(prompt, 16);
+                ourRate(generator, prompt, tokens);
+                llama.run(prompt, tokens);
                 for (int r = 0; r < repeats; r++) {
-                    ours.add(ourRate(generator, prompt, tokens));
-                    theirs.add(llama.run(prompt, tokens).tokensPerSecond());
+                    double a;
+                    double b;
+                    if (r % 2 == 0) {
+                        a = ourRate(generator, prompt, tokens);
+                        b = llama.run(prompt, tokens).tokensPerSecond();
+                    } else {
+                        b = llama.run(prompt, tokens).tokensPerSecond();
+                        a = ourRate(generator, prompt, tokens);
+                    }
+                    ours.add(a);
+                    theirs.add(b);
+                    ratios.add(a, b);
                     progress.step();
                 }
             } finally {
@@ -94,7 +106,7 @@ public final class DecodeBenchmark {
             }
             verifyCost(generator.target(), prompt, step1, step16);
         }
-        return new Result(dtype, ours, theirs, step1, step16);
+        return new Result(dtype, ours, theirs, ratios, step1, step16);
     }
 
     /** (tokens − 1) / (last token time − first token time), as for llama.cpp. */
@@ -146,11 +158,11 @@ public final class DecodeBenchmark {
     /** A Markdown table of results. */
     public static String table(List<Result> results) {
         StringBuilder b = new StringBuilder();
-        b.append("| weights | specdiff4j tok/s | llama.cpp tok/s | specdiff4j ÷ llama.cpp | 1-token step ms | 16-token pass ms | 16 ÷ 1 |\n");
+        b.append("| weights | specdiff4j tok/s | llama.cpp tok/s | specdiff4j ÷ llama.cpp (median paired ratio [95% CI]) | 1-token step ms | 16-token pass ms | 16 ÷ 1 |\n");
         b.append("|---|---|---|---|---|---|---|\n");
         for (Result r : results) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %s | %s | %.2f |%n", r.dtype().displayName(),
-                    r.ours().format("%.1f"), r.llama().format("%.1f"), r.ratioToLlama(), r.step1Ms().format("%.2f"),
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %.2f |%n", r.dtype().displayName(),
+                    r.ours().format("%.1f"), r.llama().format("%.1f"), r.oursOverLlama().format(), r.step1Ms().format("%.2f"),
                     r.step16Ms().format("%.2f"), r.verifyCostRatio()));
         }
         return b.toString();
@@ -164,6 +176,7 @@ public final class DecodeBenchmark {
             m.put("ours_tokens_per_second", r.ours().values());
             m.put("llama_cpp_tokens_per_second", r.llama().values());
             m.put("ratio_to_llama_cpp", r.ratioToLlama());
+            m.put("paired_ratios_to_llama_cpp", r.oursOverLlama().values());
             m.put("step_1_ms", r.step1Ms().values());
             m.put("step_16_ms", r.step16Ms().values());
             m.put("verify_cost_ratio", r.verifyCostRatio());

@@ -5,6 +5,12 @@ import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
 
+import dev.specdiff4j.engine.api.GenerationConfig;
+import dev.specdiff4j.engine.api.GenerationResult;
+import dev.specdiff4j.engine.api.Mode;
+import dev.specdiff4j.engine.decoding.DecodeStats;
+import dev.specdiff4j.engine.decoding.FinishReason;
+
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -58,6 +64,28 @@ public final class LlamaCpp implements AutoCloseable {
         }
         double rate = count > 1 ? (count - 1) / ((last - first) / 1e9) : 0;
         return new Run(text.toString(), count, rate);
+    }
+
+    /**
+     * This engine as a benchmark candidate: a greedy run of the configuration's length whose stats hold what {@link #run}
+     * times ((tokens − 1) over first-to-last token time, the prompt pass left out). Its tokens are not ours to compare.
+     */
+    public SpecDiffBench.Engine asBenchEngine() {
+        return new SpecDiffBench.Engine() {
+            @Override
+            public GenerationResult run(int[] prompt, GenerationConfig config) {
+                Run r = LlamaCpp.this.run(prompt, config.maxTokens());
+                int timed = Math.max(0, r.tokens() - 1);
+                long nanos = r.tokensPerSecond() > 0 ? Math.round(timed / r.tokensPerSecond() * 1e9) : 1;
+                DecodeStats stats = new DecodeStats(prompt.length, timed, 0, nanos, 0, 0, 0, 0, 0, 0, FinishReason.LENGTH);
+                return new GenerationResult(r.text(), prompt, new int[0], FinishReason.LENGTH, Mode.AR, stats, "llama.cpp");
+            }
+
+            @Override
+            public boolean exactTokens() {
+                return false;
+            }
+        };
     }
 
     @SuppressWarnings("unchecked")

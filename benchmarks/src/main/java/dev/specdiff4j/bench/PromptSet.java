@@ -8,14 +8,27 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
-/** Benchmark prompts: the bundled held-out set, or a file (one prompt per line; '#' lines are comments). */
+/**
+ * Benchmark prompts: a bundled set, or a file (one prompt per line; '#' lines are comments). Two sets are bundled, made
+ * from different paragraphs of the same held-out documents: {@code tuning}, on which the main job's defaults are chosen,
+ * and {@code heldout}, on which they are reported.
+ */
 public final class PromptSet {
     private PromptSet() {
     }
 
+    /** The names of the bundled sets. */
+    public static final List<String> NAMES = List.of("heldout", "tuning");
+
     public static List<String> bundled() throws IOException {
-        try (InputStream in = PromptSet.class.getResourceAsStream("heldout-prompts.txt")) {
-            if (in == null) throw new IOException("the bundled prompt set is missing from the jar");
+        return named("heldout");
+    }
+
+    /** A bundled set by name ({@link #NAMES}). */
+    public static List<String> named(String name) throws IOException {
+        if (!NAMES.contains(name)) throw new IllegalArgumentException("unknown prompt set '" + name + "': the bundled sets are " + NAMES);
+        try (InputStream in = PromptSet.class.getResourceAsStream(name + "-prompts.txt")) {
+            if (in == null) throw new IOException("the bundled prompt set '" + name + "' is missing from the jar");
             return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
     }

@@ -32,36 +32,68 @@ class SpecDiffBenchTest {
         // two runs: 10 rounds, 40 drafted, 30 accepted, 40 tokens; draft 20 ms, verify 50 ms, total 80 ms
         r.add(6, 24, 18, 24, 12_000_000, 30_000_000, 48_000_000, 0);
         r.add(4, 16, 12, 16, 8_000_000, 20_000_000, 32_000_000, 0);
-        r.tokensPerSecond.add(300);
-        r.tokensPerSecond.add(100);
-        r.tokensPerSecond.add(200);
-        r.baselineTokensPerSecond.add(80);
-        r.baselineTokensPerSecond.add(120);
-        r.baselineTokensPerSecond.add(100);
+        // paired ratios 3.75, 0.8333 and 2: their median is 2, although median ÷ median would be 200 / 100 = 2 as well
+        // only by coincidence; the fourth pair makes them differ (median ÷ median = 250 / 110)
+        r.addRepetition(300, 80);
+        r.addRepetition(100, 120);
+        r.addRepetition(200, 100);
+        assertThat(r.speedup()).isEqualTo(2.0);
+        r.addRepetition(400, 400);
+        assertThat(r.speedup()).isEqualTo(1.5);
+        assertThat(r.tokensPerSecond.median() / r.baselineTokensPerSecond.median()).isNotEqualTo(1.5);
+        assertThat(r.lastOverFirst()).containsExactly(400.0 / 300, 400.0 / 80);
         assertThat(r.acceptance()).isEqualTo(0.75);
         assertThat(r.tokensPerRound()).isEqualTo(4.0);
-        assertThat(r.speedup()).isEqualTo(2.0);
         assertThat(r.draftMsPerRound()).isEqualTo(2.0);
         assertThat(r.verifyMsPerRound()).isEqualTo(5.0);
         assertThat(r.overheadMsPerRound()).isEqualTo(1.0);
         assertThat(r.tokensPerSecond.min()).isEqualTo(100);
-        assertThat(r.tokensPerSecond.max()).isEqualTo(300);
-        String md = SweepReport.markdown(List.of(r), 400);
-        assertThat(md).contains("| specdiff γ=4 T=2 cached | 200.0 (100.0–300.0) | 100.0 (80.0–120.0) | **2.00×** | 0.50× | 0.750 | 4.00 | 2.00 | 5.00 | 1.00 |");
-        assertThat(SweepReport.csv(List.of(r), 400)).contains(",2.0000,0.5000,0.7500,4.0000,");
+        assertThat(r.tokensPerSecond.max()).isEqualTo(400);
+        PairedRatios llamaOverAr = new PairedRatios();
+        llamaOverAr.add(300, 100);
+        String md = SweepReport.markdown(List.of(r), llamaOverAr);
+        // four pairs are too few for a 95 % interval; vs llama.cpp = 1.5 ÷ 3
+        assertThat(md).contains("| specdiff γ=4 T=2 cached | 250.0 (100.0–400.0) | 110.0 (80.0–400.0) | **1.50× [n=4, no 95% CI]** | 0.50× | 0.750 | 4.00 | 2.00 | 5.00 | 1.00 | 1.33, 5.00 |");
+        assertThat(SweepReport.csv(List.of(r), llamaOverAr)).contains(",1.5000,NaN,NaN,0.5000,0.7500,4.0000,");
+        assertThat(SweepReport.markdown(List.of(r), null)).contains("| **1.50× [n=4, no 95% CI]** | – |");
     }
 
     @Test
-    void runsAreInterleavedAfterAWarmUp() {
+    void aFullWarmUpRepetitionThenBalancedOrder() {
         List<String> calls = new ArrayList<>();
+        List<Integer> lengths = new ArrayList<>();
         SpecDiffBench.Engine fake = (prompt, config) -> {
             calls.add((config.mode() == Mode.AR ? "A" : "B") + prompt[0]);
+            lengths.add(config.maxTokens());
             return result(new int[] {1, 2, 3}, 1_000_000);
         };
         List<int[]> prompts = List.of(new int[] {0}, new int[] {1});
-        new SpecDiffBench(fake, new SpecDiffBench.Options(8, 2, prompts), new Progress("t", 100, QUIET)).measure(specdiff(4));
-        assertThat(calls).containsExactly("A0", "B0", "A0", "A1", "B0", "B1", "A0", "A1", "B0", "B1");
-        assertThat(SpecDiffBench.runsPerConfig(new SpecDiffBench.Options(8, 2, prompts))).isEqualTo(calls.size());
+        ConfigResult r = new SpecDiffBench(fake, new SpecDiffBench.Options(8, 2, prompts), new Progress("t", 100, QUIET)).measure(specdiff(4));
+        // warm-up: every prompt in both modes; then prompt i of repetition r runs A B when r + i is even, B A when odd
+        assertThat(calls).containsExactly("A0", "B0", "A1", "B1", "A0", "B0", "B1", "A1", "B0", "A0", "A1", "B1");
+        assertThat(lengths).containsOnly(8);
+        assertThat(SpecDiffBench.runsPerConfig(2, prompts.size())).isEqualTo(calls.size());
+        assertThat(r.speedups.count()).isEqualTo(2);
+    }
+
+    @Test
+    void aCandidateOnItsOwnEngineIsComparedWithTheBaselineEngine() {
+        List<String> calls = new ArrayList<>();
+        // the baseline takes 2 ms per 3 tokens, the candidate 1 ms: a paired ratio of 2 in every repetition
+        SpecDiffBench.Engine baseline = (prompt, config) -> {
+            calls.add("baseline:" + config.mode());
+            return result(new int[] {1, 2, 3}, 2_000_000);
+        };
+        SpecDiffBench.Engine candidate = (prompt, config) -> {
+            calls.add("candidate:" + config.mode());
+            return result(new int[] {1, 2, 3}, 1_000_000);
+        };
+        BenchConfig overlapped = new BenchConfig(Mode.SPECDIFF, 3, 1, 0, AcceptancePolicy.GREEDY, true, true, 0, null, 32);
+        ConfigResult r = new SpecDiffBench(baseline, new SpecDiffBench.Options(8, 6, List.of(new int[] {0})), new Progress("t", 100, QUIET))
+                .measure(overlapped, candidate);
+        assertThat(calls).containsOnly("baseline:AR", "candidate:SPECDIFF");
+        assertThat(r.speedups.values()).containsOnly(2.0);
+        assertThat(r.speedups.format()).isEqualTo("2.00× [2.00–2.00]");
     }
 
     @Test
@@ -70,7 +102,7 @@ class SpecDiffBenchTest {
         ConfigResult r = new SpecDiffBench(lying, new SpecDiffBench.Options(8, 1, List.of(new int[] {0})), new Progress("t", 100, QUIET))
                 .measure(specdiff(4));
         assertThat(r.mismatches()).hasSize(1);
-        assertThat(SweepReport.markdown(List.of(r), Double.NaN)).contains("**ERROR: 1 differ**");
+        assertThat(SweepReport.markdown(List.of(r), null)).contains("**ERROR: 1 differ**");
     }
 
     @Test

@@ -5,7 +5,9 @@ import dev.specdiff4j.bench.MachineInfo;
 import dev.specdiff4j.bench.SweepReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,14 +22,17 @@ import java.util.stream.Stream;
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = {"Runs the benchmarks and regenerates docs/benchmarks.md with its plots and raw data under docs/bench/:",
             "the SpecDiff sweep on the demo pair (with sampling, overlap, adaptive γ, exact drafting and dtypes), plain decoding",
-            "against llama.cpp, the scale projection and the tokenizer throughput; Markdown fragments recorded by other commands",
-            "(docs/bench/*.md) are included as they are. Takes about an hour on a 2-core machine."})
+            "against llama.cpp, the round costs, the scale projection and the tokenizer throughput. Every number in the document",
+            "comes from this run; hand-written analyses live in docs/notes/, each with its own date and command."})
 final class BenchReport implements Callable<Integer> {
     @Mixin
     DebugOption debug;
 
     @Mixin
     SweepOptions sweepOptions = new SweepOptions();
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--docs", defaultValue = "docs", description = "The docs folder: benchmarks.md is written there, data and plots under bench/ (default: ${DEFAULT-VALUE}).") Path docs;
     @Option(names = "--skip-projection", description = "Leave out the scale projection (it writes and loads multi-GB random models).") boolean skipProjection;
@@ -37,6 +42,8 @@ final class BenchReport implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
+        String commandLine = String.join(" ", Stream.concat(Stream.of("bin/specdiff4j bench report"),
+                spec.commandLine().getParseResult().originalArgs().stream()).toList());
         Path data = docs.resolve("bench");
         Files.createDirectories(data);
         BenchSpecDiff sweep = new BenchSpecDiff();
@@ -51,7 +58,7 @@ final class BenchReport implements Callable<Integer> {
         BenchSpecDiff.Outcome outcome = sweep.run();
 
         // each of these in a JVM of its own (FreshJvm says why)
-        String decodeTable = FreshJvm.run("bench", "decode", "--threads", "2", "--tokens", "64", "--repeats", "5");
+        String decodeTable = FreshJvm.run("bench", "decode", "--threads", "2", "--tokens", "64", "--repeats", "6");
         String projection = "Not rerun by this report (`--skip-projection`: it writes and loads about 14 GB of random models).\n";
         if (!skipProjection) {
             projection = FreshJvm.run("bench", "project", "--shapes", String.join(",", projectionShapes), "--dtype", "f32,q8_0",
@@ -67,40 +74,50 @@ final class BenchReport implements Callable<Integer> {
 
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
-        md.append("Produced by `bin/specdiff4j bench report` on ").append(ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME))
-                .append(String.format(" in %.0f minutes. Raw data (CSV, JSON) and plots are in `docs/bench/`. ", (System.nanoTime() - start) / 6e10))
-                .append("Every speed figure is a ratio against a baseline measured in the same run (interleaved, after a warm-up); ")
-                .append("medians with the min–max of the repetitions.\n\n");
+        md.append("Produced by `").append(commandLine).append("` on ").append(ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME))
+                .append(String.format(" in %.0f minutes. ", (System.nanoTime() - start) / 6e10))
+                .append("Every number below comes from that run (raw data and plots in `docs/bench/`); nothing here is edited by hand. ")
+                .append("Analyses measured separately are in `docs/notes/`, each with its own date and command.\n\n");
         md.append(MachineInfo.markdown(outcome.kernels())).append('\n');
+        md.append("## How to read the numbers\n\n")
+                .append("Every speed figure is a ratio against a baseline measured in the same run. Each configuration (B) and its baseline ")
+                .append("(A: plain autoregressive decoding of the same target at the full thread count, also for the overlapped rows) get one ")
+                .append("untimed warm-up repetition over all prompts at full length, so that every kernel is compiled before timing; then ")
+                .append(sweepOptions.repeats).append(" timed repetitions in balanced order (prompt i of repetition r runs A B when r + i is even, ")
+                .append("B A when odd). Each repetition gives one paired ratio B ÷ A; the speedup is their median with a distribution-free 95 % ")
+                .append("confidence interval for the median (order statistics; at least 6 repetitions are needed for one). ")
+                .append("**Noise to expect:** a rerun's medians should fall inside these intervals; differences between rows smaller than the ")
+                .append("intervals are not differences. The column \"last ÷ first repetition\" shows that the warm-up was long enough (near 1 ")
+                .append("for both; a JIT still compiling makes the first repetition slow).\n\n")
+                .append("α = accepted ÷ drafted tokens over the whole run (with adaptive γ, or at the end of a generation, fewer positions are ")
+                .append("drafted per round); tokens/round = generated tokens ÷ rounds = accepted + 1 on average.\n\n");
         md.append("## SpecDiff on the bundled demo pair\n\n");
-        md.append(String.format("%d held-out prompts × %d tokens, %d repetitions. Each row: the configuration and plain autoregressive decoding ",
-                sweepOptions.promptCount, sweepOptions.maxTokens, sweepOptions.repeats));
-        md.append("of the same target, run alternately; speedup = median tokens/s ÷ median AR tokens/s. α = accepted ÷ drafted tokens; ")
-                .append("tokens/round = (accepted + 1) on average. \"vs llama.cpp\": tokens/s ÷ llama.cpp's plain decoding of the same ")
-                .append("target (our F16 GGUF export) in the same run. Greedy rows are checked token for token against AR.\n\n");
-        md.append(SweepReport.markdown(outcome.results(), outcome.llama())).append('\n');
+        md.append(String.format("%d prompts of the `%s` set × %d tokens, greedy unless the row says otherwise. ",
+                outcome.promptCount(), sweepOptions.promptSet, sweepOptions.maxTokens));
+        if (outcome.llama() != null) {
+            md.append(String.format(java.util.Locale.ROOT, "llama.cpp (java-llama.cpp, %d threads) decodes the same target (our F16 GGUF export) ", sweep.threads))
+                    .append("with the same protocol against the same AR baseline: llama.cpp tok/s ").append(outcome.llama().tokensPerSecond.format("%.1f"))
+                    .append(", llama.cpp ÷ AR ").append(outcome.llama().speedups.format())
+                    .append("; a row's \"vs llama.cpp\" is its speedup over AR divided by that median. ");
+        }
+        md.append("Greedy rows are checked token for token against AR.\n\n");
+        md.append(SweepReport.markdown(outcome.results(), outcome.llamaOverAr())).append('\n');
         md.append("![speedup vs γ](bench/speedup-vs-gamma.png)\n\n![acceptance vs γ](bench/acceptance-vs-gamma.png)\n\n")
                 .append("![tokens per second](bench/tokens-per-second.png)\n\n");
         long errors = outcome.results().stream().filter(r -> !r.mismatches().isEmpty()).count();
         md.append(errors == 0 ? "All greedy configurations produced exactly the autoregressive tokens.\n\n"
                 : "**" + errors + " greedy configurations differed from autoregressive decoding: a bug.**\n\n");
         md.append("## Plain decoding against llama.cpp\n\n")
-                .append("A random-weight GPT-2 small (124 M parameters, vocabulary 50257, untied output in the GGUF), the same GGUF files ")
-                .append("decoded by specdiff4j and by llama.cpp (java-llama.cpp 4.2.0, 2 threads), 64 tokens, alternating, 5 repetitions; ")
-                .append("tokens/s = (tokens − 1) / (last token time − first token time) for both. The last columns: the cost of a ")
-                .append("16-token verification pass over a one-token step after a 64-token context.\n\n")
+                .append("`bench decode --threads 2 --tokens 64 --repeats 6`, in a JVM of its own. A random-weight GPT-2 small (124 M parameters, ")
+                .append("vocabulary 50257, untied output in the GGUF), the same GGUF files decoded by specdiff4j and by llama.cpp (java-llama.cpp ")
+                .append("4.2.0, 2 threads), 64 tokens, one full-length warm-up run of each, then 6 repetitions in balanced order; tokens/s = ")
+                .append("(tokens − 1) / (last token time − first token time) for both; the ratio is the median of paired ratios [95 % CI]. ")
+                .append("The last columns: the cost of a 16-token verification pass over a one-token step after a 64-token context.\n\n")
                 .append(decodeTable).append('\n');
         md.append("## The cost of a round at GPT-2 scale\n\n").append(roundCosts).append('\n');
         md.append("## Scale projection\n\n").append(projection).append('\n');
         md.append("## Kernels (JMH)\n\n").append(jmh).append('\n');
         md.append("## Tokenizer throughput\n\n").append(tokenizer).append('\n');
-        try (Stream<Path> fragments = Files.list(data)) {
-            for (Path f : fragments.filter(p -> p.getFileName().toString().endsWith(".md") && !p.getFileName().toString().startsWith("sweep")
-                    && !p.getFileName().toString().startsWith("projection") && !p.getFileName().toString().startsWith("rounds"))
-                    .sorted().toList()) {
-                md.append(Files.readString(f, StandardCharsets.UTF_8)).append('\n');
-            }
-        }
         Path target = docs.resolve("benchmarks.md");
         Path tmp = docs.resolve(".benchmarks.md.partial");
         Files.writeString(tmp, md.toString(), StandardCharsets.UTF_8);

@@ -3,10 +3,10 @@ package dev.specdiff4j.cli;
 import dev.specdiff4j.bench.BenchConfig;
 import dev.specdiff4j.bench.ConfigResult;
 import dev.specdiff4j.bench.LlamaCpp;
+import dev.specdiff4j.bench.PairedRatios;
 import dev.specdiff4j.bench.Plots;
 import dev.specdiff4j.bench.Progress;
 import dev.specdiff4j.bench.PromptSet;
-import dev.specdiff4j.bench.Samples;
 import dev.specdiff4j.bench.SpecDiffBench;
 import dev.specdiff4j.bench.SweepReport;
 import dev.specdiff4j.engine.api.Generator;
@@ -35,8 +35,10 @@ import java.util.concurrent.Callable;
 /** The SpecDiff sweep on a target and its drafters, each configuration against AR in the same run. */
 @Command(name = "specdiff", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Sweep speculative decoding configurations on a target and its drafters (default: the bundled demo pair).",
-            "Every configuration runs interleaved with plain AR decoding (A B A B ...) after a warm-up, repeated; medians and",
-            "min-max; llama.cpp decodes the same target (GGUF export) in the same run. Writes sweep.md/.csv/.json and PNG plots."})
+            "Every configuration runs against plain AR decoding at the full thread count, in balanced order (A B B A ...) after a",
+            "warm-up repetition; speedup = median of the per-repetition paired ratios with a 95% confidence interval (6 or more",
+            "repetitions give one). llama.cpp decodes the same target (GGUF export) against the same baseline, with the same",
+            "protocol. Writes sweep.md/.csv/.json and PNG plots."})
 final class BenchSpecDiff implements Callable<Integer> {
     @Mixin
     DebugOption debug;
@@ -57,14 +59,22 @@ final class BenchSpecDiff implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = "--out", defaultValue = "target/bench", description = "Folder for sweep.md/.csv/.json and the plots (default: ${DEFAULT-VALUE}).") Path out;
 
-    /** The sweep's result, for the report. */
-    record Outcome(List<ConfigResult> results, double llama, String kernels, Path out) {
+    /**
+     * The sweep's result, for the report.
+     *
+     * @param llama llama.cpp's plain decoding of the target, measured with the same protocol against the same AR baseline
+     *              (its speedups are llama.cpp ÷ AR); null when left out
+     */
+    record Outcome(List<ConfigResult> results, ConfigResult llama, String kernels, int promptCount, Path out) {
+        PairedRatios llamaOverAr() {
+            return llama == null ? null : llama.speedups;
+        }
     }
 
     @Override
     public Integer call() throws Exception {
         Outcome o = run();
-        System.out.print(SweepReport.markdown(o.results(), o.llama()));
+        System.out.print(SweepReport.markdown(o.results(), o.llamaOverAr()));
         return 0;
     }
 
@@ -74,43 +84,49 @@ final class BenchSpecDiff implements Callable<Integer> {
         Path a = arDrafter != null ? arDrafter : DemoModels.arDrafter();
         Files.createDirectories(out);
         List<BenchConfig> configs = configs();
-        List<String> text = (prompts != null ? PromptSet.file(prompts) : PromptSet.bundled());
+        List<String> text = prompts != null ? PromptSet.file(prompts) : PromptSet.named(sweep.promptSet);
         text = text.subList(0, Math.min(sweep.promptCount, text.size()));
-        Map<String, List<BenchConfig>> groups = new LinkedHashMap<>();
-        for (BenchConfig c : configs) groups.computeIfAbsent((c.dtype() == null ? "stored" : c.dtype().displayName()) + "/" + c.overlap(), k -> new ArrayList<>()).add(c);
-        long total = configs.size() * (2 + 2L * sweep.repeats * text.size());
+        Map<DType, List<BenchConfig>> groups = new LinkedHashMap<>();
+        for (BenchConfig c : configs) groups.computeIfAbsent(c.dtype(), k -> new ArrayList<>()).add(c);
+        long total = (configs.size() + (noLlama ? 0 : 1)) * SpecDiffBench.runsPerConfig(sweep.repeats, text.size());
         Progress progress = new Progress("bench", total, System.err);
         List<ConfigResult> results = new ArrayList<>();
-        double llama = Double.NaN;
+        ConfigResult llama = null;
         String kernels = "";
         for (List<BenchConfig> group : groups.values()) {
-            BenchConfig first = group.get(0);
-            ModelSpec spec = new ModelSpec(t, d, a, first.dtype(), null, first.overlap() ? 1 : threads, first.overlap() ? 1 : 0);
-            try (Generator g = Generator.open(spec)) {
+            DType dtype = group.get(0).dtype();
+            // every row's baseline: plain decoding at the full thread count; overlapped rows run on a generator whose
+            // target and drafter have one thread each, but are still compared with the full-thread baseline
+            try (Generator g = Generator.open(new ModelSpec(t, d, a, dtype, null, threads, 0));
+                 Generator split = group.stream().anyMatch(BenchConfig::overlap)
+                         ? Generator.open(new ModelSpec(t, d, a, dtype, null, 1, 1)) : null) {
                 Tokenizer tokenizer = g.tokenizer();
                 List<int[]> ids = text.stream().map(tokenizer::encode).toList();
                 if (kernels.isEmpty()) kernels = g.describe(); // the first group: the weights as stored
                 SpecDiffBench bench = new SpecDiffBench(SpecDiffBench.Engine.of(g), new SpecDiffBench.Options(sweep.maxTokens, sweep.repeats, ids), progress);
-                if (!noLlama && first.dtype() == null && !first.overlap() && Double.isNaN(llama)) llama = llamaTokensPerSecond(t, ids);
-                for (BenchConfig c : group) results.add(bench.measure(c));
+                if (!noLlama && dtype == null && llama == null) llama = measureLlama(t, bench, group.get(0));
+                for (BenchConfig c : group) results.add(c.overlap() ? bench.measure(c, SpecDiffBench.Engine.of(split)) : bench.measure(c));
             }
         }
-        Files.writeString(out.resolve("sweep.md"), SweepReport.markdown(results, llama), StandardCharsets.UTF_8);
-        Files.writeString(out.resolve("sweep.csv"), SweepReport.csv(results, llama), StandardCharsets.UTF_8);
+        PairedRatios llamaOverAr = llama == null ? null : llama.speedups;
+        Files.writeString(out.resolve("sweep.md"), SweepReport.markdown(results, llamaOverAr), StandardCharsets.UTF_8);
+        Files.writeString(out.resolve("sweep.csv"), SweepReport.csv(results, llamaOverAr), StandardCharsets.UTF_8);
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("llama_cpp_tokens_per_second", Double.isNaN(llama) ? null : llama);
+        json.put("llama_cpp_tokens_per_second", llama == null ? null : llama.tokensPerSecond.values());
+        json.put("llama_cpp_over_ar", llama == null ? null : llama.speedups.values());
         json.put("max_tokens", sweep.maxTokens);
+        json.put("prompt_set", prompts != null ? prompts.getFileName().toString() : sweep.promptSet);
         json.put("prompts", text.size());
         json.put("repeats", sweep.repeats);
-        json.put("results", SweepReport.json(results, llama));
+        json.put("results", SweepReport.json(results, llamaOverAr));
         Files.writeString(out.resolve("sweep.json"), Json.writePretty(json) + "\n", StandardCharsets.UTF_8);
         Plots.speedupVsGamma(results, out.resolve("speedup-vs-gamma.png"));
         Plots.acceptanceVsGamma(results, out.resolve("acceptance-vs-gamma.png"));
-        Plots.tokensPerSecond(results, llama, out.resolve("tokens-per-second.png"));
+        Plots.tokensPerSecond(results, llama == null ? Double.NaN : llama.tokensPerSecond.median(), out.resolve("tokens-per-second.png"));
         for (ConfigResult r : results) {
             if (!r.mismatches().isEmpty()) System.err.println("ERROR: " + r.config.label() + " differs from greedy AR: " + r.mismatches().get(0));
         }
-        return new Outcome(results, llama, kernels, out);
+        return new Outcome(results, llama, kernels, text.size(), out);
     }
 
     private List<BenchConfig> configs() {
@@ -151,30 +167,16 @@ final class BenchSpecDiff implements Callable<Integer> {
         }
     }
 
-    private double llamaTokensPerSecond(Path target, List<int[]> prompts) throws IOException {
+    /** llama.cpp's plain decoding of the target (its F16 GGUF export) against our AR baseline, with the sweep's protocol. */
+    private ConfigResult measureLlama(Path target, SpecDiffBench bench, BenchConfig any) throws IOException {
         // the export is a build product: it goes to the work folder, not next to the results, and is redone for a changed target
         Path gguf = Path.of("target", "bench-work", "llama-" + Integer.toHexString(target.toAbsolutePath().normalize().hashCode()) + "-f16.gguf");
         Files.createDirectories(gguf.getParent());
         if (!Files.exists(gguf) || Files.getLastModifiedTime(gguf).compareTo(newestFile(target)) < 0) {
             Converter.convert(target, gguf, new Converter.Options(Converter.Format.GGUF, DType.F16, true, null));
         }
-        LlamaCpp llama = new LlamaCpp(gguf, threads);
-        try {
-            llama.run(prompts.get(0), 16);
-            Samples s = new Samples();
-            for (int r = 0; r < sweep.repeats; r++) {
-                double tokens = 0;
-                double seconds = 0;
-                for (int[] p : prompts) {
-                    LlamaCpp.Run run = llama.run(p, sweep.maxTokens);
-                    tokens += run.tokens() - 1;
-                    seconds += (run.tokens() - 1) / run.tokensPerSecond();
-                }
-                s.add(tokens / seconds);
-            }
-            return s.median();
-        } finally {
-            llama.close();
+        try (LlamaCpp llama = new LlamaCpp(gguf, threads)) {
+            return bench.measure(any.baseline(), llama.asBenchEngine());
         }
     }
 }
