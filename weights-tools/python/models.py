@@ -3,9 +3,9 @@ descriptions, with parameter names and layouts that are exactly those of the Hug
 
 * GPT-2 as in HF transformers' GPT2LMHeadModel (Conv1D weights stored [in, out], tied LM head,
   gelu_new, pre-LN), state-dict names "transformer.*".
-* The MDLM DiT backbone as in kuleshov-group/mdlm (models/dit.py), described in shared/SPECDIFF.md §5:
-  adaLN with a constant conditioning vector when time conditioning is off, weight-only LayerNorm,
-  GPT-NeoX rotary embeddings, bidirectional attention, names "backbone.*".
+* The MDLM DiT backbone as in kuleshov-group/mdlm (models/dit.py), described in docs/ALGORITHM.md
+  ("Checkpoint layouts"): adaLN with a constant conditioning vector when time conditioning is off,
+  weight-only LayerNorm, GPT-NeoX rotary embeddings, bidirectional attention, names "backbone.*".
 
 These modules are the reference the Java tests are checked against (fixtures.py) and the models the
 demo checkpoints are trained with (train_gpt2.py, train_mdlm.py).

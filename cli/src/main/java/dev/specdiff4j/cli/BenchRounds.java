@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "rounds", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The cost of a speculative round on GPT-2-shaped random models: a GPT-2 small target and an MDLM drafter about",
-            "10x smaller (2 blocks x 128, vocabulary 50258), for γ and T; drafting against verification, and SPECDIFF.md §1's",
-            "projected speedup filled in with these costs for a few acceptance rates."})
+            "10x smaller (2 blocks x 128, vocabulary 50258), for γ and T; drafting against verification, and the projected",
+            "speedup of docs/ALGORITHM.md (\"Cost model and acceptance figures\") filled in with these costs for a few acceptance rates."})
 final class BenchRounds implements Callable<Integer> {
     @Mixin
     DebugOption debug;

@@ -1,9 +1,10 @@
 package dev.specdiff4j.engine.decoding;
 
 /**
- * Decides how much of a draft the target accepts (shared/SPECDIFF.md §3), given the target's γ+1 rows of
- * one verification pass. Returns how many drafted tokens were accepted and the token the target adds
- * after them: the replacement for the first rejected one, or the bonus token when all were accepted.
+ * Decides how much of a draft the target accepts (docs/ALGORITHM.md, "Acceptance policies"), given the
+ * target's γ+1 rows of one verification pass. Returns how many drafted tokens were accepted and the token
+ * the target adds after them: the replacement for the first rejected one, or the bonus token when all were
+ * accepted.
  */
 final class Acceptance {
     record Outcome(int accepted, int next) {

@@ -2,7 +2,7 @@ package dev.specdiff4j.engine.decoding;
 
 import java.util.Locale;
 
-/** Acceptance policies of speculative decoding (shared/SPECDIFF.md §3). */
+/** Acceptance policies of speculative decoding (docs/ALGORITHM.md, "Acceptance policies"). */
 public enum AcceptancePolicy {
     /** Temperature 0: accept a drafted token iff it is the target's argmax. Output = plain greedy decoding. */
     GREEDY,

@@ -6,9 +6,9 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * MDLM's ancestral sampler with the {@code ddpm_cache} shortcut, SUBS parameterisation (shared/SPECDIFF.md
- * §2). A block of γ MASK tokens after the context is denoised over T steps on the linear time grid
- * t_i = 1 − i(1 − ε)/T: at each step every still-masked position independently stays masked with
+ * MDLM's ancestral sampler with the {@code ddpm_cache} shortcut, SUBS parameterisation (docs/ALGORITHM.md,
+ * "The MDLM drafter"). A block of γ MASK tokens after the context is denoised over T steps on the linear
+ * time grid t_i = 1 − i(1 − ε)/T: at each step every still-masked position independently stays masked with
  * probability s/t, or takes a token drawn from its row (after temperature / top-k / top-p). The
  * probability rows are reused while no position changes. Positions still masked after the last step take
  * the argmax of one more pass. The context is never masked.

@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
- * Speculative decoding (shared/SPECDIFF.md §1): draft γ tokens, verify them with one batched target pass
- * over γ+1 positions, accept a prefix, add the target's replacement or bonus token, roll the target's KV
- * cache back to what was committed, repeat.
+ * Speculative decoding (docs/ALGORITHM.md, "One speculative round"): draft γ tokens, verify them with one
+ * batched target pass over γ+1 positions, accept a prefix, add the target's replacement or bonus token, roll
+ * the target's KV cache back to what was committed, repeat.
  *
  * <p>With overlap on, while the target verifies block k the drafter already drafts block k+1 on its own
  * kernels, assuming block k is accepted in full and the target's bonus token equals the drafter's own

@@ -15,8 +15,8 @@ import java.util.Optional;
 
 /**
  * The MDLM masked-diffusion language model (the DiT backbone of kuleshov-group/mdlm, HF layout
- * {@code backbone.*}; shared/SPECDIFF.md §5). With time conditioning off the conditioning vector is a
- * constant, so at load time every adaLN modulation is computed once and folded in: each
+ * {@code backbone.*}; docs/ALGORITHM.md, "Checkpoint layouts"). With time conditioning off the conditioning
+ * vector is a constant, so at load time every adaLN modulation is computed once and folded in: each
  * "LayerNorm(x)·w·(1 + scale) + shift" becomes a LayerNorm with weight w·(1 + scale) and bias shift,
  * and the gates become per-feature residual weights. What remains is a bidirectional pre-LN transformer
  * with GPT-NeoX rotary embeddings, computed with the same kernels as the GPT-2 target.

@@ -127,8 +127,9 @@ class DiffusionSamplerTest {
 
     @Test
     void draftsFollowTheAncestralSamplerWrittenStepByStep() {
-        // the sampler draws a step's uniforms before its pass and skips passes in which nothing unmasks; the plain loop
-        // of SPECDIFF.md §2 (a pass whenever the rows are stale, uniforms drawn as it goes) must give the same drafts
+        // the sampler draws a step's uniforms before its pass and skips passes in which nothing unmasks; MDLM's plain loop
+        // (a pass whenever the rows are stale, uniforms drawn as it goes; docs/ALGORITHM.md, "The MDLM drafter") must give
+        // the same drafts
         DraftingConfig exact = new DraftingConfig(64, false, false);
         for (SamplingConfig sampling : new SamplingConfig[] {SamplingConfig.greedy(), SAMPLE, new SamplingConfig(0.8, 20, 0.9, 0)}) {
             for (int seed = 0; seed < 30; seed++) {
