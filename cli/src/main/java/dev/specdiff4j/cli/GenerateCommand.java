@@ -86,7 +86,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--drafter-threads", description = "Threads of the drafter's own kernels (default: 1 with --overlap, else shared with the target).")
     Integer drafterThreads;
 
-    @Option(names = "--compare", description = "Also run plain autoregressive decoding (interleaved, after a warm-up) and print the speedup.")
+    @Option(names = "--compare", description = "Also run plain autoregressive decoding (after a warm-up of both; each mode timed once, a rough figure: `bench specdiff` measures properly) and print the speedup.")
     boolean compare;
 
     @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
@@ -197,23 +197,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     static Map<String, Object> toJson(GenerationResult r) {
-        DecodeStats s = r.stats();
-        Map<String, Object> stats = new LinkedHashMap<>();
-        stats.put("tokens_per_second", s.tokensPerSecond());
-        stats.put("prompt_tokens_per_second", s.promptTokensPerSecond());
-        stats.put("generated_tokens", s.generatedTokens());
-        stats.put("rounds", s.rounds());
-        stats.put("drafted", s.drafted());
-        stats.put("accepted", s.accepted());
-        stats.put("mean_accepted", s.rounds() == 0 ? 0.0 : (double) s.accepted() / s.rounds());
-        stats.put("mean_tokens_per_round", s.meanTokensPerRound());
-        stats.put("acceptance_rate", s.acceptanceRate());
-        stats.put("prefill_ms", s.prefillNanos() / 1e6);
-        stats.put("decode_ms", s.decodeNanos() / 1e6);
-        stats.put("draft_ms", s.draftNanos() / 1e6);
-        stats.put("verify_ms", s.verifyNanos() / 1e6);
-        stats.put("overhead_ms", s.overheadNanos() / 1e6);
-        stats.put("drafts_ahead", s.draftsAhead());
+        Map<String, Object> stats = r.stats().toMap();
         stats.put("finish_reason", r.finishReason().name().toLowerCase());
         stats.put("mode", r.mode().name().toLowerCase());
         stats.put("kernels", r.kernels());

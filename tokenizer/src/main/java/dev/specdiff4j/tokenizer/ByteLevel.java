@@ -1,6 +1,5 @@
 package dev.specdiff4j.tokenizer;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * GPT-2's reversible byte-to-unicode mapping. Byte-level BPE vocabularies (GPT-2 {@code encoder.json},
@@ -68,10 +67,5 @@ public final class ByteLevel {
             bytes[i] = (byte) b;
         }
         return bytes;
-    }
-
-    /** The UTF-8 bytes of a string. */
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -34,11 +34,6 @@ public final class AutoregressiveDrafter implements Drafter {
     }
 
     @Override
-    public boolean causal() {
-        return true;
-    }
-
-    @Override
     public Session open(SamplingConfig sampling, long seed) {
         return new ArSession(sampling, seed);
     }

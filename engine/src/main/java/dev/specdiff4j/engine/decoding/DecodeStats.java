@@ -1,5 +1,9 @@
 package dev.specdiff4j.engine.decoding;
 
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
 /**
  * What a decoding run did and where its time went. For plain autoregressive decoding the speculative
  * fields are zero.
@@ -31,6 +35,31 @@ public record DecodeStats(int promptTokens, int generatedTokens, long prefillNan
 
     public double promptTokensPerSecond() {
         return prefillNanos == 0 ? 0 : promptTokens / (prefillNanos / 1e9);
+    }
+
+    /**
+     * The figures as JSON-ready fields (snake_case names, times in milliseconds), the one form that the command line's
+     * {@code --json} and the server's {@code specdiff4j} extension both print.
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("tokens_per_second", tokensPerSecond());
+        m.put("prompt_tokens_per_second", promptTokensPerSecond());
+        m.put("generated_tokens", generatedTokens);
+        m.put("rounds", rounds);
+        m.put("drafted", drafted);
+        m.put("accepted", accepted);
+        m.put("mean_accepted", rounds == 0 ? 0.0 : (double) accepted / rounds);
+        m.put("mean_tokens_per_round", meanTokensPerRound());
+        m.put("acceptance_rate", acceptanceRate());
+        m.put("prefill_ms", prefillNanos / 1e6);
+        m.put("decode_ms", decodeNanos / 1e6);
+        m.put("draft_ms", draftNanos / 1e6);
+        m.put("verify_ms", verifyNanos / 1e6);
+        m.put("overhead_ms", overheadNanos() / 1e6);
+        m.put("drafts_ahead", draftsAhead);
+        m.put("finish_reason", finishReason.name().toLowerCase(Locale.ROOT));
+        return m;
     }
 
     /** Time per round outside drafting and verification (acceptance, sampling, bookkeeping). */

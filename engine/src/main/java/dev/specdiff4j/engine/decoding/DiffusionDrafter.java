@@ -32,11 +32,6 @@ public final class DiffusionDrafter implements Drafter {
         return sampler.model().config().vocabSize() - 1;
     }
 
-    @Override
-    public boolean causal() {
-        return false;
-    }
-
     public int maxGamma() {
         return sampler.model().config().modelLength() - 2;
     }

@@ -50,11 +50,6 @@ public final class DiffusionSampler {
         return model;
     }
 
-    /** The longest context window that leaves room for a block of γ in the drafter's model length. */
-    public int maxWindow(int gamma) {
-        return model.config().modelLength() - gamma;
-    }
-
     public Draft draft(int[] context, int gamma, int steps, SamplingConfig sampling, DraftingConfig drafting, SplittableRandom random) {
         return draft(context, gamma, steps, sampling, drafting, random, () -> false);
     }

@@ -11,13 +11,6 @@ public interface Drafter {
     /** The vocabulary size of the target this drafter serves. */
     int targetVocab();
 
-    /**
-     * Whether the drafter's proposal of γ+1 tokens starts with its proposal of γ (true for causal,
-     * autoregressive drafting; false for a bidirectional block drafter, which therefore always drafts one
-     * token more than is verified, see {@link Proposal#guess}).
-     */
-    boolean causal();
-
     Session open(SamplingConfig sampling, long seed);
 
     /** One generation's drafting state (an autoregressive drafter's KV cache, for example). Not thread-safe. */

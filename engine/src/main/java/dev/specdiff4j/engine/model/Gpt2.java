@@ -201,6 +201,7 @@ public final class Gpt2 implements CausalLanguageModel {
         private float[][] keys = new float[config.layers()][];
         private float[][] values = new float[config.layers()][];
         private int capacity;
+        private final PassBuffers buffers = new PassBuffers(config.dim(), config.ffnDim(), config.vocabSize());
 
         Gpt2Session() {
             super(config.contextLength(), config.vocabSize());
@@ -221,20 +222,19 @@ public final class Gpt2 implements CausalLanguageModel {
         protected float[][] compute(int[] tokens, int logitRows, int start) {
             int k = tokens.length;
             ensureCapacity(start + k);
-            float[] x = new float[k * d];
-            float[] pos = new float[k * d];
+            buffers.ensure(k, logitRows);
+            float[] x = buffers.x;
+            float[] pos = buffers.k;
+            float[] h = buffers.h;
+            float[] qkv = buffers.qkv;
+            float[] q = buffers.q;
+            float[] attn = buffers.attn;
+            float[] out = buffers.out;
+            float[] ffn = buffers.ffn;
             kernels.embedding(tokenEmbedding, tokens, x);
-            int[] positions = new int[k];
-            for (int t = 0; t < k; t++) positions[t] = start + t;
-            kernels.embedding(positionEmbedding, positions, pos);
+            kernels.embedding(positionEmbedding, buffers.positions(start, k), pos);
             kernels.residualAdd(x, pos, null, k, d);
 
-            float[] h = new float[k * d];
-            float[] qkv = new float[k * 3 * d];
-            float[] q = new float[k * d];
-            float[] attn = new float[k * d];
-            float[] out = new float[k * d];
-            float[] ffn = new float[k * config.ffnDim()];
             for (int l = 0; l < config.layers(); l++) {
                 Layer layer = layers.get(l);
                 kernels.layerNorm(x, k, d, layer.ln1Weight(), layer.ln1Bias(), config.layerNormEps(), h);
@@ -254,10 +254,11 @@ public final class Gpt2 implements CausalLanguageModel {
                 kernels.residualAdd(x, out, null, k, d);
             }
             if (logitRows == 0) return new float[0][];
-            float[] last = Arrays.copyOfRange(x, (k - logitRows) * d, k * d);
+            float[] last = buffers.last;
+            System.arraycopy(x, (k - logitRows) * d, last, 0, logitRows * d);
             kernels.layerNorm(last, logitRows, d, lnFinalWeight, lnFinalBias, config.layerNormEps(), last);
             int vocab = config.vocabSize();
-            float[] logits = new float[logitRows * vocab];
+            float[] logits = buffers.logits;
             kernels.matmul(last, logitRows, lmHead, null, logits);
             float[][] rows = new float[logitRows][];
             for (int r = 0; r < logitRows; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * The MDLM masked-diffusion language model (the DiT backbone of kuleshov-group/mdlm, HF layout
@@ -43,6 +44,8 @@ public final class MaskedDiffusionLm implements AutoCloseable {
     private final Kernels kernels;
     private final ModelFiles files;
     private final Arena arena;
+    private volatile IntFunction<Passes> devicePasses;
+    private volatile String deviceDescription;
 
     private MaskedDiffusionLm(MdlmConfig config, Tensor embedding, List<Block> blocks, float[] finalNormWeight, float[] finalNormBias,
                               Tensor outputWeight, float[] outputBias, float[] invFreq, Kernels kernels, ModelFiles files, Arena arena) {
@@ -265,32 +268,29 @@ public final class MaskedDiffusionLm implements AutoCloseable {
         return cache.full(ids, firstRow, rows);
     }
 
+    /** Runs the denoising passes through a device backend from now on (set once, at load time). */
+    public void useDevice(IntFunction<Passes> passes, String description) {
+        this.devicePasses = passes;
+        this.deviceDescription = description;
+    }
+
+    /** Passes over sequences of {@code length} positions: on the device when one is set, else the CPU block cache. */
+    public Passes passes(int length) {
+        IntFunction<Passes> device = devicePasses;
+        return device != null ? device.apply(length) : new BlockCache(length);
+    }
+
     /**
      * Keys and values of every position of a sequence, kept so that later passes recompute only a block
      * of positions: those positions attend to the fresh keys of the block and to the cached keys of all
      * the others (computed by the last full pass, when the block held other tokens).
      */
-    private volatile java.util.function.IntFunction<Passes> devicePasses;
-
-    /** Runs the denoising passes through a device backend from now on (set once, at load time). */
-    public void useDevice(java.util.function.IntFunction<Passes> passes, String description) {
-        this.devicePasses = passes;
-        this.deviceDescription = description;
-    }
-
-    private volatile String deviceDescription;
-
-    /** Passes over sequences of {@code length} positions: on the device when one is set, else the CPU block cache. */
-    public Passes passes(int length) {
-        java.util.function.IntFunction<Passes> device = devicePasses;
-        return device != null ? device.apply(length) : new BlockCache(length);
-    }
-
     public final class BlockCache implements Passes {
         private final int length;
         private final float[][] keys;
         private final float[][] values;
         private int[] ids;
+        private final PassBuffers buffers;
 
         public BlockCache(int length) {
             if (length < 1 || length > config.modelLength()) {
@@ -300,6 +300,7 @@ public final class MaskedDiffusionLm implements AutoCloseable {
             this.length = length;
             this.keys = new float[config.blocks()][length * config.dim()];
             this.values = new float[config.blocks()][length * config.dim()];
+            this.buffers = new PassBuffers(config.dim(), 4 * config.dim(), config.vocabSize());
         }
 
         @Override
@@ -332,15 +333,16 @@ public final class MaskedDiffusionLm implements AutoCloseable {
             for (int id : tokens) {
                 if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the drafter's vocabulary of " + config.vocabSize());
             }
-            float[] x = new float[k * d];
+            buffers.ensure(k, logitRows);
+            float[] x = buffers.x;
+            float[] h = buffers.h;
+            float[] qkv = buffers.qkv;
+            float[] q = buffers.q;
+            float[] kk = buffers.k;
+            float[] attn = buffers.attn;
+            float[] o = buffers.out;
+            float[] ffn = buffers.ffn;
             kernels.embedding(embedding, tokens, x);
-            float[] h = new float[k * d];
-            float[] qkv = new float[k * 3 * d];
-            float[] q = new float[k * d];
-            float[] kk = new float[k * d];
-            float[] attn = new float[k * d];
-            float[] o = new float[k * d];
-            float[] ffn = new float[k * 4 * d];
             for (int l = 0; l < blocks.size(); l++) {
                 Block b = blocks.get(l);
                 kernels.layerNorm(x, k, d, b.norm1Weight(), b.norm1Bias(), MdlmConfig.LAYER_NORM_EPS, h);
@@ -364,10 +366,11 @@ public final class MaskedDiffusionLm implements AutoCloseable {
             }
             int from = firstLogitRow - start;
             if (from < 0 || from + logitRows > k) throw new IllegalArgumentException("logit rows outside the computed positions");
-            float[] rowsX = Arrays.copyOfRange(x, from * d, (from + logitRows) * d);
+            float[] rowsX = buffers.last;
+            System.arraycopy(x, from * d, rowsX, 0, logitRows * d);
             kernels.layerNorm(rowsX, logitRows, d, finalNormWeight, finalNormBias, MdlmConfig.LAYER_NORM_EPS, rowsX);
             int vocab = config.vocabSize();
-            float[] logits = new float[logitRows * vocab];
+            float[] logits = buffers.logits;
             kernels.matmul(rowsX, logitRows, outputWeight, outputBias, logits);
             float[][] out = new float[logitRows][];
             for (int r = 0; r < logitRows; r++) out[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);

@@ -59,11 +59,6 @@ final class TestDrafters {
             }
 
             @Override
-            public boolean causal() {
-                return true;
-            }
-
-            @Override
             public Session open(SamplingConfig sampling, long seed) {
                 return new Session() {
                     @Override
