@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The TornadoVM device tests: builds tornado-kernels with its TornadoVM profile, then runs every kernel through a
-# TaskGraph on a TornadoVM device (DeviceKernelCheck) and the end-to-end model checks (DeviceModelCheck: logits,
-# chunking, truncation, sessions, greedy tokens identical to the CPU with tokens/s of both, MDLM passes, generation
-# through the device SPI). Skips, and says so, when TORNADOVM_HOME is not set.
+# The TornadoVM device tests: checks the compile-only API stubs against the SDK (check-api-stubs.sh), builds
+# tornado-kernels with its TornadoVM profile, then runs every kernel through a TaskGraph on a TornadoVM device
+# (DeviceKernelCheck) and the end-to-end model checks (DeviceModelCheck: logits, chunking, truncation, sessions, greedy
+# tokens identical to the CPU with tokens/s of both, MDLM passes, generation through the device SPI). Skips, and says
+# so, when TORNADOVM_HOME is not set.
 #
 # Environment: TORNADOVM_HOME (a TornadoVM SDK, required), JAVA_HOME (a JDK 25), SPECDIFF4J_TORNADO_DEVICE (backend:device,
 # default 0:0), SPECDIFF4J_DEVICE_MODEL (a bigger GPT-2 folder for the greedy comparison; default models/demo/target
@@ -27,6 +28,10 @@ if [[ ! -f "$jsig" ]]; then
   exit 1
 fi
 
+status=0
+echo "run-device-tests: the compile-only API stubs against the SDK's tornado-api"
+"$module/check-api-stubs.sh" || status=1
+
 echo "run-device-tests: building tornado-kernels with the TornadoVM profile"
 # shellcheck disable=SC2086
 (cd "$root" && ./mvnw -q ${SPECDIFF4J_MVN_ARGS:-} install -pl tornado-kernels -am -DskipTests)
@@ -41,17 +46,19 @@ model="${SPECDIFF4J_DEVICE_MODEL:-$root/models/demo/target}"
 model_args=()
 [[ -f "$model/config.json" ]] && model_args=(--model "$model" --tokens 64)
 
-# The argfile puts the working directory on the module path: run from an empty one.
-workdir="$(mktemp -d)"
-trap 'rm -rf "$workdir"' EXIT
-cd "$workdir"
+# The argfile puts the working directory on the module path: run from an empty one. The checks' temporary files go
+# to tmp/ beside it; both are under target/ and deleted at the end.
+scratch="$module/target/device-tests"
+rm -rf "$scratch"
+mkdir -p "$scratch/workdir" "$scratch/tmp"
+trap 'rm -rf "$scratch"' EXIT
+cd "$scratch/workdir"
 run() {
   LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" "$java" @"$TORNADOVM_HOME/tornado-argfile" \
-    -Dtornado.load.annotation.parallel=dev.specdiff4j.tornado.Parallel \
+    -Dtornado.load.annotation.parallel=dev.specdiff4j.tornado.Parallel -Djava.io.tmpdir="$scratch/tmp" \
     -Dtornado.recover.bailout=False -Dtornado.tvm.maxbytecodesize=1048576 \
     -cp "$classpath" "$@"
 }
-status=0
 echo "run-device-tests: kernels on the device"
 run dev.specdiff4j.tornado.device.DeviceKernelCheck "${device_args[@]}" || status=1
 echo "run-device-tests: models on the device"

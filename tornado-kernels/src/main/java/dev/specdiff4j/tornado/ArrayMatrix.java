@@ -14,7 +14,8 @@ import java.lang.foreign.ValueLayout;
  * <ul>
  *   <li>F32: {@code floats} are the values;</li>
  *   <li>F16, BF16: {@code words} hold the 16-bit patterns two to an int (element e in bits 16·(e mod 2)) and
- *       {@code table} decodes them ({@link Halves});</li>
+ *       {@code table} decodes them ({@link Halfs#f16Table()}, {@link Halfs#bf16Table()}; one table per dtype, shared by
+ *       every matrix, so that a device holds it once);</li>
  *   <li>Q8_0: {@code floats} are the block scales (F16 decoded, one per 32 values along a row) and {@code words}
  *       the signed 8-bit values four to an int (element e in bits 8·(e mod 4)).</li>
  * </ul>
@@ -37,7 +38,7 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[]
             case F16, BF16 -> {
                 int[] words = new int[(n + 1) / 2];
                 for (int e = 0; e < n; e++) words[e >> 1] |= (data.get(SHORT, 2L * e) & 0xFFFF) << ((e & 1) << 4);
-                yield new ArrayMatrix(t.dtype(), t.rows(), t.cols(), null, words, t.dtype() == DType.F16 ? Halves.sharedF16() : Halves.sharedBf16());
+                yield new ArrayMatrix(t.dtype(), t.rows(), t.cols(), null, words, t.dtype() == DType.F16 ? Tables.F16 : Tables.BF16);
             }
             case Q8_0 -> {
                 int blocks = n / Q8.BLOCK;
@@ -51,6 +52,11 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[]
                 yield new ArrayMatrix(DType.Q8_0, t.rows(), t.cols(), scales, quants, null);
             }
         };
+    }
+
+    private static final class Tables {
+        static final float[] F16 = Halfs.f16Table();
+        static final float[] BF16 = Halfs.bf16Table();
     }
 
     /** {@code out[t·rows + r] = bias[r] + x[t]·row r} for k rows of x. */

@@ -16,12 +16,12 @@ public final class EmbeddingKernels {
         }
     }
 
-    /** F16 or BF16 rows packed two values to an int, decoded by {@code halves} ({@link Halves}). */
-    public static void packed16(int[] table, float[] halves, int[] ids, float[] out, int[] meta, int dim) {
+    /** F16 or BF16 rows packed two values to an int, decoded by {@code table} ({@link ArrayMatrix#table()}). */
+    public static void packed16(int[] words, float[] table, int[] ids, float[] out, int[] meta, int dim) {
         for (@Parallel int i = 0; i < Meta.fixed(dim); i++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
                 int e = ids[t] * dim + i;
-                out[t * dim + i] = halves[(table[e >> 1] >>> ((e & 1) << 4)) & 0xFFFF];
+                out[t * dim + i] = table[(words[e >> 1] >>> ((e & 1) << 4)) & 0xFFFF];
             }
         }
     }

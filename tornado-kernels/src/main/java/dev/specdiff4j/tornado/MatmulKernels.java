@@ -23,7 +23,7 @@ public final class MatmulKernels {
         }
     }
 
-    /** F16 or BF16 weights packed two to an int, decoded by {@code table} ({@link Halves}). */
+    /** F16 or BF16 weights packed two to an int, decoded by {@code table} ({@link ArrayMatrix#table()}). */
     public static void packed16(float[] x, int[] w, float[] table, float[] bias, float[] out, int[] meta, int rows, int cols) {
         for (@Parallel int r = 0; r < Meta.fixed(rows); r++) {
             for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {

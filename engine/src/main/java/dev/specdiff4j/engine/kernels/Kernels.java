@@ -12,7 +12,10 @@ import dev.specdiff4j.engine.tensor.Tensor;
  */
 public interface Kernels extends AutoCloseable {
 
-    /** Short name: "reference", "vector", "tornado". */
+    /**
+     * Short name: "reference", "vector". (Accelerators such as TornadoVM are
+     * {@link dev.specdiff4j.engine.device.DeviceBackend}s, not kernels.)
+     */
     String name();
 
     /** What runs, for the user: implementation, vector width, threads or device. */

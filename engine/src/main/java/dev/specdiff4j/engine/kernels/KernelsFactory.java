@@ -6,7 +6,7 @@ package dev.specdiff4j.engine.kernels;
  * a named factory that is not available is an error, and the chosen kernels are always reported.
  */
 public interface KernelsFactory {
-    /** The name users pick it by: "vector", "reference", "tornado". */
+    /** The name users pick it by: "vector", "reference". */
     String name();
 
     /** Higher wins when none is named. */

@@ -19,7 +19,7 @@ public final class KernelsSelection {
     }
 
     /**
-     * Kernels by name ("vector", "reference", "tornado", ...) or, for null / "auto", the available one of
+     * Kernels by name ("vector", "reference", ...) or, for null / "auto", the available one of
      * highest priority. A named implementation that is unknown or unavailable is an error.
      */
     public static Kernels create(String name, int threads) {

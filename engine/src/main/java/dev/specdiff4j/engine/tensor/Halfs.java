@@ -27,4 +27,28 @@ public final class Halfs {
         int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
         return (short) ((bits + roundingBias) >>> 16);
     }
+
+    /**
+     * {@link #f16ToFloat} of every 16-bit pattern, indexed by the pattern ({@code table[bits & 0xFFFF]}): for kernels
+     * that can index an array but cannot call the conversion (TornadoVM's OpenCL backend compiles no
+     * {@code Float.intBitsToFloat}). A new array on every call.
+     */
+    public static float[] f16Table() {
+        return table(Halfs::f16ToFloat);
+    }
+
+    /** {@link #bf16ToFloat} of every 16-bit pattern, as {@link #f16Table()}. */
+    public static float[] bf16Table() {
+        return table(Halfs::bf16ToFloat);
+    }
+
+    private static float[] table(Decoder decoder) {
+        float[] table = new float[1 << 16];
+        for (int bits = 0; bits < table.length; bits++) table[bits] = decoder.decode((short) bits);
+        return table;
+    }
+
+    private interface Decoder {
+        float decode(short bits);
+    }
 }

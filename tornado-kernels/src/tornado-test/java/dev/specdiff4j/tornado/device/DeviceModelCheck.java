@@ -22,10 +22,13 @@ import dev.specdiff4j.engine.testing.TinyModels;
 import dev.specdiff4j.tornado.LoopKernels;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /**
  * End-to-end checks of the device models on a TornadoVM device: GPT-2 logits against PyTorch and the CPU, chunked
@@ -261,8 +264,15 @@ public final class DeviceModelCheck {
     }
 
     private static String generatorThroughTheSpi() throws Exception {
-        Path dir = Files.createTempDirectory("specdiff4j-device-check");
-        Path target = TinyModels.withTokenizer("gpt2-tiny", dir);
+        Path dir = Files.createTempDirectory("specdiff4j-device-check"); // run-device-tests.sh points java.io.tmpdir into target/
+        try {
+            return generateOnCpuAndDevice(TinyModels.withTokenizer("gpt2-tiny", dir));
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static String generateOnCpuAndDevice(Path target) throws Exception {
         ModelSpec spec = ModelSpec.of(target).withDiffusionDrafter(Fixtures.folder("mdlm-tiny"));
         GenerationConfig config = GenerationConfig.builder().mode(Mode.SPECDIFF).maxTokens(24).sampling(SamplingConfig.greedy())
                 .gamma(4).steps(4).stopAtEos(false).build();
@@ -278,6 +288,12 @@ public final class DeviceModelCheck {
                 throw new AssertionError("tokens differ:\n cpu    " + Arrays.toString(cpu.tokens()) + "\n device " + Arrays.toString(dev.tokens()));
             }
             return String.format("specdiff greedy, %d tokens identical, %d rounds; %s", dev.tokens().length, dev.stats().rounds(), g.describe());
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(path);
         }
     }
 }
