@@ -2,6 +2,7 @@ package dev.specdiff4j.cli;
 
 import dev.specdiff4j.bench.Progress;
 import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.weights.ConversionProgress;
 import dev.specdiff4j.weights.Converter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,15 +32,26 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "The dtype of the weight matrices (default: as in IN).")
     String dtype;
 
-    @Option(names = "--force", description = "Overwrite OUT if it exists.")
+    @Option(names = "--force", description = {"Replace OUT if it exists and is what convert writes (a .gguf file, or a folder holding only",
+        "config.json, model.safetensors, tokenizer.json); the old output is kept until the new one is complete."})
     boolean force;
 
     @Override
     public Integer call() throws Exception {
         Progress progress = new Progress("MB", System.err);
         long start = System.nanoTime();
-        Converter.convert(in, out, new Converter.Options(Converter.Format.parse(to), dtype == null ? null : DType.parse(dtype), force,
-                (done, total, tensor) -> progress.update(done >> 20, Math.max(1, total >> 20))));
+        ConversionProgress report = new ConversionProgress() {
+            @Override
+            public void update(long bytesDone, long bytesTotal, String tensor) {
+                progress.update(bytesDone >> 20, Math.max(1, bytesTotal >> 20));
+            }
+
+            @Override
+            public void note(String message) {
+                System.err.println("note: " + message);
+            }
+        };
+        Converter.convert(in, out, new Converter.Options(Converter.Format.parse(to), dtype == null ? null : DType.parse(dtype), force, report));
         progress.done();
         System.err.printf("wrote %s in %.1f s%n", out, (System.nanoTime() - start) / 1e9);
         return 0;

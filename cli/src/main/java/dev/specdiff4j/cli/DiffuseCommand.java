@@ -59,7 +59,7 @@ final class DiffuseCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path path = model != null ? model : DemoModels.drafter();
-        String text = prompt != null ? prompt : Stdin.readAll();
+        String text = prompt != null ? prompt : Stdin.readAll(spec.commandLine().getErr());
         try (Kernels k = KernelsSelection.create(loading.kernels, loading.threads());
              MaskedDiffusionLm mdlm = MaskedDiffusionLm.load(path, new LoadOptions(loading.dtype(), k))) {
             Tokenizer tokenizer = tokenizerPath != null ? Tokenizers.load(tokenizerPath) : mdlm.files().tokenizer();

@@ -113,10 +113,10 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String text = prompt != null ? prompt : Stdin.readAll();
+        String text = prompt != null ? prompt : Stdin.readAll(spec.commandLine().getErr());
         Mode m = Mode.parse(mode);
         GenerationConfig config = config(m);
-        int draftThreads = drafterThreads != null ? drafterThreads : overlap ? 1 : 0;
+        int draftThreads = drafterThreads != null ? LoadingOptions.checkThreads("--drafter-threads", drafterThreads) : overlap ? 1 : 0;
         Path target = model != null ? model : DemoModels.target();
         Path diffusion = m == Mode.SPECDIFF || drafter != null ? (drafter != null ? drafter : DemoModels.drafter()) : null;
         Path ar = m == Mode.SD || arDrafter != null ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;

@@ -11,7 +11,7 @@ final class LoadingOptions {
     @Option(names = "--kernels", paramLabel = "NAME", description = "Kernel implementation: vector or reference (default: the best available).")
     String kernels;
 
-    @Option(names = "--threads", description = "Threads of the kernels (default: all processors).")
+    @Option(names = "--threads", description = "Threads of the kernels, at most the processor count (default: all processors).")
     Integer threads;
 
     DType dtype() {
@@ -19,6 +19,19 @@ final class LoadingOptions {
     }
 
     int threads() {
-        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        return threads != null ? checkThreads("--threads", threads) : Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Refuses more kernel threads than processors: the workers spin while they wait for work, so extra
+     * threads only take turns on the same cores (and thousands of them exhaust the machine).
+     */
+    static int checkThreads(String option, int value) {
+        int processors = Runtime.getRuntime().availableProcessors();
+        if (value > processors) {
+            throw new IllegalArgumentException(option + " " + value + " is more than the " + processors
+                    + " processors available; use at most " + processors);
+        }
+        return value;
     }
 }

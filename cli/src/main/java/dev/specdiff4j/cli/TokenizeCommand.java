@@ -42,7 +42,7 @@ final class TokenizeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path path = tokenizerPath != null ? tokenizerPath : DemoModels.tokenizer();
         Tokenizer tokenizer = Tokenizers.load(path);
-        String input = text != null ? text : Stdin.readAll();
+        String input = text != null ? text : Stdin.readAll(spec.commandLine().getErr());
         var out = spec.commandLine().getOut();
         if (decode) {
             String[] parts = input.trim().isEmpty() ? new String[0] : input.trim().split("[\\s,]+");

@@ -11,6 +11,17 @@ final class CliTestSupport {
     private CliTestSupport() {
     }
 
+    /** Runs with {@code stdin} as standard input. */
+    static Result runWithStdin(byte[] stdin, String... args) {
+        java.io.InputStream original = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(stdin));
+        try {
+            return run(args);
+        } finally {
+            System.setIn(original);
+        }
+    }
+
     static Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

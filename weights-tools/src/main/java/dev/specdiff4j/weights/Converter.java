@@ -15,19 +15,18 @@ import dev.specdiff4j.tokenizer.ByteLevel;
 import dev.specdiff4j.tokenizer.HfTokenizerWriter;
 import dev.specdiff4j.tokenizer.PreTokenizer;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * Converts model files between HF safetensors folders and GGUF, changing dtype on the way:
@@ -39,7 +38,7 @@ import java.util.stream.Stream;
  *   <li>MDLM, HF folder → HF folder with another dtype (GGUF has no MDLM architecture).</li>
  * </ul>
  * Tensors are converted and written one at a time from the memory map; output goes to a temporary name
- * that is renamed only when complete.
+ * that is renamed only when complete, and an old output is kept until then ({@link OutputPlacement}).
  */
 public final class Converter {
 
@@ -72,32 +71,41 @@ public final class Converter {
     private Converter() {
     }
 
+    /**
+     * Converts IN to OUT. OUT must not be the current folder, the input or a folder above either; with
+     * {@code force} an existing OUT is replaced only if it is what a conversion writes (a file for GGUF, a
+     * folder of config.json / model.safetensors / tokenizer.json for safetensors), and only once the new
+     * output is complete.
+     */
     public static void convert(Path in, Path out, Options options) throws IOException {
-        if (!options.force() && Files.exists(out)) {
-            throw new ConversionException(out + " exists (use --force to overwrite it)");
-        }
+        convert(in, out, options, Path.of("").toAbsolutePath(), OutputPlacement.Faults.NONE);
+    }
+
+    static void convert(Path in, Path out, Options options, Path workingFolder, OutputPlacement.Faults faults) throws IOException {
+        OutputPlacement placement = OutputPlacement.prepare(in, out, options.to() == Format.SAFETENSORS, options.force(), workingFolder,
+                options.progress(), faults);
         try (ModelFiles files = ModelFiles.open(in)) {
             switch (files.architecture()) {
                 case GPT2 -> {
                     Gpt2Config config = Gpt2.validate(files);
-                    if (options.to() == Format.GGUF) gpt2ToGguf(files, config, out, options);
-                    else gpt2ToHf(files, config, out, options);
+                    if (options.to() == Format.GGUF) gpt2ToGguf(files, config, placement, options);
+                    else gpt2ToHf(files, config, placement, options);
                 }
                 case MDLM -> {
                     if (options.to() == Format.GGUF) {
                         throw new ConversionException("GGUF has no MDLM architecture (llama.cpp cannot run masked-diffusion models); "
                                 + "convert MDLM checkpoints to safetensors with another dtype instead");
                     }
-                    mdlmToHf(files, out, options);
+                    mdlmToHf(files, placement, options);
                 }
-                case UNKNOWN -> throw new ConversionException(in + " is neither a GPT-2 nor an MDLM model, so specdiff4j does not know its layout");
+                case UNKNOWN -> throw new ConversionException(files.unsupportedReason());
             }
         }
     }
 
     // ------------------------------------------------------------------------------------------ GPT-2
 
-    private static void gpt2ToGguf(ModelFiles files, Gpt2Config config, Path out, Options options) throws IOException {
+    private static void gpt2ToGguf(ModelFiles files, Gpt2Config config, OutputPlacement out, Options options) throws IOException {
         boolean fromGguf = files.gguf() != null;
         TensorSource t = files.tensors();
         String prefix = !fromGguf && t.find("transformer.wte.weight").isPresent() ? "transformer." : "";
@@ -127,7 +135,7 @@ public final class Converter {
         meta.put("gpt2.attention.layer_norm_epsilon", config.layerNormEps());
         putTokenizer(meta, tokenizer, config);
         List<TensorWriteSource> sources = writeSources(tensors, options.progress());
-        GgufWriter.write(out, options.force(), meta, sources);
+        out.writeFile(stream -> GgufWriter.write(stream, meta, sources));
     }
 
     /** llama.cpp's llama_ftype for the dtype of the weight matrices. */
@@ -184,7 +192,7 @@ public final class Converter {
         throw new ConversionException("GGUF has no name for the custom pre-tokenizer pattern " + pre.regex());
     }
 
-    private static void gpt2ToHf(ModelFiles files, Gpt2Config config, Path out, Options options) throws IOException {
+    private static void gpt2ToHf(ModelFiles files, Gpt2Config config, OutputPlacement out, Options options) throws IOException {
         boolean fromGguf = files.gguf() != null;
         TensorSource t = files.tensors();
         String prefix = !fromGguf && t.find("transformer.wte.weight").isPresent() ? "transformer." : "";
@@ -252,7 +260,7 @@ public final class Converter {
 
     // ------------------------------------------------------------------------------------------- MDLM
 
-    private static void mdlmToHf(ModelFiles files, Path out, Options options) throws IOException {
+    private static void mdlmToHf(ModelFiles files, OutputPlacement out, Options options) throws IOException {
         TensorSource t = files.tensors();
         List<OutputTensor> tensors = new ArrayList<>();
         for (String name : t.names()) {
@@ -274,35 +282,15 @@ public final class Converter {
         return sources;
     }
 
-    /** Writes config.json, model.safetensors and tokenizer.json into a temporary folder, then renames it. */
-    private static void writeHfFolder(Path out, Options options, Map<String, Object> config, List<OutputTensor> tensors,
+    /** Writes config.json, model.safetensors and tokenizer.json (the files of {@link OutputPlacement#FOLDER_FILES}). */
+    private static void writeHfFolder(OutputPlacement out, Options options, Map<String, Object> config, List<OutputTensor> tensors,
                                       BpeTokenizer tokenizer) throws IOException {
-        Path absolute = out.toAbsolutePath();
-        Path tmp = absolute.resolveSibling("." + absolute.getFileName() + ".partial");
-        deleteRecursively(tmp);
-        Files.createDirectories(tmp);
-        try {
-            Files.writeString(tmp.resolve("config.json"), Json.writePretty(config) + "\n", StandardCharsets.UTF_8);
-            SafetensorsWriter.write(tmp.resolve("model.safetensors"), false, Map.of("format", "pt", "converted_by", "specdiff4j"),
-                    writeSources(tensors, options.progress()));
-            if (tokenizer != null && tokenizer.mergeList() != null) HfTokenizerWriter.write(tokenizer, tmp.resolve("tokenizer.json"));
-            if (Files.exists(absolute)) {
-                if (!options.force()) throw new ConversionException(out + " exists (use --force to overwrite it)");
-                if (Files.isDirectory(absolute)) deleteRecursively(absolute);
-                else Files.delete(absolute);
+        out.writeFolder(folder -> {
+            Files.writeString(folder.resolve("config.json"), Json.writePretty(config) + "\n", StandardCharsets.UTF_8);
+            try (OutputStream stream = new BufferedOutputStream(Files.newOutputStream(folder.resolve("model.safetensors")), 1 << 20)) {
+                SafetensorsWriter.write(stream, Map.of("format", "pt", "converted_by", "specdiff4j"), writeSources(tensors, options.progress()));
             }
-            Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            deleteRecursively(tmp);
-            throw e;
-        }
+            if (tokenizer != null && tokenizer.mergeList() != null) HfTokenizerWriter.write(tokenizer, folder.resolve("tokenizer.json"));
+        });
     }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
-    }
-
 }

@@ -51,7 +51,7 @@ public final class Inspector {
                 switch (files.architecture()) {
                     case GPT2 -> report.put("model", Gpt2.validate(files).toString());
                     case MDLM -> report.put("model", MaskedDiffusionLm.validate(files).toString());
-                    case UNKNOWN -> throw new IllegalArgumentException("specdiff4j runs GPT-2 and MDLM models only");
+                    case UNKNOWN -> throw new IllegalArgumentException(files.unsupportedReason());
                 }
                 report.put("runnable", true);
             } catch (RuntimeException e) {

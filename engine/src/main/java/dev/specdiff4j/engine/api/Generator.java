@@ -7,6 +7,7 @@ import dev.specdiff4j.engine.decoding.DiffusionDrafter;
 import dev.specdiff4j.engine.decoding.Drafter;
 import dev.specdiff4j.engine.decoding.SpeculativeDecoder;
 import dev.specdiff4j.engine.decoding.SpeculativeSettings;
+import dev.specdiff4j.engine.decoding.TokenSink;
 import dev.specdiff4j.engine.device.DeviceBackend;
 import dev.specdiff4j.engine.device.DeviceBackends;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
@@ -23,6 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * The embedding API: models loaded once, shared by any number of concurrent generations.
@@ -35,6 +38,13 @@ import java.util.concurrent.Executors;
  * }</pre>
  *
  * Thread-safe: every call to {@code generate} gets its own KV caches; the weights are shared.
+ *
+ * <p>{@link #close()} may be called while generations run, from any thread: each running generation
+ * stops at its next token (plain decoding) or round (speculative decoding) and throws
+ * {@link GeneratorClosedException}; a generation that had already finished returns its result as usual.
+ * {@code close} returns once the generations of other threads have stopped and the models are released;
+ * called from inside a listener, it releases them when that generation returns. Later calls to
+ * {@code generate} throw {@link GeneratorClosedException}; a second {@code close} does nothing.
  */
 public final class Generator implements AutoCloseable {
     private final ModelSpec spec;
@@ -47,6 +57,7 @@ public final class Generator implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final int eosId;
     private final ExecutorService background;
+    private final Generations generations = new Generations(this::release);
 
     private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, Gpt2 target, CausalLanguageModel decodingTarget,
                       MaskedDiffusionLm diffusionDrafter, Gpt2 arDrafter, Tokenizer tokenizer) {
@@ -192,8 +203,21 @@ public final class Generator implements AutoCloseable {
         return generate(tokenizer.encode(prompt), config, listener, cancellation);
     }
 
-    /** Generates after a tokenized prompt. An empty prompt starts from the end-of-text token, as GPT-2 does. */
+    /**
+     * Generates after a tokenized prompt. An empty prompt starts from the end-of-text token, as GPT-2 does.
+     *
+     * @throws GeneratorClosedException if the generator is closed, or is closed before this generation ends
+     */
     public GenerationResult generate(int[] prompt, GenerationConfig config, GenerationListener listener, Cancellation cancellation) {
+        generations.enter();
+        try {
+            return generateOpen(prompt, config, listener, cancellation);
+        } finally {
+            generations.exit();
+        }
+    }
+
+    private GenerationResult generateOpen(int[] prompt, GenerationConfig config, GenerationListener listener, Cancellation cancellation) {
         int[] ids = prompt;
         if (ids.length == 0) {
             if (eosId < 0) throw new IllegalArgumentException("the prompt is empty and the model has no start token");
@@ -205,18 +229,25 @@ public final class Generator implements AutoCloseable {
         TextAssembler text = new TextAssembler(tokenizer, config.stop(), listener);
         List<int[]> chunks = new ArrayList<>();
         int eos = config.stopAtEos() ? eosId : -1;
-        DecodeStats stats = switch (config.mode()) {
-            case AR -> new AutoregressiveDecoder(decodingTarget).decode(ids, config.maxTokens(), config.sampling(), eos,
-                    tokens -> {
-                        chunks.add(tokens);
-                        return text.accept(tokens) && !cancellation.isCancelled();
-                    }, cancellation::isCancelled);
-            case SD, SPECDIFF -> new SpeculativeDecoder(decodingTarget, drafterFor(config), background).decode(ids, config.maxTokens(),
-                    settings(config), eos, tokens -> {
-                        chunks.add(tokens);
-                        return text.accept(tokens) && !cancellation.isCancelled();
-                    }, cancellation::isCancelled);
+        AtomicBoolean stoppedByClose = new AtomicBoolean();
+        BooleanSupplier stop = () -> {
+            if (cancellation.isCancelled()) return true;
+            if (generations.closed()) stoppedByClose.set(true);
+            return stoppedByClose.get();
         };
+        TokenSink sink = tokens -> {
+            chunks.add(tokens);
+            return text.accept(tokens) && !stop.getAsBoolean();
+        };
+        DecodeStats stats = switch (config.mode()) {
+            case AR -> new AutoregressiveDecoder(decodingTarget).decode(ids, config.maxTokens(), config.sampling(), eos, sink, stop);
+            case SD, SPECDIFF -> new SpeculativeDecoder(decodingTarget, drafterFor(config), background).decode(ids, config.maxTokens(),
+                    settings(config), eos, sink, stop);
+        };
+        int generatedCount = chunks.stream().mapToInt(c -> c.length).sum();
+        if (stoppedByClose.get() && generatedCount < config.maxTokens()) {
+            throw new GeneratorClosedException("the generator was closed while this generation ran, after " + generatedCount + " tokens");
+        }
         String finalText = text.finish();
         int[] generated = chunks.stream().flatMapToInt(java.util.Arrays::stream).toArray();
         var reason = cancellation.isCancelled() ? dev.specdiff4j.engine.decoding.FinishReason.CANCELLED
@@ -229,8 +260,13 @@ public final class Generator implements AutoCloseable {
         return new GenerationResult(finalText, ids, generated, reason, config.mode(), stats, computedBy);
     }
 
+    /** Stops running generations, waits for them and releases the models (see the class comment); a second call does nothing. */
     @Override
     public void close() {
+        generations.close();
+    }
+
+    private void release() {
         background.shutdownNow();
         if (decodingTarget != target) decodingTarget.close();
         if (arDrafter != null) arDrafter.close();

@@ -10,7 +10,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * through a general-purpose executor per loop would cost as much as the work). The calling thread takes
  * part in the work. Workers spin briefly for the next loop, then park.
  *
- * <p>Calls from several threads are serialised: one parallel loop runs at a time on a pool.
+ * <p>Calls from several threads are serialised: one parallel loop runs at a time on a pool. Closing the
+ * pool lets a loop that is running finish (its caller completes the chunks that no worker took); later
+ * calls throw {@link IllegalStateException}.
  */
 final class WorkerPool implements AutoCloseable {
     /** Work on the chunk [start, end). */
@@ -70,8 +72,16 @@ final class WorkerPool implements AutoCloseable {
             runChunks();
             long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (running.get() > 0) {
-                if (System.nanoTime() < spinUntil) Thread.onSpinWait();
-                else LockSupport.parkNanos(this, 100_000);
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else if (closed) {
+                    // a worker that saw the close before this loop exits without counting down; once all have
+                    // exited, every chunk is done (this thread took whatever they did not)
+                    joinWorkers();
+                    break;
+                } else {
+                    LockSupport.parkNanos(this, 100_000);
+                }
             }
             this.task = null;
             Throwable t = failure;
@@ -113,9 +123,25 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
+    private void joinWorkers() {
+        boolean interrupted = false;
+        for (Thread w : workers) {
+            while (w.isAlive()) {
+                try {
+                    w.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
     @Override
     public void close() {
         closed = true;
         for (Thread w : workers) LockSupport.unpark(w);
+        Thread waiting = caller;
+        if (waiting != null) LockSupport.unpark(waiting);
     }
 }

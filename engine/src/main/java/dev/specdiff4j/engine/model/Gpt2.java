@@ -92,6 +92,7 @@ public final class Gpt2 implements CausalLanguageModel {
     }
 
     private static Gpt2 build(ModelFiles files, MatrixLoader loader, Kernels kernels, Arena arena) {
+        if (files.architecture() == ModelFiles.Architecture.UNKNOWN) throw new ModelFormatException(files.unsupportedReason());
         if (files.architecture() != ModelFiles.Architecture.GPT2) {
             throw new ModelFormatException(files.path() + " is not a GPT-2 model (found " + files.architecture().name().toLowerCase() + ")");
         }

@@ -89,6 +89,7 @@ public final class MaskedDiffusionLm implements AutoCloseable {
     }
 
     private static MaskedDiffusionLm build(ModelFiles files, DType dtype, Arena arena, Kernels kernels) {
+        if (files.architecture() == ModelFiles.Architecture.UNKNOWN) throw new ModelFormatException(files.unsupportedReason());
         if (files.architecture() != ModelFiles.Architecture.MDLM || files.config() == null) {
             throw new ModelFormatException(files.path() + " is not an MDLM model folder (found " + files.architecture().name().toLowerCase() + ")");
         }

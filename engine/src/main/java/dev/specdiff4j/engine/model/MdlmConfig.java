@@ -12,11 +12,18 @@ public record MdlmConfig(int vocabSize, int dim, int blocks, int heads, int cond
     public static final float LAYER_NORM_EPS = 1e-5f;
 
     public MdlmConfig {
-        if (vocabSize < 2 || dim <= 0 || blocks <= 0 || heads <= 0 || condDim <= 0 || modelLength <= 0) {
-            throw new ModelFormatException("MDLM config has a non-positive size: " + this);
-        }
+        if (vocabSize < 2) throw new ModelFormatException("MDLM config: vocab_size must be at least 2 (tokens plus MASK), got " + vocabSize);
+        positive("hidden_dim", dim);
+        positive("n_blocks", blocks);
+        positive("n_heads", heads);
+        positive("cond_dim", condDim);
+        positive("model_length", modelLength);
         if (dim % heads != 0) throw new ModelFormatException("MDLM config: hidden_dim " + dim + " is not a multiple of n_heads " + heads);
         if ((dim / heads) % 2 != 0) throw new ModelFormatException("MDLM config: the head width " + dim / heads + " must be even for rotary embeddings");
+    }
+
+    private static void positive(String field, int value) {
+        if (value <= 0) throw new ModelFormatException("MDLM config: " + field + " must be a positive integer, got " + value);
     }
 
     public int headDim() {

@@ -32,44 +32,86 @@ public final class ModelFiles implements AutoCloseable {
     private final JsonFields config;
     private final TensorSource tensors;
     private final GgufFile gguf;
+    private final String unsupportedReason;
 
-    private ModelFiles(Path path, Architecture architecture, JsonFields config, TensorSource tensors, GgufFile gguf) {
+    private ModelFiles(Path path, Recognised recognised, JsonFields config, TensorSource tensors, GgufFile gguf) {
         this.path = path;
-        this.architecture = architecture;
+        this.architecture = recognised.architecture();
+        this.unsupportedReason = recognised.unsupportedReason();
         this.config = config;
         this.tensors = tensors;
         this.gguf = gguf;
     }
 
+    /** The architecture found, and for UNKNOWN one sentence saying why the files cannot be run. */
+    private record Recognised(Architecture architecture, String unsupportedReason) {
+    }
+
+    private static final String SUPPORTED = "this build runs gpt2 (target/AR drafter) and mdlm (diffusion drafter)";
+
     public static ModelFiles open(Path path) throws IOException {
         if (!Files.exists(path)) throw new java.nio.file.NoSuchFileException(path.toString());
-        if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".gguf")) {
+        if (Files.isRegularFile(path) && (path.getFileName().toString().endsWith(".gguf") || startsWithGgufMagic(path))) {
             GgufFile gguf = GgufFile.open(path);
             Object arch = gguf.metadata().get("general.architecture");
-            Architecture a = "gpt2".equals(arch) ? Architecture.GPT2 : Architecture.UNKNOWN;
-            return new ModelFiles(path, a, null, gguf, gguf);
+            Recognised recognised = "gpt2".equals(arch) ? new Recognised(Architecture.GPT2, null)
+                    : new Recognised(Architecture.UNKNOWN, arch instanceof String name
+                            ? "general.architecture '" + name + "' is not supported; " + SUPPORTED
+                            : path + " has no general.architecture, so specdiff4j does not know its layout; " + SUPPORTED);
+            return new ModelFiles(path, recognised, null, gguf, gguf);
+        }
+        if (Files.isRegularFile(path) && !isFileOfAnHfFolder(path)) {
+            throw new ModelFormatException(path + " is not a model: give an HF model folder (config.json and .safetensors files) "
+                    + "or a .gguf file");
         }
         Path folder = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
         Path configFile = folder.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
             throw new ModelFormatException(folder + " has no config.json (an HF model folder needs one; or give a .gguf file)");
         }
-        JsonFields config;
+        JsonFields config = readConfig(configFile);
+        TensorSource tensors = SafetensorsCheckpoint.open(path);
+        return new ModelFiles(folder, recognise(folder, config, tensors), config, tensors, null);
+    }
+
+    private static boolean isFileOfAnHfFolder(Path file) {
+        String name = file.getFileName().toString();
+        return name.equals("config.json") || name.endsWith(".safetensors") || name.endsWith(".safetensors.index.json");
+    }
+
+    private static boolean startsWithGgufMagic(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            byte[] magic = in.readNBytes(4);
+            return new String(magic, StandardCharsets.ISO_8859_1).equals("GGUF");
+        }
+    }
+
+    private static JsonFields readConfig(Path configFile) throws IOException {
+        String text;
         try {
-            config = new JsonFields(configFile.toString(), Json.parseObject(Files.readString(configFile, StandardCharsets.UTF_8)));
+            text = Files.readString(configFile, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new ModelFormatException(configFile + " is not valid UTF-8 JSON (it holds bytes that are not UTF-8 text)");
+        }
+        try {
+            return new JsonFields(configFile.toString(), Json.parseObject(text));
         } catch (JsonException e) {
             throw new ModelFormatException(configFile + " is not valid JSON: " + e.getMessage());
         }
-        TensorSource tensors = SafetensorsCheckpoint.open(path);
-        return new ModelFiles(folder, recognise(config, tensors), config, tensors, null);
     }
 
-    private static Architecture recognise(JsonFields config, TensorSource tensors) {
-        String type = config.has("model_type") && config.raw("model_type") instanceof String s ? s : "";
+    private static Recognised recognise(Path folder, JsonFields config, TensorSource tensors) {
+        if (config.has("model_type")) {
+            Object type = config.raw("model_type");
+            if ("gpt2".equals(type)) return new Recognised(Architecture.GPT2, null);
+            if ("mdlm".equals(type)) return new Recognised(Architecture.MDLM, null);
+            return new Recognised(Architecture.UNKNOWN, "model_type '" + type + "' is not supported; " + SUPPORTED);
+        }
         List<String> names = tensors.names();
-        if (type.equals("gpt2") || names.stream().anyMatch(n -> n.endsWith("attn.c_attn.weight"))) return Architecture.GPT2;
-        if (type.equals("mdlm") || names.stream().anyMatch(n -> n.startsWith("backbone.blocks."))) return Architecture.MDLM;
-        return Architecture.UNKNOWN;
+        if (names.stream().anyMatch(n -> n.endsWith("attn.c_attn.weight"))) return new Recognised(Architecture.GPT2, null);
+        if (names.stream().anyMatch(n -> n.startsWith("backbone.blocks."))) return new Recognised(Architecture.MDLM, null);
+        return new Recognised(Architecture.UNKNOWN, folder + " is neither a GPT-2 nor an MDLM model (its config.json has no model_type "
+                + "and its tensor names are not GPT-2's or MDLM's); " + SUPPORTED);
     }
 
     public Path path() {
@@ -78,6 +120,11 @@ public final class ModelFiles implements AutoCloseable {
 
     public Architecture architecture() {
         return architecture;
+    }
+
+    /** For an UNKNOWN architecture, one sentence saying why specdiff4j cannot run these files; otherwise null. */
+    public String unsupportedReason() {
+        return unsupportedReason;
     }
 
     /** The HF config.json, or null for a GGUF file. */

@@ -25,12 +25,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The embedding API: one Generator shared by all requests, streaming, stop strings, cancellation, clear errors. */
 class GeneratorTest {
-    private static Path dir;
+    @TempDir
+    static Path dir;
     private static Generator generator;
 
     @BeforeAll
     static void open() throws IOException {
-        dir = Files.createTempDirectory("generator-test");
         Path target = TinyModels.withTokenizer("gpt2-tiny", dir);
         generator = Generator.open(ModelSpec.of(target).withDiffusionDrafter(Fixtures.folder("mdlm-tiny"))
                 .withArDrafter(Fixtures.folder("gpt2-tiny-drafter")).withKernels(null, 2, 0));

@@ -22,7 +22,10 @@ public final class Fixtures {
     private static final String[] FILES = {"config.json", "model.safetensors", "expected.json", "expected.safetensors"};
     private static final java.util.Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** The fixture's folder; when the fixtures come inside a jar (another module's tests), a copy on disk. */
+    /**
+     * The fixture's folder; when the fixtures come inside a jar (another module's tests), a copy under the
+     * module's {@code target/} folder (never the system temp folder), deleted when the JVM exits.
+     */
     public static Path folder(String name) {
         try {
             var url = Fixtures.class.getClassLoader().getResource("fixtures/" + name + "/config.json");
@@ -36,12 +39,25 @@ public final class Fixtures {
 
     private static Path extract(String name) {
         try {
-            Path dir = Files.createTempDirectory("specdiff4j-fixture-" + name);
+            Path target = Files.createDirectories(Path.of("target"));
+            Path dir = Files.createTempDirectory(target, "specdiff4j-fixture-" + name);
+            List<Path> copied = new java.util.ArrayList<>();
             for (String f : FILES) {
                 try (var in = Fixtures.class.getClassLoader().getResourceAsStream("fixtures/" + name + "/" + f)) {
-                    if (in != null) Files.copy(in, dir.resolve(f));
+                    if (in != null) {
+                        Files.copy(in, dir.resolve(f));
+                        copied.add(dir.resolve(f));
+                    }
                 }
             }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    for (Path p : copied) Files.deleteIfExists(p);
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
+                    // a file still mapped on some systems; target/ is cleaned by the build anyway
+                }
+            }));
             return dir;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
