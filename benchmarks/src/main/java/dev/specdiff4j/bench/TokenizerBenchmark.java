@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -34,7 +35,7 @@ public final class TokenizerBenchmark {
         Files.delete(ranks);
         Encoding jtokkit = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
         long bytes = text.getBytes(StandardCharsets.UTF_8).length;
-        boolean same = java.util.Arrays.equals(ours.encode(text), jtokkit.encodeOrdinary(text).toArray());
+        boolean same = Arrays.equals(ours.encode(text), jtokkit.encodeOrdinary(text).toArray());
         Samples a = new Samples();
         Samples b = new Samples();
         for (int r = 0; r < repeats + 2; r++) {

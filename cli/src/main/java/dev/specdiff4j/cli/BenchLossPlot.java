@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "loss-plot", mixinStandardHelpOptions = true, description = "Plot training logs (train_log.csv of the training scripts) as a PNG.")
@@ -21,7 +22,7 @@ final class BenchLossPlot implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (logs.size() != names.size()) throw new IllegalArgumentException("give one --name per --log");
-        LossCurves.plot(logs, names, title, heldOut, java.util.Set.copyOf(noHeldOut), out);
+        LossCurves.plot(logs, names, title, heldOut, Set.copyOf(noHeldOut), out);
         System.err.println("wrote " + out);
         return 0;
     }

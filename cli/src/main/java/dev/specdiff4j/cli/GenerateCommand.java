@@ -19,6 +19,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -145,7 +146,7 @@ final class GenerateCommand implements Callable<Integer> {
                     Map<String, Object> cmp = new LinkedHashMap<>();
                     cmp.put("ar_tokens_per_second", baseline.stats().tokensPerSecond());
                     cmp.put("speedup", result.stats().tokensPerSecond() / baseline.stats().tokensPerSecond());
-                    cmp.put("same_tokens", java.util.Arrays.equals(baseline.tokens(), result.tokens()));
+                    cmp.put("same_tokens", Arrays.equals(baseline.tokens(), result.tokens()));
                     root.put("compare", cmp);
                 }
                 out.println(Json.write(root));
@@ -155,7 +156,7 @@ final class GenerateCommand implements Callable<Integer> {
                 if (baseline != null) {
                     err.printf("[compare] ar %.1f tok/s, %s %.1f tok/s: speedup %.2fx%s%n", baseline.stats().tokensPerSecond(),
                             m.name().toLowerCase(), result.stats().tokensPerSecond(), result.stats().tokensPerSecond() / baseline.stats().tokensPerSecond(),
-                            config.sampling().isGreedy() ? (java.util.Arrays.equals(baseline.tokens(), result.tokens())
+                            config.sampling().isGreedy() ? (Arrays.equals(baseline.tokens(), result.tokens())
                                     ? ", identical tokens" : ", TOKENS DIFFER (a bug: please report it)") : "");
                 }
             }

@@ -4,7 +4,10 @@ import dev.specdiff4j.engine.testing.TinyModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +38,7 @@ class InputChecksTest {
     void aLoneSurrogateOnStdinIsCounted() throws Exception {
         byte[] surrogate = {'x', (byte) 0xED, (byte) 0xA0, (byte) 0x80, 'y'}; // U+D800 encoded as if it were a character
         StringBuilderWriter err = new StringBuilderWriter();
-        String text = Stdin.decode(new java.io.ByteArrayInputStream(surrogate), err.printer());
+        String text = Stdin.decode(new ByteArrayInputStream(surrogate), err.printer());
         assertThat(text).startsWith("x\uFFFD").endsWith("y").doesNotContain("\uD800");
         assertThat(err.text()).startsWith("warning: stdin was not valid UTF-8; 3 malformed bytes were replaced with U+FFFD");
     }
@@ -71,10 +74,10 @@ class InputChecksTest {
 
     /** A PrintWriter over a StringWriter, for calling Stdin directly. */
     private static final class StringBuilderWriter {
-        private final java.io.StringWriter text = new java.io.StringWriter();
-        private final java.io.PrintWriter printer = new java.io.PrintWriter(text, true);
+        private final StringWriter text = new StringWriter();
+        private final PrintWriter printer = new PrintWriter(text, true);
 
-        java.io.PrintWriter printer() {
+        PrintWriter printer() {
             return printer;
         }
 

@@ -1,5 +1,6 @@
 package dev.specdiff4j.tokenizer;
 
+import java.util.Arrays;
 
 /**
  * GPT-2's reversible byte-to-unicode mapping. Byte-level BPE vocabularies (GPT-2 {@code encoder.json},
@@ -15,7 +16,7 @@ public final class ByteLevel {
     private static final int[] BYTE_ORDER = new int[256];
 
     static {
-        java.util.Arrays.fill(CHAR_TO_BYTE, -1);
+        Arrays.fill(CHAR_TO_BYTE, -1);
         int n = 0;
         int shifted = 0;
         for (int b = 0; b < 256; b++) {

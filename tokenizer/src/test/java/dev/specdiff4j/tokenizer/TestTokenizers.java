@@ -21,12 +21,11 @@ final class TestTokenizers {
     private TestTokenizers() {
     }
 
-    /** jtokkit ships the tiktoken rank files as resources; copy one out to a file. */
+    /** jtokkit ships the tiktoken rank files as resources; copy one out to a file under the module's {@code target/}. */
     static Path jtokkitRanks(String name) {
         try (InputStream in = com.knuddels.jtokkit.Encodings.class.getResourceAsStream("/com/knuddels/jtokkit/" + name + ".tiktoken")) {
             if (in == null) throw new IllegalStateException("jtokkit has no " + name + ".tiktoken resource");
-            Path file = Files.createTempFile(name, ".tiktoken");
-            file.toFile().deleteOnExit();
+            Path file = Files.createDirectories(Path.of("target", "test-vocabularies")).resolve(name + ".tiktoken");
             Files.write(file, in.readAllBytes());
             return file;
         } catch (IOException e) {

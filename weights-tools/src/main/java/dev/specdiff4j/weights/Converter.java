@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -239,14 +240,14 @@ public final class Converter {
     }
 
     private static boolean sameContents(Tensor a, Tensor b) {
-        if (!java.util.Arrays.equals(a.shape(), b.shape())) return false;
+        if (!Arrays.equals(a.shape(), b.shape())) return false;
         int cols = a.cols();
         float[] ra = new float[cols];
         float[] rb = new float[cols];
         for (int r = 0; r < a.rows(); r++) {
             a.read((long) r * cols, cols, ra, 0);
             b.read((long) r * cols, cols, rb, 0);
-            if (!java.util.Arrays.equals(ra, rb)) return false;
+            if (!Arrays.equals(ra, rb)) return false;
         }
         return true;
     }

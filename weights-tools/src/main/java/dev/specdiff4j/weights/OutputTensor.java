@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,7 +29,7 @@ record OutputTensor(String name, DType dtype, Tensor source, boolean transpose) 
         for (long d : shape()) n *= d;
         long bytes = dtype.bytesFor(n);
         if (bytes < 0 || (dtype.isQuantized() && dtype.bytesFor(shape()[shape().length - 1]) < 0)) {
-            throw new ConversionException("tensor '" + source.name() + "' " + java.util.Arrays.toString(shape())
+            throw new ConversionException("tensor '" + source.name() + "' " + Arrays.toString(shape())
                     + " cannot be stored as " + dtype.displayName() + ": its rows are not whole blocks of " + dtype.blockElements());
         }
         return bytes;

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ public final class SafetensorsWriter {
             };
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", dtype);
-            List<Object> shape = new java.util.ArrayList<>();
+            List<Object> shape = new ArrayList<>();
             for (long d : t.shape()) shape.add(d);
             info.put("shape", shape);
             info.put("data_offsets", List.of(offset, offset + t.byteSize()));

@@ -12,6 +12,7 @@ import dev.specdiff4j.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +51,7 @@ public final class ModelFiles implements AutoCloseable {
     private static final String SUPPORTED = "this build runs gpt2 (target/AR drafter) and mdlm (diffusion drafter)";
 
     public static ModelFiles open(Path path) throws IOException {
-        if (!Files.exists(path)) throw new java.nio.file.NoSuchFileException(path.toString());
+        if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
         if (Files.isRegularFile(path) && (path.getFileName().toString().endsWith(".gguf") || startsWithGgufMagic(path))) {
             GgufFile gguf = GgufFile.open(path);
             Object arch = gguf.metadata().get("general.architecture");

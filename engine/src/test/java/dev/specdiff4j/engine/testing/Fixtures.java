@@ -8,8 +8,10 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The reference fixtures written by {@code weights-tools/python/fixtures.py}: small random-weight
@@ -20,7 +22,7 @@ public final class Fixtures {
     }
 
     private static final String[] FILES = {"config.json", "model.safetensors", "expected.json", "expected.safetensors"};
-    private static final java.util.Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
 
     /**
      * The fixture's folder; when the fixtures come inside a jar (another module's tests), a copy under the
@@ -41,7 +43,7 @@ public final class Fixtures {
         try {
             Path target = Files.createDirectories(Path.of("target"));
             Path dir = Files.createTempDirectory(target, "specdiff4j-fixture-" + name);
-            List<Path> copied = new java.util.ArrayList<>();
+            List<Path> copied = new ArrayList<>();
             for (String f : FILES) {
                 try (var in = Fixtures.class.getClassLoader().getResourceAsStream("fixtures/" + name + "/" + f)) {
                     if (in != null) {
