@@ -11,6 +11,7 @@ import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.tokenizer.BpeTokenizer;
 import dev.specdiff4j.tokenizer.Tokenizers;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * greedy tokens for F16 and Q8_0 alike, so they are required to agree on all {@value #QUANTIZED_TOKENS} tokens
  * too. A dequantizer or loader that misreads one block's scale or layout does not survive that many steps.
  */
+@Tag("slow")
 class LlamaCppAgreementTest {
     static final int QUANTIZED_TOKENS = 48;
     static final String[] PROMPTS = {"The jury said", "It was the first time that", "In the morning, the", "He looked at her and"};
