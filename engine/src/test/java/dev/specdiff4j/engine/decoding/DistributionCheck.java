@@ -19,7 +19,8 @@ import java.util.stream.IntStream;
  * independent runs, TV(p̂, p) = max over the 2^K sets A of outcomes of p̂(A) − p(A) (a lossless policy never leaves p's
  * support). For each A, p̂(A) is the mean of N indicators of mean p(A), so Hoeffding gives P(p̂(A) − p(A) ≥ ε) ≤
  * exp(−2Nε²), and the union over the sets P(TV ≥ ε) ≤ 2^K exp(−2Nε²). Setting that to δ gives
- * ε = sqrt((K ln 2 + ln(1/δ)) / 2N). It holds for any p and any N, with no large-sample approximation.
+ * ε = sqrt((K ln 2 + ln(1/δ)) / 2N). It holds for any p and any N, with no large-sample approximation. The runs are
+ * seeded (1000 + trial), so a build always gets the same verdict; δ is the risk per row of a fresh choice of seeds.
  */
 final class DistributionCheck {
     /** The probability that a lossless policy fails the check. */
