@@ -9,23 +9,31 @@ import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.tokenizer.BpeTokenizer;
+import dev.specdiff4j.tokenizer.Tokenizers;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The independent-engine check: the bundled demo target, exported to GGUF by our converter (with an
  * explicit output.weight), decoded greedily by llama.cpp, gives the same tokens as specdiff4j for 48
- * steps from several prompts, reading either the HF folder or the GGUF file. F32 is compared exactly;
- * llama.cpp computes F16 and Q8_0 with F16 / Q8_0 activations while we keep F32 activations, so those
- * exports are only required to agree on a prefix (the length is printed for the record).
+ * steps from several prompts, reading either the HF folder or the GGUF file. llama.cpp computes F16 and
+ * Q8_0 with F16 / Q8_0 activations while we keep F32 activations, so a near-tie could in principle make the
+ * quantized exports diverge; measured with java-llama.cpp 4.2.0, all four prompts agree on every one of 64
+ * greedy tokens for F16 and Q8_0 alike, so they are required to agree on all {@value #QUANTIZED_TOKENS} tokens
+ * too. A dequantizer or loader that misreads one block's scale or layout does not survive that many steps.
  */
+@Tag("slow")
 class LlamaCppAgreementTest {
+    static final int QUANTIZED_TOKENS = 48;
     static final String[] PROMPTS = {"The jury said", "It was the first time that", "In the morning, the", "He looked at her and"};
 
     static Path demoTarget() {
@@ -68,28 +76,33 @@ class LlamaCppAgreementTest {
     }
 
     @Test
-    void quantizedExportsAgreeOnAPrefix(@TempDir Path dir) throws IOException {
+    void quantizedExportsGiveTheSameGreedyTokens(@TempDir Path dir) throws IOException {
         Path hf = demoTarget();
         for (DType dtype : new DType[] {DType.F16, DType.Q8_0}) {
             Path gguf = dir.resolve("target-" + dtype.displayName() + ".gguf");
             Converter.convert(hf, gguf, new Converter.Options(Converter.Format.GGUF, dtype, false, null));
             LlamaCpp llama = new LlamaCpp(gguf, 2);
             try {
-                int total = 0;
+                BpeTokenizer tokenizer = Tokenizers.load(hf);
                 for (String prompt : PROMPTS) {
-                    String ourText = decode(hf, ours(gguf, null, prompt, 32));
-                    String theirs = llama.greedy(dev.specdiff4j.tokenizer.Tokenizers.load(hf).encode(prompt), 32);
-                    int same = 0;
-                    while (same < Math.min(ourText.length(), theirs.length()) && ourText.charAt(same) == theirs.charAt(same)) same++;
-                    total += same;
-                    System.out.printf("%s export, '%s': identical for %d of %d characters%n", dtype.displayName(), prompt, same, ourText.length());
-                    assertThat(same).as("%s, '%s'", dtype, prompt).isGreaterThan(0);
+                    int[] ours = ours(gguf, null, prompt, QUANTIZED_TOKENS);
+                    String theirs = llama.greedy(tokenizer.encode(prompt), QUANTIZED_TOKENS);
+                    int agreeing = leadingTokensAgreeing(tokenizer, ours, theirs);
+                    System.out.printf("%s export, '%s': identical for %d of %d tokens%n", dtype.displayName(), prompt, agreeing, ours.length);
+                    assertThat(agreeing).as("%s, '%s': leading greedy tokens identical to llama.cpp's", dtype, prompt)
+                            .isEqualTo(QUANTIZED_TOKENS);
                 }
-                assertThat(total).isPositive();
             } finally {
                 llama.close();
             }
         }
         assertThat(Files.list(dir).count()).isEqualTo(2);
+    }
+
+    /** How many of our leading tokens decode to a prefix of llama.cpp's continuation. */
+    static int leadingTokensAgreeing(BpeTokenizer tokenizer, int[] ours, String theirs) {
+        int n = 0;
+        while (n < ours.length && theirs.startsWith(tokenizer.decode(Arrays.copyOf(ours, n + 1)))) n++;
+        return n;
     }
 }

@@ -5,6 +5,7 @@ import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.LoadOptions;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.testing.Fixtures;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,11 +17,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Sampling-mode acceptance policies that claim to be lossless are checked statistically ({@link DistributionCheck}): the
  * first {@value #K} tokens of {@value #TRIALS} seeded speculative runs on the tiny random fixtures against the target's exact
- * distribution over them (top-k = 4 keeps it to 16 outcomes). The same check must catch a deliberately wrong rejection rule.
+ * distribution over them (top-k = 4 keeps it to 16 outcomes). The same check must reject every {@link BrokenRule}.
  */
 class LosslessSamplingTest {
     static final int K = 2;
-    static final int TRIALS = 4000;
+    static final int TRIALS = 2000;
     private static final SamplingConfig SAMPLING = new SamplingConfig(1.0, 4, 1.0, 0);
     private static final VectorKernels KERNELS = new VectorKernels(1); // tiny models: trials run in parallel instead
     private static Gpt2 target;
@@ -77,38 +78,30 @@ class LosslessSamplingTest {
         assertThat(ar).as("MARGINAL, autoregressive drafter (bound %.4f)", bound()).isLessThan(bound());
         double t1 = totalVariation(diffusionDrafter(1), AcceptancePolicy.MARGINAL, null, 3);
         assertThat(t1).as("MARGINAL, diffusion drafter, T=1 (bound %.4f)", bound()).isLessThan(bound());
-        // a drafter that overlaps the target's support, so that acceptance and the residual both matter
-        double sharp = totalVariation(TestDrafters.sharpened(target), AcceptancePolicy.MARGINAL, null, 3);
-        assertThat(sharp).as("MARGINAL, sharpened-target drafter (bound %.4f)", bound()).isLessThan(bound());
-        double strict = totalVariation(TestDrafters.sharpened(target), AcceptancePolicy.STRICT, null, 3);
-        assertThat(strict).as("STRICT, sharpened-target drafter (bound %.4f)", bound()).isLessThan(bound());
     }
 
     @Test
-    void aWrongRejectionRuleIsCaught() {
-        // The classic bug: after rejecting a drafted token, sample from p instead of the residual max(0, p − q).
-        Acceptance.Rule resampleFromTarget = (draft, rows, targetRows, vocab, sampling, random) -> {
-            for (int j = 0; j < draft.length; j++) {
-                double[] p = Probabilities.of(targetRows[j], vocab, sampling);
-                double q = rows[j][draft[j]];
-                if (!(random.uniform() < Math.min(1, p[draft[j]] / q))) return new Acceptance.Outcome(j, random.draw(p));
-            }
-            return new Acceptance.Outcome(draft.length, random.draw(Probabilities.of(targetRows[draft.length], vocab, sampling)));
-        };
-        double tv = totalVariation(TestDrafters.sharpened(target), AcceptancePolicy.MARGINAL, resampleFromTarget, 3);
-        assertThat(tv).as("a broken rule must fail the same test (bound %.4f)", bound()).isGreaterThan(bound());
-        // and accepting every draft token outright is caught as well
-        Acceptance.Rule acceptAll = (draft, rows, targetRows, vocab, sampling, random) ->
-                new Acceptance.Outcome(draft.length, random.draw(Probabilities.of(targetRows[draft.length], vocab, sampling)));
-        assertThat(totalVariation(TestDrafters.sharpened(target), AcceptancePolicy.MARGINAL, acceptAll, 3)).isGreaterThan(bound());
+    void withTheSameDrafterBothPoliciesPassAndEveryBrokenRuleFails() {
+        SoftAssertions softly = new SoftAssertions(); // every row is reported, not only the first that fails
+        // The sharpened drafter overlaps the target's support, so that acceptance and the residual both matter; the
+        // random diffusion drafter rarely proposes a token the target could sample, which hides a bug in STRICT.
+        for (AcceptancePolicy policy : new AcceptancePolicy[] {AcceptancePolicy.STRICT, AcceptancePolicy.MARGINAL}) {
+            double tv = totalVariation(TestDrafters.sharpened(target), policy, null, 3);
+            softly.assertThat(tv).as("%s, sharpened-target drafter (bound %.4f)", policy, bound()).isLessThan(bound());
+        }
+        for (BrokenRule rule : BrokenRule.values()) {
+            double tv = totalVariation(TestDrafters.sharpened(target), AcceptancePolicy.MARGINAL, rule, 3);
+            softly.assertThat(tv).as("broken rule '%s', sharpened-target drafter (bound %.4f)", rule, bound()).isGreaterThan(bound());
+        }
+        softly.assertAll();
     }
 
     @Test
-    void marginalWithSeveralDiffusionStepsIsMeasured() {
+    void marginalWithSeveralDiffusionStepsIsBiasedByLessThanTheCheckResolves() {
         // Documented in docs/benchmarks.md: with T > 1 a position unmasked late was conditioned on positions to
-        // its right, so q is not its true conditional; the bias is small on this toy model but real.
+        // its right, so q is not its true conditional. The claim checked here is that on this toy model the bias is
+        // too small to fail the lossless check at this sample size.
         double marginal = totalVariation(diffusionDrafter(4), AcceptancePolicy.MARGINAL, null, 3);
-        System.out.printf("TV to the exact distribution, %d trials, bound %.4f: MARGINAL T=4 %.4f%n", TRIALS, bound(), marginal);
-        assertThat(marginal).isBetween(0.0, 1.0);
+        assertThat(marginal).as("MARGINAL, diffusion drafter, T=4 (bound %.4f)", bound()).isLessThan(bound());
     }
 }

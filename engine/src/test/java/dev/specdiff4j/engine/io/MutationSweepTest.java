@@ -2,6 +2,7 @@ package dev.specdiff4j.engine.io;
 
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Tensor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * values. Each variant must either open (and then every tensor must read without error) or fail with a
  * {@link WeightFileException}; never another exception, an out-of-memory error, a crash or a hang.
  */
+@Tag("slow")
 class MutationSweepTest {
     @TempDir
     Path dir;
