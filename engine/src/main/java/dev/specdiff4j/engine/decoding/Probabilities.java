@@ -54,11 +54,56 @@ public final class Probabilities {
 
     /** Zeroes all but the k largest (ties: lower index first) and renormalises. */
     static void keepTopK(double[] p, int k) {
-        Integer[] order = candidatesAtLeast(p, 0);
-        Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+        // one pass with a heap of the k best so far, the worst of them at the root: O(V log k) on primitive ints,
+        // where sorting all V boxed indices cost a millisecond per call at V = 8192
+        int[] heap = new int[k];
+        int size = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (!(p[i] > 0)) continue;
+            if (size < k) {
+                heap[size] = i;
+                siftUp(heap, size++, p);
+            } else if (ranksAbove(i, heap[0], p)) {
+                heap[0] = i;
+                siftDown(heap, size, p);
+            }
+        }
         boolean[] keep = new boolean[p.length];
-        for (int i = 0; i < Math.min(k, order.length); i++) keep[order[i]] = true;
+        for (int j = 0; j < size; j++) keep[heap[j]] = true;
         renormalise(p, keep);
+    }
+
+    /** The order of top-k: larger probability first, then the lower index. */
+    private static boolean ranksAbove(int a, int b, double[] p) {
+        return p[a] != p[b] ? p[a] > p[b] : a < b;
+    }
+
+    private static void siftUp(int[] heap, int child, double[] p) {
+        while (child > 0) {
+            int parent = (child - 1) / 2;
+            if (!ranksAbove(heap[parent], heap[child], p)) return;
+            swap(heap, parent, child);
+            child = parent;
+        }
+    }
+
+    private static void siftDown(int[] heap, int size, double[] p) {
+        int parent = 0;
+        while (true) {
+            int worst = parent;
+            for (int child = 2 * parent + 1; child <= 2 * parent + 2 && child < size; child++) {
+                if (ranksAbove(heap[worst], heap[child], p)) worst = child;
+            }
+            if (worst == parent) return;
+            swap(heap, parent, worst);
+            parent = worst;
+        }
+    }
+
+    private static void swap(int[] heap, int a, int b) {
+        int t = heap[a];
+        heap[a] = heap[b];
+        heap[b] = t;
     }
 
     /**
