@@ -38,6 +38,11 @@ final class BenchReport implements Callable<Integer> {
     @Option(names = "--skip-projection", description = "Leave out the scale projection (it writes and loads multi-GB random models).") boolean skipProjection;
     @Option(names = "--projection-shapes", split = ",", defaultValue = "gpt2,gpt2-medium,gpt2-large,gpt2-xl", description = "Target shapes of the scale projection (default: ${DEFAULT-VALUE}).") List<String> projectionShapes;
     @Option(names = "--kernels", description = "Also the JMH kernel benchmarks (about 15 more minutes).") boolean kernelBenchmarks;
+    @Option(names = "--skip-exact", description = "Leave out the exact (uncached) drafting rows.") boolean skipExact;
+    @Option(names = "--skip-overlap", description = "Leave out the overlapped drafting rows.") boolean skipOverlap;
+    @Option(names = "--skip-sampling", description = "Leave out the sampling rows (temperature 0.8).") boolean skipSampling;
+    @Option(names = "--adaptive", defaultValue = "16", description = "Adaptive-γ row up to this bound, 0 for none (default: ${DEFAULT-VALUE}).") int adaptive;
+    @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Rows with the weights converted to these dtypes, or none (default: ${DEFAULT-VALUE}).") List<String> dtypes;
 
     @Override
     public Integer call() throws Exception {
@@ -48,11 +53,11 @@ final class BenchReport implements Callable<Integer> {
         Files.createDirectories(data);
         BenchSpecDiff sweep = new BenchSpecDiff();
         sweep.sweep = sweepOptions;
-        sweep.exact = true;
-        sweep.overlap = true;
-        sweep.adaptive = 16;
-        sweep.sampling = true;
-        sweep.dtypes = List.of("f32", "q8_0");
+        sweep.exact = !skipExact;
+        sweep.overlap = !skipOverlap;
+        sweep.adaptive = adaptive;
+        sweep.sampling = !skipSampling;
+        sweep.dtypes = dtypes.equals(List.of("none")) ? List.of() : dtypes;
         sweep.threads = 2;
         sweep.out = data;
         BenchSpecDiff.Outcome outcome = sweep.run();
