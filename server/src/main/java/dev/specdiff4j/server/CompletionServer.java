@@ -10,6 +10,8 @@ import dev.specdiff4j.json.Json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.server.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -201,32 +203,30 @@ public final class CompletionServer implements AutoCloseable {
     private void completions(Context ctx) throws Exception {
         metrics.requests.incrementAndGet();
         RunningGeneration generation = inFlight.begin();
-        try {
-            CompletionRequest request = CompletionRequest.parse(readBody(ctx), settings);
-            int[] prompt = request.promptTokens() != null ? request.promptTokens() : generator.tokenizer().encode(request.prompt());
-            int vocab = generator.target().vocabSize();
-            for (int id : prompt) {
-                if (id < 0 || id >= vocab) {
-                    throw ApiError.invalid("prompt", "token id " + id + " is outside the target model's vocabulary of " + vocab + " tokens");
-                }
+        // in flight until the answer has been written to its end, not just until this handler returns
+        Request.addCompletionListener(ServletContextRequest.getServletContextRequest(ctx.req()), failure -> inFlight.end(generation));
+        CompletionRequest request = CompletionRequest.parse(readBody(ctx), settings);
+        int[] prompt = request.promptTokens() != null ? request.promptTokens() : generator.tokenizer().encode(request.prompt());
+        int vocab = generator.target().vocabSize();
+        for (int id : prompt) {
+            if (id < 0 || id >= vocab) {
+                throw ApiError.invalid("prompt", "token id " + id + " is outside the target model's vocabulary of " + vocab + " tokens");
             }
-            int context = generator.target().contextLength();
-            if (prompt.length >= context) {
-                throw new ApiError(400, "invalid_request_error", "prompt", "context_length_exceeded", "the prompt has " + prompt.length
-                        + " tokens but the model's context holds " + context + " (and at least one new token must fit)");
+        }
+        int context = generator.target().contextLength();
+        if (prompt.length >= context) {
+            throw new ApiError(400, "invalid_request_error", "prompt", "context_length_exceeded", "the prompt has " + prompt.length
+                    + " tokens but the model's context holds " + context + " (and at least one new token must fit)");
+        }
+        try (AutoCloseable slot = admission.enter(); ClientWatch watch = ClientWatch.on(ctx, generation, timer)) {
+            ScheduledFuture<?> timeout = timer.schedule(() -> generation.stop(RunningGeneration.StopReason.TIMEOUT),
+                    settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                if (request.stream()) stream(ctx, request, prompt, generation);
+                else complete(ctx, request, prompt, generation);
+            } finally {
+                timeout.cancel(false);
             }
-            try (AutoCloseable slot = admission.enter(); ClientWatch watch = ClientWatch.on(ctx, generation, timer)) {
-                ScheduledFuture<?> timeout = timer.schedule(() -> generation.stop(RunningGeneration.StopReason.TIMEOUT),
-                        settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                try {
-                    if (request.stream()) stream(ctx, request, prompt, generation);
-                    else complete(ctx, request, prompt, generation);
-                } finally {
-                    timeout.cancel(false);
-                }
-            }
-        } finally {
-            inFlight.end(generation);
         }
     }
 
