@@ -11,12 +11,14 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"An OpenAI-compatible HTTP server: POST /v1/completions (streaming with stream=true), GET /v1/models,",
-            "GET /health, GET /metrics. Listens on loopback unless --host says otherwise. Stop it with Ctrl-C."})
+            "GET /health, GET /health/ready, GET /metrics. Listens on loopback unless --host says otherwise.",
+            "Stop it with Ctrl-C or SIGTERM: running requests get --shutdown-grace seconds to finish."})
 final class ServeCommand implements Callable<Integer> {
     @Mixin
     DebugOption debug;
@@ -67,23 +69,61 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "" + GenerateCommand.DEFAULT_STEPS, description = "Default denoising steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
+    @Option(names = "--max-connections", defaultValue = "256", description = "Connections held at once; more wait to be accepted "
+            + "(default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--idle-timeout", defaultValue = "10", description = "Seconds a connection may stay silent, and the deadline for a "
+            + "request's headers (default: ${DEFAULT-VALUE}).")
+    int idleTimeout;
+
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:SPECDIFF4J_API_KEY}", description = "Require "
+            + "'Authorization: Bearer KEY' on /v1/* (default: the SPECDIFF4J_API_KEY environment variable; none: open).")
+    String apiKey;
+
+    @Option(names = "--allowed-hosts", paramLabel = "NAME", split = ",", description = "Host header names accepted besides the bound "
+            + "address and localhost (against DNS rebinding; checked unless bound to 0.0.0.0 with no list).")
+    Set<String> allowedHosts = Set.of();
+
+    @Option(names = "--shutdown-grace", defaultValue = "10", description = "Seconds a shutdown (SIGTERM, Ctrl-C) lets running requests "
+            + "finish before it stops them (default: ${DEFAULT-VALUE}).")
+    int shutdownGrace;
+
     @Override
     public Integer call() throws Exception {
         Path target = model != null ? model : DemoModels.target();
+        ServerSettings settings = settings(target.getFileName().toString());
         Path diffusion = drafter != null ? drafter : DemoModels.drafterIfPresent();
         Path ar = arDrafter != null ? arDrafter : DemoModels.arDrafterIfPresent();
         ModelSpec spec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0);
-        try (Generator generator = Generator.open(spec)) {
-            ServerSettings settings = ServerSettings.defaults(target.getFileName().toString())
-                    .withAddress(host, port).withCapacity(maxConcurrent, maxQueue, Duration.ofSeconds(queueWait))
-                    .withLimits(maxBody, maxTokensLimit, Duration.ofSeconds(timeout)).withDefaults(Mode.parse(mode), gamma, steps);
-            try (CompletionServer server = CompletionServer.start(generator, settings)) {
-                System.err.printf("serving %s on http://%s:%d (%s)%n", settings.modelName(), host, server.port(), generator.describe());
-                CountDownLatch stop = new CountDownLatch(1);
-                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-                stop.await();
-            }
+        try (Generator generator = Generator.open(spec); CompletionServer server = CompletionServer.start(generator, settings)) {
+            System.err.printf("serving %s on http://%s:%d (%s)%n", settings.modelName(), host, server.port(), generator.describe());
+            CountDownLatch drained = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> drainOnShutdown(server, settings.shutdownGrace(), drained), "specdiff4j-shutdown"));
+            drained.await();
         }
         return 0;
+    }
+
+    /** Checked before the models load, so that a bad option is refused at once. */
+    ServerSettings settings(String modelName) {
+        return ServerSettings.defaults(modelName)
+                .withAddress(host, port).withCapacity(maxConcurrent, maxQueue, Duration.ofSeconds(queueWait))
+                .withLimits(maxBody, maxTokensLimit, Duration.ofSeconds(timeout)).withDefaults(Mode.parse(mode), gamma, steps)
+                .withConnections(new ServerSettings.Connections(Duration.ofSeconds(idleTimeout), Duration.ofSeconds(idleTimeout),
+                        ServerSettings.Connections.defaults().minRequestBytesPerSecond(), maxConnections))
+                .withAccess(new ServerSettings.Access(apiKey, allowedHosts))
+                .withShutdownGrace(Duration.ofSeconds(shutdownGrace));
+    }
+
+    private static void drainOnShutdown(CompletionServer server, Duration grace, CountDownLatch drained) {
+        System.err.println("shutting down: letting running requests finish");
+        try {
+            if (!server.drain(grace)) System.err.println("stopped the requests still running at the end of the grace period");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            drained.countDown();
+        }
     }
 }

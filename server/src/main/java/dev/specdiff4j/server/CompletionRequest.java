@@ -10,6 +10,7 @@ import dev.specdiff4j.json.JsonException;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -29,22 +30,12 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
     private static final Set<String> KNOWN = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop",
             "stream", "n", "best_of", "echo", "logprobs", "presence_penalty", "frequency_penalty", "logit_bias", "suffix", "user",
             "stream_options", "specdiff4j");
+    /** Stands in for bytes that are not UTF-8 while the field that holds them is looked for. */
+    private static final String NOT_UTF8 = "\uFFFF";
     private static final Set<String> EXTENSION = Set.of("mode", "gamma", "steps", "verify", "adaptive", "overlap", "window", "exact_drafting");
 
     static CompletionRequest parse(byte[] body, ServerSettings settings) {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
-        } catch (CharacterCodingException e) {
-            throw ApiError.invalid(null, "the request body is not valid UTF-8");
-        }
-        Map<String, Object> json;
-        try {
-            json = Json.parseObject(text);
-        } catch (JsonException e) {
-            throw ApiError.invalid(null, "the request body is not a valid JSON object: " + e.getMessage());
-        }
+        Map<String, Object> json = parseJson(body);
         for (String key : json.keySet()) {
             if (!KNOWN.contains(key)) throw ApiError.invalid(key, "unknown field '" + key + "'");
         }
@@ -56,7 +47,12 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         } else if (p instanceof List<?> list && list.size() == 1 && list.get(0) instanceof String s) {
             prompt = s;
         } else if (p instanceof List<?> list && !list.isEmpty() && list.stream().allMatch(o -> o instanceof Long)) {
-            tokens = list.stream().mapToInt(o -> Math.toIntExact((Long) o)).toArray();
+            tokens = new int[list.size()];
+            for (int i = 0; i < tokens.length; i++) {
+                long id = (Long) list.get(i);
+                if (id < 0 || id > Integer.MAX_VALUE) throw ApiError.invalid("prompt", "'prompt' holds token id " + id + ", which is outside the vocabulary");
+                tokens[i] = (int) id;
+            }
         } else if (p == null) {
             throw ApiError.invalid("prompt", "'prompt' is required");
         } else {
@@ -66,7 +62,8 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
 
         int maxTokens = integer(json, "max_tokens", 16, 1, settings.maxTokensLimit());
         double temperature = number(json, "temperature", 1.0, 0, 2);
-        double topP = number(json, "top_p", 1.0, Double.MIN_VALUE, 1);
+        double topP = number(json, "top_p", 1.0, 0, 1);
+        if (topP == 0) throw ApiError.invalid("top_p", "'top_p' must be greater than 0 and at most 1, got " + json.get("top_p"));
         int topK = integer(json, "top_k", 0, 0, 1_000_000);
         long seed = json.containsKey("seed") && json.get("seed") != null ? longValue(json, "seed") : 0;
         boolean stream = bool(json, "stream", false);
@@ -98,20 +95,23 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         Mode mode = settings.defaultMode();
         if (ext.get("mode") != null) {
             try {
-                mode = Mode.parse(string(ext, "mode"));
+                mode = Mode.parse(string(ext, "specdiff4j.mode"));
             } catch (IllegalArgumentException e) {
                 throw ApiError.invalid("specdiff4j.mode", e.getMessage());
             }
         }
-        int gamma = integer(ext, "gamma", settings.defaultGamma(), 1, settings.maxGamma());
-        int steps = integer(ext, "steps", settings.defaultSteps(), 1, settings.maxSteps());
+        int gamma = integer(ext, "specdiff4j.gamma", settings.defaultGamma(), 1, settings.maxGamma());
+        int steps = integer(ext, "specdiff4j.steps", settings.defaultSteps(), 1, settings.maxSteps());
         SamplingConfig sampling = new SamplingConfig(temperature, topK, topP, seed);
         AcceptancePolicy verify = sampling.isGreedy() ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT;
         if (ext.get("verify") != null) {
             try {
-                verify = AcceptancePolicy.parse(string(ext, "verify"));
+                verify = AcceptancePolicy.parse(string(ext, "specdiff4j.verify"));
             } catch (IllegalArgumentException e) {
                 throw ApiError.invalid("specdiff4j.verify", e.getMessage());
+            }
+            if (verify == AcceptancePolicy.GREEDY && !sampling.isGreedy()) {
+                throw ApiError.invalid("specdiff4j.verify", "'specdiff4j.verify' greedy needs 'temperature' 0; use strict or marginal when sampling");
             }
         }
         GenerationConfig.AdaptiveGamma adaptive = null;
@@ -123,9 +123,9 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
             adaptive = new GenerationConfig.AdaptiveGamma((int) (long) lo, (int) (long) hi);
             gamma = Math.max(adaptive.min(), Math.min(adaptive.max(), gamma));
         }
-        int window = integer(ext, "window", DraftingConfig.defaults().window(), 1, 4096);
-        boolean exact = bool(ext, "exact_drafting", false);
-        boolean overlap = bool(ext, "overlap", false);
+        int window = integer(ext, "specdiff4j.window", DraftingConfig.defaults().window(), 1, 4096);
+        boolean exact = bool(ext, "specdiff4j.exact_drafting", false);
+        boolean overlap = bool(ext, "specdiff4j.overlap", false);
         GenerationConfig config;
         try {
             config = GenerationConfig.builder().mode(mode).maxTokens(maxTokens).sampling(sampling).gamma(gamma).steps(steps).verify(verify)
@@ -134,6 +134,68 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
             throw ApiError.invalid("specdiff4j", e.getMessage());
         }
         return new CompletionRequest(prompt, tokens, stream, config);
+    }
+
+    /**
+     * The body as a JSON object. Bytes that are not UTF-8 are decoded to a marker first, so that the error
+     * can name the field that holds them.
+     */
+    private static Map<String, Object> parseJson(byte[] body) {
+        String text;
+        boolean notUtf8 = false;
+        try {
+            text = decoder(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            notUtf8 = true;
+            try {
+                text = decoder(CodingErrorAction.REPLACE).replaceWith(NOT_UTF8).decode(ByteBuffer.wrap(body)).toString();
+            } catch (CharacterCodingException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+        }
+        Map<String, Object> json;
+        try {
+            json = Json.parseObject(text);
+        } catch (JsonException e) {
+            if (notUtf8) throw ApiError.invalid(null, "the request body is not valid UTF-8");
+            throw ApiError.invalid(null, "the request body is not a valid JSON object: " + e.getMessage());
+        }
+        checkText(json, null, notUtf8);
+        if (notUtf8) throw ApiError.invalid(null, "the request body is not valid UTF-8");
+        return json;
+    }
+
+    private static CharsetDecoder decoder(CodingErrorAction onError) {
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(onError).onUnmappableCharacter(onError);
+    }
+
+    /** Refuses text that is not valid Unicode: bytes that were not UTF-8, or a lone surrogate from a "\\ud800" escape. */
+    private static void checkText(Object value, String field, boolean notUtf8) {
+        if (value instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                String key = (String) e.getKey();
+                String path = field == null ? key : field + "." + key;
+                checkString(key, path, notUtf8);
+                checkText(e.getValue(), path, notUtf8);
+            }
+        } else if (value instanceof List<?> list) {
+            for (Object o : list) checkText(o, field, notUtf8);
+        } else if (value instanceof String s) {
+            checkString(s, field, notUtf8);
+        }
+    }
+
+    private static void checkString(String s, String field, boolean notUtf8) {
+        if (notUtf8 && s.contains(NOT_UTF8)) throw ApiError.invalid(field, "'" + field + "' is not valid UTF-8");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw ApiError.invalid(field, "'" + field + "' holds an unpaired surrogate (\\u" + Integer.toHexString(c)
+                        + "), which is not valid Unicode text");
+            }
+        }
     }
 
     private static List<String> stops(Object value) {
@@ -154,8 +216,13 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         return stops;
     }
 
+    /** The key of a field in its own object: "specdiff4j.gamma" → "gamma". */
+    private static String key(String field) {
+        return field.substring(field.lastIndexOf('.') + 1);
+    }
+
     private static int integer(Map<String, Object> json, String key, int fallback, int min, int max) {
-        Object v = json.get(key);
+        Object v = json.get(key(key));
         if (v == null) return fallback;
         if (!(v instanceof Long l)) throw ApiError.invalid(key, "'" + key + "' must be an integer, not " + Json.typeName(v));
         if (l < min || l > max) throw ApiError.invalid(key, "'" + key + "' must be between " + min + " and " + max + ", got " + l);
@@ -163,13 +230,13 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
     }
 
     private static long longValue(Map<String, Object> json, String key) {
-        Object v = json.get(key);
+        Object v = json.get(key(key));
         if (!(v instanceof Long l)) throw ApiError.invalid(key, "'" + key + "' must be an integer, not " + Json.typeName(v));
         return l;
     }
 
     private static double number(Map<String, Object> json, String key, double fallback, double min, double max) {
-        Object v = json.get(key);
+        Object v = json.get(key(key));
         if (v == null) return fallback;
         if (!(v instanceof Long) && !(v instanceof Double)) throw ApiError.invalid(key, "'" + key + "' must be a number, not " + Json.typeName(v));
         double d = ((Number) v).doubleValue();
@@ -178,14 +245,14 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
     }
 
     private static boolean bool(Map<String, Object> json, String key, boolean fallback) {
-        Object v = json.get(key);
+        Object v = json.get(key(key));
         if (v == null) return fallback;
         if (!(v instanceof Boolean b)) throw ApiError.invalid(key, "'" + key + "' must be true or false, not " + Json.typeName(v));
         return b;
     }
 
     private static String string(Map<String, Object> json, String key) {
-        Object v = json.get(key);
+        Object v = json.get(key(key));
         if (!(v instanceof String s)) throw ApiError.invalid(key, "'" + key + "' must be a string, not " + Json.typeName(v));
         return s;
     }

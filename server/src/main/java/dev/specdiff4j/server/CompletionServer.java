@@ -1,24 +1,32 @@
 package dev.specdiff4j.server;
 
-import dev.specdiff4j.engine.api.Cancellation;
 import dev.specdiff4j.engine.api.GenerationListener;
 import dev.specdiff4j.engine.api.GenerationResult;
 import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.decoding.DecodeStats;
 import dev.specdiff4j.engine.decoding.FinishReason;
 import dev.specdiff4j.json.Json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
-import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.server.Request;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -38,31 +46,36 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * cancels its generation at once (which frees its KV cache).
  */
 public final class CompletionServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CompletionServer.class);
+    /** How long stopped generations get to send their last words before the connector closes. */
+    private static final Duration STOPPED_GENERATIONS_WAIT = Duration.ofSeconds(5);
+
     private final Generator generator;
     private final ServerSettings settings;
     private final Admission admission;
     private final Metrics metrics = new Metrics();
+    private final InFlight inFlight = new InFlight();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            r -> Thread.ofPlatform().daemon().name("specdiff4j-request-timeout").unstarted(r));
+            r -> Thread.ofPlatform().daemon().name("specdiff4j-request-timer").unstarted(r));
     private final Javalin app;
     private final long started = System.currentTimeMillis() / 1000;
+    private final AtomicBoolean stopped = new AtomicBoolean();
 
     private CompletionServer(Generator generator, ServerSettings settings) {
         this.generator = generator;
         this.settings = settings;
         this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued(), settings.queueWait());
+        RequestGuard guard = new RequestGuard(settings);
         this.app = Javalin.create(config -> {
-            config.jetty.host = settings.host();
-            config.jetty.port = settings.port();
             config.concurrency.useVirtualThreads = true;
             config.http.maxRequestSize = settings.maxBodyBytes();
+            config.http.prefer405over404 = true;
             config.startup.showJavalinBanner = false;
-            config.jetty.modifyServer(server -> {
-                for (var c : server.getConnectors()) {
-                    if (c instanceof ServerConnector sc) sc.setIdleTimeout(10_000);
-                }
-            });
+            ConnectionPolicy.apply(config, settings);
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            config.routes.before(guard::check);
             config.routes.get("/health", this::health);
+            config.routes.get("/health/ready", this::readiness);
             config.routes.get("/v1/models", this::models);
             config.routes.get("/metrics", this::metricsPage);
             config.routes.post("/v1/completions", this::completions);
@@ -70,20 +83,64 @@ public final class CompletionServer implements AutoCloseable {
             config.routes.exception(HttpResponseException.class, (e, ctx) ->
                     error(ctx, new ApiError(e.getStatus(), e.getStatus() == 413 ? "invalid_request_error" : "http_error", null, null,
                             e.getStatus() == 413 ? "the request body is larger than " + settings.maxBodyBytes() + " bytes" : e.getMessage())));
-            config.routes.exception(Exception.class, (e, ctx) -> {
-                metrics.failures.incrementAndGet();
-                error(ctx, new ApiError(500, "server_error", null, null, "internal error: " + e));
-            });
+            config.routes.exception(Exception.class, this::unexpected);
             config.routes.error(404, "*", ctx -> error(ctx, new ApiError(404, "invalid_request_error", null, null,
                     "no route " + ctx.method() + " " + ctx.path())));
+            config.routes.error(405, "*", ctx -> {
+                ctx.header("Allow", ctx.path().equals("/v1/completions") ? "POST" : "GET");
+                error(ctx, new ApiError(405, "invalid_request_error", null, "method_not_allowed",
+                        ctx.method() + " is not allowed on " + ctx.path() + "; use " + ctx.res().getHeader("Allow")));
+            });
         });
     }
 
-    /** Starts a server; the generator stays the caller's to close. */
+    /**
+     * Starts a server; the generator stays the caller's to close.
+     *
+     * @throws IllegalArgumentException when the settings do not suit the models or the address cannot be bound,
+     *                                  with one sentence that says which
+     */
     public static CompletionServer start(Generator generator, ServerSettings settings) {
+        checkAgainstModels(generator, settings);
+        InetAddress address = resolve(settings.host());
         CompletionServer server = new CompletionServer(generator, settings);
-        server.app.start();
+        try {
+            server.app.start();
+        } catch (RuntimeException e) {
+            server.timer.shutdownNow();
+            throw new IllegalArgumentException("cannot listen on " + address.getHostAddress() + " port " + settings.port() + ": "
+                    + bindProblem(e), e);
+        }
         return server;
+    }
+
+    private static void checkAgainstModels(Generator generator, ServerSettings settings) {
+        if (settings.defaultMode() == Mode.SPECDIFF && !generator.hasDiffusionDrafter()) {
+            throw new IllegalArgumentException("the default mode specdiff needs a diffusion drafter, and none is loaded");
+        }
+        if (settings.defaultMode() == Mode.SD && !generator.hasArDrafter()) {
+            throw new IllegalArgumentException("the default mode sd needs an autoregressive drafter, and none is loaded");
+        }
+        int context = generator.target().contextLength();
+        if (settings.maxGamma() >= context) {
+            throw new IllegalArgumentException("the largest gamma (" + settings.maxGamma() + ") must be smaller than the target's context of "
+                    + context + " tokens");
+        }
+    }
+
+    private static InetAddress resolve(String host) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("the host '" + host + "' cannot be resolved to an address to listen on");
+        }
+    }
+
+    private static String bindProblem(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException && t.getMessage() != null) return t.getMessage().toLowerCase(Locale.ROOT);
+        }
+        return "the address cannot be bound";
     }
 
     public int port() {
@@ -96,6 +153,21 @@ public final class CompletionServer implements AutoCloseable {
         ctx.status(e.status).contentType("application/json").result(Json.write(e.body()));
     }
 
+    private void unexpected(Exception e, Context ctx) {
+        if (e instanceof IOException) {
+            // the client went away or stalled while its request was read or its answer written
+            metrics.clientAborts.incrementAndGet();
+            LOG.debug("client connection lost on {} {}", ctx.method(), ctx.path(), e);
+            ctx.status(400).contentType("application/json").result(Json.write(
+                    new ApiError(400, "invalid_request_error", null, null, "the request could not be read to its end").body()));
+            return;
+        }
+        metrics.failures.incrementAndGet();
+        LOG.error("request {} {} failed", ctx.method(), ctx.path(), e);
+        ctx.status(500).contentType("application/json").result(Json.write(
+                new ApiError(500, "server_error", null, null, "the server failed to process the request; see its log").body()));
+    }
+
     private void health(Context ctx) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", "ok");
@@ -103,6 +175,12 @@ public final class CompletionServer implements AutoCloseable {
         m.put("running", admission.running(settings.maxConcurrent()));
         m.put("queued", admission.queued());
         ctx.contentType("application/json").result(Json.write(m));
+    }
+
+    private void readiness(Context ctx) {
+        boolean draining = inFlight.draining();
+        ctx.status(draining ? 503 : 200).contentType("application/json")
+                .result(Json.write(Map.of("status", draining ? "draining" : "ready")));
     }
 
     private void models(Context ctx) {
@@ -124,27 +202,28 @@ public final class CompletionServer implements AutoCloseable {
 
     private void completions(Context ctx) throws Exception {
         metrics.requests.incrementAndGet();
+        RunningGeneration generation = inFlight.begin();
+        // in flight until the answer has been written to its end, not just until this handler returns
+        Request.addCompletionListener(ServletContextRequest.getServletContextRequest(ctx.req()), failure -> inFlight.end(generation));
         CompletionRequest request = CompletionRequest.parse(readBody(ctx), settings);
         int[] prompt = request.promptTokens() != null ? request.promptTokens() : generator.tokenizer().encode(request.prompt());
         int vocab = generator.target().vocabSize();
         for (int id : prompt) {
-            if (id < 0 || id >= vocab) throw ApiError.invalid("prompt", "token id " + id + " is outside the vocabulary of " + vocab);
+            if (id < 0 || id >= vocab) {
+                throw ApiError.invalid("prompt", "token id " + id + " is outside the target model's vocabulary of " + vocab + " tokens");
+            }
         }
         int context = generator.target().contextLength();
         if (prompt.length >= context) {
             throw new ApiError(400, "invalid_request_error", "prompt", "context_length_exceeded", "the prompt has " + prompt.length
                     + " tokens but the model's context holds " + context + " (and at least one new token must fit)");
         }
-        try (AutoCloseable slot = admission.enter()) {
-            Cancellation cancellation = new Cancellation();
-            AtomicBoolean timedOut = new AtomicBoolean();
-            ScheduledFuture<?> timeout = timer.schedule(() -> {
-                timedOut.set(true);
-                cancellation.cancel();
-            }, settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        try (AutoCloseable slot = admission.enter(); ClientWatch watch = ClientWatch.on(ctx, generation, timer)) {
+            ScheduledFuture<?> timeout = timer.schedule(() -> generation.stop(RunningGeneration.StopReason.TIMEOUT),
+                    settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
-                if (request.stream()) stream(ctx, request, prompt, cancellation, timedOut);
-                else complete(ctx, request, prompt, cancellation, timedOut);
+                if (request.stream()) stream(ctx, request, prompt, generation);
+                else complete(ctx, request, prompt, generation);
             } finally {
                 timeout.cancel(false);
             }
@@ -169,15 +248,24 @@ public final class CompletionServer implements AutoCloseable {
         return out.toByteArray();
     }
 
-    private void complete(Context ctx, CompletionRequest request, int[] prompt, Cancellation cancellation, AtomicBoolean timedOut) {
-        GenerationResult r = generator.generate(prompt, request.config(), GenerationListener.NONE, cancellation);
+    /** Counts a generation that ended early; true when its client is gone and nothing more can be sent. */
+    private boolean recordStop(RunningGeneration generation, GenerationResult r) {
         metrics.record(r.stats());
-        if (r.finishReason() == FinishReason.CANCELLED) metrics.cancelled.incrementAndGet();
+        if (generation.stoppedBy() != null || r.finishReason() == FinishReason.CANCELLED) metrics.cancelled.incrementAndGet();
+        boolean gone = generation.stoppedBy(RunningGeneration.StopReason.CLIENT_GONE);
+        if (gone) metrics.clientAborts.incrementAndGet();
+        return gone;
+    }
+
+    private void complete(Context ctx, CompletionRequest request, int[] prompt, RunningGeneration generation) {
+        GenerationResult r = generator.generate(prompt, request.config(), GenerationListener.NONE, generation.cancellation());
+        if (recordStop(generation, r)) return;
+        if (generation.stoppedBy(RunningGeneration.StopReason.SHUTDOWN)) throw shutDownMidway();
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("text", r.text());
         choice.put("index", 0);
         choice.put("logprobs", null);
-        choice.put("finish_reason", finishReason(r.finishReason(), timedOut.get()));
+        choice.put("finish_reason", finishReason(r.finishReason(), generation.stoppedBy(RunningGeneration.StopReason.TIMEOUT)));
         Map<String, Object> body = envelope();
         body.put("choices", List.of(choice));
         body.put("usage", usage(prompt.length, r.tokens().length));
@@ -185,37 +273,40 @@ public final class CompletionServer implements AutoCloseable {
         ctx.contentType("application/json").result(Json.write(body));
     }
 
-    private void stream(Context ctx, CompletionRequest request, int[] prompt, Cancellation cancellation, AtomicBoolean timedOut)
-            throws IOException {
+    private static ApiError shutDownMidway() {
+        return new ApiError(503, "server_busy", null, "shutting_down", "the server shut down before the generation finished; retry later");
+    }
+
+    private void stream(Context ctx, CompletionRequest request, int[] prompt, RunningGeneration generation) throws IOException {
         ctx.status(200);
         ctx.res().setContentType("text/event-stream");
         ctx.res().setHeader("Cache-Control", "no-cache");
         ctx.res().setHeader("X-Accel-Buffering", "no");
         OutputStream out = ctx.res().getOutputStream();
-        AtomicBoolean gone = new AtomicBoolean();
         String id = "cmpl-" + UUID.randomUUID();
         GenerationListener listener = text -> {
-            if (gone.get()) return;
+            if (generation.stoppedBy(RunningGeneration.StopReason.CLIENT_GONE)) return;
             try {
                 send(out, chunk(id, text, null));
             } catch (IOException e) {
-                gone.set(true); // the client went away: stop generating, which frees the KV cache
-                cancellation.cancel();
+                generation.stop(RunningGeneration.StopReason.CLIENT_GONE); // stop generating, which frees the KV cache
             }
         };
-        GenerationResult r = generator.generate(prompt, request.config(), listener, cancellation);
-        metrics.record(r.stats());
-        if (gone.get() || r.finishReason() == FinishReason.CANCELLED) metrics.cancelled.incrementAndGet();
-        if (gone.get()) return;
+        GenerationResult r = generator.generate(prompt, request.config(), listener, generation.cancellation());
+        if (recordStop(generation, r)) return;
         try {
-            Map<String, Object> last = chunk(id, "", finishReason(r.finishReason(), timedOut.get()));
-            last.put("usage", usage(prompt.length, r.tokens().length));
-            last.put("specdiff4j", stats(r.stats(), r.kernels()));
-            send(out, last);
+            if (generation.stoppedBy(RunningGeneration.StopReason.SHUTDOWN)) {
+                send(out, shutDownMidway().body());
+            } else {
+                Map<String, Object> last = chunk(id, "", finishReason(r.finishReason(), generation.stoppedBy(RunningGeneration.StopReason.TIMEOUT)));
+                last.put("usage", usage(prompt.length, r.tokens().length));
+                last.put("specdiff4j", stats(r.stats(), r.kernels()));
+                send(out, last);
+            }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
-            // the client left just before the end; nothing more to do
+            metrics.clientAborts.incrementAndGet(); // the client left just before the end; nothing more to do
         }
     }
 
@@ -277,8 +368,34 @@ public final class CompletionServer implements AutoCloseable {
         };
     }
 
+    /**
+     * Shuts down gracefully: from now on new completions get a 503 and /health/ready reports "draining";
+     * requests in flight get up to {@code grace} to finish, then the ones still running are stopped (a stream
+     * ends with an error event and [DONE], a plain request gets a 503), and the server stops.
+     *
+     * @return true when every request finished within the grace period
+     */
+    public boolean drain(Duration grace) throws InterruptedException {
+        inFlight.startDraining();
+        boolean finished = inFlight.awaitIdle(grace);
+        if (!finished) {
+            inFlight.stopAll();
+            inFlight.awaitIdle(STOPPED_GENERATIONS_WAIT);
+        }
+        close();
+        return finished;
+    }
+
+    /** Whether a drain has begun. */
+    public boolean draining() {
+        return inFlight.draining();
+    }
+
     @Override
     public void close() {
+        if (!stopped.compareAndSet(false, true)) return;
+        inFlight.startDraining();
+        inFlight.stopAll();
         app.stop();
         timer.shutdownNow();
     }

@@ -14,6 +14,7 @@ final class Metrics {
     final AtomicLong badRequests = new AtomicLong();
     final AtomicLong failures = new AtomicLong();
     final AtomicLong cancelled = new AtomicLong();
+    final AtomicLong clientAborts = new AtomicLong();
     final AtomicLong promptTokens = new AtomicLong();
     final AtomicLong generatedTokens = new AtomicLong();
     final AtomicLong drafted = new AtomicLong();
@@ -37,8 +38,11 @@ final class Metrics {
         counter(b, "specdiff4j_requests_completed_total", "Completion requests answered with a generation.", completed.get());
         counter(b, "specdiff4j_requests_rejected_total", "Requests refused by admission control (429/503).", rejected.get());
         counter(b, "specdiff4j_requests_invalid_total", "Requests answered with a 4xx validation error.", badRequests.get());
-        counter(b, "specdiff4j_requests_failed_total", "Requests that failed with a server error.", failures.get());
-        counter(b, "specdiff4j_requests_cancelled_total", "Generations stopped by a client disconnect or a timeout.", cancelled.get());
+        counter(b, "specdiff4j_requests_failed_total", "Requests that failed with a server error (client aborts not included).", failures.get());
+        counter(b, "specdiff4j_requests_client_aborted_total", "Requests whose client went away before the answer was complete.",
+                clientAborts.get());
+        counter(b, "specdiff4j_requests_cancelled_total", "Generations stopped early by a client disconnect, a timeout or a shutdown.",
+                cancelled.get());
         counter(b, "specdiff4j_prompt_tokens_total", "Prompt tokens processed.", promptTokens.get());
         counter(b, "specdiff4j_generated_tokens_total", "Tokens generated.", generatedTokens.get());
         counter(b, "specdiff4j_drafted_tokens_total", "Tokens proposed by drafters.", drafted.get());

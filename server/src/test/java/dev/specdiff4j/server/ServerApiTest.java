@@ -56,7 +56,7 @@ class ServerApiTest {
         String request = "{\"prompt\": \"The lazy dog\", \"max_tokens\": 20, \"temperature\": 0, \"specdiff4j\": {\"mode\": \"specdiff\"}}";
         String plain = ServerFixture.text(fx.post("/v1/completions", request));
         HttpResponse<java.io.InputStream> r = fx.client.send(HttpRequest.newBuilder(fx.uri("/v1/completions"))
-                .POST(HttpRequest.BodyPublishers.ofString(request.replace("{\"prompt\"", "{\"stream\": true, \"prompt\""))).build(),
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(request.replace("{\"prompt\"", "{\"stream\": true, \"prompt\""))).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
@@ -103,7 +103,7 @@ class ServerApiTest {
             {"{\"prompt\": \"x\", \"max_tokens\": -1}", "'max_tokens' must be between 1 and 100"},
             {"{\"prompt\": \"x\", \"max_tokens\": 99999999999}", "'max_tokens' must be between 1 and 100"},
             {"{\"prompt\": \"x\", \"temperature\": 7}", "'temperature' must be between 0"},
-            {"{\"prompt\": \"x\", \"temperature\": null, \"top_p\": 0}", "'top_p' must be between"},
+            {"{\"prompt\": \"x\", \"temperature\": null, \"top_p\": 0}", "'top_p' must be greater than 0 and at most 1, got 0"},
             {"{\"prompt\": \"x\", \"top_k\": 1.5}", "'top_k' must be an integer"},
             {"{\"prompt\": \"x\", \"n\": 2}", "only n = 1"},
             {"{\"prompt\": \"x\", \"stream\": \"yes\"}", "'stream' must be true or false"},
@@ -112,11 +112,11 @@ class ServerApiTest {
             {"{\"prompt\": \"x\", \"max_token\": 5}", "unknown field 'max_token'"},
             {"{\"prompt\": \"x\", \"frequency_penalty\": 0.5}", "penalties are not supported"},
             {"{\"prompt\": \"x\", \"seed\": \"a\"}", "'seed' must be an integer"},
-            {"{\"prompt\": \"x\", \"specdiff4j\": {\"gamma\": 0}}", "'gamma' must be between 1 and 32"},
+            {"{\"prompt\": \"x\", \"specdiff4j\": {\"gamma\": 0}}", "'specdiff4j.gamma' must be between 1 and 32"},
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"mode\": \"turbo\"}}", "unknown mode 'turbo'"},
-            {"{\"prompt\": \"x\", \"specdiff4j\": {\"verify\": \"greedy\"}}", "temperature 0"},
+            {"{\"prompt\": \"x\", \"specdiff4j\": {\"verify\": \"greedy\"}}", "'specdiff4j.verify' greedy needs 'temperature' 0"},
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"colour\": 1}}", "unknown field 'specdiff4j.colour'"},
-            {"{\"prompt\": [12, 99999]}", "token id 99999 is outside the vocabulary"},
+            {"{\"prompt\": [12, 99999]}", "token id 99999 is outside the target model's vocabulary of 300 tokens"},
             {"{\"prompt\": \"" + "word ".repeat(200) + "\"}", "context"},
         };
         for (String[] c : cases) {
@@ -128,10 +128,10 @@ class ServerApiTest {
             assertThat(error.get("type")).isEqualTo("invalid_request_error");
         }
         HttpResponse<String> invalidUtf8 = fx.client.send(HttpRequest.newBuilder(fx.uri("/v1/completions"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'{', '"', 'p', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'})).build(),
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'{', '"', 'p', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'})).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(invalidUtf8.statusCode()).isEqualTo(400);
-        assertThat(invalidUtf8.body()).contains("not valid UTF-8");
+        assertThat(invalidUtf8.body()).contains("'p' is not valid UTF-8").contains("\"param\":\"p\"");
         HttpResponse<String> tooBig = fx.post("/v1/completions", "{\"prompt\": \"" + "x".repeat(100_000) + "\"}");
         assertThat(tooBig.statusCode()).isEqualTo(413);
         assertThat(tooBig.body()).contains("larger than 65536 bytes");

@@ -21,7 +21,8 @@ class WrkLoadTest {
     void wrkAgainstTheServer() throws Exception {
         Path wrk = ExternalFixtures.folder("SPECDIFF4J_WRK_DIR", "wrk").resolve("wrk");
         try (ServerFixture fx = new ServerFixture(ServerFixture.settings().withCapacity(2, 16, Duration.ofSeconds(60)))) {
-            Path script = Files.createTempFile("completion", ".lua");
+            Path script = Files.createTempFile(Files.createDirectories(Path.of("target")), "completion", ".lua");
+            try {
             Files.writeString(script, """
                     wrk.method = "POST"
                     wrk.headers["Content-Type"] = "application/json"
@@ -36,6 +37,9 @@ class WrkLoadTest {
             assertThat(report).contains("Requests/sec").doesNotContain("Non-2xx").doesNotContain("Socket errors");
             assertThat(fx.get("/health").statusCode()).isEqualTo(200);
             assertThat(fx.get("/metrics").body()).containsPattern("specdiff4j_requests_completed_total [1-9]");
+            } finally {
+                Files.delete(script);
+            }
         }
     }
 }
