@@ -3,6 +3,7 @@ package dev.specdiff4j.server;
 import dev.specdiff4j.engine.api.GenerationListener;
 import dev.specdiff4j.engine.api.GenerationResult;
 import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.GeneratorClosedException;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.decoding.DecodeStats;
 import dev.specdiff4j.engine.decoding.FinishReason;
@@ -154,6 +155,11 @@ public final class CompletionServer implements AutoCloseable {
     }
 
     private void unexpected(Exception e, Context ctx) {
+        if (e instanceof GeneratorClosedException) {
+            // the embedding application closed the generator under a running request
+            error(ctx, shutDownMidway());
+            return;
+        }
         if (e instanceof IOException) {
             // the client went away or stalled while its request was read or its answer written
             metrics.clientAborts.incrementAndGet();
@@ -292,10 +298,15 @@ public final class CompletionServer implements AutoCloseable {
                 generation.stop(RunningGeneration.StopReason.CLIENT_GONE); // stop generating, which frees the KV cache
             }
         };
-        GenerationResult r = generator.generate(prompt, request.config(), listener, generation.cancellation());
-        if (recordStop(generation, r)) return;
+        GenerationResult r;
         try {
-            if (generation.stoppedBy(RunningGeneration.StopReason.SHUTDOWN)) {
+            r = generator.generate(prompt, request.config(), listener, generation.cancellation());
+        } catch (GeneratorClosedException e) {
+            r = null;
+        }
+        if (r != null && recordStop(generation, r)) return;
+        try {
+            if (r == null || generation.stoppedBy(RunningGeneration.StopReason.SHUTDOWN)) {
                 send(out, shutDownMidway().body());
             } else {
                 Map<String, Object> last = chunk(id, "", finishReason(r.finishReason(), generation.stoppedBy(RunningGeneration.StopReason.TIMEOUT)));
@@ -348,13 +359,7 @@ public final class CompletionServer implements AutoCloseable {
     }
 
     private static Map<String, Object> stats(DecodeStats s, String kernels) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("tokens_per_second", s.tokensPerSecond());
-        m.put("rounds", s.rounds());
-        m.put("drafted", s.drafted());
-        m.put("accepted", s.accepted());
-        m.put("acceptance_rate", s.acceptanceRate());
-        m.put("mean_tokens_per_round", s.meanTokensPerRound());
+        Map<String, Object> m = s.toMap();
         m.put("kernels", kernels);
         return m;
     }

@@ -86,4 +86,26 @@ class ServerDrainTest {
             assertThat(drained.get(1, TimeUnit.MINUTES)).isTrue();
         }
     }
+
+    @Test
+    void closingTheGeneratorUnderRunningRequestsAnswersShuttingDownInsteadOfAServerError() throws Exception {
+        try (ServerFixture fx = ServerFixture.longContext(ServerFixture.settings())) {
+            BufferedReader events = startStream(fx, ServerFixture.LONG_CONTEXT - 100);
+            CompletableFuture<HttpResponse<String>> plain = fx.client.sendAsync(HttpRequest.newBuilder(fx.uri("/v1/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"The\", \"max_tokens\": " + (ServerFixture.LONG_CONTEXT - 100) + "}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            while (fx.metric("specdiff4j_running_generations") < 2) Thread.onSpinWait();
+
+            fx.generator.close(); // the embedding application's own close, under both requests
+
+            HttpResponse<String> answer = plain.get(1, TimeUnit.MINUTES);
+            assertThat(answer.statusCode()).isEqualTo(503);
+            assertThat(answer.body()).contains("\"code\":\"shutting_down\"").doesNotContain("Exception");
+            List<String> tail = rest(events);
+            assertThat(tail.get(tail.size() - 2)).startsWith("data: {\"error\"").contains("shutting_down");
+            assertThat(tail.getLast()).isEqualTo("data: [DONE]");
+            assertThat(fx.metric("specdiff4j_requests_failed_total")).isZero();
+        }
+    }
 }

@@ -61,8 +61,10 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
     }
 
     /**
-     * The default draft length γ and denoising steps T: the best measured on the bundled demo pair (docs/benchmarks.md),
-     * whose drafter is right about the next token only about half the time, so short drafts of one denoising pass pay best.
+     * The default draft length γ and denoising steps T, chosen on the benchmark's tuning prompts (disjoint from the
+     * prompts the benchmarks report): on the demo pair γ = 3, T = 1 was the best specdiff row and within the noise of the
+     * best sd row (docs/notes/50-tuning-defaults.md). Its drafter rarely guesses more than the next token, so short
+     * drafts of one denoising pass pay best.
      */
     public static final int DEFAULT_GAMMA = 3;
     public static final int DEFAULT_STEPS = 1;

@@ -12,10 +12,11 @@ package dev.specdiff4j.engine.decoding;
  */
 public record DraftingConfig(int window, boolean padToModel, boolean cachedPrefix) {
     /**
-     * The default window. The drafter's pass over the window is most of its cost; on the demo pair a window of 32 accepted
-     * as often as one of 128 at a quarter of the drafting time (docs/benchmarks.md).
+     * The default window. The drafter's pass over the window is most of its cost. Chosen on the benchmark's tuning prompts
+     * (never on the prompts it reports), demo pair, γ = 3, T = 1: windows of 8, 16, 32 and 64 gave α 0.244, 0.271, 0.243
+     * and 0.227 and speedups over AR of 0.92×, 0.95×, 0.85× and 0.69× (docs/notes/50-tuning-defaults.md).
      */
-    public static final int DEFAULT_WINDOW = 32;
+    public static final int DEFAULT_WINDOW = 16;
 
     public DraftingConfig {
         if (window < 1) throw new IllegalArgumentException("the drafter window must be at least 1 token, got " + window);
