@@ -77,7 +77,9 @@ public final class SweepReport {
 
     /** The row's speed over llama.cpp's, through the same run's AR baseline; NaN when llama.cpp was not measured. */
     static double vsLlama(ConfigResult r, PairedRatios llamaOverAr) {
-        return llamaOverAr == null || llamaOverAr.count() == 0 ? Double.NaN : r.speedup() / llamaOverAr.median();
+        // llama.cpp was measured against AR on the weights as stored; a row with converted weights has another baseline
+        if (llamaOverAr == null || llamaOverAr.count() == 0 || r.config.dtype() != null) return Double.NaN;
+        return r.speedup() / llamaOverAr.median();
     }
 
     static List<String> cells(ConfigResult r, PairedRatios llamaOverAr) {

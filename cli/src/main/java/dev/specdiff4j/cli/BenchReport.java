@@ -47,7 +47,7 @@ final class BenchReport implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
-        String commandLine = String.join(" ", Stream.concat(Stream.of("bin/specdiff4j bench report"),
+        String commandLine = String.join(" ", Stream.concat(Stream.of("bin/specdiff4j"),
                 spec.commandLine().getParseResult().originalArgs().stream()).toList());
         Path data = docs.resolve("bench");
         Files.createDirectories(data);

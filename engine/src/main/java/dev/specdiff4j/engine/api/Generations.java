@@ -39,7 +39,7 @@ final class Generations {
         try {
             running--;
             onThisThread.set(onThisThread.get() - 1);
-            if (running == 0) idle.signalAll();
+            idle.signalAll(); // a close() from a listener waits for the others only, not for running == 0
             releaseNow = running == 0 && releasePending;
             if (releaseNow) releasePending = false;
         } finally {

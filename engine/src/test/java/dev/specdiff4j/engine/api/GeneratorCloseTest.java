@@ -101,4 +101,47 @@ class GeneratorCloseTest {
             }
         }, new Cancellation())).isInstanceOf(GeneratorClosedException.class).hasMessageContaining("after 1 tokens"));
     }
+
+    @Test
+    void closingFromInsideAListenerWhileAnotherThreadGeneratesDoesNotDeadlock(@TempDir Path dir) throws Exception {
+        Generator generator = Generator.open(ModelSpec.of(TinyModels.withTokenizer("gpt2-tiny", dir)).withKernels(null, 2, 0));
+        GenerationConfig config = GenerationConfig.builder().mode(Mode.AR).maxTokens(MAX_TOKENS).stopAtEos(false).build();
+        CountDownLatch otherRunning = new CountDownLatch(1);
+        CountDownLatch closing = new CountDownLatch(1);
+        Thread other = Thread.ofPlatform().start(() -> {
+            try {
+                generator.generate("The", config, new GenerationListener() {
+                    @Override
+                    public void onText(String text) {
+                    }
+
+                    @Override
+                    public void onTokens(int[] ids) {
+                        otherRunning.countDown();
+                        try {
+                            closing.await(); // still running when the first thread's listener calls close()
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }, new Cancellation());
+            } catch (GeneratorClosedException expected) {
+                // stopped by the close, as it should be
+            }
+        });
+        otherRunning.await();
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(() -> generator.generate("The", config, new GenerationListener() {
+            @Override
+            public void onText(String text) {
+            }
+
+            @Override
+            public void onTokens(int[] ids) {
+                closing.countDown();
+                generator.close(); // waits for the other thread's generation, which must wake it when it stops
+            }
+        }, new Cancellation())).isInstanceOf(GeneratorClosedException.class));
+        other.join(30_000);
+        assertThat(other.isAlive()).isFalse();
+    }
 }
