@@ -41,6 +41,31 @@ public interface CausalLanguageModel extends AutoCloseable {
             return forward(tokens, 1)[0];
         }
 
+        /** Whether {@link #forwardTree} and {@link #keepTreePath} work (the CPU GPT-2 does; device sessions may not). */
+        default boolean supportsTrees() {
+            return false;
+        }
+
+        /**
+         * Appends a token tree in one batched pass (token-tree verification) and returns the logits of every node. Node i
+         * holds {@code tokens[i]} and follows node {@code parents[i]} (< i), or the cached sequence when the parent is −1; it
+         * sits at position {@code length() + depth(i)} and attends to the cache and its own ancestors only, so its logits
+         * equal those of its root-to-node path appended linearly, bit for bit. The cache grows by {@code tokens.length} rows
+         * in node order; {@link #keepTreePath} then keeps one path and drops the rest.
+         */
+        default float[][] forwardTree(int[] tokens, int[] parents) {
+            throw new UnsupportedOperationException("this model session does not verify token trees");
+        }
+
+        /**
+         * After {@link #forwardTree} appended a tree at cache position {@code treeStart}: moves the cache rows of
+         * {@code nodes} (a root-to-node path, ascending node indices) to positions {@code treeStart, treeStart + 1, ...} and
+         * forgets everything after them, as if that path had been appended linearly.
+         */
+        default void keepTreePath(int treeStart, int[] nodes) {
+            throw new UnsupportedOperationException("this model session does not verify token trees");
+        }
+
         /** Forgets everything from position {@code length} on (rolls back rejected tokens). */
         void truncate(int length);
 

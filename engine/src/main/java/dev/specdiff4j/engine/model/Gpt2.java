@@ -221,6 +221,11 @@ public final class Gpt2 implements CausalLanguageModel {
 
         @Override
         protected float[][] compute(int[] tokens, int logitRows, int start) {
+            return pass(tokens, logitRows, start, buffers.positions(start, tokens.length), null);
+        }
+
+        /** One pass over {@code tokens} stored at cache rows start..; {@code tree} null: causal, else each row's visible tree rows. */
+        private float[][] pass(int[] tokens, int logitRows, int start, int[] positions, int[][] tree) {
             int k = tokens.length;
             ensureCapacity(start + k);
             buffers.ensure(k, logitRows);
@@ -233,7 +238,7 @@ public final class Gpt2 implements CausalLanguageModel {
             float[] out = buffers.out;
             float[] ffn = buffers.ffn;
             kernels.embedding(tokenEmbedding, tokens, x);
-            kernels.embedding(positionEmbedding, buffers.positions(start, k), pos);
+            kernels.embedding(positionEmbedding, positions, pos);
             kernels.residualAdd(x, pos, null, k, d);
 
             for (int l = 0; l < config.layers(); l++) {
@@ -245,7 +250,8 @@ public final class Gpt2 implements CausalLanguageModel {
                     System.arraycopy(qkv, t * 3 * d + d, keys[l], (start + t) * d, d);
                     System.arraycopy(qkv, t * 3 * d + 2 * d, values[l], (start + t) * d, d);
                 }
-                kernels.attention(q, k, keys[l], values[l], start + k, start, true, config.heads(), config.headDim(), attn);
+                if (tree == null) kernels.attention(q, k, keys[l], values[l], start + k, start, true, config.heads(), config.headDim(), attn);
+                else kernels.treeAttention(q, k, keys[l], values[l], start, tree, config.heads(), config.headDim(), attn);
                 kernels.matmul(attn, k, layer.proj(), layer.projBias(), out);
                 kernels.residualAdd(x, out, null, k, d);
                 kernels.layerNorm(x, k, d, layer.ln2Weight(), layer.ln2Bias(), config.layerNormEps(), h);
@@ -264,6 +270,26 @@ public final class Gpt2 implements CausalLanguageModel {
             float[][] rows = new float[logitRows][];
             for (int r = 0; r < logitRows; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
             return rows;
+        }
+
+        @Override
+        public boolean supportsTrees() {
+            return true;
+        }
+
+        @Override
+        protected float[][] computeTree(int[] tokens, int[] depths, int[][] visible, int start) {
+            int[] positions = new int[tokens.length];
+            for (int i = 0; i < tokens.length; i++) positions[i] = start + depths[i];
+            return pass(tokens, tokens.length, start, positions, visible);
+        }
+
+        @Override
+        protected void moveRow(int from, int to) {
+            for (int l = 0; l < config.layers(); l++) {
+                System.arraycopy(keys[l], from * d, keys[l], to * d, d);
+                System.arraycopy(values[l], from * d, values[l], to * d, d);
+            }
         }
 
         @Override
