@@ -24,7 +24,7 @@ import java.util.Set;
  * unknown fields are refused (a misspelt "max_token" would otherwise be silently ignored).
  *
  * <p>Speculative settings go in the extension object {@code "specdiff4j": {"mode": "ar|sd|specdiff",
- * "gamma": 8, "steps": 2, "verify": "greedy|strict|marginal", "adaptive": [min, max]}}.
+ * "gamma": 8, "steps": 2, "verify": "greedy|strict|marginal", "adaptive": [min, max], "tree": 16 | "auto"}}.
  */
 record CompletionRequest(String prompt, int[] promptTokens, boolean stream, GenerationConfig config) {
     private static final Set<String> KNOWN = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop",
@@ -32,7 +32,7 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
             "stream_options", "specdiff4j");
     /** Stands in for bytes that are not UTF-8 while the field that holds them is looked for. */
     private static final String NOT_UTF8 = "\uFFFF";
-    private static final Set<String> EXTENSION = Set.of("mode", "gamma", "steps", "verify", "adaptive", "overlap", "window", "exact_drafting");
+    private static final Set<String> EXTENSION = Set.of("mode", "gamma", "steps", "verify", "adaptive", "overlap", "window", "exact_drafting", "tree");
 
     static CompletionRequest parse(byte[] body, ServerSettings settings) {
         Map<String, Object> json = parseJson(body);
@@ -126,10 +126,17 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         int window = integer(ext, "specdiff4j.window", DraftingConfig.defaults().window(), 1, 4096);
         boolean exact = bool(ext, "specdiff4j.exact_drafting", false);
         boolean overlap = bool(ext, "specdiff4j.overlap", false);
+        int tree = GenerationConfig.DEFAULT_TREE;
+        if (ext.get("tree") != null) {
+            Object t = ext.get("tree");
+            if (t instanceof Long l && l >= 0 && l <= 1024) tree = (int) (long) l;
+            else if ("auto".equals(t)) tree = GenerationConfig.TREE_AUTO;
+            else throw ApiError.invalid("specdiff4j.tree", "'tree' must be a node budget from 0 (off) to 1024, or \"auto\"");
+        }
         GenerationConfig config;
         try {
             config = GenerationConfig.builder().mode(mode).maxTokens(maxTokens).sampling(sampling).gamma(gamma).steps(steps).verify(verify)
-                    .adaptive(adaptive).overlap(overlap).drafting(new DraftingConfig(window, false, !exact)).stop(stop).stopAtEos(true).build();
+                    .adaptive(adaptive).overlap(overlap).drafting(new DraftingConfig(window, false, !exact)).stop(stop).stopAtEos(true).tree(tree).build();
         } catch (IllegalArgumentException e) {
             throw ApiError.invalid("specdiff4j", e.getMessage());
         }
