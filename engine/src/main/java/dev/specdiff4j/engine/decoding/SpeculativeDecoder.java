@@ -219,9 +219,9 @@ public final class SpeculativeDecoder {
                 draftNanos += System.nanoTime() - t0;
                 long t1 = System.nanoTime();
                 int treeStart = n - 1;
-                float[][] rows = session.forwardTree(tree.tokens(), tree.parents());
-                verifyNanos += System.nanoTime() - t1;
+                CausalLanguageModel.TreeLogits rows = session.forwardTreeLazily(tree.tokens(), tree.parents());
                 TreeAcceptance.Outcome outcome = rule.decide(tree, rows, vocab, settings.sampling(), random);
+                verifyNanos += System.nanoTime() - t1; // the walk computes the logits it needs: verification time
                 session.keepTreePath(treeStart, outcome.path());
                 if (candidates != null) estimate.record(tree, candidates, outcome.path());
                 rounds++;

@@ -1,5 +1,7 @@
 package dev.specdiff4j.engine.decoding;
 
+import dev.specdiff4j.engine.model.CausalLanguageModel;
+
 /**
  * Decides which path of a token tree the target accepts (docs/ALGORITHM.md, "Token trees"), given the target's logits for
  * every node of one tree pass. Walks down from the root: at each node the target's row decides among the node's children,
@@ -28,7 +30,7 @@ final class TreeAcceptance {
     /** A tree acceptance rule; tests substitute deliberately broken ones to show the statistical test catches them. */
     @FunctionalInterface
     interface Rule {
-        Outcome decide(TokenTree tree, float[][] targetRows, int vocab, SamplingConfig sampling, Sampler random);
+        Outcome decide(TokenTree tree, CausalLanguageModel.TreeLogits targetRows, int vocab, SamplingConfig sampling, Sampler random);
     }
 
     static Rule of(AcceptancePolicy policy) {
@@ -43,12 +45,12 @@ final class TreeAcceptance {
     private TreeAcceptance() {
     }
 
-    static Outcome greedy(TokenTree tree, float[][] targetRows, int vocab, SamplingConfig sampling, Sampler random) {
+    static Outcome greedy(TokenTree tree, CausalLanguageModel.TreeLogits targetRows, int vocab, SamplingConfig sampling, Sampler random) {
         int[] path = new int[maxDepth(tree) + 1];
         int steps = 0;
         int node = 0;
         while (true) {
-            int best = Probabilities.argmax(targetRows[node], vocab);
+            int best = Probabilities.argmax(targetRows.row(node), vocab);
             int child = childWithToken(tree, node, best);
             if (child < 0) return new Outcome(java.util.Arrays.copyOf(path, steps + 1), best);
             path[++steps] = child;
@@ -56,13 +58,13 @@ final class TreeAcceptance {
         }
     }
 
-    static Outcome strict(TokenTree tree, float[][] targetRows, int vocab, SamplingConfig sampling, Sampler random) {
+    static Outcome strict(TokenTree tree, CausalLanguageModel.TreeLogits targetRows, int vocab, SamplingConfig sampling, Sampler random) {
         int[] path = new int[maxDepth(tree) + 1];
         int steps = 0;
         int node = 0;
         walk:
         while (true) {
-            double[] r = Probabilities.of(targetRows[node], vocab, sampling);
+            double[] r = Probabilities.of(targetRows.row(node), vocab, sampling);
             double mass = 1;
             for (int child : tree.children(node)) {
                 int x = tree.tokens()[child];
@@ -81,7 +83,7 @@ final class TreeAcceptance {
                 for (int v = 0; v < r.length; v++) r[v] /= sum;
                 next = random.draw(r);
             } else {
-                next = random.draw(Probabilities.of(targetRows[node], vocab, sampling)); // rounding left no mass
+                next = random.draw(Probabilities.of(targetRows.row(node), vocab, sampling)); // rounding left no mass
             }
             return new Outcome(java.util.Arrays.copyOf(path, steps + 1), next);
         }

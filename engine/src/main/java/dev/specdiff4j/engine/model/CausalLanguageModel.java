@@ -18,6 +18,12 @@ public interface CausalLanguageModel extends AutoCloseable {
     @Override
     void close();
 
+    /** The logits of a tree's nodes, computed on demand (the same bits whichever nodes are asked for, in whatever order). */
+    @FunctionalInterface
+    interface TreeLogits {
+        float[] row(int node);
+    }
+
     /** One sequence: a KV cache that grows with {@link #forward} and shrinks with {@link #truncate}. */
     interface Session extends AutoCloseable {
         /** Tokens held in the cache. */
@@ -54,6 +60,17 @@ public interface CausalLanguageModel extends AutoCloseable {
          * in node order; {@link #keepTreePath} then keeps one path and drops the rest.
          */
         default float[][] forwardTree(int[] tokens, int[] parents) {
+            TreeLogits logits = forwardTreeLazily(tokens, parents);
+            float[][] rows = new float[tokens.length][];
+            for (int i = 0; i < rows.length; i++) rows[i] = logits.row(i);
+            return rows;
+        }
+
+        /**
+         * As {@link #forwardTree}, but computes a node's logits only when asked: verification walks one path of the tree, and
+         * on a small model the LM head is most of a row's cost. Ask before the next call on this session.
+         */
+        default TreeLogits forwardTreeLazily(int[] tokens, int[] parents) {
             throw new UnsupportedOperationException("this model session does not verify token trees");
         }
 

@@ -21,10 +21,10 @@ public abstract class CausalSession implements CausalLanguageModel.Session {
 
     /**
      * Appends the tree of {@code tokens} (node i at position {@code start + depths[i]}; {@code visible[i]} its ancestors and
-     * itself, ascending node indices) at cache rows {@code start}.. and returns every node's logits. Only sessions that
+     * itself, ascending node indices) at cache rows {@code start}.. and returns its nodes' logits, computed on demand. Only sessions that
      * {@link #supportsTrees()} override it.
      */
-    protected float[][] computeTree(int[] tokens, int[] depths, int[][] visible, int start) {
+    protected CausalLanguageModel.TreeLogits computeTree(int[] tokens, int[] parents, int[] depths, int[][] visible, int start) {
         throw new UnsupportedOperationException("this model session does not verify token trees");
     }
 
@@ -62,7 +62,7 @@ public abstract class CausalSession implements CausalLanguageModel.Session {
     }
 
     @Override
-    public final float[][] forwardTree(int[] tokens, int[] parents) {
+    public final CausalLanguageModel.TreeLogits forwardTreeLazily(int[] tokens, int[] parents) {
         if (closed) throw new IllegalStateException("the session was closed");
         if (!supportsTrees()) throw new UnsupportedOperationException("this model session does not verify token trees");
         int k = tokens.length;
@@ -81,7 +81,7 @@ public abstract class CausalSession implements CausalLanguageModel.Session {
             if (parent >= 0) System.arraycopy(visible[parent], 0, visible[i], 0, depths[i]);
             visible[i][depths[i]] = i;
         }
-        float[][] rows = computeTree(tokens, depths, visible, length);
+        CausalLanguageModel.TreeLogits rows = computeTree(tokens, parents, depths, visible, length);
         length += k;
         return rows;
     }

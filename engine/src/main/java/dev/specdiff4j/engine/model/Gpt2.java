@@ -261,15 +261,9 @@ public final class Gpt2 implements CausalLanguageModel {
                 kernels.residualAdd(x, out, null, k, d);
             }
             if (logitRows == 0) return new float[0][];
-            float[] last = buffers.last;
-            System.arraycopy(x, (k - logitRows) * d, last, 0, logitRows * d);
-            kernels.layerNorm(last, logitRows, d, lnFinalWeight, lnFinalBias, config.layerNormEps(), last);
-            int vocab = config.vocabSize();
-            float[] logits = buffers.logits;
-            kernels.matmul(last, logitRows, lmHead, null, logits);
-            float[][] rows = new float[logitRows][];
-            for (int r = 0; r < logitRows; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
-            return rows;
+            int[] which = new int[logitRows];
+            for (int r = 0; r < logitRows; r++) which[r] = k - logitRows + r;
+            return logits(x, which);
         }
 
         @Override
@@ -278,10 +272,44 @@ public final class Gpt2 implements CausalLanguageModel {
         }
 
         @Override
-        protected float[][] computeTree(int[] tokens, int[] depths, int[][] visible, int start) {
-            int[] positions = new int[tokens.length];
-            for (int i = 0; i < tokens.length; i++) positions[i] = start + depths[i];
-            return pass(tokens, tokens.length, start, positions, visible);
+        protected TreeLogits computeTree(int[] tokens, int[] parents, int[] depths, int[][] visible, int start) {
+            int k = tokens.length;
+            int[] positions = new int[k];
+            for (int i = 0; i < k; i++) positions[i] = start + depths[i];
+            pass(tokens, 0, start, positions, visible);
+            float[] hidden = Arrays.copyOf(buffers.x, k * d); // the residual stream before the final norm
+            int[] firstChild = new int[k];
+            Arrays.fill(firstChild, -1);
+            for (int i = k - 1; i > 0; i--) if (parents[i] >= 0) firstChild[parents[i]] = i;
+            float[][] rows = new float[k][];
+            return node -> {
+                if (rows[node] == null) {
+                    // the node and its first-child chain (the likeliest continuation of a best-first tree) in one LM-head pass
+                    int count = 0;
+                    for (int n = node; n >= 0 && rows[n] == null; n = firstChild[n]) count++;
+                    int[] batch = new int[count];
+                    count = 0;
+                    for (int n = node; n >= 0 && rows[n] == null; n = firstChild[n]) batch[count++] = n;
+                    float[][] computed = logits(hidden, batch);
+                    for (int i = 0; i < batch.length; i++) rows[batch[i]] = computed[i];
+                }
+                return rows[node];
+            };
+        }
+
+        /** Final norm and LM head over the given rows of a residual stream (per-row work: the same bits in any batch). */
+        private float[][] logits(float[] hidden, int[] which) {
+            int n = which.length;
+            buffers.ensure(1, n);
+            float[] last = buffers.last;
+            for (int i = 0; i < n; i++) System.arraycopy(hidden, which[i] * d, last, i * d, d);
+            kernels.layerNorm(last, n, d, lnFinalWeight, lnFinalBias, config.layerNormEps(), last);
+            int vocab = config.vocabSize();
+            float[] logits = buffers.logits;
+            kernels.matmul(last, n, lmHead, null, logits);
+            float[][] rows = new float[n][];
+            for (int r = 0; r < n; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+            return rows;
         }
 
         @Override

@@ -5,14 +5,14 @@ enum BrokenTreeRule implements TreeAcceptance.Rule {
     /** Tries each sibling with its plain p(x), forgetting that rejected siblings took their mass out of the residual. */
     SIBLINGS_NOT_RENORMALISED("accept each sibling with p(x), not r(x) / Σr after the rejected ones") {
         @Override
-        public TreeAcceptance.Outcome decide(TokenTree tree, float[][] targetRows, int vocab, SamplingConfig sampling, Sampler random) {
+        public TreeAcceptance.Outcome decide(TokenTree tree, dev.specdiff4j.engine.model.CausalLanguageModel.TreeLogits targetRows, int vocab, SamplingConfig sampling, Sampler random) {
             return walk(tree, targetRows, vocab, sampling, random, false, true);
         }
     },
     /** After every sibling was rejected, draws from p instead of from p without the rejected candidates. */
     RESIDUAL_KEEPS_REJECTED("after rejecting every sibling, draw from p instead of the residual") {
         @Override
-        public TreeAcceptance.Outcome decide(TokenTree tree, float[][] targetRows, int vocab, SamplingConfig sampling, Sampler random) {
+        public TreeAcceptance.Outcome decide(TokenTree tree, dev.specdiff4j.engine.model.CausalLanguageModel.TreeLogits targetRows, int vocab, SamplingConfig sampling, Sampler random) {
             return walk(tree, targetRows, vocab, sampling, random, true, false);
         }
     };
@@ -28,14 +28,14 @@ enum BrokenTreeRule implements TreeAcceptance.Rule {
         return description;
     }
 
-    private static TreeAcceptance.Outcome walk(TokenTree tree, float[][] targetRows, int vocab, SamplingConfig sampling, Sampler random,
+    private static TreeAcceptance.Outcome walk(TokenTree tree, dev.specdiff4j.engine.model.CausalLanguageModel.TreeLogits targetRows, int vocab, SamplingConfig sampling, Sampler random,
                                                boolean renormalise, boolean zeroRejected) {
         int[] path = new int[TreeAcceptance.maxDepth(tree) + 1];
         int steps = 0;
         int node = 0;
         walk:
         while (true) {
-            double[] p = Probabilities.of(targetRows[node], vocab, sampling);
+            double[] p = Probabilities.of(targetRows.row(node), vocab, sampling);
             double[] r = p.clone();
             double mass = 1;
             for (int child : tree.children(node)) {

@@ -91,9 +91,10 @@ class TokenTreeGreedyTest {
     }
 
     @Test
-    void theTargetAsItsOwnDrafterIsAcceptedWhole() {
+    void anAlwaysRightDrafterIsAcceptedWhole() {
+        // the oracle offers one candidate per position with certainty: the tree is its chain, and every round takes it all
         int[] prompt = SpeculativeGreedyTest.prompts(1, 300, 13).get(0);
-        DecodeStats s = SpeculativeGreedyTest.speculative(target, new AutoregressiveDrafter(target, 300), prompt, 30, tree(4, 12)).stats();
+        DecodeStats s = SpeculativeGreedyTest.speculative(target, TestDrafters.oracle(target, 1.0), prompt, 30, tree(4, 12)).stats();
         // every round but the last (cut at the token limit) accepts the whole depth of 4
         assertThat(s.accepted()).isGreaterThanOrEqualTo(4 * (s.rounds() - 1));
         assertThat(s.meanTokensPerRound()).isGreaterThan(4.5);

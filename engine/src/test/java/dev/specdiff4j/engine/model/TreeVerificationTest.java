@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Token-tree verification is batch invariant: every tree row's logits equal, bit for bit, the logits of its root-to-node path
- * appended linearly to the same cache, and after {@link CausalLanguageModel.Session#keepTreePath} the cache continues exactly
+ * appended linearly to the same cache (computed all at once or on demand in any order), and after {@link CausalLanguageModel.Session#keepTreePath} the cache continues exactly
  * like one that took the path linearly. Random trees of awkward sizes, several prefixes, vector kernels (native indexed
  * attention) and reference kernels (the interface's gathering default).
  */
@@ -67,6 +67,15 @@ class TreeVerificationTest {
                             assertThat(rows[node]).as("%s, trial %d, node %d of %d at depth %d", kernels.name(), trial, node, nodes,
                                     path.length - 1).containsExactly(expected);
                         }
+                    }
+                    // computed on demand, in another order: the same bits
+                    try (CausalLanguageModel.Session lazy = model.newSession()) {
+                        lazy.forward(prefix, 0);
+                        CausalLanguageModel.TreeLogits logits = lazy.forwardTreeLazily(tokens, parents);
+                        for (int node = nodes - 1; node >= 0; node -= 2) {
+                            assertThat(logits.row(node)).as("%s, trial %d, node %d on demand", kernels.name(), trial, node).containsExactly(rows[node]);
+                        }
+                        for (int node = 0; node < nodes; node++) assertThat(logits.row(node)).containsExactly(rows[node]);
                     }
                     // keep the path to a random node and continue: the cache must be the linear one
                     int[] kept = path(parents, r.nextInt(nodes));
