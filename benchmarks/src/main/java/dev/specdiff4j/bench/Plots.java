@@ -78,7 +78,7 @@ public final class Plots {
      * cost-aware rows as a dashed level), one series per mode. Nothing is written when the sweep has no tree rows.
      */
     public static void speedupVsTreeBudget(List<ConfigResult> results, Path png) throws IOException {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title("Speedup over autoregressive decoding against the tree budget (greedy, same run)")
+        XYChart chart = new XYChartBuilder().width(800).height(500).title("Speedup over AR against the tree budget (greedy, same run)")
                 .xAxisTitle("drafted nodes verified per pass").yAxisTitle("speedup vs AR").build();
         boolean any = false;
         for (Mode mode : new Mode[] {Mode.SPECDIFF, Mode.SD}) {
@@ -99,7 +99,7 @@ public final class Plots {
                 if (c.mode() == mode && c.greedy() && c.tree() == dev.specdiff4j.engine.api.GenerationConfig.TREE_AUTO && !byGamma.isEmpty()) {
                     int lo = byGamma.values().stream().mapToInt(m -> m.firstKey()).min().orElse(1);
                     int hi = byGamma.values().stream().mapToInt(m -> m.lastKey()).max().orElse(64);
-                    chart.addSeries((mode == Mode.SD ? "sd" : "specdiff") + " tree=auto, depth " + c.gamma(), List.of(lo, hi),
+                    chart.addSeries((mode == Mode.SD ? "sd" : "specdiff") + " tree=auto, depth " + c.gamma(), List.of(lo - 0.5, hi + 0.5),
                             List.of(r.speedup(), r.speedup())).setMarker(SeriesMarkers.NONE);
                 }
             }
