@@ -1,6 +1,5 @@
 package dev.specdiff4j.cli;
 
-import dev.specdiff4j.bench.Progress;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.weights.ConversionProgress;
 import dev.specdiff4j.weights.Converter;

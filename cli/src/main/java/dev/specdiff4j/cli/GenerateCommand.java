@@ -26,7 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Generate text after a prompt (from the argument, or standard input when absent).",
+        description = {"Generate text after a prompt (the argument or -p, or standard input when both are absent).",
             "Streams the text to stdout and prints a one-line summary to stderr; --json prints one JSON object instead."})
 final class GenerateCommand implements Callable<Integer> {
     static final int DEFAULT_GAMMA = GenerationConfig.DEFAULT_GAMMA;
@@ -44,10 +44,10 @@ final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "The prompt text.")
-    String prompt;
+    @Mixin
+    PromptInput prompt;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "Target: HF GPT-2 folder or .gguf file (default: the bundled demo target).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Target: HF GPT-2 folder or .gguf file (default: the bundled demo target).")
     Path model;
 
     @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
@@ -56,10 +56,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter (MDLM folder) for specdiff (default: the bundled demo drafter).")
     Path drafter;
 
-    @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter (small GPT-2) for sd (default: the bundled demo one).")
+    @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter (small GPT-2) for sd (default: the bundled demo one).")
     Path arDrafter;
 
-    @Option(names = "--gamma", defaultValue = "" + DEFAULT_GAMMA, description = "Draft length γ (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--gamma", "--draft-max"}, defaultValue = "" + DEFAULT_GAMMA, description = "Draft length γ (default: ${DEFAULT-VALUE}).")
     int gamma;
 
     @Option(names = "--steps", defaultValue = "" + DEFAULT_STEPS, description = "Denoising steps T of the diffusion drafter (default: ${DEFAULT-VALUE}).")
@@ -94,7 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--compare", description = "Also run plain autoregressive decoding (after a warm-up of both; each mode timed once, a rough figure: `bench specdiff` measures properly) and print the speedup.")
     boolean compare;
 
-    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--max-tokens", "--n-predict"}, defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|tornado[:D:I]",
@@ -118,7 +118,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String text = prompt != null ? prompt : Stdin.readAll(spec.commandLine().getErr());
+        String text = prompt.read(spec);
         Mode m = Mode.parse(mode);
         GenerationConfig config = config(m);
         int draftThreads = drafterThreads != null ? LoadingOptions.checkThreads("--drafter-threads", drafterThreads) : overlap ? 1 : 0;

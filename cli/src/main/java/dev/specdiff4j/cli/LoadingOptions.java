@@ -11,7 +11,7 @@ final class LoadingOptions {
     @Option(names = "--kernels", paramLabel = "NAME", description = "Kernel implementation: vector or reference (default: the best available).")
     String kernels;
 
-    @Option(names = "--threads", description = "Threads of the kernels, at most the processor count (default: all processors).")
+    @Option(names = {"-t", "--threads"}, description = "Threads of the kernels, at most the processor count (default: all processors).")
     Integer threads;
 
     DType dtype() {

@@ -26,13 +26,13 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     LoadingOptions loading;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "Target (default: the bundled demo target).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Target (default: the bundled demo target).")
     Path model;
 
     @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter (default: the bundled demo drafter).")
     Path drafter;
 
-    @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for mode sd (default: the bundled demo one).")
+    @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter for mode sd (default: the bundled demo one).")
     Path arDrafter;
 
     @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")

@@ -1,5 +1,6 @@
-package dev.specdiff4j.cli;
+package dev.specdiff4j.bench.cli;
 
+import dev.specdiff4j.cli.DebugOption;
 import dev.specdiff4j.bench.ScaleProjection;
 import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.kernels.Kernels;

@@ -1,4 +1,4 @@
-package dev.specdiff4j.cli;
+package dev.specdiff4j.bench.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

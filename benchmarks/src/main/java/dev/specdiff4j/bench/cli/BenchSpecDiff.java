@@ -1,11 +1,14 @@
-package dev.specdiff4j.cli;
+package dev.specdiff4j.bench.cli;
 
+import dev.specdiff4j.engine.api.GenerationConfig;
+import dev.specdiff4j.cli.DebugOption;
+import dev.specdiff4j.cli.DemoModels;
 import dev.specdiff4j.bench.BenchConfig;
 import dev.specdiff4j.bench.ConfigResult;
 import dev.specdiff4j.bench.LlamaCpp;
 import dev.specdiff4j.bench.PairedRatios;
 import dev.specdiff4j.bench.Plots;
-import dev.specdiff4j.bench.Progress;
+import dev.specdiff4j.cli.Progress;
 import dev.specdiff4j.bench.PromptSet;
 import dev.specdiff4j.bench.SpecDiffBench;
 import dev.specdiff4j.bench.SweepReport;
@@ -142,8 +145,8 @@ final class BenchSpecDiff implements Callable<Integer> {
             if (exact) c.add(new BenchConfig(Mode.SPECDIFF, g, 2, 0, AcceptancePolicy.GREEDY, false, false, 0, null, sweep.window));
         }
         // the overlap, adaptive, sampling and dtype rows use the main job's defaults
-        int bestGamma = GenerateCommand.DEFAULT_GAMMA;
-        int bestSteps = GenerateCommand.DEFAULT_STEPS;
+        int bestGamma = GenerationConfig.DEFAULT_GAMMA;
+        int bestSteps = GenerationConfig.DEFAULT_STEPS;
         if (adaptive > 0) c.add(new BenchConfig(Mode.SPECDIFF, Math.min(bestGamma, adaptive), bestSteps, 0, AcceptancePolicy.GREEDY, true, false, adaptive, null, sweep.window));
         if (overlap) {
             c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, true, 0, null, sweep.window));

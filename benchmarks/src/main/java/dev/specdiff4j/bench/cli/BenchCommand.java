@@ -1,7 +1,9 @@
-package dev.specdiff4j.cli;
+package dev.specdiff4j.bench.cli;
 
+import dev.specdiff4j.cli.DebugOption;
+import dev.specdiff4j.cli.DemoModels;
 import dev.specdiff4j.bench.DecodeBenchmark;
-import dev.specdiff4j.bench.Progress;
+import dev.specdiff4j.cli.Progress;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.json.Json;
 import picocli.CommandLine.Command;
@@ -18,7 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks. Every speed figure is measured against its baseline in the same run.",
         subcommands = {BenchSpecDiff.class, BenchCommand.Decode.class, BenchProject.class, BenchRounds.class, BenchTokenizer.class, BenchCommand.Kernels.class, BenchReport.class, BenchLossPlot.class})
-final class BenchCommand implements Runnable {
+public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 

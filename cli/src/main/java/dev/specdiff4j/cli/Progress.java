@@ -1,21 +1,23 @@
-package dev.specdiff4j.bench;
+package dev.specdiff4j.cli;
 
 import java.io.PrintStream;
 
 /**
  * A one-line progress bar with rate and ETA for long work (benchmarks, conversion, tokenizer training): redrawn in place on a
- * terminal, printed as sparse lines otherwise (logs, CI).
+ * terminal; otherwise (logs, CI, a redirected stderr) one line per quarter of the work and one at the end, never the same line twice.
  */
 public final class Progress {
     private static final int WIDTH = 30;
     private final String what;
     private final PrintStream out;
-    private final boolean terminal = System.console() != null;
+    private final boolean terminal;
     private final long start = System.nanoTime();
     private long total;
     private long done;
     private long lastPrint;
     private boolean openLine;
+    private int quartersPrinted;
+    private boolean finishedPrinted;
 
     /** A bar whose total is given with every {@link #update}. */
     public Progress(String what, PrintStream out) {
@@ -24,9 +26,25 @@ public final class Progress {
 
     /** A bar of {@code total} steps, advanced by {@link #step}. */
     public Progress(String what, long total, PrintStream out) {
+        this(what, total, out, isTerminal());
+    }
+
+    /** A bar that redraws in place ({@code terminal}) or prints plain lines; the tests choose. */
+    public Progress(String what, long total, PrintStream out, boolean terminal) {
         this.what = what;
         this.total = Math.max(1, total);
         this.out = out;
+        this.terminal = terminal;
+    }
+
+    /**
+     * Whether the output is an interactive terminal. Since JDK 22 {@link System#console()} is never null, so it says nothing
+     * by itself: {@code isTerminal()} does (it needs both standard input and output to be a terminal; Java cannot ask about
+     * stderr alone, and a redirected stdout is taken as a log).
+     */
+    static boolean isTerminal() {
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal();
     }
 
     public synchronized void step() {
@@ -42,7 +60,14 @@ public final class Progress {
         this.total = Math.max(1, total);
         long now = System.nanoTime();
         boolean finished = done >= this.total;
-        if (!finished && now - lastPrint < (terminal ? 200_000_000L : 10_000_000_000L)) return;
+        if (terminal) {
+            if (!finished && now - lastPrint < 200_000_000L) return;
+        } else {
+            int quarters = (int) Math.min(4, 4 * done / this.total);
+            if (finished ? finishedPrinted : quarters <= quartersPrinted) return;
+            quartersPrinted = quarters;
+            finishedPrinted = finished;
+        }
         lastPrint = now;
         double seconds = (now - start) / 1e9;
         double fraction = Math.min(1, (double) done / this.total);

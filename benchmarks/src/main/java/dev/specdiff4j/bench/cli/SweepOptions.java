@@ -1,4 +1,4 @@
-package dev.specdiff4j.cli;
+package dev.specdiff4j.bench.cli;
 
 import dev.specdiff4j.engine.decoding.DraftingConfig;
 import picocli.CommandLine.Option;

@@ -1,5 +1,6 @@
-package dev.specdiff4j.cli;
+package dev.specdiff4j.bench.cli;
 
+import dev.specdiff4j.cli.DemoModels;
 import dev.specdiff4j.bench.TokenizerBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
