@@ -24,7 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Our Q8_0, F16 and BF16 bytes against llama.cpp's own quantizer: {@code ggml_quantize_chunk},
  * {@code ggml_fp32_to_fp16_row} and {@code ggml_fp32_to_bf16_row_ref} from libggml-base.so of the prebuilt llama.cpp in the npm package
- * {@code @node-llama-cpp/linux-x64} 3.21.1 (installed by .ci/run), called through the FFM API.
+ * {@code @node-llama-cpp/linux-x64} 3.21.1 (installed by .ci/run), called through the FFM API. The other block formats
+ * (Q4_0, Q5_0, Q5_1 and the k-quants with their iterative scale searches) are compared the same way on awkward data,
+ * and our dequantizers against llama.cpp's {@code dequantize_row_*}.
  */
 class GgmlQuantizerAgreementTest {
     private static final int GGML_TYPE_Q8_0 = 8;
@@ -87,5 +89,113 @@ class GgmlQuantizerAgreementTest {
             assertThat(written).isEqualTo(t.byteSize());
             assertThat(t.data().mismatch(theirs)).as("Q8_0 bytes of the extreme blocks").isEqualTo(-1L);
         }
+    }
+
+    /** ggml type ids of the formats compared below, in the order of {@link #BLOCK_TYPES}. */
+    private static final DType[] BLOCK_TYPES = {DType.Q4_0, DType.Q5_0, DType.Q5_1, DType.Q4_K, DType.Q5_K, DType.Q6_K};
+    private static final int[] GGML_IDS = {2, 6, 7, 12, 13, 14};
+    private static final String[] DEQUANTIZERS = {"dequantize_row_q4_0", "dequantize_row_q5_0", "dequantize_row_q5_1", "dequantize_row_q4_K",
+        "dequantize_row_q5_K", "dequantize_row_q6_K"};
+
+    /**
+     * Rows of 512 values (two k-quant super-blocks, sixteen 32-blocks), one kind of awkwardness per row: all zero,
+     * Gaussian at scales from 1e-9 to 1e4, huge (1e30), tiny (1e-30, subnormal), a single non-zero value, constant
+     * rows of either sign, exact ties (values on the half-steps of the quantizer's grid), all positive, all negative,
+     * sparse, and mixed magnitudes within one group.
+     */
+    static float[] awkwardRows(int rows, int cols, long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[rows * cols];
+        for (int row = 0; row < rows; row++) {
+            int o = row * cols;
+            int kind = row % 12;
+            for (int i = 0; i < cols; i++) {
+                float g = (float) r.nextGaussian();
+                v[o + i] = switch (kind) {
+                    case 0 -> 0f;
+                    case 1 -> (float) (g * Math.pow(10, r.nextInt(14) - 9));
+                    case 2 -> g * 1e30f;
+                    case 3 -> g * 1e-30f;
+                    case 4 -> i == 77 ? 3.5f : 0f;
+                    case 5 -> (i / 32) % 2 == 0 ? 0.25f : -0.25f;
+                    case 6 -> (r.nextInt(17) - 8) * 0.5f; // halves: ties everywhere
+                    case 7 -> Math.abs(g);
+                    case 8 -> -Math.abs(g) - 1;
+                    case 9 -> r.nextInt(10) == 0 ? g : 0f;
+                    case 10 -> i % 32 == 5 ? g * 1000 : g * 0.001f;
+                    default -> (float) (r.nextInt(64) - 32) / 16f + (i % 16 == 0 ? 1f : 0f);
+                };
+            }
+        }
+        return v;
+    }
+
+    @Test
+    void ourBlockFormatsAreLlamaCppsBytesAndValues() throws Throwable {
+        Path bins = ExternalFixtures.folder("SPECDIFF4J_GGML_LIB", "libggml-base.so");
+        int rows = 48;
+        int cols = 512;
+        float[] values = awkwardRows(rows, cols, 7);
+        try (Arena arena = Arena.ofConfined()) {
+            SymbolLookup lib = SymbolLookup.libraryLookup(bins.resolve("libggml-base.so"), arena);
+            MethodHandle quantize = function(lib, "ggml_quantize_chunk", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+            MethodHandle init = function(lib, "ggml_quantize_init", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+            MemorySegment src32 = arena.allocateFrom(ValueLayout.JAVA_FLOAT, values);
+            for (int k = 0; k < BLOCK_TYPES.length; k++) {
+                DType type = BLOCK_TYPES[k];
+                init.invokeExact(GGML_IDS[k]);
+                Tensor ours = Tensor.of("awkward", type, new long[] {rows, cols}, values, arena);
+                MemorySegment theirs = arena.allocate(ours.byteSize());
+                long written = (long) quantize.invokeExact(GGML_IDS[k], src32, theirs, 0L, (long) rows, (long) cols, MemorySegment.NULL);
+                assertThat(written).as("%s bytes written", type).isEqualTo(ours.byteSize());
+                for (int row = 0; row < rows; row++) {
+                    long rb = ours.rowBytes();
+                    assertThat(ours.data().asSlice(row * rb, rb).mismatch(theirs.asSlice(row * rb, rb)))
+                            .as("%s bytes of awkward row %d (kind %d)", type, row, row % 12).isEqualTo(-1L);
+                }
+                MethodHandle dequantize = function(lib, DEQUANTIZERS[k], FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG));
+                MemorySegment theirFloats = arena.allocate(4L * rows * cols);
+                dequantize.invokeExact(theirs, theirFloats, (long) rows * cols);
+                float[] expected = theirFloats.toArray(ValueLayout.JAVA_FLOAT);
+                float[] actual = ours.toFloatArray();
+                for (int i = 0; i < actual.length; i++) {
+                    assertThat(Float.floatToIntBits(actual[i])).as("%s value %d", type, i).isEqualTo(Float.floatToIntBits(expected[i]));
+                }
+                // the comparison means something only if the rows decode to something: all but the zero rows (and, at 1e-30,
+                // the values an F16 scale flushes to zero) must come back non-zero
+                int nonZeroRows = 0;
+                for (int row = 0; row < rows; row++) {
+                    boolean nonZero = false;
+                    for (int i = row * cols; i < (row + 1) * cols; i++) nonZero |= actual[i] != 0;
+                    if (nonZero) nonZeroRows++;
+                }
+                assertThat(nonZeroRows).as("%s rows that decode to non-zero values", type).isGreaterThanOrEqualTo(rows - 2 * rows / 12);
+            }
+            assertThat(quantizeRealWeights(quantize, init, arena)).isEqualTo(BLOCK_TYPES.length);
+        }
+    }
+
+    /** Gaussian weights of a real 768-wide shape, as the converter sees them. */
+    private static int quantizeRealWeights(MethodHandle quantize, MethodHandle init, Arena arena) throws Throwable {
+        int rows = 64;
+        int cols = 768;
+        Random r = new Random(3);
+        float[] values = new float[rows * cols];
+        for (int i = 0; i < values.length; i++) values[i] = (float) (r.nextGaussian() * 0.02);
+        MemorySegment src32 = arena.allocateFrom(ValueLayout.JAVA_FLOAT, values);
+        int compared = 0;
+        for (int k = 0; k < BLOCK_TYPES.length; k++) {
+            init.invokeExact(GGML_IDS[k]);
+            Tensor ours = Tensor.of("gaussian", BLOCK_TYPES[k], new long[] {rows, cols}, values, arena);
+            MemorySegment theirs = arena.allocate(ours.byteSize());
+            long written = (long) quantize.invokeExact(GGML_IDS[k], src32, theirs, 0L, (long) rows, (long) cols, MemorySegment.NULL);
+            assertThat(written).isEqualTo(ours.byteSize());
+            assertThat(ours.data().mismatch(theirs)).as("%s bytes of Gaussian weights", BLOCK_TYPES[k]).isEqualTo(-1L);
+            compared++;
+        }
+        return compared;
     }
 }
