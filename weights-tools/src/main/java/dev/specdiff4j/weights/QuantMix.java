@@ -6,9 +6,10 @@ import java.util.Locale;
 
 /**
  * How a GGUF export chooses the dtype of each weight matrix. {@link #PURE}: the one dtype asked for. {@link #Q4_K_M}:
- * llama.cpp's Q4_K_M file type (llama-quantize, no importance matrix) for a GPT-2 layout: Q4_K by default; Q5_K for
- * the fused attn_qkv; Q6_K for output.weight and for ffn_down in the layers that get more bits (the first and last
- * eighth, and every third layer between); position_embd is not quantized. A matrix whose rows are not whole 256-value
+ * llama.cpp's Q4_K_M file type (llama-quantize, no importance matrix) for a GPT-2 layout, as the llama.cpp build the
+ * tests compare against assigns it: Q4_K by default; Q6_K for output.weight, and for the fused attn_qkv (treated like
+ * attn_v) and ffn_down in the layers that get more bits (the first and last eighth, and every third layer between);
+ * position_embd is not quantized. (Q5_K, which Q4_K_M uses for other architectures' tensors, does not occur in GPT-2.) A matrix whose rows are not whole 256-value
  * super-blocks falls back as llama.cpp does: Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0 (output.weight straight to
  * Q8_0), and F16 if even those blocks do not fit.
  */
@@ -30,8 +31,8 @@ public enum QuantMix {
         if (gguf.equals("position_embd.weight")) return sourceType.isQuantized() ? DType.F32 : sourceType;
         if (gguf.equals("output.weight")) return cols % 256 == 0 ? DType.Q6_K : DType.Q8_0;
         DType type = DType.Q4_K;
-        if (gguf.endsWith(".attn_qkv.weight")) type = DType.Q5_K;
-        if (gguf.endsWith(".ffn_down.weight") && moreBits(layer(gguf), layers)) type = DType.Q6_K;
+        boolean moreBitsTensor = gguf.endsWith(".attn_qkv.weight") || gguf.endsWith(".ffn_down.weight");
+        if (moreBitsTensor && moreBits(layer(gguf), layers)) type = DType.Q6_K;
         if (cols % 256 != 0) {
             type = switch (type) {
                 case Q4_K -> DType.Q5_0;
