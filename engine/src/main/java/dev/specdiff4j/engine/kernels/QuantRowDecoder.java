@@ -28,6 +28,8 @@ final class QuantRowDecoder {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
 
     private QuantRowDecoder() {
@@ -42,16 +44,19 @@ final class QuantRowDecoder {
         int blockBytes = type.blockBytes();
         MemorySegment seg = w.data();
         if (VECTOR && (type == DType.Q4_0 || type == DType.Q4_K || type == DType.Q6_K)) {
+            int blocks = cols / block;
             for (int r = 0; r < n; r++) {
                 long at = (firstRow + r) * rowBytes;
                 long out = 4L * r * cols;
-                for (int b = 0; b < cols / block; b++) {
-                    long src = at + (long) b * blockBytes;
-                    long o = out + 4L * b * block;
-                    switch (type) {
-                        case Q4_0 -> q4_0(seg, src, dst, o);
-                        case Q4_K -> q4K(seg, src, dst, o);
-                        default -> q6K(seg, src, dst, o);
+                switch (type) {
+                    case Q4_0 -> {
+                        for (int b = 0; b < blocks; b++) q4_0(seg, at + (long) b * blockBytes, dst, out + 4L * b * block);
+                    }
+                    case Q4_K -> {
+                        for (int b = 0; b < blocks; b++) q4K(seg, at + (long) b * blockBytes, dst, out + 4L * b * block);
+                    }
+                    default -> {
+                        for (int b = 0; b < blocks; b++) q6K(seg, at + (long) b * blockBytes, dst, out + 4L * b * block);
                     }
                 }
             }
@@ -85,11 +90,14 @@ final class QuantRowDecoder {
     private static void q4K(MemorySegment seg, long at, MemorySegment dst, long o) {
         float d = Halfs.f16ToFloat(seg.get(SHORT, at));
         float dmin = Halfs.f16ToFloat(seg.get(SHORT, at + 2));
+        // the 12 packed bytes in two reads: bytes 0-7 and 8-11
+        long first8 = seg.get(LONG, at + 4);
+        int last4 = seg.get(INT, at + 12);
         for (int j = 0; j < 4; j++) {
-            float d1 = d * scale(seg, at + 4, 2 * j);
-            float m1 = dmin * min(seg, at + 4, 2 * j);
-            float d2 = d * scale(seg, at + 4, 2 * j + 1);
-            float m2 = dmin * min(seg, at + 4, 2 * j + 1);
+            float d1 = d * scale(first8, last4, 2 * j);
+            float m1 = dmin * min(first8, last4, 2 * j);
+            float d2 = d * scale(first8, last4, 2 * j + 1);
+            float m2 = dmin * min(first8, last4, 2 * j + 1);
             for (int h = 0; h < 2; h++) {
                 ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 16 + 32L * j + 16L * h, LE);
                 long y = o + 4L * (64 * j + 16 * h);
@@ -99,16 +107,19 @@ final class QuantRowDecoder {
         }
     }
 
-    private static int scale(MemorySegment seg, long p, int j) {
-        return j < 4 ? b(seg, p + j) & 63 : (b(seg, p + j + 4) & 0xF) | ((b(seg, p + j - 4) >> 6) << 4);
+    /** Packed byte i (0..11) of a k-quant scale block read as bytes 0-7 ({@code p}) and 8-11 ({@code q}). */
+    private static int b(long p, int q, int i) {
+        return i < 8 ? (int) (p >>> (8 * i)) & 0xFF : (q >>> (8 * (i - 8))) & 0xFF;
     }
 
-    private static int min(MemorySegment seg, long p, int j) {
-        return j < 4 ? b(seg, p + j + 4) & 63 : (b(seg, p + j + 4) >> 4) | ((b(seg, p + j) >> 6) << 4);
+    /** The 6-bit scale of group j, as get_scale_min_k4. */
+    private static int scale(long p, int q, int j) {
+        return j < 4 ? b(p, q, j) & 63 : (b(p, q, j + 4) & 0xF) | ((b(p, q, j - 4) >> 6) << 4);
     }
 
-    private static int b(MemorySegment seg, long at) {
-        return seg.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+    /** The 6-bit min of group j, as get_scale_min_k4. */
+    private static int min(long p, int q, int j) {
+        return j < 4 ? b(p, q, j + 4) & 63 : (b(p, q, j + 4) >> 4) | ((b(p, q, j) >> 6) << 4);
     }
 
     /** One Q6_K super-block: per 16-value group, (d·sc)·(q − 32), q from a low nibble and two high bits. */

@@ -87,17 +87,23 @@ public final class VectorKernels implements Kernels {
         MemorySegment decoded = direct ? null : rowBuffer(4 * cols);
         long stride = 4L * cols;
         int r = r0;
-        if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
+        boolean q8 = w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED;
+        if (q8 || w.dtype() == DType.Q4_0 && Q4Tiles.SUPPORTED) {
             // 4-row groups dequantize in registers; the leftover rows take the buffered path below
             long rowBytes = w.rowBytes();
             for (; r + 4 <= r1; r += 4) {
                 long row0 = r * rowBytes;
-                for (int t = 0; t < whole; t += 4) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+                for (int t = 0; t < whole; t += 4) {
+                    if (q8) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+                    else Q4Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+                }
                 if (left != null) {
-                    Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    if (q8) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    else Q4Tiles.tile4x4(w.data(), row0, rowBytes, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
                 } else if (whole < k) {
-                    Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, whole, bias, r, rows, out, lanes);
+                    if (q8) Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, whole, bias, r, rows, out, lanes);
+                    else Q4Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, whole, bias, r, rows, out, lanes);
                 }
             }
         }
