@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 
 /** How models are loaded and what computes them; shared by the commands that run models. */
 final class LoadingOptions {
-    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "Convert the weights at load time (default: as stored).")
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k", description = "Convert the weights at load time (default: as stored).")
     String dtype;
 
     @Option(names = "--kernels", paramLabel = "NAME", description = "Kernel implementation: vector or reference (default: the best available).")

@@ -31,7 +31,7 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "decode", mixinStandardHelpOptions = true,
             description = {"Plain decoding of a random-weight GPT-2-small-shaped model: specdiff4j against llama.cpp (java-llama.cpp)",
-                "on the same GGUF files (F32 and Q8_0), interleaved; plus the cost of a 16-token verification pass."})
+                "on the same GGUF files (F32, Q8_0, Q4_0, Q4_K by default), interleaved; plus the cost of a 16-token verification pass."})
     static final class Decode implements Callable<Integer> {
         @Mixin
         DebugOption debug;
@@ -48,7 +48,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--repeats", defaultValue = "5", description = "Interleaved repetitions (default: ${DEFAULT-VALUE}).")
         int repeats;
 
-        @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Weight dtypes of the GGUF files compared (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0,q4_0,q4_k", description = "Weight dtypes of the GGUF files compared (default: ${DEFAULT-VALUE}).")
         List<String> dtypes;
 
         @Option(names = "--json", paramLabel = "FILE", description = "Also write the raw results as JSON.")

@@ -46,6 +46,7 @@ final class RowDecoder {
             case F16 -> f16(seg, (long) firstRow * cols * 2, n * cols, dst);
             case BF16 -> bf16(seg, (long) firstRow * cols * 2, n * cols, dst);
             case Q8_0 -> q8(seg, (long) firstRow * (cols / Q8.BLOCK) * Q8.BLOCK_BYTES, n * cols, dst);
+            default -> QuantRowDecoder.decode(w, firstRow, n, dst);
         }
     }
 

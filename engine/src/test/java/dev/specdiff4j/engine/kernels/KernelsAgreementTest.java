@@ -32,6 +32,8 @@ class KernelsAgreementTest {
     private static final VectorKernels VEC1 = new VectorKernels(1);
     private static final int[] COLS = {1, 7, 15, 17, 31, 33, 63, 65, 100, 129, 257, 769};
     private static final int[] Q8_COLS = {32, 96, 160, 288};
+    /** Rows of k-quant super-blocks (256 values). */
+    private static final int[] K_COLS = {256, 512, 768};
     private static final int[] ROWS = {1, 2, 3, 5, 33, 67, 130};
 
     @AfterAll
@@ -54,7 +56,11 @@ class KernelsAgreementTest {
     @EnumSource(DType.class)
     void matmulAgreesForEveryDtypeAndAwkwardShape(DType dtype) {
         Random rnd = new Random(dtype.ordinal());
-        int[] colChoices = dtype == DType.Q8_0 ? Q8_COLS : COLS;
+        int[] colChoices = switch (dtype.blockElements()) {
+            case 1 -> COLS;
+            case 32 -> Q8_COLS;
+            default -> K_COLS;
+        };
         for (int cols : colChoices) {
             for (int rows : ROWS) {
                 Tensor w = weights(rnd, dtype, rows, cols);
@@ -88,7 +94,11 @@ class KernelsAgreementTest {
         // The speculative-decoding guarantee: a verify pass over k tokens gives each token exactly the
         // bits a single-token pass gives it.
         Random rnd = new Random(42 + dtype.ordinal());
-        int cols = dtype == DType.Q8_0 ? 160 : 131;
+        int cols = switch (dtype.blockElements()) {
+            case 1 -> 131;
+            case 32 -> 160;
+            default -> 512;
+        };
         int rows = 37;
         Tensor w = weights(rnd, dtype, rows, cols);
         float[] bias = random(rnd, rows, 1);
@@ -228,7 +238,7 @@ class KernelsAgreementTest {
     @EnumSource(DType.class)
     void embeddingIsExact(DType dtype) {
         Random rnd = new Random(7);
-        int dim = dtype == DType.Q8_0 ? 96 : 37;
+        int dim = dtype.blockElements() == 1 ? 37 : dtype.blockElements() == 32 ? 96 : 256;
         Tensor table = weights(rnd, dtype, 50, dim);
         int[] ids = {0, 49, 3, 3, 17};
         float[] expected = new float[ids.length * dim];
