@@ -20,6 +20,12 @@ public final class VectorKernels implements Kernels {
     private static final int L = VectorMath.L;
     /** Rows per parallel task of a matmul: a multiple of the 4-row tile. */
     private static final int ROWS_PER_TASK = 32;
+    /**
+     * F16 and BF16 passes over fewer tokens than this widen the weights in registers inside the dot products; longer
+     * passes decode each 4-row block once into a small buffer and reuse it for every 4-token tile (chosen by measurement,
+     * see docs/notes/16-float-kernels.md; {@code -Dspecdiff4j.halfDirectMaxTokens} overrides it for benchmarks).
+     */
+    static final int HALF_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.halfDirectMaxTokens", 4);
 
     private final WorkerPool pool;
     /**
@@ -83,9 +89,14 @@ public final class VectorKernels implements Kernels {
     private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, float[] bias, float[] out, int rows, int cols, int r0,
                             int r1) {
         float[] lanes = laneBuffer.get();
-        boolean direct = w.dtype() == DType.F32;
+        int kind = MatmulTiles.kind(w.dtype());
+        // F32 rows are read where they lie; F16 and BF16 rows too (widened in registers) unless the pass is long enough
+        // that decoding each 4-row block once into a buffer beats widening it again for every 4-token tile; other dtypes
+        // are decoded (exactly) into the buffer first
+        boolean direct = kind == MatmulTiles.F32 || (kind >= 0 && k < HALF_DIRECT_MAX_TOKENS);
+        int tileKind = direct ? kind : MatmulTiles.F32;
         MemorySegment decoded = direct ? null : rowBuffer(4 * cols);
-        long stride = 4L * cols;
+        long stride = direct ? w.rowBytes() : 4L * cols;
         int r = r0;
         if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
             // 4-row groups dequantize in registers; the leftover rows take the buffered path below
@@ -103,22 +114,21 @@ public final class VectorKernels implements Kernels {
         }
         for (; r < r1; r += 4) {
             int n = Math.min(4, r1 - r);
-            // F32 rows are read where they lie; other dtypes are decoded (exactly) into the buffer first
             MemorySegment seg = direct ? w.data() : decoded;
             long base = direct ? r * stride : 0;
             if (!direct) RowDecoder.decode(w, r, n, decoded);
             for (int i = 0; i < n && n < 4; i++) {
                 int t = 0;
-                for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
-                for (; t < k; t++) MatmulTiles.tile1x1(seg, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
+                for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, tileKind, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
+                for (; t < k; t++) MatmulTiles.tile1x1(seg, tileKind, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
             }
             if (n < 4) break;
-            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
+            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
             if (left != null) {
-                MatmulTiles.tile4x4(seg, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                 left.copyOut(out, whole, r);
             } else if (whole < k) {
-                MatmulTiles.tile4x1(seg, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                MatmulTiles.tile4x1(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
             }
         }
     }
