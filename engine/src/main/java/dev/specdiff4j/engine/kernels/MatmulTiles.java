@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
  * vector feeds 4 FMAs and each activation vector 4), and the 4×1, 1×4 and 1×1 shapes for the edges.
  * Separate methods, not loops over arrays of vectors: the JIT keeps only named locals in registers.
  * The weights are F32, F16 or BF16 ({@code kind}); 16-bit weights are widened to floats in registers,
- * exactly ({@link RowDecoder#f16(ShortVector)}), inside the dot-product loop.
+ * exactly ({@link RowDecoder#f16Finite}, {@link RowDecoder#bf16}), inside the dot-product loop.
  *
  * <p>Every output element is computed the same way whatever the tile: one vector accumulator over the
  * full vectors of the row, a fixed-order lane sum, then the tail elements one by one with fma. So a
@@ -32,7 +32,7 @@ final class MatmulTiles {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
 
-    /** Weight kinds: F32 rows, F16 rows, BF16 rows. */
+    /** Weight kinds: F32 rows, F16 rows without infinities or NaNs, BF16 rows. */
     static final int F32 = 0;
     static final int F16 = 1;
     static final int BF16 = 2;
@@ -40,11 +40,14 @@ final class MatmulTiles {
     private MatmulTiles() {
     }
 
-    /** The tile kind of a dtype, or -1 when the tiles cannot read it directly. */
-    static int kind(DType dtype) {
+    /**
+     * The tile kind of a dtype, or -1 when the tiles cannot read it directly. F16 weights are read directly only when
+     * {@code finiteHalfs} (none is an infinity or NaN): that keeps the widening short enough to inline.
+     */
+    static int kind(DType dtype, boolean finiteHalfs) {
         return switch (dtype) {
             case F32 -> F32;
-            case F16 -> F16;
+            case F16 -> finiteHalfs ? F16 : -1;
             case BF16 -> BF16;
             default -> -1;
         };
@@ -59,7 +62,7 @@ final class MatmulTiles {
     private static FloatVector w(MemorySegment w, long offset, int kind) {
         if (kind == F32) return FloatVector.fromMemorySegment(F, w, offset, LE);
         ShortVector s = ShortVector.fromMemorySegment(RowDecoder.S, w, offset, LE);
-        return kind == F16 ? RowDecoder.f16(s) : RowDecoder.bf16(s);
+        return kind == F16 ? RowDecoder.f16Finite(s) : RowDecoder.bf16(s);
     }
 
     private static float scalar(MemorySegment w, long offset, int kind) {

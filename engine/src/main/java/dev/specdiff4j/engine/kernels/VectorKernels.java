@@ -8,6 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * The Vector API kernels, parallel over output rows (matmul) or (token, head) pairs (attention) on a
@@ -34,6 +36,8 @@ public final class VectorKernels implements Kernels {
      * intrinsics (measured: F16 and F32 models in one process ran 2-4x slower).
      */
     private final ThreadLocal<MemorySegment> rowBuffer = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+    /** F16 tensors seen by matmul → none of their values is an infinity or NaN (tensors compare by identity). */
+    private final Map<Tensor, Boolean> finiteHalfs = new WeakHashMap<>();
     private final ThreadLocal<float[]> scoreBuffer = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> laneBuffer = ThreadLocal.withInitial(() -> new float[16 * L]);
     private final ThreadLocal<float[]> paddedX = ThreadLocal.withInitial(() -> new float[0]);
@@ -64,6 +68,13 @@ public final class VectorKernels implements Kernels {
         return pool.threads();
     }
 
+    /** Whether an F16 tensor holds no infinity or NaN, checked once per tensor (the answer decides the matmul path). */
+    private boolean finiteHalfs(Tensor w) {
+        synchronized (finiteHalfs) {
+            return finiteHalfs.computeIfAbsent(w, t -> !RowDecoder.hasInfOrNaN(t.data(), 0, t.elementCount()));
+        }
+    }
+
     private MemorySegment rowBuffer(int floats) {
         MemorySegment b = rowBuffer.get();
         if (b.byteSize() < 4L * floats) {
@@ -83,13 +94,13 @@ public final class VectorKernels implements Kernels {
         int whole = k - k % 4; // tokens in whole 4-token tiles
         // padded once per call (the caller's scratch, read by every task; each task writes only its own rows of its output)
         Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
-        pool.parallelFor(rows, ROWS_PER_TASK, (r0, r1) -> matmulRows(x, k, whole, left, w, bias, out, rows, cols, r0, r1));
+        int kind = MatmulTiles.kind(w.dtype(), w.dtype() == DType.F16 && finiteHalfs(w));
+        pool.parallelFor(rows, ROWS_PER_TASK, (r0, r1) -> matmulRows(x, k, whole, left, w, kind, bias, out, rows, cols, r0, r1));
     }
 
-    private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, float[] bias, float[] out, int rows, int cols, int r0,
-                            int r1) {
+    private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, int kind, float[] bias, float[] out, int rows, int cols,
+                            int r0, int r1) {
         float[] lanes = laneBuffer.get();
-        int kind = MatmulTiles.kind(w.dtype());
         // F32 rows are read where they lie; F16 and BF16 rows too (widened in registers) unless the pass is long enough
         // that decoding each 4-row block once into a buffer beats widening it again for every 4-token tile; other dtypes
         // are decoded (exactly) into the buffer first
