@@ -45,6 +45,7 @@ public final class VectorKernels implements Kernels {
 
     /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
     public VectorKernels(int threads) {
+        if (VectorMath.WIDTH_ERROR != null) throw new IllegalArgumentException(VectorMath.WIDTH_ERROR);
         this.pool = new WorkerPool(threads, "specdiff4j-kernels");
     }
 
@@ -60,7 +61,8 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public String describe() {
-        return "vector (Java Vector API, " + F.vectorBitSize() + "-bit, " + L + " floats per vector, " + pool.threads()
+        return "vector (Java Vector API, " + F.vectorBitSize() + "-bit" + (System.getProperty("specdiff4j.vectorBits") == null
+                ? " (the widest here)" : " (-Dspecdiff4j.vectorBits)") + ", " + L + " floats per vector, " + pool.threads()
                 + (pool.threads() == 1 ? " thread)" : " threads)");
     }
 
