@@ -58,9 +58,24 @@ final class MatmulTiles {
         return kind == F32 ? 4 : 2;
     }
 
+    /** L F32 weights starting at byte {@code offset} (the 4-row F32 tiles: kind is always F32 there). */
+    private static FloatVector wF32(MemorySegment w, long offset) {
+        return FloatVector.fromMemorySegment(F, w, offset, LE);
+    }
+
     /** L weights starting at byte {@code offset}, as floats. */
     private static FloatVector w(MemorySegment w, long offset, int kind) {
         if (kind == F32) return FloatVector.fromMemorySegment(F, w, offset, LE);
+        return wHalf(w, offset, kind);
+    }
+
+    /**
+     * L 16-bit weights (F16 or BF16) starting at byte {@code offset}, as floats. The 4-row tiles have copies that call
+     * only this ({@code tile4x4Half}, {@code tile4x1Half}): the JIT profiles a branch per method, not per caller, so a
+     * model whose decode steps widen F16 in registers while its longer passes run F32 tiles on decoded rows would
+     * otherwise compile one tile for both and merge vectors of both paths.
+     */
+    private static FloatVector wHalf(MemorySegment w, long offset, int kind) {
         ShortVector s = ShortVector.fromMemorySegment(RowDecoder.S, w, offset, LE);
         return kind == F16 ? RowDecoder.f16Finite(s) : RowDecoder.bf16(s);
     }
@@ -102,22 +117,22 @@ final class MatmulTiles {
             FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
             FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
             FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
-            FloatVector w0v = w(w, o0 + b, kind);
+            FloatVector w0v = wF32(w, o0 + b);
             a00 = w0v.fma(v0, a00);
             a01 = w0v.fma(v1, a01);
             a02 = w0v.fma(v2, a02);
             a03 = w0v.fma(v3, a03);
-            FloatVector w1v = w(w, o1 + b, kind);
+            FloatVector w1v = wF32(w, o1 + b);
             a10 = w1v.fma(v0, a10);
             a11 = w1v.fma(v1, a11);
             a12 = w1v.fma(v2, a12);
             a13 = w1v.fma(v3, a13);
-            FloatVector w2v = w(w, o2 + b, kind);
+            FloatVector w2v = wF32(w, o2 + b);
             a20 = w2v.fma(v0, a20);
             a21 = w2v.fma(v1, a21);
             a22 = w2v.fma(v2, a22);
             a23 = w2v.fma(v3, a23);
-            FloatVector w3v = w(w, o3 + b, kind);
+            FloatVector w3v = wF32(w, o3 + b);
             a30 = w3v.fma(v0, a30);
             a31 = w3v.fma(v1, a31);
             a32 = w3v.fma(v2, a32);
@@ -169,10 +184,109 @@ final class MatmulTiles {
         for (int c = 0; c < upper; c += L) {
             long b = (long) es * c;
             FloatVector v = FloatVector.fromArray(F, x, x0 + c);
-            a0 = w(w, o0 + b, kind).fma(v, a0);
-            a1 = w(w, o1 + b, kind).fma(v, a1);
-            a2 = w(w, o2 + b, kind).fma(v, a2);
-            a3 = w(w, o3 + b, kind).fma(v, a3);
+            a0 = wF32(w, o0 + b).fma(v, a0);
+            a1 = wF32(w, o1 + b).fma(v, a1);
+            a2 = wF32(w, o2 + b).fma(v, a2);
+            a3 = wF32(w, o3 + b).fma(v, a3);
+        }
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, VectorMath.sum(a0));
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, VectorMath.sum(a1));
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, VectorMath.sum(a2));
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, VectorMath.sum(a3));
+    }
+
+    static void tile4x4Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        int upper = cols - cols % L;
+        int es = elementBytes(kind);
+        long o0 = w0;
+        long o1 = w0 + stride;
+        long o2 = w0 + 2 * stride;
+        long o3 = w0 + 3 * stride;
+        int x0 = t * cols;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int c = 0; c < upper; c += L) {
+            long b = (long) es * c;
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+            FloatVector w0v = wHalf(w, o0 + b, kind);
+            a00 = w0v.fma(v0, a00);
+            a01 = w0v.fma(v1, a01);
+            a02 = w0v.fma(v2, a02);
+            a03 = w0v.fma(v3, a03);
+            FloatVector w1v = wHalf(w, o1 + b, kind);
+            a10 = w1v.fma(v0, a10);
+            a11 = w1v.fma(v1, a11);
+            a12 = w1v.fma(v2, a12);
+            a13 = w1v.fma(v3, a13);
+            FloatVector w2v = wHalf(w, o2 + b, kind);
+            a20 = w2v.fma(v0, a20);
+            a21 = w2v.fma(v1, a21);
+            a22 = w2v.fma(v2, a22);
+            a23 = w2v.fma(v3, a23);
+            FloatVector w3v = wHalf(w, o3 + b, kind);
+            a30 = w3v.fma(v0, a30);
+            a31 = w3v.fma(v1, a31);
+            a32 = w3v.fma(v2, a32);
+            a33 = w3v.fma(v3, a33);
+        }
+        a00.intoArray(lanes, 0 * L);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0 * L));
+        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, laneSum(lanes, 1 * L));
+        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, laneSum(lanes, 3 * L));
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, 4 * L));
+        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, laneSum(lanes, 5 * L));
+        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, laneSum(lanes, 6 * L));
+        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, laneSum(lanes, 7 * L));
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 8 * L));
+        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, laneSum(lanes, 9 * L));
+        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, laneSum(lanes, 10 * L));
+        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, laneSum(lanes, 11 * L));
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 12 * L));
+        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, laneSum(lanes, 13 * L));
+        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, laneSum(lanes, 14 * L));
+        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, laneSum(lanes, 15 * L));
+    }
+
+    static void tile4x1Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        int upper = cols - cols % L;
+        int es = elementBytes(kind);
+        long o0 = w0;
+        long o1 = w0 + stride;
+        long o2 = w0 + 2 * stride;
+        long o3 = w0 + 3 * stride;
+        int x0 = t * cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < upper; c += L) {
+            long b = (long) es * c;
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            a0 = wHalf(w, o0 + b, kind).fma(v, a0);
+            a1 = wHalf(w, o1 + b, kind).fma(v, a1);
+            a2 = wHalf(w, o2 + b, kind).fma(v, a2);
+            a3 = wHalf(w, o3 + b, kind).fma(v, a3);
         }
         store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, VectorMath.sum(a0));
         store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, VectorMath.sum(a1));

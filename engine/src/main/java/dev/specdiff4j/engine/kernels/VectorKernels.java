@@ -136,6 +136,17 @@ public final class VectorKernels implements Kernels {
                 for (; t < k; t++) MatmulTiles.tile1x1(seg, tileKind, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
             }
             if (n < 4) break;
+            if (tileKind != MatmulTiles.F32) {
+                // 16-bit weights widened in registers: their own copies of the tiles (see MatmulTiles.wHalf)
+                for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
+                if (left != null) {
+                    MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    left.copyOut(out, whole, r);
+                } else if (whole < k) {
+                    MatmulTiles.tile4x1Half(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                }
+                continue;
+            }
             for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
             if (left != null) {
                 MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
