@@ -117,6 +117,49 @@ class KernelsAgreementTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "BF16"})
+    void matmulWidensEvery16BitPatternExactly(DType dtype) {
+        // Row r holds pattern r at column r % cols and zeros elsewhere; with x all ones each output is exactly that
+        // weight's value (infinities and NaNs included), whether it was widened in a vector lane or in the scalar tail,
+        // in a one-token tile (k = 1) or a 4-token tile (k = 2, 3: the short passes that widen in registers) or after
+        // decoding into a buffer (k = 5). F16 tensors holding an infinity or NaN are always decoded into the buffer, so
+        // F16 runs twice: every pattern, then the finite ones only (the others replaced by zeros).
+        check16BitPatterns(dtype, true);
+        if (dtype == DType.F16) check16BitPatterns(dtype, false);
+    }
+
+    private static void check16BitPatterns(DType dtype, boolean withSpecials) {
+        int cols = 2 * VectorMath.L + 3;
+        int rows = 1 << 16;
+        float[] values = new float[rows * cols];
+        float[] expected = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            short bits = (short) r;
+            expected[r] = dtype == DType.F16 ? Float.float16ToFloat(bits) : Float.intBitsToFloat(r << 16);
+            if (!withSpecials && !Float.isFinite(expected[r])) expected[r] = 0;
+            values[r * cols + r % cols] = expected[r];
+        }
+        Tensor w = Tensor.of("w", dtype, new long[] {rows, cols}, values, ARENA);
+        for (int k : new int[] {1, 2, 3, 5}) {
+            float[] x = new float[k * cols];
+            Arrays.fill(x, 1f);
+            float[] out = new float[k * rows];
+            VEC.matmul(x, k, w, null, out);
+            for (int t = 0; t < k; t++) {
+                for (int r = 0; r < rows; r++) {
+                    float got = out[t * rows + r];
+                    // zero accumulators turn −0 into +0, so compare values (and NaN as NaN), not bits
+                    boolean same = Float.isNaN(expected[r]) ? Float.isNaN(got) : got == expected[r];
+                    if (!same) {
+                        throw new AssertionError(String.format("%s pattern %04x, k=%d, token %d: expected %s, got %s", dtype, r, k, t,
+                                expected[r], got));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void layerNormAgrees() {
         Random rnd = new Random(1);
