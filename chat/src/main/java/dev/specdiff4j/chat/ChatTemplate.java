@@ -34,6 +34,7 @@ public final class ChatTemplate {
     private final String origin;
     private final String prepared;
     private final Jinjava jinjava;
+    private final String replyEnd;
 
     /**
      * @param source   the Jinja template
@@ -52,6 +53,19 @@ public final class ChatTemplate {
         this.jinjava = newJinjava();
         // parse once now, so that a broken template is reported when the model loads, not at the first request
         render(List.of(ChatMessage.user("")), true, Map.of(), true);
+        this.replyEnd = findReplyEnd();
+    }
+
+    /** What the template writes after an assistant's message, found by rendering a marked one. */
+    private String findReplyEnd() {
+        String mark = "\u0001specdiff4j-reply\u0001";
+        try {
+            String text = render(List.of(ChatMessage.user("Hi"), ChatMessage.assistant(mark)), false, Map.of(), false);
+            int at = text.lastIndexOf(mark);
+            return at < 0 ? "" : text.substring(at + mark.length());
+        } catch (ChatTemplateException e) {
+            return "";
+        }
     }
 
     public static ChatTemplate of(String source, String bosToken, String eosToken) {
@@ -94,6 +108,16 @@ public final class ChatTemplate {
 
     public String eosToken() {
         return eosToken;
+    }
+
+    /**
+     * The text that ends an assistant's reply in this template ({@code <|eot_id|>} for Llama 3,
+     * {@code <|im_end|>} for Qwen, without trailing white space; the bare white space when that is all
+     * there is), so that a reply can be stopped there; empty when the template shows none.
+     */
+    public String replyEnd() {
+        String trimmed = replyEnd.strip();
+        return trimmed.isEmpty() ? replyEnd : trimmed;
     }
 
     /** Where the template came from (a file and key), for messages. */
