@@ -58,7 +58,7 @@ public final class ChatTemplate {
 
     /** What the template writes after an assistant's message, found by rendering a marked one. */
     private String findReplyEnd() {
-        String mark = "\u0001specdiff4j-reply\u0001";
+        String mark = "specdiff4jReplyMark7f3a"; // letters only: templates may trim or escape the content
         try {
             String text = render(List.of(ChatMessage.user("Hi"), ChatMessage.assistant(mark)), false, Map.of(), false);
             int at = text.lastIndexOf(mark);
