@@ -12,6 +12,7 @@ import java.io.PrintWriter;
         description = "Pure-Java transformer and masked-diffusion language models with speculative diffusion decoding.",
         subcommands = {
             GenerateCommand.class,
+            ChatCommand.class,
             DiffuseCommand.class,
             InspectCommand.class,
             ConvertCommand.class,
