@@ -87,6 +87,7 @@ final class BenchProject implements Callable<Integer> {
             draft = projection.drafter(RandomCheckpoints.MdlmShape.OWT, null, gammas, steps, DraftingConfig.DEFAULT_WINDOW);
         }
         String table = ScaleProjection.markdown(targets, draft, alphas, source);
+        if (alpha == null) table += "\n" + demoCheck(alphaFrom != null ? alphaFrom : cost.out.resolve("sweep.json"));
         Files.writeString(cost.out.resolve("projection.md"), table, StandardCharsets.UTF_8);
         return table;
     }
@@ -111,7 +112,7 @@ final class BenchProject implements Callable<Integer> {
         return alphas;
     }
 
-    /** α by "γ/T" from the cached-drafting specdiff rows of a sweep.json. */
+    /** Per-position α by "γ/T" from the tokens per round of the cached-drafting specdiff rows of a sweep.json. */
     static Map<String, Double> profile(Path sweep) throws IOException {
         if (!Files.exists(sweep)) throw new IllegalArgumentException("no acceptance profile: give --alpha or --alpha-from a sweep.json (" + sweep + " is missing)");
         Map<String, Double> profile = new LinkedHashMap<>();
@@ -121,10 +122,46 @@ final class BenchProject implements Callable<Integer> {
             @SuppressWarnings("unchecked")
             Map<String, Object> r = (Map<String, Object>) o;
             Matcher m = CACHED_SPECDIFF_ROW.matcher((String) r.get("configuration"));
-            if (m.matches()) profile.put(m.group(1) + "/" + m.group(2), ((Number) r.get("alpha")).doubleValue());
+            if (!m.matches()) continue;
+            int gamma = Integer.parseInt(m.group(1));
+            if (!(r.get("tokens_per_round") instanceof Number tokens)) {
+                throw new IllegalArgumentException(sweep + " has no tokens_per_round for '" + r.get("configuration") + "'; run bench specdiff again");
+            }
+            // the formula wants per-position acceptance; accepted ÷ drafted (the sweep's "alpha") understates it
+            profile.put(gamma + "/" + m.group(2), ScaleProjection.perPositionAlpha(Math.min(tokens.doubleValue(), gamma + 1), gamma));
         }
         if (profile.isEmpty()) throw new IllegalArgumentException(sweep + " holds no cached specdiff rows to take acceptance rates from");
         return profile;
+    }
+
+    /**
+     * The formula checked on the sweep's own rows: for each cached specdiff row, the speedup it predicts from the row's
+     * measured tokens per round, draft and verification ms per round and the AR baseline's median step, against the measured
+     * speedup. The projection is only worth reading where these agree within 15 %.
+     */
+    static String demoCheck(Path sweep) throws IOException {
+        StringBuilder b = new StringBuilder("Check on the measured pair (").append(sweep.getFileName())
+                .append("): the formula fed with each row's own measured inputs against its measured speedup.\n\n")
+                .append("| configuration | per-position α | predicted | measured | error |\n|---|---|---|---|---|\n");
+        @SuppressWarnings("unchecked")
+        List<Object> results = (List<Object>) Json.parseObject(Files.readString(sweep)).get("results");
+        for (Object o : results) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> r = (Map<String, Object>) o;
+            Matcher m = CACHED_SPECDIFF_ROW.matcher((String) r.get("configuration"));
+            if (!m.matches() || !(r.get("ar_tokens_per_second") instanceof List<?> ar) || ar.isEmpty()) continue;
+            int gamma = Integer.parseInt(m.group(1));
+            double[] arRates = ar.stream().mapToDouble(x -> ((Number) x).doubleValue()).sorted().toArray();
+            double arMedian = arRates.length % 2 == 1 ? arRates[arRates.length / 2] : (arRates[arRates.length / 2 - 1] + arRates[arRates.length / 2]) / 2;
+            double tokens = Math.min(((Number) r.get("tokens_per_round")).doubleValue(), gamma + 1);
+            double predicted = ScaleProjection.predictedFromMeasured(tokens, gamma, arMedian,
+                    ((Number) r.get("draft_ms_per_round")).doubleValue(), ((Number) r.get("verify_ms_per_round")).doubleValue());
+            double measured = ((Number) r.get("speedup")).doubleValue();
+            double error = predicted / measured - 1;
+            b.append(String.format(java.util.Locale.ROOT, "| %s | %.3f | %.2f× | %.2f× | %+.0f %%%s |%n", r.get("configuration"),
+                    ScaleProjection.perPositionAlpha(tokens, gamma), predicted, measured, 100 * error, Math.abs(error) <= 0.15 ? "" : " (over 15 %)"));
+        }
+        return b.toString();
     }
 
     /** The distinct γ (part 0) or T (part 1) of "γ/T" keys, in order. */

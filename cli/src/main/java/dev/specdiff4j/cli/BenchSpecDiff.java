@@ -55,6 +55,10 @@ final class BenchSpecDiff implements Callable<Integer> {
     @Option(names = "--adaptive", defaultValue = "0", description = "Also adaptive γ up to this bound (0: no).") int adaptive;
     @Option(names = "--sampling", description = "Also sampling at temperature 0.8 (strict and marginal).") boolean sampling;
     @Option(names = "--dtype", split = ",", description = "Also these weight dtypes (at the main job's γ and T).") List<String> dtypes;
+    @Option(names = "--tree", split = ",", paramLabel = "N|auto",
+            description = "Also token-tree rows with these budgets (N nodes or auto: cost-aware), for specdiff and sd at depth --tree-gamma.") List<String> trees;
+    @Option(names = "--tree-gamma", defaultValue = "6", description = "Depth γ of the tree rows (default: ${DEFAULT-VALUE}).") int treeGamma;
+    @Option(names = "--tree-sampling", description = "Also the tree rows at temperature 0.8 (strict).") boolean treeSampling;
     @Option(names = "--no-llama", description = "Skip the llama.cpp column.") boolean noLlama;
     @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = "--out", defaultValue = "target/bench", description = "Folder for sweep.md/.csv/.json and the plots (default: ${DEFAULT-VALUE}).") Path out;
@@ -122,6 +126,7 @@ final class BenchSpecDiff implements Callable<Integer> {
         Files.writeString(out.resolve("sweep.json"), Json.writePretty(json) + "\n", StandardCharsets.UTF_8);
         Plots.speedupVsGamma(results, out.resolve("speedup-vs-gamma.png"));
         Plots.acceptanceVsGamma(results, out.resolve("acceptance-vs-gamma.png"));
+        Plots.speedupVsTreeBudget(results, out.resolve("speedup-vs-tree-budget.png"));
         Plots.tokensPerSecond(results, llama == null ? Double.NaN : llama.tokensPerSecond.median(), out.resolve("tokens-per-second.png"));
         for (ConfigResult r : results) {
             if (!r.mismatches().isEmpty()) System.err.println("ERROR: " + r.config.label() + " differs from greedy AR: " + r.mismatches().get(0));
@@ -148,6 +153,15 @@ final class BenchSpecDiff implements Callable<Integer> {
             c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0.8, AcceptancePolicy.STRICT, true, false, 0, null, sweep.window));
             c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, sweep.window));
             c.add(new BenchConfig(Mode.SD, sweep.sdGammas.get(sweep.sdGammas.size() / 2), 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, sweep.window));
+        }
+        if (trees != null) {
+            for (String t : trees) {
+                int budget = dev.specdiff4j.engine.api.GenerationConfig.parseTree(t);
+                for (Mode m : new Mode[] {Mode.SPECDIFF, Mode.SD}) {
+                    c.add(new BenchConfig(m, treeGamma, 1, 0, AcceptancePolicy.GREEDY, true, false, 0, null, sweep.window, budget));
+                    if (treeSampling) c.add(new BenchConfig(m, treeGamma, 1, 0.8, AcceptancePolicy.STRICT, true, false, 0, null, sweep.window, budget));
+                }
+            }
         }
         if (dtypes != null) {
             for (String dt : dtypes) c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, false, 0, DType.parse(dt), sweep.window));

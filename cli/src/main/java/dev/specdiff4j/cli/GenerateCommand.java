@@ -80,6 +80,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--adaptive", paramLabel = "MIN:MAX", description = "Adapt γ to the recent acceptance within these bounds.")
     String adaptive;
 
+    @Option(names = "--tree", paramLabel = "N|auto|off",
+            description = "Token-tree verification: a tree of at most N drafted nodes (depth γ) verified in one pass, or auto: the size that pays best each round on this machine (default: off).")
+    String tree;
+
     @Option(names = "--window", defaultValue = "" + DraftingConfig.DEFAULT_WINDOW, description = "The diffusion drafter sees at most this many recent tokens (default: ${DEFAULT-VALUE}).")
     int window;
 
@@ -203,7 +207,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         return GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(samplingConfig).gamma(gamma).steps(steps).verify(policy)
-                .overlap(overlap).adaptive(bounds).drafting(new DraftingConfig(window, padToModel, !exactDrafting))
+                .overlap(overlap).adaptive(bounds).tree(tree == null ? GenerationConfig.DEFAULT_TREE : GenerationConfig.parseTree(tree)).drafting(new DraftingConfig(window, padToModel, !exactDrafting))
                 .stop(stop).stopAtEos(!noEos).build();
     }
 

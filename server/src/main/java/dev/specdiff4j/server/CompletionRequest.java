@@ -25,8 +25,8 @@ import java.util.Set;
  * extensions), while every known field is still checked.
  *
  * <p>Speculative settings go in the extension object {@code "specdiff4j": {"mode": "ar|sd|specdiff",
- * "gamma": 8, "steps": 2, "verify": "greedy|strict|marginal", "adaptive": [min, max]}}, whose keys are
- * checked strictly (a misspelt one is an error).
+ * "gamma": 8, "steps": 2, "verify": "greedy|strict|marginal", "adaptive": [min, max], "tree": 16 | "auto"}}, whose keys
+ * are checked strictly (a misspelt one is an error).
  *
  * @param logprobs how many alternatives to list per token with its log-probability; -1: no log-probabilities
  */
@@ -35,7 +35,7 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
     static final int MAX_COMPLETION_LOGPROBS = 5;
     /** Stands in for bytes that are not UTF-8 while the field that holds them is looked for. */
     private static final String NOT_UTF8 = "\uFFFF";
-    private static final Set<String> EXTENSION = Set.of("mode", "gamma", "steps", "verify", "adaptive", "overlap", "window", "exact_drafting");
+    private static final Set<String> EXTENSION = Set.of("mode", "gamma", "steps", "verify", "adaptive", "overlap", "window", "exact_drafting", "tree");
 
     static CompletionRequest parse(byte[] body, ServerSettings settings) {
         Map<String, Object> json = parseJson(body);
@@ -134,10 +134,17 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         int window = integer(ext, "specdiff4j.window", DraftingConfig.defaults().window(), 1, 4096);
         boolean exact = bool(ext, "specdiff4j.exact_drafting", false);
         boolean overlap = bool(ext, "specdiff4j.overlap", false);
+        int tree = GenerationConfig.DEFAULT_TREE;
+        if (ext.get("tree") != null) {
+            Object t = ext.get("tree");
+            if (t instanceof Long l && l >= 0 && l <= 1024) tree = (int) (long) l;
+            else if ("auto".equals(t)) tree = GenerationConfig.TREE_AUTO;
+            else throw ApiError.invalid("specdiff4j.tree", "'tree' must be a node budget from 0 (off) to 1024, or \"auto\"");
+        }
         GenerationConfig config;
         try {
             config = GenerationConfig.builder().mode(mode).maxTokens(maxTokens).sampling(sampling).gamma(gamma).steps(steps).verify(verify)
-                    .adaptive(adaptive).overlap(overlap).drafting(new DraftingConfig(window, false, !exact)).stop(stop).stopAtEos(true).build();
+                    .adaptive(adaptive).overlap(overlap).drafting(new DraftingConfig(window, false, !exact)).stop(stop).stopAtEos(true).tree(tree).build();
         } catch (IllegalArgumentException e) {
             throw ApiError.invalid("specdiff4j", e.getMessage());
         }

@@ -89,6 +89,9 @@ class ServerApiTest {
         String ar = ServerFixture.text(fx.post("/v1/completions", base.formatted("ar")));
         assertThat(ServerFixture.text(fx.post("/v1/completions", base.formatted("sd")))).isEqualTo(ar);
         assertThat(ServerFixture.text(fx.post("/v1/completions", base.formatted("specdiff")))).isEqualTo(ar);
+        String tree = "{\"prompt\": \"Over the fox\", \"max_tokens\": 16, \"temperature\": 0, \"specdiff4j\": {\"mode\": \"%s\", \"tree\": %s}}";
+        assertThat(ServerFixture.text(fx.post("/v1/completions", tree.formatted("specdiff", "12")))).isEqualTo(ar);
+        assertThat(ServerFixture.text(fx.post("/v1/completions", tree.formatted("sd", "\"auto\"")))).isEqualTo(ar);
     }
 
     @Test
@@ -117,6 +120,8 @@ class ServerApiTest {
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"mode\": \"turbo\"}}", "unknown mode 'turbo'"},
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"verify\": \"greedy\"}}", "'specdiff4j.verify' greedy needs 'temperature' 0"},
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"colour\": 1}}", "unknown field 'specdiff4j.colour'"},
+            {"{\"prompt\": \"x\", \"specdiff4j\": {\"tree\": \"big\"}}", "'tree' must be a node budget from 0 (off) to 1024"},
+            {"{\"prompt\": \"x\", \"specdiff4j\": {\"tree\": 8, \"overlap\": true}}", "--tree cannot be combined with --overlap"},
             {"{\"prompt\": [12, 99999]}", "token id 99999 is outside the target model's vocabulary of 300 tokens"},
             {"{\"prompt\": \"" + "word ".repeat(200) + "\"}", "context"},
         };

@@ -254,13 +254,33 @@ public final class VectorKernels implements Kernels {
                 int h = task % heads;
                 int visible = causal ? firstPosition + t + 1 : kvLength;
                 if (visible > kvLength) throw new IllegalArgumentException("query " + t + " sees " + visible + " keys but only " + kvLength + " exist");
-                attendOne(q, t * dim + h * headDim, keys, values, h * headDim, dim, visible, headDim, scale, out);
+                attendOne(q, t * dim + h * headDim, keys, values, h * headDim, dim, visible, visible, null, headDim, scale, out);
             }
         });
     }
 
-    private void attendOne(float[] q, int qBase, float[] keys, float[] values, int headOffset, int dim, int visible,
-                           int headDim, float scale, float[] out) {
+    @Override
+    public void treeAttention(float[] q, int k, float[] keys, float[] values, int prefix, int[][] visible, int heads, int headDim,
+                              float[] out) {
+        int dim = heads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        pool.parallelFor(k * heads, 1, (s, e) -> {
+            for (int task = s; task < e; task++) {
+                int t = task / heads;
+                int h = task % heads;
+                attendOne(q, t * dim + h * headDim, keys, values, h * headDim, dim, prefix + visible[t].length, prefix, visible[t],
+                        headDim, scale, out);
+            }
+        });
+    }
+
+    /**
+     * One (query, head) pair over {@code visible} key rows: row j is j itself for j < {@code prefix} and
+     * {@code prefix + tail[j - prefix]} after it (tail null: contiguous). The loops are the same either way, so a tree row
+     * sums exactly like the linear path it stands for.
+     */
+    private void attendOne(float[] q, int qBase, float[] keys, float[] values, int headOffset, int dim, int visible, int prefix,
+                           int[] tail, int headDim, float scale, float[] out) {
         float[] scores = scoreBuffer.get();
         if (scores.length < visible) {
             scores = new float[Math.max(visible, 256)];
@@ -268,7 +288,7 @@ public final class VectorKernels implements Kernels {
         }
         int upper = headDim - headDim % L;
         for (int j = 0; j < visible; j++) {
-            int kBase = j * dim + headOffset;
+            int kBase = (j < prefix ? j : prefix + tail[j - prefix]) * dim + headOffset;
             FloatVector acc = FloatVector.zero(F);
             for (int i = 0; i < upper; i += L) {
                 acc = FloatVector.fromArray(F, q, qBase + i).fma(FloatVector.fromArray(F, keys, kBase + i), acc);
@@ -282,13 +302,17 @@ public final class VectorKernels implements Kernels {
         for (int i = 0; i < upper; i += L) {
             FloatVector acc = FloatVector.zero(F);
             for (int j = 0; j < visible; j++) {
-                acc = FloatVector.fromArray(F, values, j * dim + headOffset + i).fma(FloatVector.broadcast(F, scores[j]), acc);
+                int row = j < prefix ? j : prefix + tail[j - prefix];
+                acc = FloatVector.fromArray(F, values, row * dim + headOffset + i).fma(FloatVector.broadcast(F, scores[j]), acc);
             }
             acc.intoArray(out, oBase + i);
         }
         for (int i = upper; i < headDim; i++) {
             float acc = 0;
-            for (int j = 0; j < visible; j++) acc = Math.fma(values[j * dim + headOffset + i], scores[j], acc);
+            for (int j = 0; j < visible; j++) {
+                int row = j < prefix ? j : prefix + tail[j - prefix];
+                acc = Math.fma(values[row * dim + headOffset + i], scores[j], acc);
+            }
             out[oBase + i] = acc;
         }
     }
