@@ -13,6 +13,7 @@ import java.util.function.Consumer;
         description = "Pure-Java transformer and masked-diffusion language models with speculative diffusion decoding.",
         subcommands = {
             GenerateCommand.class,
+            ChatCommand.class,
             DiffuseCommand.class,
             InspectCommand.class,
             ConvertCommand.class,

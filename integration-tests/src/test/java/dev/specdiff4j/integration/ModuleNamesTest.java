@@ -26,6 +26,7 @@ class ModuleNamesTest {
             "specdiff4j-tokenizer", "dev.specdiff4j.tokenizer",
             "specdiff4j-engine", "dev.specdiff4j.engine",
             "specdiff4j-weights-tools", "dev.specdiff4j.weights",
+            "specdiff4j-chat", "dev.specdiff4j.chat",
             "specdiff4j-server", "dev.specdiff4j.server",
             "specdiff4j-langchain4j", "dev.specdiff4j.langchain4j",
             "specdiff4j-tornado-kernels", "dev.specdiff4j.tornado");
