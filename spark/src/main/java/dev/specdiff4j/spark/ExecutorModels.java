@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The models of this JVM, loaded once and shared by all tasks that run in it (a {@link Generator} is thread-safe: every
@@ -19,6 +20,7 @@ public final class ExecutorModels {
     }
 
     private static final Map<Key, Generator> LOADED = new ConcurrentHashMap<>();
+    private static final AtomicInteger LOADS = new AtomicInteger();
 
     private ExecutorModels() {
     }
@@ -28,9 +30,9 @@ public final class ExecutorModels {
         return LOADED.computeIfAbsent(new Key(s.target(), s.drafter(), s.arDrafter(), threads), ExecutorModels::open);
     }
 
-    /** How many model sets this JVM holds (for tests: one per settings, however many tasks ran). */
-    static int loadedCount() {
-        return LOADED.size();
+    /** How many times this JVM has loaded models (for tests: once per settings, however many tasks ran). */
+    static int loads() {
+        return LOADS.get();
     }
 
     private static Generator open(Key key) {
@@ -38,6 +40,7 @@ public final class ExecutorModels {
         if (key.drafter() != null) spec = spec.withDiffusionDrafter(ModelPaths.resolve("drafter", key.drafter()));
         if (key.arDrafter() != null) spec = spec.withArDrafter(ModelPaths.resolve("autoregressive drafter", key.arDrafter()));
         try {
+            LOADS.incrementAndGet();
             return Generator.open(spec);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load the models " + key + ": " + e.getMessage(), e);

@@ -41,24 +41,24 @@ public final class SpecDiffCompletion extends Transformer {
 
     private final String uid;
 
-    public final Param<String> inputCol;
-    public final Param<String> outputCol;
-    public final Param<String> errorCol;
-    public final Param<String> statsCol;
-    public final Param<String> idCol;
-    public final Param<String> targetPath;
-    public final Param<String> drafterPath;
-    public final Param<String> arDrafterPath;
-    public final Param<String> mode;
-    public final IntParam gamma;
-    public final IntParam steps;
-    public final IntParam maxTokens;
-    public final DoubleParam temperature;
-    public final IntParam topK;
-    public final DoubleParam topP;
-    public final LongParam seed;
-    public final StringArrayParam stop;
-    public final IntParam threads;
+    private final Param<String> inputCol;
+    private final Param<String> outputCol;
+    private final Param<String> errorCol;
+    private final Param<String> statsCol;
+    private final Param<String> idCol;
+    private final Param<String> targetPath;
+    private final Param<String> drafterPath;
+    private final Param<String> arDrafterPath;
+    private final Param<String> mode;
+    private final IntParam gamma;
+    private final IntParam steps;
+    private final IntParam maxTokens;
+    private final DoubleParam temperature;
+    private final IntParam topK;
+    private final DoubleParam topP;
+    private final LongParam seed;
+    private final StringArrayParam stop;
+    private final IntParam threads;
 
     public SpecDiffCompletion() {
         this(Identifiable$.MODULE$.randomUID("specdiff"));
@@ -107,6 +107,26 @@ public final class SpecDiffCompletion extends Transformer {
     public String uid() {
         return uid;
     }
+
+    // Spark finds a stage's params through public no-argument methods that return them
+    public Param<String> inputCol() { return inputCol; }
+    public Param<String> outputCol() { return outputCol; }
+    public Param<String> errorCol() { return errorCol; }
+    public Param<String> statsCol() { return statsCol; }
+    public Param<String> idCol() { return idCol; }
+    public Param<String> targetPath() { return targetPath; }
+    public Param<String> drafterPath() { return drafterPath; }
+    public Param<String> arDrafterPath() { return arDrafterPath; }
+    public Param<String> mode() { return mode; }
+    public IntParam gamma() { return gamma; }
+    public IntParam steps() { return steps; }
+    public IntParam maxTokens() { return maxTokens; }
+    public DoubleParam temperature() { return temperature; }
+    public IntParam topK() { return topK; }
+    public DoubleParam topP() { return topP; }
+    public LongParam seed() { return seed; }
+    public StringArrayParam stop() { return stop; }
+    public IntParam threads() { return threads; }
 
     public SpecDiffCompletion setInputCol(String v) { set(inputCol, v); return this; }
     public SpecDiffCompletion setOutputCol(String v) { set(outputCol, v); return this; }
