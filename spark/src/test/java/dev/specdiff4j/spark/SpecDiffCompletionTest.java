@@ -138,10 +138,35 @@ class SpecDiffCompletionTest {
     }
 
     @Test
+    void modelsShippedAsAnArchiveAreFoundByName() throws Exception {
+        java.nio.file.Path zip = java.nio.file.Path.of("target", "shipped-models.zip").toAbsolutePath();
+        java.nio.file.Files.deleteIfExists(zip);
+        try (var out = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(zip))) {
+            for (String file : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+                out.putNextEntry(new java.util.zip.ZipEntry("target/" + file));
+                java.nio.file.Files.copy(java.nio.file.Path.of(TARGET, file), out);
+                out.closeEntry();
+            }
+        }
+        spark.sparkContext().addArchive(zip.toUri() + "#shipped-models");
+        assertThat(java.nio.file.Files.exists(java.nio.file.Path.of("shipped-models"))).as("not in the working folder").isFalse();
+        Map<Long, Row> rows = byId(completion().setTargetPath("shipped-models/target").setDrafterPath("").setArDrafterPath("")
+                .setMode("ar").transform(prompts(PROMPTS.subList(0, 2), 2)));
+        try (Generator generator = Generator.open(ModelSpec.of(java.nio.file.Path.of(TARGET)))) {
+            for (long i = 0; i < 2; i++) {
+                assertThat(rows.get(i).getString(2)).isEqualTo(generator.generate(PROMPTS.get((int) i),
+                        completion().setMode("ar").settings().config(0)).text());
+            }
+        }
+    }
+
+    @Test
     void theModelsAreLoadedOncePerJvmAndTheSummaryAddsUp() {
-        Dataset<Row> completed = completion().setMode("specdiff").transform(prompts(PROMPTS, 3)).cache();
+        int before = ExecutorModels.loads();
+        // kernel threads 2: settings that no other test uses, so these models are not cached yet
+        Dataset<Row> completed = completion().setMode("specdiff").setThreads(2).transform(prompts(PROMPTS, 3)).cache();
         List<Row> rows = completed.collectAsList();
-        assertThat(ExecutorModels.loads()).as("model loads in this JVM").isEqualTo(1);
+        assertThat(ExecutorModels.loads() - before).as("model loads for 3 tasks in this JVM").isEqualTo(1);
 
         List<Row> summary = CompletionSummary.perPartition(completed).collectAsList();
         assertThat(summary).hasSize(3);
