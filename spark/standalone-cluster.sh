@@ -17,13 +17,13 @@ if [[ ! -f "$job_jar" || ! -f "$class_path" ]]; then
   echo "standalone-cluster: building the Spark batch job first: ./mvnw -q -B package -pl spark -am -DskipTests" >&2
   (cd "$home" && ./mvnw -q -B package -pl spark -am -DskipTests >&2)
 fi
-read -r -a spark_flags < "$home/spark/conf/jvm-options"
+read -r -a spark_flags < "$home/spark/conf/jvm-options" || true
 
 # a Spark home made of links to the build's Spark jars (ours alone, under target/: replaced on every run)
 spark_home="$home/spark/target/spark-home"
 rm -rf "$spark_home"
 mkdir -p "$spark_home/jars"
-IFS=: read -r -a jars < "$class_path"
+IFS=: read -r -a jars < "$class_path" || true  # the list has no final newline
 ln -s "${jars[@]}" "$spark_home/jars/"
 export SPARK_HOME="$spark_home" SPARK_SCALA_VERSION=2.13
 
@@ -31,7 +31,8 @@ port="${SPARK_MASTER_PORT:-7077}"
 master="spark://127.0.0.1:$port"
 logs="$home/spark/target/standalone-logs"
 mkdir -p "$logs"
-daemon_flags=(-Xmx512m "${spark_flags[@]}" -Dlog4j.configurationFile="$home/spark/conf/log4j2.properties" -cp "$spark_home/jars/*")
+# the daemons log at Spark's default level (INFO) into their files: the script waits for their "ready" lines
+daemon_flags=(-Xmx512m "${spark_flags[@]}" -cp "$spark_home/jars/*")
 
 pids=()
 stop_cluster() {
@@ -49,11 +50,11 @@ wait_for() { # file, text, what
   exit 1
 }
 
-"$java" "${daemon_flags[@]}" -Dspark.log.level=INFO -Dlog4j.configurationFile= org.apache.spark.deploy.master.Master \
+"$java" "${daemon_flags[@]}" org.apache.spark.deploy.master.Master \
   --host 127.0.0.1 --port "$port" --webui-port "${SPARK_MASTER_WEBUI_PORT:-18080}" >"$logs/master.log" 2>&1 &
 pids+=($!)
 wait_for "$logs/master.log" "I have been elected leader" master
-"$java" "${daemon_flags[@]}" -Dlog4j.configurationFile= org.apache.spark.deploy.worker.Worker \
+"$java" "${daemon_flags[@]}" org.apache.spark.deploy.worker.Worker \
   --host 127.0.0.1 --cores "${SPARK_WORKER_CORES:-$(nproc)}" --memory "${SPARK_WORKER_MEMORY:-2g}" \
   --webui-port "${SPARK_WORKER_WEBUI_PORT:-18081}" --work-dir "$home/spark/target/standalone-work" "$master" >"$logs/worker.log" 2>&1 &
 pids+=($!)
