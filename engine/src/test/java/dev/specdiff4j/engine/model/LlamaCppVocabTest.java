@@ -55,7 +55,7 @@ class LlamaCppVocabTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-spm", "phi-3"})
+    @ValueSource(strings = {"llama-spm"})
     void sentencePieceDecodesBackToTheText(String name) throws IOException {
         String file = "ggml-vocab-" + name + ".gguf";
         Path folder = ExternalFixtures.folder("SPECDIFF4J_LLAMA_VOCABS", file);
