@@ -98,7 +98,7 @@ class SentencePieceBpeTokenizerTest {
              "post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},
                                {"Sequence":{"id":"A","type_id":0}}]},
              "model":{"type":"BPE","byte_fallback":true,"unk_token":"<unk>",
-                      "vocab":{"<unk>":0,"<s>":1,"</s>":2,"<0xC3>":3,"<0xA9>":4,"▁":5,"a":6,"b":7,"▁a":8,"▁ab":9,"ba":10},
+                      "vocab":{"<unk>":0,"<s>":1,"</s>":2,"<0xC3>":3,"<0xA9>":4,"▁":5,"a":6,"b":7,"▁a":8,"▁ab":9,"ba":10,"ab":11},
                       "merges":["▁ a","a b","▁a b","b a"]}}
             """;
 
