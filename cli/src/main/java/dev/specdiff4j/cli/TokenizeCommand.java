@@ -41,7 +41,7 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path path = tokenizerPath != null ? tokenizerPath : DemoModels.tokenizer();
-        Tokenizer tokenizer = Tokenizers.load(path);
+        Tokenizer tokenizer = Tokenizers.loadAny(path);
         String input = text != null ? text : Stdin.readAll(spec.commandLine().getErr());
         var out = spec.commandLine().getOut();
         if (decode) {

@@ -77,6 +77,38 @@ public final class Tokenizers {
         }
     }
 
+    /**
+     * As {@link #load}, and a {@code tokenizer.json} whose BPE model has {@code byte_fallback} (Llama 2,
+     * Mistral, TinyLlama) as a {@link SentencePieceBpeTokenizer}.
+     */
+    public static Tokenizer loadAny(Path path) throws IOException {
+        Path hf = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
+        String name = hf.getFileName() == null ? "" : hf.getFileName().toString();
+        if (!Files.isRegularFile(hf) || !name.endsWith(".json") || name.equals("vocab.json") || name.equals("encoder.json")) {
+            return load(path);
+        }
+        Map<String, Object> root = parseJsonFile(hf);
+        try {
+            Object model = root.get("model");
+            if (model instanceof Map<?, ?> mm && Boolean.TRUE.equals(mm.get("byte_fallback"))) {
+                return HfSentencePiece.fromHfJson(hf.toString(), root);
+            }
+            return fromHfJson(hf.toString(), root);
+        } catch (JsonException e) {
+            throw new TokenizerException(e.getMessage());
+        }
+    }
+
+    private static Map<String, Object> parseJsonFile(Path file) throws IOException {
+        try {
+            return Json.parseObject(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (JsonException e) {
+            throw new TokenizerException(file.toString(), "is not valid JSON: " + e.getMessage(), e);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new TokenizerException(file.toString(), "is not valid UTF-8 text", e);
+        }
+    }
+
     // ------------------------------------------------------------------ HF tokenizer.json
 
     public static BpeTokenizer fromHfJson(Path file) throws IOException {
@@ -104,7 +136,7 @@ public final class Tokenizers {
             throw new TokenizerException(source, "model type '" + type + "' is not supported (specdiff4j supports byte-level BPE)");
         }
         if (model.boolOr("byte_fallback", false)) {
-            throw new TokenizerException(source, "byte_fallback BPE (SentencePiece style) is not supported");
+            throw new TokenizerException(source, "is SentencePiece-style BPE (byte_fallback), not byte-level BPE; load it with Tokenizers.loadAny");
         }
         String prefix = model.stringOr("continuing_subword_prefix", "");
         String suffix = model.stringOr("end_of_word_suffix", "");
@@ -349,6 +381,83 @@ public final class Tokenizers {
     }
 
     // ------------------------------------------------------------------ GGUF metadata
+
+    /**
+     * The tokenizer in a GGUF file's metadata (as the engine's GGUF reader returns it: integers as Long,
+     * floats as Double, arrays as Lists): {@code tokenizer.ggml.model} "gpt2" is byte-level BPE (see
+     * {@link #fromGguf}), "llama" is SentencePiece BPE with byte fallback, merged by
+     * {@code tokenizer.ggml.scores}, with {@code add_space_prefix}, {@code add_bos_token} and
+     * {@code add_eos_token} as the file says (llama.cpp's defaults: true, true, false).
+     */
+    public static Tokenizer fromGgufMetadata(String source, Map<String, Object> m) {
+        if (!m.containsKey("tokenizer.ggml.tokens")) throw new TokenizerException(source, "holds no tokenizer (tokenizer.ggml.tokens)");
+        List<String> tokens = ggufStrings(source, m, "tokenizer.ggml.tokens");
+        int[] types = m.containsKey("tokenizer.ggml.token_type") ? ggufInts(source, m, "tokenizer.ggml.token_type") : null;
+        Object model = m.get("tokenizer.ggml.model");
+        if ("llama".equals(model)) {
+            if (types == null) throw new TokenizerException(source, "has no tokenizer.ggml.token_type, which a SentencePiece vocabulary needs");
+            if (!(m.get("tokenizer.ggml.scores") instanceof List<?> scoreList)) {
+                throw new TokenizerException(source, "has no tokenizer.ggml.scores, which a SentencePiece vocabulary needs");
+            }
+            float[] scores = new float[scoreList.size()];
+            for (int i = 0; i < scores.length; i++) {
+                if (!(scoreList.get(i) instanceof Number x)) throw new TokenizerException(source, "tokenizer.ggml.scores holds a non-number");
+                scores[i] = x.floatValue();
+            }
+            int bos = ggufId(source, m, "tokenizer.ggml.bos_token_id", 1);
+            int eos = ggufId(source, m, "tokenizer.ggml.eos_token_id", 2);
+            int unk = ggufId(source, m, "tokenizer.ggml.unknown_token_id", 0);
+            boolean addBos = ggufBool(source, m, "tokenizer.ggml.add_bos_token", true);
+            boolean addEos = ggufBool(source, m, "tokenizer.ggml.add_eos_token", false);
+            return new SentencePieceBpeTokenizer(new SentencePieceBpeTokenizer.Spec(source, tokens.toArray(String[]::new),
+                    types, scores, null, ggufBool(source, m, "tokenizer.ggml.add_space_prefix", true), false,
+                    bos < tokens.size() ? bos : -1, eos < tokens.size() ? eos : -1, unk < tokens.size() ? unk : -1,
+                    addBos && bos < tokens.size(), addEos && eos < tokens.size()));
+        }
+        if (!(model instanceof String name)) throw new TokenizerException(source, "has no tokenizer.ggml.model");
+        if (!name.equals("gpt2")) {
+            throw new TokenizerException(source, "tokenizer.ggml.model '" + name
+                    + "' is not supported (gpt2 byte-level BPE or llama SentencePiece BPE)");
+        }
+        List<String> merges = m.containsKey("tokenizer.ggml.merges") ? ggufStrings(source, m, "tokenizer.ggml.merges") : null;
+        return fromGguf(source, name, tokens, merges, types, m.get("tokenizer.ggml.pre") instanceof String s ? s : null);
+    }
+
+    private static List<String> ggufStrings(String source, Map<String, Object> m, String key) {
+        if (!(m.get(key) instanceof List<?> list)) throw new TokenizerException(source, "metadata '" + key + "' is not an array");
+        List<String> out = new ArrayList<>(list.size());
+        for (Object o : list) {
+            if (!(o instanceof String s)) throw new TokenizerException(source, "metadata '" + key + "' holds a non-string");
+            out.add(s);
+        }
+        return out;
+    }
+
+    private static int[] ggufInts(String source, Map<String, Object> m, String key) {
+        if (!(m.get(key) instanceof List<?> list)) throw new TokenizerException(source, "metadata '" + key + "' is not an array");
+        int[] out = new int[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(list.get(i) instanceof Number x)) throw new TokenizerException(source, "metadata '" + key + "' holds a non-integer");
+            out[i] = x.intValue();
+        }
+        return out;
+    }
+
+    private static int ggufId(String source, Map<String, Object> m, String key, int fallback) {
+        Object v = m.get(key);
+        if (v == null) return fallback;
+        if (!(v instanceof Number x) || x.longValue() < 0 || x.longValue() > Integer.MAX_VALUE) {
+            throw new TokenizerException(source, "metadata '" + key + "' is " + v + ", not a token id");
+        }
+        return x.intValue();
+    }
+
+    private static boolean ggufBool(String source, Map<String, Object> m, String key, boolean fallback) {
+        Object v = m.get(key);
+        if (v == null) return fallback;
+        if (!(v instanceof Boolean b)) throw new TokenizerException(source, "metadata '" + key + "' is " + v + ", not true or false");
+        return b;
+    }
 
     /**
      * A tokenizer from GGUF metadata: {@code tokenizer.ggml.model} must be "gpt2" (byte-level BPE);

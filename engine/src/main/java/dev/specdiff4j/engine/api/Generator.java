@@ -83,7 +83,7 @@ public final class Generator implements AutoCloseable {
             Kernels drafterKernels = spec.drafterThreads() == 0 ? kernels
                     : track(opened, KernelsSelection.create(spec.kernels(), spec.drafterThreads()));
             Gpt2 target = track(opened, Gpt2.load(spec.target(), new LoadOptions(spec.dtype(), kernels)));
-            Tokenizer tokenizer = target.files().tokenizer();
+            Tokenizer tokenizer = target.files().anyTokenizer();
             if (tokenizer.vocabSize() > target.vocabSize()) {
                 throw new IllegalArgumentException("the tokenizer of " + spec.target() + " has " + tokenizer.vocabSize()
                         + " tokens but the model only " + target.vocabSize());

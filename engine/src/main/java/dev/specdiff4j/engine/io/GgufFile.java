@@ -89,7 +89,8 @@ public final class GgufFile implements TensorSource {
         for (long i = 0; i < tensorCount; i++) infos.add(readTensorInfo());
         dataStart = alignUp(pos, alignment);
         long dataSize = file.byteSize() - dataStart;
-        if (dataSize < 0) throw new WeightFileException(where, "is truncated before its tensor data");
+        // a vocabulary-only file (llama.cpp's ggml-vocab-*.gguf) has no tensors and ends right after its header
+        if (dataSize < 0 && !infos.isEmpty()) throw new WeightFileException(where, "is truncated before its tensor data");
         for (TensorInfo t : infos) {
             if (t.offset() % alignment != 0) {
                 throw new WeightFileException(where, t.name(), "offset " + t.offset() + " is not aligned to " + alignment);

@@ -7,6 +7,7 @@ import dev.specdiff4j.json.Json;
 import dev.specdiff4j.json.JsonException;
 import dev.specdiff4j.json.JsonFields;
 import dev.specdiff4j.tokenizer.BpeTokenizer;
+import dev.specdiff4j.tokenizer.Tokenizer;
 import dev.specdiff4j.tokenizer.Tokenizers;
 
 import java.io.IOException;
@@ -142,32 +143,22 @@ public final class ModelFiles implements AutoCloseable {
         return gguf;
     }
 
-    /** The tokenizer beside the weights (HF folder) or inside them (GGUF), if there is one. */
+    /** The byte-level BPE tokenizer beside the weights (HF folder) or inside them (GGUF), if there is one. */
     public BpeTokenizer tokenizer() throws IOException {
-        if (gguf != null) {
-            Map<String, Object> m = gguf.metadata();
-            if (!m.containsKey("tokenizer.ggml.tokens")) throw new ModelFormatException(path + " holds no tokenizer (tokenizer.ggml.tokens)");
-            List<String> tokens = strings(m.get("tokenizer.ggml.tokens"), "tokenizer.ggml.tokens");
-            List<String> merges = m.containsKey("tokenizer.ggml.merges") ? strings(m.get("tokenizer.ggml.merges"), "tokenizer.ggml.merges") : null;
-            int[] types = null;
-            if (m.get("tokenizer.ggml.token_type") instanceof List<?> list) {
-                types = new int[list.size()];
-                for (int i = 0; i < types.length; i++) types[i] = ((Number) list.get(i)).intValue();
-            }
-            return Tokenizers.fromGguf(path.toString(), (String) m.get("tokenizer.ggml.model"), tokens, merges, types,
-                    m.get("tokenizer.ggml.pre") instanceof String s ? s : null);
-        }
-        return Tokenizers.load(path);
+        Tokenizer t = anyTokenizer();
+        if (t instanceof BpeTokenizer bpe) return bpe;
+        throw new ModelFormatException(path + " holds a " + t.describe() + ", not a byte-level BPE tokenizer");
     }
 
-    private List<String> strings(Object value, String key) {
-        if (!(value instanceof List<?> list)) throw new ModelFormatException(path + ": metadata '" + key + "' is not an array");
-        List<String> out = new ArrayList<>(list.size());
-        for (Object o : list) {
-            if (!(o instanceof String s)) throw new ModelFormatException(path + ": metadata '" + key + "' holds a non-string");
-            out.add(s);
+    /** The tokenizer beside the weights (HF folder) or inside them (GGUF), of any supported kind. */
+    public Tokenizer anyTokenizer() throws IOException {
+        if (gguf != null) {
+            if (!gguf.metadata().containsKey("tokenizer.ggml.tokens")) {
+                throw new ModelFormatException(path + " holds no tokenizer (tokenizer.ggml.tokens)");
+            }
+            return Tokenizers.fromGgufMetadata(path.toString(), gguf.metadata());
         }
-        return out;
+        return Tokenizers.loadAny(path);
     }
 
     @Override
