@@ -95,6 +95,10 @@ final class LlamaCppApi {
     final MethodHandle getMemory;
     final MethodHandle memoryClear;
     final MethodHandle memorySeqRm;
+    final MethodHandle nCtx;
+    final MethodHandle nBatch;
+    final MethodHandle nThreads;
+    final MethodHandle nThreadsBatch;
 
     /** The bindings for the libraries in a folder (e.g. {@code …/@node-llama-cpp/linux-x64/bins/linux-x64}), loaded once. */
     static synchronized LlamaCppApi load(Path folder) {
@@ -137,6 +141,10 @@ final class LlamaCppApi {
         getMemory = function(llamaLib, "llama_get_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
         memoryClear = function(llamaLib, "llama_memory_clear", FunctionDescriptor.ofVoid(ADDRESS, JAVA_BOOLEAN));
         memorySeqRm = function(llamaLib, "llama_memory_seq_rm", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
+        nCtx = function(llamaLib, "llama_n_ctx", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        nBatch = function(llamaLib, "llama_n_batch", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        nThreads = function(llamaLib, "llama_n_threads", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        nThreadsBatch = function(llamaLib, "llama_n_threads_batch", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         MethodHandle backendInit = function(llamaLib, "llama_backend_init", FunctionDescriptor.ofVoid());
         MethodHandle printSystemInfo = function(llamaLib, "llama_print_system_info", FunctionDescriptor.of(C_STRING));
         MethodHandle backendLoad = function(ggmlLib, "ggml_backend_load", FunctionDescriptor.of(ADDRESS, ADDRESS));

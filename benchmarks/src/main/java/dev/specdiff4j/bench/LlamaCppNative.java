@@ -90,6 +90,15 @@ public final class LlamaCppNative implements AutoCloseable {
                 throw new IllegalStateException("llama.cpp could not make a context for " + gguf + api.lastErrors());
             }
             context = ctx;
+            // what the context reports back must be what was written at the declared offsets
+            int[] got = {(int) api.nCtx.invokeExact(context), (int) api.nBatch.invokeExact(context), (int) api.nThreads.invokeExact(context),
+                (int) api.nThreadsBatch.invokeExact(context)};
+            if (got[0] < CONTEXT || got[1] != MAX_BATCH || got[2] != threads || got[3] != threads) {
+                api.free.invokeExact(context);
+                api.modelFree.invokeExact(model);
+                throw new IllegalStateException("llama.cpp's context did not take the parameters given (n_ctx, n_batch, n_threads, n_threads_batch = "
+                        + java.util.Arrays.toString(got) + "): the library's llama_context_params differ from these bindings'");
+            }
             memory = (MemorySegment) api.getMemory.invokeExact(context);
             vocabSize = (int) api.vocabNTokens.invokeExact((MemorySegment) api.modelGetVocab.invokeExact(model));
         } catch (RuntimeException e) {
