@@ -23,21 +23,50 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Plain autoregressive decoding of a GPT-2-small-shaped model (random weights; 124 M parameters, vocabulary
- * 50257) by specdiff4j and by llama.cpp in the same run, on the same GGUF files (F32, Q8_0, Q4_0, Q4_K … exports made
- * by our converter), in balanced order (A B B A …) after a warm-up of a full-length run of each; the ratio is the
- * median of the per-repetition paired ratios with its confidence interval ({@link PairedRatios}). Also the cost of a 16-token verification pass
- * relative to a one-token step, the ratio that decides how much speculative decoding can gain.
+ * Plain autoregressive decoding of a GPT-2-small-shaped model (random weights; 124 M parameters, vocabulary 50257) by
+ * specdiff4j and by llama.cpp in the same run, on the same GGUF files (exports made by our converter, one per dtype of
+ * {@link #DTYPES}), in balanced order (A B B A …) after a warm-up; every ratio is the median of per-repetition paired
+ * ratios with its confidence interval ({@link PairedRatios}). Two llama.cpp comparators: {@link LlamaCppNative} (its own
+ * {@code llama_decode} through FFM on the best CPU build of the prebuilt libraries, only decode + argmax timed), and
+ * java-llama.cpp ({@link LlamaCpp}: a generic build behind JNI and a streaming server loop).
+ *
+ * <p>Measured per dtype: decode tokens/s; after a 64-token context a one-token step, a 4-token pass and a 16-token pass
+ * (logits and argmax of every row, as a verification pass needs); and a 512-token prompt pass (logits of its last row).
+ * The passes are timed for specdiff4j and the FFM comparator, pass by pass in balanced order.
  */
 public final class DecodeBenchmark {
-    /** Results per dtype. */
-    public record Result(DType dtype, Samples ours, Samples llama, PairedRatios oursOverLlama, Samples step1Ms, Samples step16Ms) {
-        public double ratioToLlama() {
-            return oursOverLlama.median();
+    /** The dtypes compared by default, as {@code bench decode --dtype} takes them: a new dtype is one more name here. */
+    public static final List<String> DTYPES = List.of("f32", "f16", "bf16", "q8_0");
+    /** Context before the timed passes, pass lengths, and the prompt-processing length. */
+    static final int CONTEXT = 64;
+    static final int[] PASSES = {1, 4, 16};
+    static final int PROMPT = 512;
+    static final int PASS_WARMUP = 5;
+    static final int PASS_REPEATS = 20;
+
+    /** Times in milliseconds of specdiff4j and of the FFM comparator for one pass length, with their paired ratios. */
+    public record PassTimes(Samples oursMs, Samples llamaMs, PairedRatios oursOverLlama) {
+        static PassTimes empty() {
+            return new PassTimes(new Samples(), new Samples(), new PairedRatios());
         }
 
+        void add(double ours, double llama) {
+            oursMs.add(ours);
+            if (!Double.isNaN(llama)) {
+                llamaMs.add(llama);
+                oursOverLlama.add(ours, llama);
+            }
+        }
+    }
+
+    /**
+     * Results per dtype. The FFM columns are empty when its library was not given; {@code ffmVariant} names the ggml CPU
+     * build it ran.
+     */
+    public record Result(DType dtype, Samples ours, Samples ffm, PairedRatios oursOverFfm, Samples javaLlama, PairedRatios oursOverJavaLlama,
+                         PassTimes step1, PassTimes pass4, PassTimes pass16, PassTimes prompt512, String ffmVariant) {
         public double verifyCostRatio() {
-            return step16Ms.median() / step1Ms.median();
+            return pass16.oursMs().median() / step1.oursMs().median();
         }
     }
 
@@ -46,15 +75,30 @@ public final class DecodeBenchmark {
     private final int threads;
     private final int tokens;
     private final int repeats;
+    private final Path ggmlLib;
+    private final boolean javaLlamaCpp;
     private final PrintStream log;
 
-    public DecodeBenchmark(Path work, Path tokenizer, int threads, int tokens, int repeats, PrintStream log) {
+    /**
+     * @param ggmlLib      the folder of llama.cpp's prebuilt libraries for the FFM comparator, or null to leave it out
+     * @param javaLlamaCpp whether to measure java-llama.cpp's decode rate too
+     */
+    public DecodeBenchmark(Path work, Path tokenizer, int threads, int tokens, int repeats, Path ggmlLib, boolean javaLlamaCpp, PrintStream log) {
+        if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2 (the rate is measured between the first and last token)");
+        if (repeats < 1) throw new IllegalArgumentException("--repeats must be at least 1");
         this.work = work;
         this.tokenizer = tokenizer;
         this.threads = threads;
         this.tokens = tokens;
         this.repeats = repeats;
+        this.ggmlLib = ggmlLib;
+        this.javaLlamaCpp = javaLlamaCpp;
         this.log = log;
+    }
+
+    /** Progress steps of one dtype: decode repetitions plus the prompt passes. */
+    public long stepsPerDtype() {
+        return 2L * repeats;
     }
 
     /** The GGUF export of a random GPT-2 small in a dtype, made once and kept in the work folder. */
@@ -78,36 +122,55 @@ public final class DecodeBenchmark {
         int[] prompt = new int[32];
         for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 7919 + 11) % 8000;
         Samples ours = new Samples();
-        Samples theirs = new Samples();
-        PairedRatios ratios = new PairedRatios();
-        Samples step1 = new Samples();
-        Samples step16 = new Samples();
-        try (Generator generator = Generator.open(ModelSpec.of(gguf).withKernels(null, threads, 0))) {
-            LlamaCpp llama = new LlamaCpp(gguf, threads);
+        Samples ffm = new Samples();
+        Samples jll = new Samples();
+        PairedRatios oursOverFfm = new PairedRatios();
+        PairedRatios oursOverJll = new PairedRatios();
+        PassTimes step1 = PassTimes.empty();
+        PassTimes pass4 = PassTimes.empty();
+        PassTimes pass16 = PassTimes.empty();
+        PassTimes prompt512 = PassTimes.empty();
+        String variant = null;
+        try (Generator generator = Generator.open(ModelSpec.of(gguf).withKernels(null, threads, 0));
+             LlamaCppNative llama = ggmlLib == null ? null : new LlamaCppNative(ggmlLib, gguf, threads)) {
+            if (llama != null) variant = llama.variant().name();
+            LlamaCpp javaLlama = javaLlamaCpp ? new LlamaCpp(gguf, threads) : null;
             try {
+                // warm-up: one full-length run of each
                 ourRate(generator, prompt, tokens);
-                llama.run(prompt, tokens);
+                if (llama != null) llama.greedy(prompt, tokens);
+                if (javaLlama != null) javaLlama.run(prompt, tokens);
                 for (int r = 0; r < repeats; r++) {
-                    double a;
-                    double b;
+                    double a = Double.NaN;
+                    double b = Double.NaN;
+                    double c = Double.NaN;
                     if (r % 2 == 0) {
                         a = ourRate(generator, prompt, tokens);
-                        b = llama.run(prompt, tokens).tokensPerSecond();
+                        if (llama != null) b = llama.greedy(prompt, tokens).tokensPerSecond();
+                        if (javaLlama != null) c = javaLlama.run(prompt, tokens).tokensPerSecond();
                     } else {
-                        b = llama.run(prompt, tokens).tokensPerSecond();
+                        if (javaLlama != null) c = javaLlama.run(prompt, tokens).tokensPerSecond();
+                        if (llama != null) b = llama.greedy(prompt, tokens).tokensPerSecond();
                         a = ourRate(generator, prompt, tokens);
                     }
                     ours.add(a);
-                    theirs.add(b);
-                    ratios.add(a, b);
+                    if (llama != null) {
+                        ffm.add(b);
+                        oursOverFfm.add(a, b);
+                    }
+                    if (javaLlama != null) {
+                        jll.add(c);
+                        oursOverJll.add(a, c);
+                    }
                     progress.step();
                 }
             } finally {
-                llama.close();
+                if (javaLlama != null) javaLlama.close();
             }
-            verifyCost(generator.target(), prompt, step1, step16);
+            passes(generator.target(), llama, prompt, step1, pass4, pass16);
+            promptPasses(generator.target(), llama, prompt512, progress);
         }
-        return new Result(dtype, ours, theirs, ratios, step1, step16);
+        return new Result(dtype, ours, ffm, oursOverFfm, jll, oursOverJll, step1, pass4, pass16, prompt512, variant);
     }
 
     /** (tokens − 1) / (last token time − first token time), as for llama.cpp. */
@@ -132,41 +195,137 @@ public final class DecodeBenchmark {
         return (count[0] - 1) / ((last[0] - first[0]) / 1e9);
     }
 
-    /** A one-token step and a 16-token pass after a 64-token context, timed alternately. */
-    static void verifyCost(CausalLanguageModel model, int[] prompt, Samples one, Samples sixteen) {
-        int[] context = new int[64];
+    /**
+     * A one-token step, a 4-token pass and a 16-token pass after a 64-token context, each rolled back afterwards; specdiff4j
+     * and llama.cpp alternate which goes first. Every pass computes the logits of all its rows and their argmax.
+     */
+    static void passes(CausalLanguageModel model, LlamaCppNative llama, int[] prompt, PassTimes step1, PassTimes pass4, PassTimes pass16) {
+        int[] context = new int[CONTEXT];
         for (int i = 0; i < context.length; i++) context[i] = prompt[i % prompt.length];
-        int[] block = new int[16];
+        int[] block = new int[PASSES[PASSES.length - 1]];
         for (int i = 0; i < block.length; i++) block[i] = (i * 31 + 5) % 8000;
+        PassTimes[] into = {step1, pass4, pass16};
         try (CausalLanguageModel.Session s = model.newSession()) {
-            s.forward(context, 0);
-            for (int r = 0; r < 25; r++) {
-                long t0 = System.nanoTime();
-                s.forward(new int[] {block[0]}, 1);
-                long t1 = System.nanoTime();
-                s.truncate(64);
-                s.forward(block);
-                long t2 = System.nanoTime();
-                s.truncate(64);
-                if (r >= 5) {
-                    one.add((t1 - t0) / 1e6);
-                    sixteen.add((t2 - t1) / 1e6);
+            s.forward(context, 1);
+            if (llama != null) {
+                llama.truncate(0);
+                llama.forward(context, 1);
+            }
+            for (int r = 0; r < PASS_WARMUP + PASS_REPEATS; r++) {
+                for (int p = 0; p < PASSES.length; p++) {
+                    int[] ids = java.util.Arrays.copyOf(block, PASSES[p]);
+                    double a;
+                    double b = Double.NaN;
+                    if (r % 2 == 0 || llama == null) {
+                        a = ourPassMs(s, ids, ids.length);
+                        if (llama != null) b = llamaPassMs(llama, ids, ids.length);
+                    } else {
+                        b = llamaPassMs(llama, ids, ids.length);
+                        a = ourPassMs(s, ids, ids.length);
+                    }
+                    if (r >= PASS_WARMUP) into[p].add(a, b);
                 }
             }
         }
     }
 
-    /** A Markdown table of results. */
+    /** Prompt processing: 512 tokens from an empty cache, the last row's logits and argmax; a warm-up, then balanced order. */
+    static void promptPasses(CausalLanguageModel model, LlamaCppNative llama, PassTimes into, Progress progress, int repeats) {
+        int[] ids = new int[PROMPT];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 7919 + 11) % 8000;
+        try (CausalLanguageModel.Session s = model.newSession()) {
+            for (int r = -1; r < repeats; r++) {
+                double a;
+                double b = Double.NaN;
+                s.truncate(0);
+                if (llama != null) llama.truncate(0);
+                if (r % 2 == 0 || llama == null) {
+                    a = ourPassMs(s, ids, 1);
+                    if (llama != null) b = llamaPassMs(llama, ids, 1);
+                } else {
+                    b = llamaPassMs(llama, ids, 1);
+                    a = ourPassMs(s, ids, 1);
+                }
+                if (r >= 0) {
+                    into.add(a, b);
+                    progress.step();
+                }
+            }
+        }
+    }
+
+    private void promptPasses(CausalLanguageModel model, LlamaCppNative llama, PassTimes into, Progress progress) {
+        promptPasses(model, llama, into, progress, repeats);
+    }
+
+    /** One pass of ours, timed with the argmax of its output rows, then rolled back. */
+    private static double ourPassMs(CausalLanguageModel.Session s, int[] ids, int rows) {
+        int keep = s.length();
+        long t0 = System.nanoTime();
+        float[][] logits = s.forward(ids, rows);
+        int sink = 0;
+        for (float[] row : logits) sink += argmax(row);
+        long t1 = System.nanoTime();
+        s.truncate(keep);
+        if (sink < 0) throw new AssertionError();
+        return (t1 - t0) / 1e6;
+    }
+
+    private static double llamaPassMs(LlamaCppNative llama, int[] ids, int rows) {
+        int keep = llama.length();
+        long t0 = System.nanoTime();
+        llama.forward(ids, rows);
+        long t1 = System.nanoTime();
+        llama.truncate(keep);
+        return (t1 - t0) / 1e6;
+    }
+
+    private static int argmax(float[] row) {
+        int best = 0;
+        for (int i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+        return best;
+    }
+
+    /** The decode table: tokens/s of each engine and the paired ratios. */
     public static String table(List<Result> results) {
         StringBuilder b = new StringBuilder();
-        b.append("| weights | specdiff4j tok/s | llama.cpp tok/s | specdiff4j ÷ llama.cpp (median paired ratio [95% CI]) | 1-token step ms | 16-token pass ms | 16 ÷ 1 |\n");
-        b.append("|---|---|---|---|---|---|---|\n");
+        b.append("| weights | specdiff4j tok/s | llama.cpp FFM tok/s | specdiff4j ÷ llama.cpp FFM | llama.cpp java-llama.cpp tok/s | specdiff4j ÷ java-llama.cpp |\n");
+        b.append("|---|---|---|---|---|---|\n");
         for (Result r : results) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %.2f |%n", r.dtype().displayName(),
-                    r.ours().format("%.1f"), r.llama().format("%.1f"), r.oursOverLlama().format(), r.step1Ms().format("%.2f"),
-                    r.step16Ms().format("%.2f"), r.verifyCostRatio()));
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n", r.dtype().displayName(), r.ours().format("%.1f"),
+                    cell(r.ffm(), "%.1f"), r.oursOverFfm().format(), cell(r.javaLlama(), "%.1f"), r.oursOverJavaLlama().format()));
         }
         return b.toString();
+    }
+
+    /** The pass table: medians in ms as "specdiff4j / llama.cpp FFM", and the paired ratios of the 16- and 512-token passes. */
+    public static String passTable(List<Result> results) {
+        StringBuilder b = new StringBuilder();
+        b.append("| weights | 1-token step ms | 4-token pass ms | 4 ÷ 1 | 16-token pass ms | 16 ÷ 1 | 16-token pass specdiff4j ÷ llama.cpp "
+                + "| 512-token prompt ms | 512-token prompt specdiff4j ÷ llama.cpp |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|\n");
+        for (Result r : results) {
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.dtype().displayName(),
+                    pair(r.step1(), "%.2f"), pair(r.pass4(), "%.2f"), ratioPair(r.pass4(), r.step1()), pair(r.pass16(), "%.2f"),
+                    ratioPair(r.pass16(), r.step1()), r.pass16().oursOverLlama().format(), pair(r.prompt512(), "%.0f"),
+                    r.prompt512().oursOverLlama().format()));
+        }
+        return b.toString();
+    }
+
+    private static String cell(Samples s, String pattern) {
+        return s.count() == 0 ? "–" : s.format(pattern);
+    }
+
+    private static String pair(PassTimes t, String pattern) {
+        String llama = t.llamaMs().count() == 0 ? "–" : String.format(Locale.ROOT, pattern, t.llamaMs().median());
+        return String.format(Locale.ROOT, pattern, t.oursMs().median()) + " / " + llama;
+    }
+
+    private static String ratioPair(PassTimes longer, PassTimes one) {
+        String llama = longer.llamaMs().count() == 0 ? "–"
+                : String.format(Locale.ROOT, "%.2f", longer.llamaMs().median() / one.llamaMs().median());
+        return String.format(Locale.ROOT, "%.2f", longer.oursMs().median() / one.oursMs().median()) + " / " + llama;
     }
 
     /** The results as JSON-ready maps. */
@@ -175,13 +334,31 @@ public final class DecodeBenchmark {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("dtype", r.dtype().displayName());
             m.put("ours_tokens_per_second", r.ours().values());
-            m.put("llama_cpp_tokens_per_second", r.llama().values());
-            m.put("ratio_to_llama_cpp", r.ratioToLlama());
-            m.put("paired_ratios_to_llama_cpp", r.oursOverLlama().values());
-            m.put("step_1_ms", r.step1Ms().values());
-            m.put("step_16_ms", r.step16Ms().values());
+            m.put("llama_cpp_ffm_variant", r.ffmVariant());
+            m.put("llama_cpp_ffm_tokens_per_second", r.ffm().values());
+            m.put("paired_ratios_to_llama_cpp_ffm", r.oursOverFfm().values());
+            m.put("ratio_to_llama_cpp_ffm", nullIfNaN(r.oursOverFfm().median()));
+            m.put("java_llama_cpp_tokens_per_second", r.javaLlama().values());
+            m.put("paired_ratios_to_java_llama_cpp", r.oursOverJavaLlama().values());
+            m.put("ratio_to_java_llama_cpp", nullIfNaN(r.oursOverJavaLlama().median()));
+            m.put("step_1_ms", passJson(r.step1()));
+            m.put("pass_4_ms", passJson(r.pass4()));
+            m.put("pass_16_ms", passJson(r.pass16()));
+            m.put("prompt_512_ms", passJson(r.prompt512()));
             m.put("verify_cost_ratio", r.verifyCostRatio());
             return m;
         }).toList();
+    }
+
+    private static Map<String, Object> passJson(PassTimes t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ours", t.oursMs().values());
+        m.put("llama_cpp_ffm", t.llamaMs().values());
+        m.put("paired_ratios", t.oursOverLlama().values());
+        return m;
+    }
+
+    private static Object nullIfNaN(double v) {
+        return Double.isNaN(v) ? null : v;
     }
 }

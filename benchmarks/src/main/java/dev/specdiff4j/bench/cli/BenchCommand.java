@@ -30,8 +30,10 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "decode", mixinStandardHelpOptions = true,
-            description = {"Plain decoding of a random-weight GPT-2-small-shaped model: specdiff4j against llama.cpp (java-llama.cpp)",
-                "on the same GGUF files (F32, Q8_0, Q4_0, Q4_K by default), interleaved; plus the cost of a 16-token verification pass."})
+            description = {"Plain decoding of a random-weight GPT-2-small-shaped model: specdiff4j against llama.cpp on the same GGUF files",
+                "(F32, F16, BF16, Q8_0, Q4_0, Q4_K by default), interleaved. Two llama.cpp comparators: its own llama_decode through FFM on the prebuilt",
+                "libraries of @node-llama-cpp/linux-x64 (--ggml-lib), and java-llama.cpp. Also one-token steps, 4- and 16-token",
+                "passes and a 512-token prompt pass, timed against the FFM comparator."})
     static final class Decode implements Callable<Integer> {
         @Mixin
         DebugOption debug;
@@ -48,8 +50,16 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--repeats", defaultValue = "5", description = "Interleaved repetitions (default: ${DEFAULT-VALUE}).")
         int repeats;
 
-        @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0,q4_0,q4_k", description = "Weight dtypes of the GGUF files compared (default: ${DEFAULT-VALUE}).")
-        List<String> dtypes;
+        @Option(names = "--dtype", split = ",", description = "Weight dtypes of the GGUF files compared (default: f32,f16,bf16,q8_0,q4_0,q4_k).")
+        List<String> dtypes = DecodeBenchmark.DTYPES;
+
+        @Option(names = "--ggml-lib", paramLabel = "DIR", defaultValue = "${env:SPECDIFF4J_GGML_LIB}",
+                description = {"The bins/linux-x64 folder of the npm package @node-llama-cpp/linux-x64 for the FFM comparator",
+                    "(default: $SPECDIFF4J_GGML_LIB; without it that comparator is left out)."})
+        Path ggmlLib;
+
+        @Option(names = "--no-java-llama", description = "Leave out the java-llama.cpp comparator.")
+        boolean noJavaLlama;
 
         @Option(names = "--json", paramLabel = "FILE", description = "Also write the raw results as JSON.")
         Path json;
@@ -57,11 +67,21 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Files.createDirectories(work);
-            DecodeBenchmark bench = new DecodeBenchmark(work, DemoModels.tokenizer(), threads, tokens, repeats, System.err);
-            Progress progress = new Progress("decode", (long) repeats * dtypes.size(), System.err);
+            if (ggmlLib == null) System.err.println("bench decode: no --ggml-lib and no SPECDIFF4J_GGML_LIB: the llama.cpp FFM comparator is left out");
+            DecodeBenchmark bench = new DecodeBenchmark(work, DemoModels.tokenizer(), threads, tokens, repeats, ggmlLib, !noJavaLlama, System.err);
+            Progress progress = new Progress("decode", bench.stepsPerDtype() * dtypes.size(), System.err);
             List<DecodeBenchmark.Result> results = new ArrayList<>();
             for (String d : dtypes) results.add(bench.run(DType.parse(d), progress));
+            String variant = results.stream().map(DecodeBenchmark.Result::ffmVariant).filter(v -> v != null).findFirst().orElse(null);
+            System.out.println("Decoding, tokens/s (median (min–max) over " + repeats + " interleaved runs of " + tokens + " tokens; ratios: median paired ratio [95% CI])"
+                    + (variant == null ? "" : "; llama.cpp FFM ran ggml's " + variant + " CPU build") + ":");
+            System.out.println();
             System.out.print(DecodeBenchmark.table(results));
+            System.out.println();
+            System.out.println("Passes after a 64-token context and a 512-token prompt, ms (medians, specdiff4j / llama.cpp FFM; logits and argmax of every row,"
+                    + " the prompt's last row only):");
+            System.out.println();
+            System.out.print(DecodeBenchmark.passTable(results));
             if (json != null) Files.writeString(json, Json.writePretty(DecodeBenchmark.json(results)) + "\n", StandardCharsets.UTF_8);
             return 0;
         }

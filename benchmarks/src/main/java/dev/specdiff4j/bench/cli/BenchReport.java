@@ -2,6 +2,7 @@ package dev.specdiff4j.bench.cli;
 
 import dev.specdiff4j.cli.DebugOption;
 import dev.specdiff4j.bench.ConfigResult;
+import dev.specdiff4j.bench.DecodeBenchmark;
 import dev.specdiff4j.bench.MachineInfo;
 import dev.specdiff4j.bench.SweepReport;
 import picocli.CommandLine.Command;
@@ -64,7 +65,8 @@ final class BenchReport implements Callable<Integer> {
         BenchSpecDiff.Outcome outcome = sweep.run();
 
         // each of these in a JVM of its own (FreshJvm says why)
-        String decodeTable = FreshJvm.run("bench", "decode", "--threads", "2", "--tokens", "64", "--repeats", "6");
+        String decodeTable = FreshJvm.run("bench", "decode", "--threads", "2", "--tokens", "64", "--repeats", "6",
+                "--dtype", String.join(",", DecodeBenchmark.DTYPES));
         String projection = "Not rerun by this report (`--skip-projection`: it writes and loads about 14 GB of random models).\n";
         if (!skipProjection) {
             projection = FreshJvm.run("bench", "project", "--shapes", String.join(",", projectionShapes), "--dtype", "f32,q8_0",
@@ -100,11 +102,17 @@ final class BenchReport implements Callable<Integer> {
         md.append("## SpecDiff on the bundled demo pair\n\n");
         md.append(String.format("%d prompts of the `%s` set × %d tokens, greedy unless the row says otherwise. ",
                 outcome.promptCount(), sweepOptions.promptSet, sweepOptions.maxTokens));
-        if (outcome.llama() != null) {
-            md.append(String.format(java.util.Locale.ROOT, "llama.cpp (java-llama.cpp, %d threads) decodes the same target (our F16 GGUF export) ", sweep.threads))
-                    .append("with the same protocol against the same AR baseline: llama.cpp tok/s ").append(outcome.llama().tokensPerSecond.format("%.1f"))
-                    .append(", llama.cpp ÷ AR ").append(outcome.llama().speedups.format())
+        if (outcome.llamaFfm() != null) {
+            md.append("llama.cpp's own decode calls through FFM (").append(outcome.ffmDescription()).append(") decode the same target (our F16 GGUF ")
+                    .append("export) with the same protocol against the same AR baseline: llama.cpp tok/s ")
+                    .append(outcome.llamaFfm().tokensPerSecond.format("%.1f")).append(", llama.cpp ÷ AR ").append(outcome.llamaFfm().speedups.format())
                     .append("; a row's \"vs llama.cpp\" is its speedup over AR divided by that median. ");
+        }
+        if (outcome.llama() != null) {
+            md.append(String.format(java.util.Locale.ROOT, "Through java-llama.cpp (%d threads, a generic build behind JNI and a streaming loop): ", sweep.threads))
+                    .append("llama.cpp tok/s ").append(outcome.llama().tokensPerSecond.format("%.1f"))
+                    .append(", llama.cpp ÷ AR ").append(outcome.llama().speedups.format())
+                    .append(outcome.llamaFfm() == null ? "; a row's \"vs llama.cpp\" is its speedup over AR divided by that median. " : ". ");
         }
         md.append("Greedy rows are checked token for token against AR.\n\n");
         md.append(SweepReport.markdown(outcome.results(), outcome.llamaOverAr())).append('\n');
@@ -114,11 +122,16 @@ final class BenchReport implements Callable<Integer> {
         md.append(errors == 0 ? "All greedy configurations produced exactly the autoregressive tokens.\n\n"
                 : "**" + errors + " greedy configurations differed from autoregressive decoding: a bug.**\n\n");
         md.append("## Plain decoding against llama.cpp\n\n")
-                .append("`bench decode --threads 2 --tokens 64 --repeats 6`, in a JVM of its own. A random-weight GPT-2 small (124 M parameters, ")
-                .append("vocabulary 50257, untied output in the GGUF), the same GGUF files decoded by specdiff4j and by llama.cpp (java-llama.cpp ")
-                .append("4.2.0, 2 threads), 64 tokens, one full-length warm-up run of each, then 6 repetitions in balanced order; tokens/s = ")
-                .append("(tokens − 1) / (last token time − first token time) for both; the ratio is the median of paired ratios [95 % CI]. ")
-                .append("The last columns: the cost of a 16-token verification pass over a one-token step after a 64-token context.\n\n")
+                .append("`bench decode --threads 2 --tokens 64 --repeats 6 --dtype ").append(String.join(",", DecodeBenchmark.DTYPES))
+                .append("`, in a JVM of its own. A random-weight GPT-2 small (124 M parameters, ")
+                .append("vocabulary 50257, untied output in the GGUF), the same GGUF files decoded by specdiff4j and by llama.cpp, 2 threads each, ")
+                .append("64 tokens, one full-length warm-up run of each, then 6 repetitions in balanced order; tokens/s = ")
+                .append("(tokens − 1) / (time from the first token to the last); every ratio is the median of paired ratios [95 % CI]. ")
+                .append("Two llama.cpp comparators: \"FFM\" calls llama.cpp's own `llama_decode` through java.lang.foreign on the prebuilt ")
+                .append("libraries of `@node-llama-cpp/linux-x64` (the best ggml CPU build for this machine; only decode and argmax are timed); ")
+                .append("\"java-llama.cpp\" (4.2.0) is a generic build behind JNI and a streaming server loop. The pass table times a one-token step, ")
+                .append("4- and 16-token passes after a 64-token context (logits and argmax of every row; 5 warm-ups, 20 pairs) and a 512-token ")
+                .append("prompt (the last row's logits), specdiff4j against the FFM comparator in balanced order.\n\n")
                 .append(decodeTable).append('\n');
         md.append("## The cost of a round at GPT-2 scale\n\n").append(roundCosts).append('\n');
         md.append("## Scale projection\n\n").append(projection).append('\n');

@@ -6,6 +6,7 @@ import dev.specdiff4j.cli.DemoModels;
 import dev.specdiff4j.bench.BenchConfig;
 import dev.specdiff4j.bench.ConfigResult;
 import dev.specdiff4j.bench.LlamaCpp;
+import dev.specdiff4j.bench.LlamaCppNative;
 import dev.specdiff4j.bench.PairedRatios;
 import dev.specdiff4j.bench.Plots;
 import dev.specdiff4j.cli.Progress;
@@ -40,8 +41,9 @@ import java.util.concurrent.Callable;
         description = {"Sweep speculative decoding configurations on a target and its drafters (default: the bundled demo pair).",
             "Every configuration runs against plain AR decoding at the full thread count, in balanced order (A B B A ...) after a",
             "warm-up repetition; speedup = median of the per-repetition paired ratios with a 95% confidence interval (6 or more",
-            "repetitions give one). llama.cpp decodes the same target (GGUF export) against the same baseline, with the same",
-            "protocol. Writes sweep.md/.csv/.json and PNG plots."})
+            "repetitions give one). llama.cpp decodes the same target (F16 GGUF export) against the same baseline, with the same",
+            "protocol, twice: its own llama_decode through FFM (--ggml-lib; the \"vs llama.cpp\" column) and java-llama.cpp.",
+            "Writes sweep.md/.csv/.json and PNG plots."})
 final class BenchSpecDiff implements Callable<Integer> {
     @Mixin
     DebugOption debug;
@@ -62,25 +64,35 @@ final class BenchSpecDiff implements Callable<Integer> {
             description = "Also token-tree rows with these budgets (N nodes or auto: cost-aware), for specdiff and sd at depth --tree-gamma.") List<String> trees;
     @Option(names = "--tree-gamma", defaultValue = "6", description = "Depth γ of the tree rows (default: ${DEFAULT-VALUE}).") int treeGamma;
     @Option(names = "--tree-sampling", description = "Also the tree rows at temperature 0.8 (strict).") boolean treeSampling;
-    @Option(names = "--no-llama", description = "Skip the llama.cpp column.") boolean noLlama;
+    @Option(names = "--no-llama", description = "Skip the llama.cpp comparators.") boolean noLlama;
+    @Option(names = "--ggml-lib", paramLabel = "DIR", defaultValue = "${env:SPECDIFF4J_GGML_LIB}", description = "The bins/linux-x64 folder of "
+            + "@node-llama-cpp/linux-x64 for the FFM comparator (default: $SPECDIFF4J_GGML_LIB; without it only java-llama.cpp runs).") Path ggmlLib;
     @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
     @Option(names = "--out", defaultValue = "target/bench", description = "Folder for sweep.md/.csv/.json and the plots (default: ${DEFAULT-VALUE}).") Path out;
 
     /**
      * The sweep's result, for the report.
      *
-     * @param llama llama.cpp's plain decoding of the target, measured with the same protocol against the same AR baseline
-     *              (its speedups are llama.cpp ÷ AR); null when left out
+     * @param llama     llama.cpp's plain decoding of the target through java-llama.cpp, measured with the same protocol against
+     *                  the same AR baseline (its speedups are llama.cpp ÷ AR); null when left out
+     * @param llamaFfm  the same through {@link LlamaCppNative} (llama.cpp's own decode calls); null when left out
+     * @param ffmDescription the FFM comparator's CPU build and threads, or null
      */
-    record Outcome(List<ConfigResult> results, ConfigResult llama, String kernels, int promptCount, Path out) {
+    record Outcome(List<ConfigResult> results, ConfigResult llama, ConfigResult llamaFfm, String ffmDescription, String kernels, int promptCount,
+                   Path out) {
+        /** The reference of the "vs llama.cpp" column: the FFM comparator when it ran, else java-llama.cpp. */
         PairedRatios llamaOverAr() {
-            return llama == null ? null : llama.speedups;
+            ConfigResult reference = llamaFfm != null ? llamaFfm : llama;
+            return reference == null ? null : reference.speedups;
         }
     }
 
     @Override
     public Integer call() throws Exception {
         Outcome o = run();
+        if (o.llamaFfm() != null) System.out.println("llama.cpp FFM (" + o.ffmDescription() + "): tok/s " + o.llamaFfm().tokensPerSecond.format("%.1f")
+                + ", ÷ AR " + o.llamaFfm().speedups.format());
+        if (o.llama() != null) System.out.println("llama.cpp java-llama.cpp: tok/s " + o.llama().tokensPerSecond.format("%.1f") + ", ÷ AR " + o.llama().speedups.format());
         System.out.print(SweepReport.markdown(o.results(), o.llamaOverAr()));
         return 0;
     }
@@ -95,10 +107,14 @@ final class BenchSpecDiff implements Callable<Integer> {
         text = text.subList(0, Math.min(sweep.promptCount, text.size()));
         Map<DType, List<BenchConfig>> groups = new LinkedHashMap<>();
         for (BenchConfig c : configs) groups.computeIfAbsent(c.dtype(), k -> new ArrayList<>()).add(c);
-        long total = (configs.size() + (noLlama ? 0 : 1)) * SpecDiffBench.runsPerConfig(sweep.repeats, text.size());
+        if (!noLlama && ggmlLib == null) System.err.println("bench specdiff: no --ggml-lib and no SPECDIFF4J_GGML_LIB: the llama.cpp FFM comparator is left out");
+        int comparators = noLlama ? 0 : ggmlLib == null ? 1 : 2;
+        long total = (configs.size() + comparators) * SpecDiffBench.runsPerConfig(sweep.repeats, text.size());
         Progress progress = new Progress("bench", total, System.err);
         List<ConfigResult> results = new ArrayList<>();
         ConfigResult llama = null;
+        ConfigResult llamaFfm = null;
+        String[] ffmDescription = {null};
         String kernels = "";
         for (List<BenchConfig> group : groups.values()) {
             DType dtype = group.get(0).dtype();
@@ -111,16 +127,24 @@ final class BenchSpecDiff implements Callable<Integer> {
                 List<int[]> ids = text.stream().map(tokenizer::encode).toList();
                 if (kernels.isEmpty()) kernels = g.describe(); // the first group: the weights as stored
                 SpecDiffBench bench = new SpecDiffBench(SpecDiffBench.Engine.of(g), new SpecDiffBench.Options(sweep.maxTokens, sweep.repeats, ids), progress);
-                if (!noLlama && dtype == null && llama == null) llama = measureLlama(t, bench, group.get(0));
+                if (!noLlama && dtype == null && llama == null) {
+                    Path gguf = f16Export(t);
+                    if (ggmlLib != null) llamaFfm = measureLlamaFfm(gguf, bench, group.get(0), ffmDescription);
+                    llama = measureLlama(gguf, bench, group.get(0));
+                }
                 for (BenchConfig c : group) results.add(c.overlap() ? bench.measure(c, SpecDiffBench.Engine.of(split)) : bench.measure(c));
             }
         }
-        PairedRatios llamaOverAr = llama == null ? null : llama.speedups;
+        Outcome outcome = new Outcome(results, llama, llamaFfm, ffmDescription[0], kernels, text.size(), out);
+        PairedRatios llamaOverAr = outcome.llamaOverAr();
         Files.writeString(out.resolve("sweep.md"), SweepReport.markdown(results, llamaOverAr), StandardCharsets.UTF_8);
         Files.writeString(out.resolve("sweep.csv"), SweepReport.csv(results, llamaOverAr), StandardCharsets.UTF_8);
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("llama_cpp_tokens_per_second", llama == null ? null : llama.tokensPerSecond.values());
-        json.put("llama_cpp_over_ar", llama == null ? null : llama.speedups.values());
+        json.put("llama_cpp_ffm", ffmDescription[0]);
+        json.put("llama_cpp_ffm_tokens_per_second", llamaFfm == null ? null : llamaFfm.tokensPerSecond.values());
+        json.put("llama_cpp_ffm_over_ar", llamaFfm == null ? null : llamaFfm.speedups.values());
+        json.put("java_llama_cpp_tokens_per_second", llama == null ? null : llama.tokensPerSecond.values());
+        json.put("java_llama_cpp_over_ar", llama == null ? null : llama.speedups.values());
         json.put("max_tokens", sweep.maxTokens);
         json.put("prompt_set", prompts != null ? prompts.getFileName().toString() : sweep.promptSet);
         json.put("prompts", text.size());
@@ -130,11 +154,12 @@ final class BenchSpecDiff implements Callable<Integer> {
         Plots.speedupVsGamma(results, out.resolve("speedup-vs-gamma.png"));
         Plots.acceptanceVsGamma(results, out.resolve("acceptance-vs-gamma.png"));
         Plots.speedupVsTreeBudget(results, out.resolve("speedup-vs-tree-budget.png"));
-        Plots.tokensPerSecond(results, llama == null ? Double.NaN : llama.tokensPerSecond.median(), out.resolve("tokens-per-second.png"));
+        ConfigResult plotted = llamaFfm != null ? llamaFfm : llama;
+        Plots.tokensPerSecond(results, plotted == null ? Double.NaN : plotted.tokensPerSecond.median(), out.resolve("tokens-per-second.png"));
         for (ConfigResult r : results) {
             if (!r.mismatches().isEmpty()) System.err.println("ERROR: " + r.config.label() + " differs from greedy AR: " + r.mismatches().get(0));
         }
-        return new Outcome(results, llama, kernels, text.size(), out);
+        return outcome;
     }
 
     private List<BenchConfig> configs() {
@@ -184,14 +209,27 @@ final class BenchSpecDiff implements Callable<Integer> {
         }
     }
 
-    /** llama.cpp's plain decoding of the target (its F16 GGUF export) against our AR baseline, with the sweep's protocol. */
-    private ConfigResult measureLlama(Path target, SpecDiffBench bench, BenchConfig any) throws IOException {
+    /** The target's F16 GGUF export that llama.cpp decodes. */
+    private static Path f16Export(Path target) throws IOException {
         // the export is a build product: it goes to the work folder, not next to the results, and is redone for a changed target
         Path gguf = Path.of("target", "bench-work", "llama-" + Integer.toHexString(target.toAbsolutePath().normalize().hashCode()) + "-f16.gguf");
         Files.createDirectories(gguf.getParent());
         if (!Files.exists(gguf) || Files.getLastModifiedTime(gguf).compareTo(newestFile(target)) < 0) {
             Converter.convert(target, gguf, new Converter.Options(Converter.Format.GGUF, DType.F16, true, null));
         }
+        return gguf;
+    }
+
+    /** llama.cpp's own decode calls (FFM) on the F16 export against our AR baseline, with the sweep's protocol. */
+    private ConfigResult measureLlamaFfm(Path gguf, SpecDiffBench bench, BenchConfig any, String[] description) {
+        try (LlamaCppNative llama = new LlamaCppNative(ggmlLib, gguf, threads)) {
+            description[0] = llama.describe();
+            return bench.measure(any.baseline(), llama.asBenchEngine());
+        }
+    }
+
+    /** llama.cpp through java-llama.cpp on the F16 export against our AR baseline, with the sweep's protocol. */
+    private ConfigResult measureLlama(Path gguf, SpecDiffBench bench, BenchConfig any) {
         try (LlamaCpp llama = new LlamaCpp(gguf, threads)) {
             return bench.measure(any.baseline(), llama.asBenchEngine());
         }

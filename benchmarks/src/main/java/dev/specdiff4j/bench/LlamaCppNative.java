@@ -1,0 +1,295 @@
+package dev.specdiff4j.bench;
+
+import dev.specdiff4j.engine.api.GenerationConfig;
+import dev.specdiff4j.engine.api.GenerationResult;
+import dev.specdiff4j.engine.api.Mode;
+import dev.specdiff4j.engine.decoding.DecodeStats;
+import dev.specdiff4j.engine.decoding.FinishReason;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * llama.cpp's own decode calls, timed with nothing around them: the prebuilt libraries of {@code @node-llama-cpp/linux-x64}
+ * (the best CPU variant for this machine, {@link GgmlCpuVariant}) called through the FFM API ({@link LlamaCppApi}), one
+ * sequence, a greedy argmax loop in Java over the logits llama.cpp returns. What is timed is {@code llama_decode} plus the
+ * argmax, nothing else: no sampler chain, no detokenizing, no streaming, no JNI. The comparator the java-llama.cpp column
+ * ({@link LlamaCpp}, a generic build behind JNI and a streaming server loop) cannot be.
+ *
+ * <p>Not thread-safe: one context, one sequence. Context 1024 tokens (GPT-2's), batches up to 512 tokens, llama.cpp's
+ * defaults otherwise (F16 KV cache, flash attention on "auto").
+ */
+public final class LlamaCppNative implements AutoCloseable {
+    /** Context length and the largest batch one {@code llama_decode} takes. */
+    public static final int CONTEXT = 1024;
+    public static final int MAX_BATCH = 512;
+
+    private final LlamaCppApi api;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment model;
+    private final MemorySegment context;
+    private final MemorySegment memory;
+    private final int vocabSize;
+    private final int threads;
+    // one batch, reused: the arrays llama_batch points into
+    private final MemorySegment batch;
+    private final MemorySegment tokens;
+    private final MemorySegment positions;
+    private final MemorySegment outputs;
+    private int length;
+
+    /**
+     * Loads a GGUF file with the llama.cpp libraries in {@code libraryFolder} and makes a context with {@code threads}
+     * threads for single tokens and batches alike, and llama.cpp's default F16 KV cache.
+     */
+    public LlamaCppNative(Path libraryFolder, Path gguf, int threads) {
+        this(libraryFolder, gguf, threads, false);
+    }
+
+    /**
+     * As above; {@code f32Cache} keeps keys and values in F32 as specdiff4j does (for token-for-token comparisons on models
+     * whose logits have near-ties that the F16 cache's rounding can flip).
+     */
+    public LlamaCppNative(Path libraryFolder, Path gguf, int threads, boolean f32Cache) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        checkGguf(gguf);
+        this.api = LlamaCppApi.load(libraryFolder);
+        this.threads = threads;
+        try {
+            MemorySegment modelParams = (MemorySegment) api.modelDefaultParams.invokeExact((SegmentAllocator) arena);
+            api.lastErrors();
+            model = (MemorySegment) api.modelLoadFromFile.invokeExact(arena.allocateFrom(gguf.toAbsolutePath().toString()), modelParams);
+            if (model.equals(MemorySegment.NULL)) {
+                throw new IllegalArgumentException("llama.cpp could not load " + gguf + api.lastErrors());
+            }
+            MemorySegment p = (MemorySegment) api.contextDefaultParams.invokeExact((SegmentAllocator) arena);
+            p.set(JAVA_INT, LlamaCppApi.CTX_N_CTX, CONTEXT);
+            p.set(JAVA_INT, LlamaCppApi.CTX_N_BATCH, MAX_BATCH);
+            p.set(JAVA_INT, LlamaCppApi.CTX_N_UBATCH, MAX_BATCH);
+            p.set(JAVA_INT, LlamaCppApi.CTX_N_OUTPUTS_MAX_PER_SEQ, 0); // every row of a batch may ask for logits
+            p.set(JAVA_INT, LlamaCppApi.CTX_N_THREADS, threads);
+            p.set(JAVA_INT, LlamaCppApi.CTX_N_THREADS_BATCH, threads);
+            p.set(JAVA_BYTE, LlamaCppApi.CTX_NO_PERF, (byte) 1);
+            if (f32Cache) {
+                p.set(JAVA_INT, LlamaCppApi.CTX_TYPE_K, LlamaCppApi.GGML_TYPE_F32);
+                p.set(JAVA_INT, LlamaCppApi.CTX_TYPE_V, LlamaCppApi.GGML_TYPE_F32);
+            }
+            MemorySegment ctx = (MemorySegment) api.initFromModel.invokeExact(model, p);
+            if (ctx.equals(MemorySegment.NULL)) {
+                api.modelFree.invokeExact(model);
+                throw new IllegalStateException("llama.cpp could not make a context for " + gguf + api.lastErrors());
+            }
+            context = ctx;
+            // what the context reports back must be what was written at the declared offsets
+            int[] got = {(int) api.nCtx.invokeExact(context), (int) api.nBatch.invokeExact(context), (int) api.nThreads.invokeExact(context),
+                (int) api.nThreadsBatch.invokeExact(context)};
+            if (got[0] < CONTEXT || got[1] != MAX_BATCH || got[2] != threads || got[3] != threads) {
+                api.free.invokeExact(context);
+                api.modelFree.invokeExact(model);
+                throw new IllegalStateException("llama.cpp's context did not take the parameters given (n_ctx, n_batch, n_threads, n_threads_batch = "
+                        + java.util.Arrays.toString(got) + "): the library's llama_context_params differ from these bindings'");
+            }
+            memory = (MemorySegment) api.getMemory.invokeExact(context);
+            vocabSize = (int) api.vocabNTokens.invokeExact((MemorySegment) api.modelGetVocab.invokeExact(model));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        } catch (Throwable t) {
+            arena.close();
+            throw new IllegalStateException("llama.cpp failed while loading " + gguf, t);
+        }
+        batch = arena.allocate(LlamaCppApi.BATCH);
+        tokens = arena.allocate(JAVA_INT, MAX_BATCH);
+        positions = arena.allocate(JAVA_INT, MAX_BATCH);
+        outputs = arena.allocate(JAVA_BYTE, MAX_BATCH);
+        MemorySegment seqCounts = arena.allocate(JAVA_INT, MAX_BATCH);
+        MemorySegment seqIds = arena.allocate(ADDRESS, MAX_BATCH);
+        MemorySegment sequenceZero = arena.allocate(JAVA_INT); // every token belongs to sequence 0
+        for (int i = 0; i < MAX_BATCH; i++) {
+            seqCounts.setAtIndex(JAVA_INT, i, 1);
+            seqIds.setAtIndex(ADDRESS, i, sequenceZero);
+        }
+        batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("token")), tokens);
+        batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("embd")), MemorySegment.NULL);
+        batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("pos")), positions);
+        batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("n_seq_id")), seqCounts);
+        batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("seq_id")), seqIds);
+        batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("logits")), outputs);
+    }
+
+    /** A file that does not start with the GGUF magic is refused here, before llama.cpp sees it. */
+    private static void checkGguf(Path gguf) {
+        if (!Files.isRegularFile(gguf)) throw new IllegalArgumentException("no model file " + gguf);
+        byte[] magic = new byte[4];
+        try (InputStream in = Files.newInputStream(gguf)) {
+            if (in.readNBytes(magic, 0, 4) != 4 || magic[0] != 'G' || magic[1] != 'G' || magic[2] != 'U' || magic[3] != 'F') {
+                throw new IllegalArgumentException(gguf + " is not a GGUF file (it does not start with the bytes 'GGUF')");
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + gguf, e);
+        }
+    }
+
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    /** Tokens held in the KV cache. */
+    public int length() {
+        return length;
+    }
+
+    /** The CPU variant, the thread count and llama.cpp's own system line, for reports. */
+    public String describe() {
+        return String.format(java.util.Locale.ROOT, "llama.cpp via FFM (ggml CPU variant %s, score %d; %d threads; %s)", api.variant.name(),
+                api.variant.score(), threads, api.systemInfo);
+    }
+
+    /** The CPU variant in use. */
+    public GgmlCpuVariant variant() {
+        return api.variant;
+    }
+
+    /** Forgets the cache from position {@code keep} on. */
+    public void truncate(int keep) {
+        if (keep < 0 || keep > length) throw new IllegalArgumentException("cannot keep " + keep + " of " + length + " tokens");
+        try {
+            if (keep == 0) {
+                api.memoryClear.invokeExact(memory, true);
+            } else if (!(boolean) api.memorySeqRm.invokeExact(memory, 0, keep, -1)) {
+                throw new IllegalStateException("llama.cpp refused to drop positions " + keep + "… of its cache");
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        length = keep;
+    }
+
+    /**
+     * Appends tokens in one {@code llama_decode} call and returns the greedy (argmax) next token after each of the last
+     * {@code outputRows} of them.
+     */
+    public int[] forward(int[] ids, int outputRows) {
+        if (ids.length == 0 || ids.length > MAX_BATCH) throw new IllegalArgumentException("a pass takes 1 to " + MAX_BATCH + " tokens, not " + ids.length);
+        if (outputRows < 1 || outputRows > ids.length) throw new IllegalArgumentException("outputRows must be 1 to " + ids.length);
+        if (length + ids.length > CONTEXT) throw new IllegalArgumentException("the context holds " + CONTEXT + " tokens; " + length + " + " + ids.length + " do not fit");
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabSize) throw new IllegalArgumentException("token id " + ids[i] + " is outside the vocabulary (0–" + (vocabSize - 1) + ")");
+            tokens.setAtIndex(JAVA_INT, i, ids[i]);
+            positions.setAtIndex(JAVA_INT, i, length + i);
+            outputs.set(JAVA_BYTE, i, (byte) (i >= ids.length - outputRows ? 1 : 0));
+        }
+        batch.set(JAVA_INT, 0, ids.length);
+        int status;
+        try {
+            status = (int) api.decode.invokeExact(context, batch);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (status != 0) throw new IllegalStateException("llama_decode returned " + status + api.lastErrors());
+        length += ids.length;
+        int[] next = new int[outputRows];
+        for (int j = 0; j < outputRows; j++) next[j] = argmax(ids.length - outputRows + j);
+        return next;
+    }
+
+    /** The logits after the last token of the last pass (a copy). */
+    float[] lastLogits() {
+        return logitsRow(-1).toArray(JAVA_FLOAT);
+    }
+
+    /** The highest logit's token in an output row of the last pass (the lowest id among equals). */
+    private int argmax(int batchRow) {
+        MemorySegment row = logitsRow(batchRow);
+        int best = 0;
+        float max = row.getAtIndex(JAVA_FLOAT, 0);
+        for (int v = 1; v < vocabSize; v++) {
+            float x = row.getAtIndex(JAVA_FLOAT, v);
+            if (x > max) {
+                max = x;
+                best = v;
+            }
+        }
+        return best;
+    }
+
+    private MemorySegment logitsRow(int batchRow) {
+        MemorySegment row;
+        try {
+            row = (MemorySegment) api.getLogitsIth.invokeExact(context, batchRow);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (row.equals(MemorySegment.NULL)) throw new IllegalStateException("llama.cpp returned no logits for row " + batchRow + api.lastErrors());
+        return row.reinterpret((long) vocabSize * Float.BYTES);
+    }
+
+    /** A greedy run: its tokens, and the decode rate over the steps after the prompt pass. */
+    public record Run(int[] tokens, long stepNanos) {
+        /** (tokens − 1) / time of the one-token steps, the prompt pass left out, as for every engine of the benchmark. */
+        public double tokensPerSecond() {
+            return tokens.length > 1 ? (tokens.length - 1) / (stepNanos / 1e9) : 0;
+        }
+    }
+
+    /** Greedy decoding of {@code count} tokens after a prompt, from an empty cache; only decode + argmax are timed. */
+    public Run greedy(int[] prompt, int count) {
+        if (count < 1) throw new IllegalArgumentException("count must be at least 1");
+        if (prompt.length + count > CONTEXT) throw new IllegalArgumentException("prompt and continuation exceed the " + CONTEXT + "-token context");
+        truncate(0);
+        int[] out = new int[count];
+        out[0] = forward(prompt, 1)[0];
+        int[] step = new int[1];
+        long nanos = 0;
+        for (int i = 1; i < count; i++) {
+            step[0] = out[i - 1];
+            long t0 = System.nanoTime();
+            out[i] = forward(step, 1)[0];
+            nanos += System.nanoTime() - t0;
+        }
+        return new Run(out, nanos);
+    }
+
+    /** As a candidate of {@link SpecDiffBench}: greedy runs whose stats hold what {@link #greedy} times. */
+    public SpecDiffBench.Engine asBenchEngine() {
+        return new SpecDiffBench.Engine() {
+            @Override
+            public GenerationResult run(int[] prompt, GenerationConfig config) {
+                Run r = greedy(prompt, config.maxTokens());
+                int timed = r.tokens().length - 1;
+                DecodeStats stats = new DecodeStats(prompt.length, timed, 0, Math.max(1, r.stepNanos()), 0, 0, 0, 0, 0, 0, FinishReason.LENGTH);
+                return new GenerationResult("", prompt, r.tokens(), FinishReason.LENGTH, Mode.AR, stats, "llama.cpp (FFM)");
+            }
+
+            @Override
+            public boolean exactTokens() {
+                return false;
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        if (!arena.scope().isAlive()) return;
+        try {
+            api.free.invokeExact(context);
+            api.modelFree.invokeExact(model);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        } finally {
+            arena.close();
+        }
+    }
+}
