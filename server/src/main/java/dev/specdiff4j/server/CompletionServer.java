@@ -30,6 +30,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -39,19 +42,30 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * {@code specdiff4j serve}: an OpenAI-compatible completions server (Javalin 7 on Jetty 12, a virtual
  * thread per request) around one shared {@link Generator}. POST /v1/completions (with server-sent-event
- * streaming), GET /v1/models, GET /health, GET /metrics.
+ * streaming), GET /v1/models, GET /health (= /health/live), GET /health/ready, GET /metrics.
  *
  * <p>It is built to stay up: admission control bounds running and waiting generations, the body size,
  * max_tokens and the run time are limited, slow or stalled clients are dropped by Jetty's idle timeout,
  * every malformed request gets a 400 that says what is wrong, and a client that goes away mid-stream
  * cancels its generation at once (which frees its KV cache).
+ *
+ * <p>It keeps no state between requests (no sessions, no cache shared across requests), so replicas behind a
+ * load balancer need no affinity. Liveness ({@code /health/live}) answers as soon as the port is open;
+ * readiness ({@code /health/ready}) only once the models are loaded and until a drain begins.
  */
 public final class CompletionServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CompletionServer.class);
     /** How long stopped generations get to send their last words before the connector closes. */
     private static final Duration STOPPED_GENERATIONS_WAIT = Duration.ofSeconds(5);
+    /** What a 503 or 429 tells a client (or a load balancer) to wait before it retries, in seconds. */
+    static final String RETRY_AFTER_SECONDS = "1";
 
-    private final Generator generator;
+    /** Null until the models are loaded. */
+    private volatile Generator generator;
+    /** Completes with the generator once loaded, or with the reason it could not be. */
+    private final CompletableFuture<Generator> loaded = new CompletableFuture<>();
+    /** Whether the server loaded the generator itself, and so closes it. */
+    private volatile boolean ownsGenerator;
     private final ServerSettings settings;
     private final Admission admission;
     private final Metrics metrics = new Metrics();
@@ -62,8 +76,7 @@ public final class CompletionServer implements AutoCloseable {
     private final long started = System.currentTimeMillis() / 1000;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
-    private CompletionServer(Generator generator, ServerSettings settings) {
-        this.generator = generator;
+    private CompletionServer(ServerSettings settings) {
         this.settings = settings;
         this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued(), settings.queueWait());
         RequestGuard guard = new RequestGuard(settings);
@@ -76,6 +89,7 @@ public final class CompletionServer implements AutoCloseable {
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.routes.before(guard::check);
             config.routes.get("/health", this::health);
+            config.routes.get("/health/live", this::health);
             config.routes.get("/health/ready", this::readiness);
             config.routes.get("/v1/models", this::models);
             config.routes.get("/metrics", this::metricsPage);
@@ -103,8 +117,59 @@ public final class CompletionServer implements AutoCloseable {
      */
     public static CompletionServer start(Generator generator, ServerSettings settings) {
         checkAgainstModels(generator, settings);
+        CompletionServer server = listen(settings);
+        server.generator = generator;
+        server.loaded.complete(generator);
+        return server;
+    }
+
+    /**
+     * Starts listening at once and loads the models in the background, so that a replica is alive (and says it is
+     * not ready yet) while a large model loads: /health/live answers 200, /health/ready and the API 503 with
+     * Retry-After until then. The server closes the generator it loaded. {@link #awaitLoaded()} says when it is
+     * ready or why it cannot be.
+     *
+     * @throws IllegalArgumentException when the address cannot be bound, with one sentence that says why
+     */
+    public static CompletionServer startLoading(ServerSettings settings, Callable<Generator> loader) {
+        CompletionServer server = listen(settings);
+        Thread.ofPlatform().daemon().name("specdiff4j-model-loader").start(() -> {
+            Generator g = null;
+            try {
+                g = loader.call();
+                checkAgainstModels(g, settings);
+                synchronized (server.loaded) {
+                    if (server.stopped.get()) throw new IllegalStateException("the server was closed while the models loaded");
+                    server.ownsGenerator = true;
+                    server.generator = g;
+                }
+                server.loaded.complete(g);
+            } catch (Throwable e) {
+                if (g != null) g.close();
+                server.loaded.completeExceptionally(e);
+            }
+        });
+        return server;
+    }
+
+    /**
+     * Waits until the models are loaded.
+     *
+     * @throws Exception what loading them threw (a settings check against the models is an IllegalArgumentException)
+     */
+    public Generator awaitLoaded() throws Exception {
+        try {
+            return loaded.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) throw cause;
+            if (e.getCause() instanceof Error error) throw error;
+            throw e;
+        }
+    }
+
+    private static CompletionServer listen(ServerSettings settings) {
         InetAddress address = resolve(settings.host());
-        CompletionServer server = new CompletionServer(generator, settings);
+        CompletionServer server = new CompletionServer(settings);
         try {
             server.app.start();
         } catch (RuntimeException e) {
@@ -113,6 +178,13 @@ public final class CompletionServer implements AutoCloseable {
                     + bindProblem(e), e);
         }
         return server;
+    }
+
+    /** The loaded generator, or a 503 while the models are still loading. */
+    private Generator generator() {
+        Generator g = generator;
+        if (g == null) throw new ApiError(503, "server_busy", null, "loading", "the server is still loading its models; retry shortly");
+        return g;
     }
 
     private static void checkAgainstModels(Generator generator, ServerSettings settings) {
@@ -149,8 +221,12 @@ public final class CompletionServer implements AutoCloseable {
     }
 
     private void error(Context ctx, ApiError e) {
-        if (e.status == 429 || e.status == 503) metrics.rejected.incrementAndGet();
-        else if (e.status >= 400 && e.status < 500) metrics.badRequests.incrementAndGet();
+        if (e.status == 429 || e.status == 503) {
+            metrics.rejected.incrementAndGet();
+            ctx.header("Retry-After", RETRY_AFTER_SECONDS);
+        } else if (e.status >= 400 && e.status < 500) {
+            metrics.badRequests.incrementAndGet();
+        }
         ctx.status(e.status).contentType("application/json").result(Json.write(e.body()));
     }
 
@@ -174,19 +250,29 @@ public final class CompletionServer implements AutoCloseable {
                 new ApiError(500, "server_error", null, null, "the server failed to process the request; see its log").body()));
     }
 
+    /** Liveness: the process answers; always 200, whatever it is doing. */
     private void health(Context ctx) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", "ok");
+        m.put("ready", readiness().equals("ready"));
         m.put("model", settings.modelName());
         m.put("running", admission.running(settings.maxConcurrent()));
         m.put("queued", admission.queued());
         ctx.contentType("application/json").result(Json.write(m));
     }
 
+    /** Readiness: whether a load balancer should send requests here (200) or elsewhere (503 with Retry-After). */
     private void readiness(Context ctx) {
-        boolean draining = inFlight.draining();
-        ctx.status(draining ? 503 : 200).contentType("application/json")
-                .result(Json.write(Map.of("status", draining ? "draining" : "ready")));
+        String state = readiness();
+        if (!state.equals("ready")) ctx.status(503).header("Retry-After", RETRY_AFTER_SECONDS);
+        ctx.contentType("application/json").result(Json.write(Map.of("status", state)));
+    }
+
+    /** "ready", "loading", "draining" or "failed" (the models could not be loaded). */
+    private String readiness() {
+        if (inFlight.draining()) return "draining";
+        if (generator != null) return "ready";
+        return loaded.isCompletedExceptionally() ? "failed" : "loading";
     }
 
     private void models(Context ctx) {
@@ -195,7 +281,7 @@ public final class CompletionServer implements AutoCloseable {
         model.put("object", "model");
         model.put("created", started);
         model.put("owned_by", "specdiff4j");
-        model.put("description", generator.describe());
+        model.put("description", generator().describe());
         Map<String, Object> list = new LinkedHashMap<>();
         list.put("object", "list");
         list.put("data", List.of(model));
@@ -208,6 +294,7 @@ public final class CompletionServer implements AutoCloseable {
 
     private void completions(Context ctx) throws Exception {
         metrics.requests.incrementAndGet();
+        Generator generator = generator();
         RunningGeneration generation = inFlight.begin();
         // in flight until the answer has been written to its end, not just until this handler returns
         Request.addCompletionListener(ServletContextRequest.getServletContextRequest(ctx.req()), failure -> inFlight.end(generation));
@@ -228,8 +315,8 @@ public final class CompletionServer implements AutoCloseable {
             ScheduledFuture<?> timeout = timer.schedule(() -> generation.stop(RunningGeneration.StopReason.TIMEOUT),
                     settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
-                if (request.stream()) stream(ctx, request, prompt, generation);
-                else complete(ctx, request, prompt, generation);
+                if (request.stream()) stream(ctx, generator, request, prompt, generation);
+                else complete(ctx, generator, request, prompt, generation);
             } finally {
                 timeout.cancel(false);
             }
@@ -263,7 +350,7 @@ public final class CompletionServer implements AutoCloseable {
         return gone;
     }
 
-    private void complete(Context ctx, CompletionRequest request, int[] prompt, RunningGeneration generation) {
+    private void complete(Context ctx, Generator generator, CompletionRequest request, int[] prompt, RunningGeneration generation) {
         GenerationResult r = generator.generate(prompt, request.config(), GenerationListener.NONE, generation.cancellation());
         if (recordStop(generation, r)) return;
         if (generation.stoppedBy(RunningGeneration.StopReason.SHUTDOWN)) throw shutDownMidway();
@@ -283,7 +370,7 @@ public final class CompletionServer implements AutoCloseable {
         return new ApiError(503, "server_busy", null, "shutting_down", "the server shut down before the generation finished; retry later");
     }
 
-    private void stream(Context ctx, CompletionRequest request, int[] prompt, RunningGeneration generation) throws IOException {
+    private void stream(Context ctx, Generator generator, CompletionRequest request, int[] prompt, RunningGeneration generation) throws IOException {
         ctx.status(200);
         ctx.res().setContentType("text/event-stream");
         ctx.res().setHeader("Cache-Control", "no-cache");
@@ -398,10 +485,13 @@ public final class CompletionServer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!stopped.compareAndSet(false, true)) return;
+        synchronized (loaded) {
+            if (!stopped.compareAndSet(false, true)) return;
+        }
         inFlight.startDraining();
         inFlight.stopAll();
         app.stop();
         timer.shutdownNow();
+        if (ownsGenerator) generator.close();
     }
 }
