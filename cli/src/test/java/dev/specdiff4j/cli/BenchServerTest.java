@@ -7,11 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** {@code bench server} (the section bench report writes on the server) runs the drill on the demo models and prints what it held. */
 class BenchServerTest {
     @Test
-    void printsWhatTheServerHeldUnderLoadAndFaults() {
-        CliTestSupport.Result r = CliTestSupport.run("bench", "server", "--clients", "2", "--requests", "3", "--rounds", "1",
-                "--threads", "1", "--idle-timeout", "1");
-        assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("| 2 clients, modes ar/sd/specdiff")
+    void printsWhatTheServerHeldUnderLoadAndFaults() throws Exception {
+        BenchServer bench = new BenchServer();
+        bench.clients = 2;
+        bench.requests = 3;
+        bench.rounds = 1;
+        bench.threads = 1;
+        bench.idleTimeout = 1;
+        assertThat(bench.run()).contains("| 2 clients, modes ar/sd/specdiff")
                 .contains("3 answers equal to the served-alone ones, 0 errors")
                 .contains("6 of 6 hung-up streams cancelled")
                 .contains("3 of 3 bodies refused 413; 1 of 1 normal requests answered, 1 of 1 health checks 200; "
