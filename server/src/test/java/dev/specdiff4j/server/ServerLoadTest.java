@@ -63,7 +63,9 @@ class ServerLoadTest {
             assertThat(fx.get("/health").statusCode()).isEqualTo(200);
             assertThat(fx.metric("specdiff4j_requests_rejected_total")).isEqualTo(refused);
             running.close();
-            fx.awaitRunning(1); // the queued request got the slot
+            // the queued request got the slot (running 1 alone could still be the first one, not yet ended)
+            while (!fx.get("/health").body().contains("\"queued\":0")) Thread.sleep(10);
+            fx.awaitRunning(1);
             queued.close();
             fx.awaitRunning(0);
             assertThat(fx.metric("specdiff4j_requests_cancelled_total")).isEqualTo(2);
