@@ -16,22 +16,28 @@ import java.util.Locale;
  * @param dtype   weights at load time (null: as stored)
  * @param overlap drafting overlapped with verification (the drafter then gets its own thread)
  * @param adaptiveMax 0 for a fixed γ, else adaptive γ in [1, adaptiveMax]
+ * @param tree    token-tree budget: 0 linear, N nodes, or {@link GenerationConfig#TREE_AUTO} (cost-aware)
  */
 public record BenchConfig(Mode mode, int gamma, int steps, double temperature, AcceptancePolicy policy, boolean cached,
-                          boolean overlap, int adaptiveMax, DType dtype, int window) {
+                          boolean overlap, int adaptiveMax, DType dtype, int window, int tree) {
+
+    public BenchConfig(Mode mode, int gamma, int steps, double temperature, AcceptancePolicy policy, boolean cached,
+                       boolean overlap, int adaptiveMax, DType dtype, int window) {
+        this(mode, gamma, steps, temperature, policy, cached, overlap, adaptiveMax, dtype, window, 0);
+    }
 
     public GenerationConfig generation(int maxTokens, long seed) {
         SamplingConfig sampling = new SamplingConfig(temperature, 0, 1.0, seed);
         GenerationConfig.Builder b = GenerationConfig.builder().mode(mode).maxTokens(maxTokens).sampling(sampling).stopAtEos(false)
                 .gamma(gamma).steps(steps).overlap(overlap).drafting(new DraftingConfig(window, false, cached));
-        if (mode != Mode.AR) b.verify(policy);
+        if (mode != Mode.AR) b.verify(policy).tree(tree);
         if (adaptiveMax > 0) b.adaptive(new GenerationConfig.AdaptiveGamma(1, adaptiveMax));
         return b.build();
     }
 
     /** The plain autoregressive baseline with the same sampling. */
     public BenchConfig baseline() {
-        return new BenchConfig(Mode.AR, gamma, steps, temperature, policy, cached, false, 0, dtype, window);
+        return new BenchConfig(Mode.AR, gamma, steps, temperature, policy, cached, false, 0, dtype, window, 0);
     }
 
     public boolean greedy() {
@@ -44,6 +50,7 @@ public record BenchConfig(Mode mode, int gamma, int steps, double temperature, A
         b.append(" γ=").append(gamma);
         if (mode == Mode.SPECDIFF) b.append(" T=").append(steps).append(cached ? " cached" : " exact");
         if (adaptiveMax > 0) b.append(" adaptive≤").append(adaptiveMax);
+        if (tree != 0) b.append(" tree=").append(tree == GenerationConfig.TREE_AUTO ? "auto" : Integer.toString(tree));
         if (overlap) b.append(" overlap");
         if (!greedy()) b.append(" temp=").append(temperature).append(' ').append(policy.name().toLowerCase(Locale.ROOT));
         if (dtype != null) b.append(' ').append(dtype.displayName());

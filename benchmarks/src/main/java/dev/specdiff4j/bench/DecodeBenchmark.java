@@ -1,5 +1,6 @@
 package dev.specdiff4j.bench;
 
+import dev.specdiff4j.cli.Progress;
 import dev.specdiff4j.engine.api.Cancellation;
 import dev.specdiff4j.engine.api.GenerationConfig;
 import dev.specdiff4j.engine.api.GenerationListener;
@@ -23,7 +24,7 @@ import java.util.Map;
 
 /**
  * Plain autoregressive decoding of a GPT-2-small-shaped model (random weights; 124 M parameters, vocabulary
- * 50257) by specdiff4j and by llama.cpp in the same run, on the same GGUF files (F32 and Q8_0 exports made
+ * 50257) by specdiff4j and by llama.cpp in the same run, on the same GGUF files (F32, Q8_0, Q4_0, Q4_K … exports made
  * by our converter), in balanced order (A B B A …) after a warm-up of a full-length run of each; the ratio is the
  * median of the per-repetition paired ratios with its confidence interval ({@link PairedRatios}). Also the cost of a 16-token verification pass
  * relative to a one-token step, the ratio that decides how much speculative decoding can gain.

@@ -29,7 +29,7 @@ public final class Plots {
         Map<Integer, TreeMap<Integer, ConfigResult>> series = new TreeMap<>();
         for (ConfigResult r : results) {
             BenchConfig c = r.config;
-            if (c.mode() != mode || !c.greedy() || c.overlap() || c.adaptiveMax() > 0 || c.dtype() != null) continue;
+            if (c.mode() != mode || !c.greedy() || c.overlap() || c.adaptiveMax() > 0 || c.dtype() != null || c.tree() != 0) continue;
             if (mode == Mode.SPECDIFF && !c.cached()) continue;
             series.computeIfAbsent(mode == Mode.SD ? 0 : c.steps(), k -> new TreeMap<>()).put(c.gamma(), r);
         }
@@ -71,6 +71,42 @@ public final class Plots {
             int hi = xs.stream().max(Integer::compare).orElse(16);
             chart.addSeries("AR = 1", List.of(lo, hi), List.of(1.0, 1.0)).setMarker(SeriesMarkers.NONE);
         }
+    }
+
+    /**
+     * Speedup against the token-tree budget (greedy, fixed budgets; the linear draft of the same γ as budget γ, the
+     * cost-aware rows as a dashed level), one series per mode. Nothing is written when the sweep has no tree rows.
+     */
+    public static void speedupVsTreeBudget(List<ConfigResult> results, Path png) throws IOException {
+        XYChart chart = new XYChartBuilder().width(800).height(500).title("Speedup over AR against the tree budget (greedy, same run)")
+                .xAxisTitle("drafted nodes verified per pass").yAxisTitle("speedup vs AR").build();
+        boolean any = false;
+        for (Mode mode : new Mode[] {Mode.SPECDIFF, Mode.SD}) {
+            Map<Integer, TreeMap<Integer, ConfigResult>> byGamma = new TreeMap<>();
+            for (ConfigResult r : results) {
+                BenchConfig c = r.config;
+                if (c.mode() != mode || !c.greedy() || c.overlap() || c.adaptiveMax() > 0 || c.dtype() != null || c.tree() <= 0) continue;
+                byGamma.computeIfAbsent(c.gamma(), g -> new TreeMap<>()).put(c.tree(), r);
+            }
+            for (var e : byGamma.entrySet()) {
+                List<Integer> x = new ArrayList<>(e.getValue().keySet());
+                List<Double> y = e.getValue().values().stream().map(ConfigResult::speedup).toList();
+                chart.addSeries((mode == Mode.SD ? "sd" : "specdiff") + " tree, depth " + e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
+                any = true;
+            }
+            for (ConfigResult r : results) {
+                BenchConfig c = r.config;
+                if (c.mode() == mode && c.greedy() && c.tree() == dev.specdiff4j.engine.api.GenerationConfig.TREE_AUTO && !byGamma.isEmpty()) {
+                    int lo = byGamma.values().stream().mapToInt(m -> m.firstKey()).min().orElse(1);
+                    int hi = byGamma.values().stream().mapToInt(m -> m.lastKey()).max().orElse(64);
+                    chart.addSeries((mode == Mode.SD ? "sd" : "specdiff") + " tree=auto, depth " + c.gamma(), List.of(lo - 0.5, hi + 0.5),
+                            List.of(r.speedup(), r.speedup())).setMarker(SeriesMarkers.NONE);
+                }
+            }
+        }
+        if (!any) return;
+        chart.getStyler().setYAxisMin(0.0);
+        BitmapEncoder.saveBitmapWithDPI(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG, 110);
     }
 
     /** Bars: the best configuration of each mode, the AR baseline and llama.cpp, in tokens/s. */

@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  * What SpecDiff would gain at real model sizes, which no model trained here has: the per-round costs are
  * measured on random-weight models of the real shapes (GPT-2 small to XL targets, the MDLM-OWT drafter),
  * and combined with an acceptance profile α(γ, T) (measured on the demo pair, or given) through
- * speedup = E[tokens per round] · t_step / (t_draft + t_verify(γ+1)), E = (1 − α^(γ+1)) / (1 − α).
+ * speedup = E[tokens per round] · t_step / (t_draft + t_verify(γ+1)), E = (1 − α^(γ+1)) / (1 − α), where α is the
+ * per-position acceptance ({@link #perPositionAlpha}: derived from a sweep's tokens per round, not accepted ÷ drafted).
  * A projection, not a measurement: it assumes the big drafter is as good a guesser of the big target as
  * the demo drafter is of the demo target, and no per-round overhead beyond drafting and verification.
  */
@@ -112,6 +113,35 @@ public final class ScaleProjection {
             }
         }
         return new DraftCost(shape.name(), costs);
+    }
+
+    /**
+     * The per-position acceptance α (the probability that a drafted token is accepted given that the ones before it were)
+     * that gives {@code tokensPerRound} committed tokens per round at draft length γ: the inverse of
+     * {@link #expectedTokens}, by bisection. This, not accepted ÷ drafted, is the α the formula takes: with per-position
+     * α = 0.5 at γ = 3 a round commits 1.875 tokens, while accepted ÷ drafted is only 0.29.
+     */
+    public static double perPositionAlpha(double tokensPerRound, int gamma) {
+        if (!(tokensPerRound >= 1) || tokensPerRound > gamma + 1 + 1e-9) {
+            throw new IllegalArgumentException("a round commits between 1 and γ + 1 = " + (gamma + 1) + " tokens, got " + tokensPerRound);
+        }
+        double lo = 0;
+        double hi = 1;
+        for (int i = 0; i < 60; i++) {
+            double mid = (lo + hi) / 2;
+            if (expectedTokens(mid, gamma) < tokensPerRound) lo = mid;
+            else hi = mid;
+        }
+        return (lo + hi) / 2;
+    }
+
+    /**
+     * The speedup the projection's formula predicts from a configuration's own measured inputs (tokens per round, the AR
+     * step time, draft and verification ms per round): the check that the formula explains the demo pair's measured speedup
+     * before it is trusted for other shapes.
+     */
+    public static double predictedFromMeasured(double tokensPerRound, int gamma, double arTokensPerSecond, double draftMs, double verifyMs) {
+        return projectedSpeedup(perPositionAlpha(Math.min(tokensPerRound, gamma + 1), gamma), gamma, 1000 / arTokensPerSecond, draftMs, verifyMs);
     }
 
     /** Expected tokens per round for i.i.d. acceptance α. */

@@ -1,5 +1,6 @@
 package dev.specdiff4j.bench;
 
+import dev.specdiff4j.cli.Progress;
 import dev.specdiff4j.engine.api.GenerationResult;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;

@@ -1,7 +1,5 @@
 package dev.specdiff4j.cli;
 
-import dev.specdiff4j.bench.Progress;
-import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.weights.ConversionProgress;
 import dev.specdiff4j.weights.Converter;
 import picocli.CommandLine.Command;
@@ -13,7 +11,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert a model between HF safetensors folders and GGUF, and change its dtype (f32, f16, bf16, q8_0).",
+        description = {"Convert a model between HF safetensors folders and GGUF, and change its dtype (f32, f16, bf16, q8_0, q4_0,",
+            "q5_0, q5_1, q4_k, q5_k, q6_k, or llama.cpp's q4_k_m mix).",
             "GPT-2: HF <-> GGUF (llama.cpp names, tokenizer in the metadata, explicit output.weight). MDLM: safetensors only.",
             "Tensors are converted one at a time from the memory map; the output appears under its name only when complete."})
 final class ConvertCommand implements Callable<Integer> {
@@ -29,7 +28,8 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "gguf|safetensors", description = "The output format.")
     String to;
 
-    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "The dtype of the weight matrices (default: as in IN).")
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|q4_k_m", description = {"The dtype of the weight matrices "
+        + "(default: as in IN); q4_k_m mixes Q4_K, Q5_K and Q6_K per tensor as llama-quantize does.", "Also q5_0, q5_1."})
     String dtype;
 
     @Option(names = "--force", description = {"Replace OUT if it exists and is what convert writes (a .gguf file, or a folder holding only",
@@ -51,7 +51,7 @@ final class ConvertCommand implements Callable<Integer> {
                 System.err.println("note: " + message);
             }
         };
-        Converter.convert(in, out, new Converter.Options(Converter.Format.parse(to), dtype == null ? null : DType.parse(dtype), force, report));
+        Converter.convert(in, out, Converter.Options.of(Converter.Format.parse(to), dtype, force, report));
         progress.done();
         System.err.printf("wrote %s in %.1f s%n", out, (System.nanoTime() - start) / 1e9);
         return 0;

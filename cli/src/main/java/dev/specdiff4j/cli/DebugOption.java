@@ -3,7 +3,7 @@ package dev.specdiff4j.cli;
 import picocli.CommandLine.Option;
 
 /** Mixed into every command: {@code --debug} shows stack traces (the flag itself is read in {@link Main}). */
-final class DebugOption {
+public final class DebugOption {
     @Option(names = "--debug", description = "Print stack traces on errors.")
     boolean debug;
 }

@@ -9,11 +9,11 @@ import java.nio.file.Path;
  * Finds the bundled demo models ({@code models/demo} in the repository). {@code bin/specdiff4j} passes
  * the repository root as {@code specdiff4j.home}; otherwise the folder is looked for above the jar.
  */
-final class DemoModels {
+public final class DemoModels {
     private DemoModels() {
     }
 
-    static Path folder() throws FileNotFoundException {
+    public static Path folder() throws FileNotFoundException {
         String home = System.getProperty("specdiff4j.home");
         if (home != null) {
             Path p = Path.of(home, "models", "demo");
@@ -32,20 +32,20 @@ final class DemoModels {
                 + "run bin/specdiff4j from the repository, or name a model or tokenizer explicitly");
     }
 
-    static Path target() throws FileNotFoundException {
+    public static Path target() throws FileNotFoundException {
         return existing(folder().resolve("target"), "demo target");
     }
 
-    static Path drafter() throws FileNotFoundException {
+    public static Path drafter() throws FileNotFoundException {
         return existing(folder().resolve("drafter"), "demo diffusion drafter");
     }
 
-    static Path arDrafter() throws FileNotFoundException {
+    public static Path arDrafter() throws FileNotFoundException {
         return existing(folder().resolve("ar-drafter"), "demo autoregressive drafter");
     }
 
     /** The bundled diffusion drafter, or null when the demo models are absent. */
-    static Path drafterIfPresent() {
+    public static Path drafterIfPresent() {
         try {
             return drafter();
         } catch (FileNotFoundException e) {
@@ -53,7 +53,7 @@ final class DemoModels {
         }
     }
 
-    static Path arDrafterIfPresent() {
+    public static Path arDrafterIfPresent() {
         try {
             return arDrafter();
         } catch (FileNotFoundException e) {
@@ -66,7 +66,7 @@ final class DemoModels {
         return p;
     }
 
-    static Path tokenizer() throws FileNotFoundException {
+    public static Path tokenizer() throws FileNotFoundException {
         Path p = folder().resolve("tokenizer.json");
         if (!Files.isRegularFile(p)) throw new FileNotFoundException("the bundled demo tokenizer " + p + " is missing");
         return p;

@@ -35,16 +35,16 @@ final class DiffuseCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "The prompt (standard input when absent).")
-    String prompt;
+    @Mixin
+    PromptInput prompt;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "An MDLM folder (default: the bundled demo drafter).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "An MDLM folder (default: the bundled demo drafter).")
     Path model;
 
     @Option(names = "--tokenizer", paramLabel = "PATH", description = "Tokenizer (default: the one in the model folder).")
     Path tokenizerPath;
 
-    @Option(names = "--length", defaultValue = "32", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--length"}, defaultValue = "32", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
     int length;
 
     @Option(names = "--steps", defaultValue = "16", description = "Denoising steps T (default: ${DEFAULT-VALUE}).")
@@ -59,7 +59,7 @@ final class DiffuseCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path path = model != null ? model : DemoModels.drafter();
-        String text = prompt != null ? prompt : Stdin.readAll(spec.commandLine().getErr());
+        String text = prompt.read(spec);
         try (Kernels k = KernelsSelection.create(loading.kernels, loading.threads());
              MaskedDiffusionLm mdlm = MaskedDiffusionLm.load(path, new LoadOptions(loading.dtype(), k))) {
             Tokenizer tokenizer = tokenizerPath != null ? Tokenizers.load(tokenizerPath) : mdlm.files().tokenizer();

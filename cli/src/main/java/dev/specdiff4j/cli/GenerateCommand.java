@@ -1,5 +1,8 @@
 package dev.specdiff4j.cli;
 
+import dev.specdiff4j.chat.ChatMessage;
+import dev.specdiff4j.chat.ChatPrompts;
+import dev.specdiff4j.chat.ChatTemplate;
 import dev.specdiff4j.engine.api.Cancellation;
 import dev.specdiff4j.engine.api.GenerationConfig;
 import dev.specdiff4j.engine.api.GenerationListener;
@@ -19,6 +22,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +30,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Generate text after a prompt (from the argument, or standard input when absent).",
-            "Streams the text to stdout and prints a one-line summary to stderr; --json prints one JSON object instead."})
+        description = {"Generate text after a prompt (the argument or -p, or standard input when both are absent).",
+            "Streams the text to stdout and prints a one-line summary to stderr; --json prints one JSON object instead.",
+            "With --chat the prompt is a user message, rendered with the model's chat template (after --system, if given)."})
 final class GenerateCommand implements Callable<Integer> {
     static final int DEFAULT_GAMMA = GenerationConfig.DEFAULT_GAMMA;
     static final int DEFAULT_STEPS = GenerationConfig.DEFAULT_STEPS;
@@ -44,10 +49,10 @@ final class GenerateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "The prompt text.")
-    String prompt;
+    @Mixin
+    PromptInput prompt;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "Target: HF GPT-2 folder or .gguf file (default: the bundled demo target).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Target: HF GPT-2 folder or .gguf file (default: the bundled demo target).")
     Path model;
 
     @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
@@ -56,10 +61,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter (MDLM folder) for specdiff (default: the bundled demo drafter).")
     Path drafter;
 
-    @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter (small GPT-2) for sd (default: the bundled demo one).")
+    @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter (small GPT-2) for sd (default: the bundled demo one).")
     Path arDrafter;
 
-    @Option(names = "--gamma", defaultValue = "" + DEFAULT_GAMMA, description = "Draft length γ (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--gamma", "--draft-max"}, defaultValue = "" + DEFAULT_GAMMA, description = "Draft length γ (default: ${DEFAULT-VALUE}).")
     int gamma;
 
     @Option(names = "--steps", defaultValue = "" + DEFAULT_STEPS, description = "Denoising steps T of the diffusion drafter (default: ${DEFAULT-VALUE}).")
@@ -74,6 +79,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--adaptive", paramLabel = "MIN:MAX", description = "Adapt γ to the recent acceptance within these bounds.")
     String adaptive;
+
+    @Option(names = "--tree", paramLabel = "N|auto|off",
+            description = "Token-tree verification: a tree of at most N drafted nodes (depth γ) verified in one pass, or auto: the size that pays best each round on this machine (default: off).")
+    String tree;
 
     @Option(names = "--window", defaultValue = "" + DraftingConfig.DEFAULT_WINDOW, description = "The diffusion drafter sees at most this many recent tokens (default: ${DEFAULT-VALUE}).")
     int window;
@@ -90,7 +99,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--compare", description = "Also run plain autoregressive decoding (after a warm-up of both; each mode timed once, a rough figure: `bench specdiff` measures properly) and print the speedup.")
     boolean compare;
 
-    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--max-tokens", "--n-predict"}, defaultValue = "128", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|tornado[:D:I]",
@@ -110,11 +119,19 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object (text, token ids, stats) instead of streaming.")
     boolean json;
 
+    @Option(names = "--chat", description = "Treat the prompt as a user message and render it with the model's chat template; "
+            + "the reply stops where the template ends a reply.")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: a system message before the user's.")
+    String system;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String text = prompt != null ? prompt : Stdin.readAll(spec.commandLine().getErr());
+        String text = prompt.read(spec);
+        if (system != null && !chat) throw new IllegalArgumentException("--system needs --chat");
         Mode m = Mode.parse(mode);
         GenerationConfig config = config(m);
         int draftThreads = drafterThreads != null ? LoadingOptions.checkThreads("--drafter-threads", drafterThreads) : overlap ? 1 : 0;
@@ -127,19 +144,28 @@ final class GenerateCommand implements Callable<Integer> {
         try (Generator generator = Generator.open(modelSpec)) {
             if (!json) err.printf("loaded in %.2f s: %s%n", (System.nanoTime() - loadStart) / 1e9, generator.describe());
             err.flush();
+            int[] ids = generator.tokenizer().encode(text);
+            if (chat) {
+                ChatTemplate template = ChatCommand.templateOf(generator);
+                List<ChatMessage> messages = new ArrayList<>();
+                if (system != null) messages.add(ChatMessage.system(system));
+                messages.add(ChatMessage.user(text));
+                ids = ChatPrompts.encode(template, generator.tokenizer(), messages);
+                config = ChatPrompts.stopAtReplyEnd(template, config);
+            }
             GenerationResult baseline = null;
             if (compare) {
                 GenerationConfig arConfig = config.toBuilder().mode(Mode.AR).build();
                 if (!json) err.println("warming up (both modes, 16 tokens), then timing each mode once...");
-                generator.generate(text, config.toBuilder().maxTokens(16).build());
-                generator.generate(text, arConfig.toBuilder().maxTokens(16).build());
-                baseline = generator.generate(text, arConfig);
+                generator.generate(ids, config.toBuilder().maxTokens(16).build(), GenerationListener.NONE, new Cancellation());
+                generator.generate(ids, arConfig.toBuilder().maxTokens(16).build(), GenerationListener.NONE, new Cancellation());
+                baseline = generator.generate(ids, arConfig, GenerationListener.NONE, new Cancellation());
             }
             GenerationListener listener = json ? GenerationListener.NONE : piece -> {
                 out.print(piece);
                 out.flush();
             };
-            GenerationResult result = generator.generate(text, config, listener, new Cancellation());
+            GenerationResult result = generator.generate(ids, config, listener, new Cancellation());
             if (json) {
                 Map<String, Object> root = toJson(result);
                 if (baseline != null) {
@@ -181,7 +207,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         return GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(samplingConfig).gamma(gamma).steps(steps).verify(policy)
-                .overlap(overlap).adaptive(bounds).drafting(new DraftingConfig(window, padToModel, !exactDrafting))
+                .overlap(overlap).adaptive(bounds).tree(tree == null ? GenerationConfig.DEFAULT_TREE : GenerationConfig.parseTree(tree)).drafting(new DraftingConfig(window, padToModel, !exactDrafting))
                 .stop(stop).stopAtEos(!noEos).build();
     }
 

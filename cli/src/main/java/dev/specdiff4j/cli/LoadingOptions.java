@@ -4,14 +4,14 @@ import dev.specdiff4j.engine.tensor.DType;
 import picocli.CommandLine.Option;
 
 /** How models are loaded and what computes them; shared by the commands that run models. */
-final class LoadingOptions {
-    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "Convert the weights at load time (default: as stored).")
+public final class LoadingOptions {
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k", description = "Convert the weights at load time (default: as stored).")
     String dtype;
 
     @Option(names = "--kernels", paramLabel = "NAME", description = "Kernel implementation: vector or reference (default: the best available).")
     String kernels;
 
-    @Option(names = "--threads", description = "Threads of the kernels, at most the processor count (default: all processors).")
+    @Option(names = {"-t", "--threads"}, description = "Threads of the kernels, at most the processor count (default: all processors).")
     Integer threads;
 
     DType dtype() {
@@ -26,7 +26,7 @@ final class LoadingOptions {
      * Refuses more kernel threads than processors: the workers spin while they wait for work, so extra
      * threads only take turns on the same cores (and thousands of them exhaust the machine).
      */
-    static int checkThreads(String option, int value) {
+    public static int checkThreads(String option, int value) {
         int processors = Runtime.getRuntime().availableProcessors();
         if (value > processors) {
             throw new IllegalArgumentException(option + " " + value + " is more than the " + processors

@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"An OpenAI-compatible HTTP server: POST /v1/completions (streaming with stream=true), GET /v1/models,",
+        description = {"An OpenAI-compatible HTTP server: POST /v1/completions and /v1/chat/completions (streaming with stream=true;",
+            "chat through the model's chat template), POST /tokenize and /detokenize, GET /v1/models and /v1/models/{id},",
             "GET /health/live, GET /health/ready, GET /metrics. Listens on loopback unless --host says otherwise.",
             "Stop it with Ctrl-C or SIGTERM: running requests get --shutdown-grace seconds to finish."})
 final class ServeCommand implements Callable<Integer> {
@@ -26,13 +27,13 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     LoadingOptions loading;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "Target (default: the bundled demo target).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Target (default: the bundled demo target).")
     Path model;
 
     @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter (default: the bundled demo drafter).")
     Path drafter;
 
-    @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for mode sd (default: the bundled demo one).")
+    @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter for mode sd (default: the bundled demo one).")
     Path arDrafter;
 
     @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
@@ -85,6 +86,14 @@ final class ServeCommand implements Callable<Integer> {
             + "address and localhost (against DNS rebinding; checked unless bound to 0.0.0.0 with no list).")
     Set<String> allowedHosts = Set.of();
 
+    @Option(names = "--alias", paramLabel = "NAME", description = "The model id the API reports and /v1/models/{id} answers to "
+            + "(default: the target's file or folder name).")
+    String alias;
+
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN", split = ",", description = "Let web pages from this origin (e.g. "
+            + "https://app.example.org, or * for any) call the API from a browser; repeatable (default: none, CORS off).")
+    Set<String> corsOrigins = Set.of();
+
     @Option(names = "--shutdown-grace", defaultValue = "10", description = "Seconds a shutdown (SIGTERM, Ctrl-C) lets running requests "
             + "finish before it stops them (default: ${DEFAULT-VALUE}).")
     int shutdownGrace;
@@ -92,7 +101,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path target = model != null ? model : DemoModels.target();
-        ServerSettings settings = settings(target.getFileName().toString());
+        ServerSettings settings = settings(alias != null ? alias : target.getFileName().toString());
         Path diffusion = drafter != null ? drafter : DemoModels.drafterIfPresent();
         Path ar = arDrafter != null ? arDrafter : DemoModels.arDrafterIfPresent();
         ModelSpec spec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0);
@@ -110,12 +119,12 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Checked before the models load, so that a bad option is refused at once. */
     ServerSettings settings(String modelName) {
-        return ServerSettings.defaults(modelName)
+        return ServerSettings.defaults(modelName).withModelName(modelName)
                 .withAddress(host, port).withCapacity(maxConcurrent, maxQueue, Duration.ofSeconds(queueWait))
                 .withLimits(maxBody, maxTokensLimit, Duration.ofSeconds(timeout)).withDefaults(Mode.parse(mode), gamma, steps)
                 .withConnections(new ServerSettings.Connections(Duration.ofSeconds(idleTimeout), Duration.ofSeconds(idleTimeout),
                         ServerSettings.Connections.defaults().minRequestBytesPerSecond(), maxConnections))
-                .withAccess(new ServerSettings.Access(apiKey, allowedHosts))
+                .withAccess(new ServerSettings.Access(apiKey, allowedHosts, corsOrigins))
                 .withShutdownGrace(Duration.ofSeconds(shutdownGrace));
     }
 

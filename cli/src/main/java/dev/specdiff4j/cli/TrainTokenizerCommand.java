@@ -1,6 +1,5 @@
 package dev.specdiff4j.cli;
 
-import dev.specdiff4j.bench.Progress;
 import dev.specdiff4j.tokenizer.BpeTokenizer;
 import dev.specdiff4j.tokenizer.BpeTrainer;
 import dev.specdiff4j.tokenizer.HfTokenizerWriter;

@@ -27,6 +27,8 @@ class ServeCommandTest {
             {"--port", "70000", "the port must be between 0 and 65535, got 70000"},
             {"--max-connections", "0", "the connection limit must be at least 1"},
             {"--shutdown-grace", "-1", "the shutdown grace period cannot be negative"},
+            {"--alias", " ", "the model name (--alias) must not be empty"},
+            {"--cors-origin", "app.example.org/x", "a CORS origin is '*' or a scheme and host such as https://app.example.org, not 'app.example.org/x'"},
         };
         for (String[] c : cases) {
             CliTestSupport.Result r = serve(c[0], c[1]);
@@ -35,5 +37,17 @@ class ServeCommandTest {
                     .doesNotContain("\tat ");
             assertThat(r.err().strip().lines().count()).as(r.err()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aliasAndCorsOriginsReachTheSettings() {
+        ServeCommand command = new ServeCommand();
+        new picocli.CommandLine(command).parseArgs("--alias", "team/demo", "--cors-origin", "https://a.example.org,http://localhost:3000");
+        dev.specdiff4j.server.ServerSettings settings = command.settings(command.alias);
+        assertThat(settings.modelName()).isEqualTo("team/demo");
+        assertThat(settings.access().corsOrigins()).containsExactlyInAnyOrder("https://a.example.org", "http://localhost:3000");
+        ServeCommand plain = new ServeCommand();
+        new picocli.CommandLine(plain).parseArgs();
+        assertThat(plain.settings("target").access().corsOrigins()).isEmpty();
     }
 }

@@ -21,24 +21,24 @@ import java.util.Set;
 /**
  * A parsed, validated POST /v1/completions body. Every problem is a 400 that says which field is wrong and
  * why. Fields OpenAI defines but specdiff4j does not implement are accepted only at their neutral value;
- * unknown fields are refused (a misspelt "max_token" would otherwise be silently ignored).
+ * fields the server does not know are ignored, as OpenAI and llama-server do (clients send their own
+ * extensions), while every known field is still checked.
  *
  * <p>Speculative settings go in the extension object {@code "specdiff4j": {"mode": "ar|sd|specdiff",
- * "gamma": 8, "steps": 2, "verify": "greedy|strict|marginal", "adaptive": [min, max]}}.
+ * "gamma": 8, "steps": 2, "verify": "greedy|strict|marginal", "adaptive": [min, max], "tree": 16 | "auto"}}, whose keys
+ * are checked strictly (a misspelt one is an error).
+ *
+ * @param logprobs how many alternatives to list per token with its log-probability; -1: no log-probabilities
  */
-record CompletionRequest(String prompt, int[] promptTokens, boolean stream, GenerationConfig config) {
-    private static final Set<String> KNOWN = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop",
-            "stream", "n", "best_of", "echo", "logprobs", "presence_penalty", "frequency_penalty", "logit_bias", "suffix", "user",
-            "stream_options", "specdiff4j");
+record CompletionRequest(String prompt, int[] promptTokens, boolean stream, GenerationConfig config, int logprobs) {
+    /** The most alternatives per token the legacy completions API lists (OpenAI's limit). */
+    static final int MAX_COMPLETION_LOGPROBS = 5;
     /** Stands in for bytes that are not UTF-8 while the field that holds them is looked for. */
     private static final String NOT_UTF8 = "\uFFFF";
-    private static final Set<String> EXTENSION = Set.of("mode", "gamma", "steps", "verify", "adaptive", "overlap", "window", "exact_drafting");
+    private static final Set<String> EXTENSION = Set.of("mode", "gamma", "steps", "verify", "adaptive", "overlap", "window", "exact_drafting", "tree");
 
     static CompletionRequest parse(byte[] body, ServerSettings settings) {
         Map<String, Object> json = parseJson(body);
-        for (String key : json.keySet()) {
-            if (!KNOWN.contains(key)) throw ApiError.invalid(key, "unknown field '" + key + "'");
-        }
         String prompt = null;
         int[] tokens = null;
         Object p = json.get("prompt");
@@ -61,25 +61,33 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         if (prompt != null && prompt.isEmpty()) throw ApiError.invalid("prompt", "'prompt' is empty");
 
         int maxTokens = integer(json, "max_tokens", 16, 1, settings.maxTokensLimit());
+        if (integer(json, "best_of", 1, 1, Integer.MAX_VALUE) != 1) throw ApiError.invalid("best_of", "only best_of = 1 is supported");
+        if (bool(json, "echo", false)) throw ApiError.invalid("echo", "'echo' is not supported");
+        int logprobs = json.get("logprobs") == null ? -1 : integer(json, "logprobs", 0, 0, MAX_COMPLETION_LOGPROBS);
+        if (json.get("suffix") != null) throw ApiError.invalid("suffix", "'suffix' is not supported");
+        boolean stream = bool(json, "stream", false);
+        GenerationConfig config = config(json, settings, maxTokens);
+        return new CompletionRequest(prompt, tokens, stream, config, logprobs);
+    }
+
+    /**
+     * The generation settings both APIs share: sampling, n, penalties, logit_bias, user, stream_options, stop
+     * and the specdiff4j extension.
+     */
+    static GenerationConfig config(Map<String, Object> json, ServerSettings settings, int maxTokens) {
         double temperature = number(json, "temperature", 1.0, 0, 2);
         double topP = number(json, "top_p", 1.0, 0, 1);
         if (topP == 0) throw ApiError.invalid("top_p", "'top_p' must be greater than 0 and at most 1, got " + json.get("top_p"));
         int topK = integer(json, "top_k", 0, 0, 1_000_000);
         long seed = json.containsKey("seed") && json.get("seed") != null ? longValue(json, "seed") : 0;
-        boolean stream = bool(json, "stream", false);
         if (integer(json, "n", 1, 1, Integer.MAX_VALUE) != 1) throw ApiError.invalid("n", "only n = 1 is supported");
-        if (integer(json, "best_of", 1, 1, Integer.MAX_VALUE) != 1) throw ApiError.invalid("best_of", "only best_of = 1 is supported");
-        if (bool(json, "echo", false)) throw ApiError.invalid("echo", "'echo' is not supported");
-        if (json.get("logprobs") != null && !(json.get("logprobs") instanceof Long l && l == 0)) {
-            throw ApiError.invalid("logprobs", "'logprobs' is not supported");
-        }
         if (number(json, "presence_penalty", 0, -2, 2) != 0) throw ApiError.invalid("presence_penalty", "penalties are not supported");
         if (number(json, "frequency_penalty", 0, -2, 2) != 0) throw ApiError.invalid("frequency_penalty", "penalties are not supported");
         if (json.get("logit_bias") instanceof Map<?, ?> m && !m.isEmpty()) throw ApiError.invalid("logit_bias", "'logit_bias' is not supported");
-        if (json.get("suffix") != null) throw ApiError.invalid("suffix", "'suffix' is not supported");
         if (json.get("model") != null && !(json.get("model") instanceof String)) throw ApiError.invalid("model", "'model' must be a string");
         if (json.get("user") != null && !(json.get("user") instanceof String)) throw ApiError.invalid("user", "'user' must be a string");
         List<String> stop = stops(json.get("stop"));
+        includeUsage(json);
 
         Map<String, Object> ext = Map.of();
         if (json.get("specdiff4j") instanceof Map<?, ?> m) {
@@ -126,21 +134,38 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         int window = integer(ext, "specdiff4j.window", DraftingConfig.defaults().window(), 1, 4096);
         boolean exact = bool(ext, "specdiff4j.exact_drafting", false);
         boolean overlap = bool(ext, "specdiff4j.overlap", false);
+        int tree = GenerationConfig.DEFAULT_TREE;
+        if (ext.get("tree") != null) {
+            Object t = ext.get("tree");
+            if (t instanceof Long l && l >= 0 && l <= 1024) tree = (int) (long) l;
+            else if ("auto".equals(t)) tree = GenerationConfig.TREE_AUTO;
+            else throw ApiError.invalid("specdiff4j.tree", "'tree' must be a node budget from 0 (off) to 1024, or \"auto\"");
+        }
         GenerationConfig config;
         try {
             config = GenerationConfig.builder().mode(mode).maxTokens(maxTokens).sampling(sampling).gamma(gamma).steps(steps).verify(verify)
-                    .adaptive(adaptive).overlap(overlap).drafting(new DraftingConfig(window, false, !exact)).stop(stop).stopAtEos(true).build();
+                    .adaptive(adaptive).overlap(overlap).drafting(new DraftingConfig(window, false, !exact)).stop(stop).stopAtEos(true).tree(tree).build();
         } catch (IllegalArgumentException e) {
             throw ApiError.invalid("specdiff4j", e.getMessage());
         }
-        return new CompletionRequest(prompt, tokens, stream, config);
+        return config;
+    }
+
+    /** stream_options.include_usage: whether a stream ends with a chunk that holds the usage. */
+    static boolean includeUsage(Map<String, Object> json) {
+        Object options = json.get("stream_options");
+        if (options == null) return false;
+        if (!(options instanceof Map<?, ?> m)) throw ApiError.invalid("stream_options", "'stream_options' must be an object");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> cast = (Map<String, Object>) m;
+        return bool(cast, "stream_options.include_usage", false);
     }
 
     /**
      * The body as a JSON object. Bytes that are not UTF-8 are decoded to a marker first, so that the error
      * can name the field that holds them.
      */
-    private static Map<String, Object> parseJson(byte[] body) {
+    static Map<String, Object> parseJson(byte[] body) {
         String text;
         boolean notUtf8 = false;
         try {
@@ -221,7 +246,7 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         return field.substring(field.lastIndexOf('.') + 1);
     }
 
-    private static int integer(Map<String, Object> json, String key, int fallback, int min, int max) {
+    static int integer(Map<String, Object> json, String key, int fallback, int min, int max) {
         Object v = json.get(key(key));
         if (v == null) return fallback;
         if (!(v instanceof Long l)) throw ApiError.invalid(key, "'" + key + "' must be an integer, not " + Json.typeName(v));
@@ -229,13 +254,13 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         return (int) (long) l;
     }
 
-    private static long longValue(Map<String, Object> json, String key) {
+    static long longValue(Map<String, Object> json, String key) {
         Object v = json.get(key(key));
         if (!(v instanceof Long l)) throw ApiError.invalid(key, "'" + key + "' must be an integer, not " + Json.typeName(v));
         return l;
     }
 
-    private static double number(Map<String, Object> json, String key, double fallback, double min, double max) {
+    static double number(Map<String, Object> json, String key, double fallback, double min, double max) {
         Object v = json.get(key(key));
         if (v == null) return fallback;
         if (!(v instanceof Long) && !(v instanceof Double)) throw ApiError.invalid(key, "'" + key + "' must be a number, not " + Json.typeName(v));
@@ -244,14 +269,14 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
         return d;
     }
 
-    private static boolean bool(Map<String, Object> json, String key, boolean fallback) {
+    static boolean bool(Map<String, Object> json, String key, boolean fallback) {
         Object v = json.get(key(key));
         if (v == null) return fallback;
         if (!(v instanceof Boolean b)) throw ApiError.invalid(key, "'" + key + "' must be true or false, not " + Json.typeName(v));
         return b;
     }
 
-    private static String string(Map<String, Object> json, String key) {
+    static String string(Map<String, Object> json, String key) {
         Object v = json.get(key(key));
         if (!(v instanceof String s)) throw ApiError.invalid(key, "'" + key + "' must be a string, not " + Json.typeName(v));
         return s;

@@ -13,18 +13,21 @@ import java.util.Set;
 /**
  * Checks made before any route runs, against requests a web page could make on the user's behalf: the Host
  * header must name this server (against DNS rebinding), a POST must be JSON (a cross-site form or
- * "simple" request cannot send application/json without a CORS preflight), and with an API key, /v1/*
- * needs it as a bearer token.
+ * "simple" request cannot send application/json without a CORS preflight), and with an API key, /v1/*,
+ * /tokenize and /detokenize need it as a bearer token. CORS is off unless origins are configured: then a
+ * request from one of them gets the CORS headers, and its preflight (OPTIONS) is answered here.
  */
 final class RequestGuard {
     private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "::1", "[::1]");
 
     private final Set<String> allowedHosts;
     private final byte[] apiKey;
+    private final Set<String> corsOrigins;
 
     RequestGuard(ServerSettings settings) {
         ServerSettings.Access access = settings.access();
         this.apiKey = access.apiKey() == null ? null : access.apiKey().getBytes(StandardCharsets.UTF_8);
+        this.corsOrigins = access.corsOrigins();
         if (isWildcard(settings.host()) && access.allowedHosts().isEmpty()) {
             this.allowedHosts = null; // bound to every interface with no list: any name may reach it
         } else {
@@ -38,8 +41,41 @@ final class RequestGuard {
 
     void check(Context ctx) {
         checkHost(ctx.header("Host"));
-        if (ctx.path().startsWith("/v1/")) checkApiKey(ctx.header("Authorization"));
+        boolean allowedOrigin = cors(ctx);
+        if ("OPTIONS".equals(ctx.method().name()) && !corsOrigins.isEmpty()) {
+            preflight(ctx, allowedOrigin);
+            return;
+        }
+        if (needsKey(ctx.path())) checkApiKey(ctx.header("Authorization"));
         if ("POST".equals(ctx.method().name())) checkJson(ctx.header("Content-Type"));
+    }
+
+    static boolean needsKey(String path) {
+        return path.startsWith("/v1/") || path.equals("/tokenize") || path.equals("/detokenize");
+    }
+
+    /** Adds the CORS headers for an allowed Origin; true when the request came from one. */
+    private boolean cors(Context ctx) {
+        if (corsOrigins.isEmpty()) return false;
+        ctx.header("Vary", "Origin");
+        String origin = ctx.header("Origin");
+        if (origin == null) return false;
+        boolean any = corsOrigins.contains("*");
+        if (!any && !corsOrigins.contains(origin)) return false;
+        ctx.header("Access-Control-Allow-Origin", any ? "*" : origin);
+        return true;
+    }
+
+    /** Answers a CORS preflight: 204 with what may be sent for an allowed origin, 403 otherwise. */
+    private static void preflight(Context ctx, boolean allowedOrigin) {
+        if (!allowedOrigin) {
+            throw new ApiError(403, "invalid_request_error", null, "origin_not_allowed", "the origin "
+                    + (ctx.header("Origin") == null ? "is missing" : "'" + ctx.header("Origin") + "' is not allowed") + "; add it with --cors-origin");
+        }
+        ctx.header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        ctx.header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+        ctx.header("Access-Control-Max-Age", "600");
+        ctx.status(204);
     }
 
     private void checkHost(String header) {

@@ -22,7 +22,7 @@ import java.util.Set;
  * @param maxGamma          the largest draft length a request may ask for
  * @param defaultSteps      denoising steps when a request does not choose
  * @param maxSteps          the largest number of steps a request may ask for
- * @param modelName         the id /v1/models reports
+ * @param modelName         the id /v1/models reports (the CLI's --alias)
  * @param connections       how long and how slowly a client may hold a connection, and how many it may hold
  * @param access            who may call the API
  * @param shutdownGrace     how long a shutdown waits for running requests before it stops them
@@ -55,13 +55,26 @@ public record ServerSettings(String host, int port, int maxConcurrent, int maxQu
     }
 
     /**
-     * @param apiKey       when not null, /v1/* requires "Authorization: Bearer apiKey"
+     * @param apiKey       when not null, /v1/*, /tokenize and /detokenize require "Authorization: Bearer apiKey"
      * @param allowedHosts Host header names accepted besides the bound address and the loopback names
+     * @param corsOrigins  origins (such as "https://app.example.org", or "*" for any) whose web pages may call the API
+     *                     from a browser; empty (the default): no CORS headers, so browsers keep other sites' pages out
      */
-    public record Access(String apiKey, Set<String> allowedHosts) {
+    public record Access(String apiKey, Set<String> allowedHosts, Set<String> corsOrigins) {
         public Access {
             if (apiKey != null && apiKey.isBlank()) throw new IllegalArgumentException("the API key must not be empty");
             allowedHosts = allowedHosts == null ? Set.of() : Set.copyOf(allowedHosts);
+            corsOrigins = corsOrigins == null ? Set.of() : Set.copyOf(corsOrigins);
+            for (String origin : corsOrigins) {
+                if (!origin.equals("*") && !origin.matches("https?://[^/\\s]+")) {
+                    throw new IllegalArgumentException("a CORS origin is '*' or a scheme and host such as https://app.example.org, not '" + origin + "'");
+                }
+            }
+        }
+
+        /** No CORS: what the server did before CORS could be configured. */
+        public Access(String apiKey, Set<String> allowedHosts) {
+            this(apiKey, allowedHosts, Set.of());
         }
 
         public static Access open() {
@@ -134,6 +147,13 @@ public record ServerSettings(String host, int port, int maxConcurrent, int maxQu
     public ServerSettings withAccess(Access a) {
         return new ServerSettings(host, port, maxConcurrent, maxQueued, queueWait, maxBodyBytes, maxTokensLimit, requestTimeout,
                 defaultMode, defaultGamma, maxGamma, defaultSteps, maxSteps, modelName, connections, a, shutdownGrace);
+    }
+
+    /** The model id the API reports (OpenAI's "model"; llama-server's --alias). */
+    public ServerSettings withModelName(String name) {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("the model name (--alias) must not be empty");
+        return new ServerSettings(host, port, maxConcurrent, maxQueued, queueWait, maxBodyBytes, maxTokensLimit, requestTimeout,
+                defaultMode, defaultGamma, maxGamma, defaultSteps, maxSteps, name, connections, access, shutdownGrace);
     }
 
     public ServerSettings withShutdownGrace(Duration grace) {

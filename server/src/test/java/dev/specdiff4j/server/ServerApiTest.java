@@ -89,6 +89,9 @@ class ServerApiTest {
         String ar = ServerFixture.text(fx.post("/v1/completions", base.formatted("ar")));
         assertThat(ServerFixture.text(fx.post("/v1/completions", base.formatted("sd")))).isEqualTo(ar);
         assertThat(ServerFixture.text(fx.post("/v1/completions", base.formatted("specdiff")))).isEqualTo(ar);
+        String tree = "{\"prompt\": \"Over the fox\", \"max_tokens\": 16, \"temperature\": 0, \"specdiff4j\": {\"mode\": \"%s\", \"tree\": %s}}";
+        assertThat(ServerFixture.text(fx.post("/v1/completions", tree.formatted("specdiff", "12")))).isEqualTo(ar);
+        assertThat(ServerFixture.text(fx.post("/v1/completions", tree.formatted("sd", "\"auto\"")))).isEqualTo(ar);
     }
 
     @Test
@@ -109,13 +112,16 @@ class ServerApiTest {
             {"{\"prompt\": \"x\", \"stream\": \"yes\"}", "'stream' must be true or false"},
             {"{\"prompt\": \"x\", \"stop\": [1]}", "'stop' must be a string or an array of strings"},
             {"{\"prompt\": \"x\", \"stop\": [\"a\",\"b\",\"c\",\"d\",\"e\"]}", "at most 4 stop strings"},
-            {"{\"prompt\": \"x\", \"max_token\": 5}", "unknown field 'max_token'"},
+            {"{\"prompt\": \"x\", \"logprobs\": 6}", "'logprobs' must be between 0 and 5"},
+            {"{\"prompt\": \"x\", \"stream_options\": 1}", "'stream_options' must be an object"},
             {"{\"prompt\": \"x\", \"frequency_penalty\": 0.5}", "penalties are not supported"},
             {"{\"prompt\": \"x\", \"seed\": \"a\"}", "'seed' must be an integer"},
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"gamma\": 0}}", "'specdiff4j.gamma' must be between 1 and 32"},
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"mode\": \"turbo\"}}", "unknown mode 'turbo'"},
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"verify\": \"greedy\"}}", "'specdiff4j.verify' greedy needs 'temperature' 0"},
             {"{\"prompt\": \"x\", \"specdiff4j\": {\"colour\": 1}}", "unknown field 'specdiff4j.colour'"},
+            {"{\"prompt\": \"x\", \"specdiff4j\": {\"tree\": \"big\"}}", "'tree' must be a node budget from 0 (off) to 1024"},
+            {"{\"prompt\": \"x\", \"specdiff4j\": {\"tree\": 8, \"overlap\": true}}", "--tree cannot be combined with --overlap"},
             {"{\"prompt\": [12, 99999]}", "token id 99999 is outside the target model's vocabulary of 300 tokens"},
             {"{\"prompt\": \"" + "word ".repeat(200) + "\"}", "context"},
         };

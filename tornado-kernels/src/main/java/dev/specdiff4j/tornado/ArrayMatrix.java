@@ -51,6 +51,8 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[]
                 }
                 yield new ArrayMatrix(DType.Q8_0, t.rows(), t.cols(), scales, quants, null);
             }
+            // Q4_0, Q5_x and the k-quants have no device kernels yet: their exactly dequantized values run as F32
+            default -> new ArrayMatrix(DType.F32, t.rows(), t.cols(), t.toFloatArray(), null, null);
         };
     }
 
@@ -66,6 +68,7 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[]
             case F32 -> MatmulKernels.f32(x, floats, bias, out, meta, rows, cols);
             case F16, BF16 -> MatmulKernels.packed16(x, words, table, bias, out, meta, rows, cols);
             case Q8_0 -> MatmulKernels.q8(x, floats, words, bias, out, meta, rows, cols);
+            default -> throw new IllegalStateException(dtype + " matrices are stored as F32");
         }
     }
 
@@ -76,6 +79,7 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[]
             case F32 -> EmbeddingKernels.f32(floats, ids, out, meta, cols);
             case F16, BF16 -> EmbeddingKernels.packed16(words, table, ids, out, meta, cols);
             case Q8_0 -> EmbeddingKernels.q8(floats, words, ids, out, meta, cols);
+            default -> throw new IllegalStateException(dtype + " matrices are stored as F32");
         }
     }
 }

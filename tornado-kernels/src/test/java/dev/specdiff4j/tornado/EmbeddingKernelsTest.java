@@ -15,7 +15,7 @@ class EmbeddingKernelsTest {
     private static final ReferenceKernels REF = new ReferenceKernels();
 
     @ParameterizedTest
-    @EnumSource(DType.class)
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0"}) // the types with device kernels; the rest run as F32
     void lookupIsExactForEveryDtype(DType dtype) {
         Random rnd = new Random(40 + dtype.ordinal());
         for (int dim : dtype == DType.Q8_0 ? new int[] {32, 96} : new int[] {1, 37, 65}) {

@@ -62,10 +62,25 @@ public final class Converter {
      * @param force    overwrite an existing output
      * @param progress progress reports
      */
-    public record Options(Format to, DType dtype, boolean force, ConversionProgress progress) {
+    public record Options(Format to, DType dtype, boolean force, ConversionProgress progress, QuantMix mix) {
         public Options {
             if (to == null) throw new IllegalArgumentException("an output format is required");
             if (progress == null) progress = ConversionProgress.NONE;
+            if (mix == null) mix = QuantMix.PURE;
+            if (mix != QuantMix.PURE && to != Format.GGUF) {
+                throw new ConversionException(mix.name().toLowerCase(java.util.Locale.ROOT) + " is a GGUF file type; use --to gguf");
+            }
+        }
+
+        /** One dtype for every weight matrix. */
+        public Options(Format to, DType dtype, boolean force, ConversionProgress progress) {
+            this(to, dtype, force, progress, QuantMix.PURE);
+        }
+
+        /** Options for a dtype name: f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k, q6_k, or the q4_k_m mix; null keeps the input's. */
+        public static Options of(Format to, String dtype, boolean force, ConversionProgress progress) {
+            if (QuantMix.isMix(dtype)) return new Options(to, DType.Q4_K, force, progress, QuantMix.Q4_K_M);
+            return new Options(to, dtype == null ? null : DType.parse(dtype), force, progress);
         }
     }
 
@@ -114,20 +129,25 @@ public final class Converter {
         DType matrixType = null;
         for (Gpt2Layout.Entry e : Gpt2Layout.entries(config.layers())) {
             Tensor src = t.tensor(fromGguf ? e.gguf() : prefix + e.hf());
-            DType dtype = e.kind() == Gpt2Layout.Kind.VECTOR ? DType.F32 : options.dtype() != null ? options.dtype() : src.dtype();
-            if (e.kind() != Gpt2Layout.Kind.VECTOR) matrixType = dtype;
-            tensors.add(new OutputTensor(e.gguf(), dtype, src, !fromGguf && e.kind() == Gpt2Layout.Kind.CONV1D));
+            boolean transpose = !fromGguf && e.kind() == Gpt2Layout.Kind.CONV1D;
+            DType pure = options.dtype() != null ? options.dtype() : src.dtype();
+            long cols = transpose ? src.shape()[0] : src.cols();
+            DType dtype = e.kind() == Gpt2Layout.Kind.VECTOR ? DType.F32
+                    : options.mix().typeFor(e.gguf(), cols, config.layers(), pure, src.dtype());
+            if (e.kind() != Gpt2Layout.Kind.VECTOR) matrixType = pure;
+            tensors.add(new OutputTensor(e.gguf(), dtype, src, transpose));
             if (e.gguf().equals("token_embd.weight")) {
                 Tensor head = fromGguf ? t.find("output.weight").orElse(src) : src;
-                tensors.add(new OutputTensor("output.weight", dtype, head, false));
+                tensors.add(new OutputTensor("output.weight", options.mix().typeFor("output.weight", head.cols(), config.layers(), pure,
+                        head.dtype()), head, false));
             }
         }
         BpeTokenizer tokenizer = files.tokenizer();
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("general.architecture", "gpt2");
         meta.put("general.name", files.path().getFileName().toString());
-        meta.put("general.file_type", new GgufWriter.UInt32(fileType(matrixType)));
-        if (matrixType == DType.Q8_0) meta.put("general.quantization_version", new GgufWriter.UInt32(2));
+        meta.put("general.file_type", new GgufWriter.UInt32(options.mix().fileType(matrixType)));
+        if (matrixType.isQuantized()) meta.put("general.quantization_version", new GgufWriter.UInt32(2));
         meta.put("gpt2.context_length", new GgufWriter.UInt32(config.contextLength()));
         meta.put("gpt2.embedding_length", new GgufWriter.UInt32(config.dim()));
         meta.put("gpt2.feed_forward_length", new GgufWriter.UInt32(config.ffnDim()));
@@ -137,16 +157,6 @@ public final class Converter {
         putTokenizer(meta, tokenizer, config);
         List<TensorWriteSource> sources = writeSources(tensors, options.progress());
         out.writeFile(stream -> GgufWriter.write(stream, meta, sources));
-    }
-
-    /** llama.cpp's llama_ftype for the dtype of the weight matrices. */
-    private static long fileType(DType dtype) {
-        return switch (dtype) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q8_0 -> 7;
-            case BF16 -> 32;
-        };
     }
 
     private static void putTokenizer(Map<String, Object> meta, BpeTokenizer tokenizer, Gpt2Config config) {
@@ -252,10 +262,10 @@ public final class Converter {
         return true;
     }
 
-    /** Safetensors cannot hold Q8_0: dequantize to F32 unless the user asked for it explicitly. */
+    /** Safetensors cannot hold the quantized dtypes: dequantize to F32 unless the user asked for one explicitly. */
     private static DType safetensorsType(DType dtype, boolean explicit) {
-        if (dtype != DType.Q8_0) return dtype;
-        if (explicit) throw new ConversionException("safetensors has no Q8_0 dtype; use --to gguf, or f32 / f16 / bf16");
+        if (!dtype.isQuantized()) return dtype;
+        if (explicit) throw new ConversionException("safetensors has no " + dtype + " dtype; use --to gguf, or f32 / f16 / bf16");
         return DType.F32;
     }
 

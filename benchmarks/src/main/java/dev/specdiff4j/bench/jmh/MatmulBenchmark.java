@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class MatmulBenchmark {
-    @Param({"F32", "F16", "BF16", "Q8_0"})
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     public String dtype;
 
     @Param({"1", "4", "8", "16", "32"})

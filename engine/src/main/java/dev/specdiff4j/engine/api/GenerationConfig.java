@@ -21,10 +21,28 @@ import java.util.List;
  * @param drafting    how the diffusion drafter sees the text (window, cache)
  * @param stop        stop strings (the text ends before the first one that appears)
  * @param stopAtEos   end at the model's end-of-text token
+ * @param tree        token-tree verification (sd, specdiff): 0 off, N > 0 at most N drafted nodes of depth γ,
+ *                    {@link #TREE_AUTO} a size chosen each round from the target's measured cost curve and the recent acceptance
  */
 public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling, int gamma, int steps,
                                AcceptancePolicy verify, boolean overlap, AdaptiveGamma adaptive, DraftingConfig drafting,
-                               List<String> stop, boolean stopAtEos) {
+                               List<String> stop, boolean stopAtEos, int tree) {
+    /** The cost-aware tree size. */
+    public static final int TREE_AUTO = dev.specdiff4j.engine.decoding.SpeculativeSettings.TREE_AUTO;
+
+    /** A tree setting as users write it: "off" or 0, "auto", or a node budget. */
+    public static int parseTree(String s) {
+        String t = s.trim();
+        if (t.equalsIgnoreCase("off")) return 0;
+        if (t.equalsIgnoreCase("auto")) return TREE_AUTO;
+        try {
+            int n = Integer.parseInt(t);
+            if (n >= 0) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("the tree setting must be off, auto or a node budget of at least 1, got '" + s + "'");
+    }
 
     /** Adaptive draft length: γ moves within [min, max] following the acceptance of recent rounds. */
     public record AdaptiveGamma(int min, int max) {
@@ -47,6 +65,12 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
         if (adaptive != null && (gamma < adaptive.min() || gamma > adaptive.max())) {
             throw new IllegalArgumentException("gamma " + gamma + " lies outside the adaptive bounds " + adaptive.min() + ".." + adaptive.max());
         }
+        if (tree < TREE_AUTO || tree > 1024) throw new IllegalArgumentException("the tree budget must be between 1 and 1024 nodes (or auto), got " + tree);
+        if (tree != 0 && overlap) throw new IllegalArgumentException("--tree cannot be combined with --overlap");
+        if (tree != 0 && adaptive != null) throw new IllegalArgumentException("--tree chooses its own size; it cannot be combined with --adaptive");
+        if (tree != 0 && verify == AcceptancePolicy.MARGINAL) {
+            throw new IllegalArgumentException("--tree verifies with greedy or strict acceptance, not marginal");
+        }
         stop = stop == null ? List.of() : List.copyOf(stop);
         for (String s : stop) if (s.isEmpty()) throw new IllegalArgumentException("a stop string must not be empty");
     }
@@ -57,7 +81,7 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
 
     public Builder toBuilder() {
         return new Builder().mode(mode).maxTokens(maxTokens).sampling(sampling).gamma(gamma).steps(steps).verify(verify)
-                .overlap(overlap).adaptive(adaptive).drafting(drafting).stop(stop).stopAtEos(stopAtEos);
+                .overlap(overlap).adaptive(adaptive).drafting(drafting).stop(stop).stopAtEos(stopAtEos).tree(tree);
     }
 
     /**
@@ -68,6 +92,8 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
      */
     public static final int DEFAULT_GAMMA = 3;
     public static final int DEFAULT_STEPS = 1;
+    /** Token trees are off by default (docs/notes/17-token-trees.md). */
+    public static final int DEFAULT_TREE = 0;
 
     /** A mutable builder with the defaults: specdiff, 128 tokens, greedy, γ = {@value #DEFAULT_GAMMA}, T = {@value #DEFAULT_STEPS}, no overlap. */
     public static final class Builder {
@@ -82,6 +108,7 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
         private DraftingConfig drafting = DraftingConfig.defaults();
         private List<String> stop = List.of();
         private boolean stopAtEos = true;
+        private int tree = DEFAULT_TREE;
 
         public Builder mode(Mode v) { mode = v; return this; }
         public Builder maxTokens(int v) { maxTokens = v; return this; }
@@ -94,9 +121,10 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
         public Builder drafting(DraftingConfig v) { drafting = v; return this; }
         public Builder stop(List<String> v) { stop = v; return this; }
         public Builder stopAtEos(boolean v) { stopAtEos = v; return this; }
+        public Builder tree(int v) { tree = v; return this; }
 
         public GenerationConfig build() {
-            return new GenerationConfig(mode, maxTokens, sampling, gamma, steps, verify, overlap, adaptive, drafting, stop, stopAtEos);
+            return new GenerationConfig(mode, maxTokens, sampling, gamma, steps, verify, overlap, adaptive, drafting, stop, stopAtEos, tree);
         }
     }
 }

@@ -187,7 +187,7 @@ public final class Generator implements AutoCloseable {
     private SpeculativeSettings settings(GenerationConfig config) {
         GenerationConfig.AdaptiveGamma a = config.adaptive();
         return new SpeculativeSettings(config.gamma(), a == null ? config.gamma() : a.min(), a == null ? config.gamma() : a.max(),
-                config.verify(), config.sampling(), config.overlap());
+                config.verify(), config.sampling(), config.overlap(), config.tree());
     }
 
     /** The kernels the drafters compute with (the target's own unless the spec gave them threads of their own). */

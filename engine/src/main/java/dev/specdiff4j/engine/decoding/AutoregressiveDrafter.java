@@ -51,6 +51,61 @@ public final class AutoregressiveDrafter implements Drafter {
             this.seed = seed;
         }
 
+        /** Top-{@code width} candidates of each step along the drafter's own greedy continuation. */
+        @Override
+        public TreeCandidates candidates(int[] committed, int gamma, int width) {
+            int start = sync(committed, gamma);
+            float[] logits = session.forwardLast(Arrays.copyOfRange(committed, start + cachedCommon, committed.length));
+            int[] chain = new int[gamma];
+            double[][] rows = new double[gamma][];
+            for (int i = 0; i < gamma; i++) {
+                rows[i] = TreeCandidates.softmax(logits, targetVocab);
+                chain[i] = Probabilities.argmax(logits, targetVocab);
+                if (i + 1 < gamma) logits = session.forwardLast(new int[] {chain[i]});
+            }
+            remember(committed, start, chain);
+            return TreeCandidates.fromRows(rows, width, gamma);
+        }
+
+        /** Common prefix length found by the last {@link #sync}. */
+        private int cachedCommon;
+
+        /**
+         * Rolls the cache back to the longest prefix it shares with {@code committed} (restarting on the last half-context
+         * when {@code wanted} more tokens would not fit); returns the committed index the cache starts at.
+         */
+        private int sync(int[] committed, int wanted) {
+            int context = model.contextLength();
+            if (wanted >= context) throw new IllegalArgumentException("gamma " + wanted + " does not fit the drafter's context of " + context);
+            int start = offset;
+            if (committed.length - start + wanted > context) {
+                start = Math.max(0, committed.length - context / 2); // slide: restart on the last half-context
+                session.truncate(0);
+                cached = new int[0];
+            }
+            int common = 0;
+            if (start == offset) {
+                int limit = Math.min(cached.length, committed.length - start);
+                while (common < limit && cached[common] == committed[start + common]) common++;
+                // keep at least one token to feed, so that the pass yields logits for the next position
+                if (common == committed.length - start) common--;
+            }
+            offset = start;
+            session.truncate(common);
+            cachedCommon = common;
+            return start;
+        }
+
+        /** Records what the cache holds after drafting {@code tokens} after {@code committed}. */
+        private void remember(int[] committed, int start, int[] tokens) {
+            int cachedLength = session.length();
+            int[] now = new int[cachedLength];
+            int fromCommitted = Math.min(cachedLength, committed.length - start);
+            System.arraycopy(committed, start, now, 0, fromCommitted);
+            System.arraycopy(tokens, 0, now, fromCommitted, cachedLength - fromCommitted);
+            cached = now;
+        }
+
         @Override
         public Proposal propose(int[] committed, int gamma, boolean withGuess, java.util.function.BooleanSupplier abandon) {
             int wanted = gamma + (withGuess ? 1 : 0);

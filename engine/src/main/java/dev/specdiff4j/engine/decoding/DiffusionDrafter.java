@@ -53,6 +53,18 @@ public final class DiffusionDrafter implements Drafter {
             }
 
             @Override
+            public TreeCandidates candidates(int[] committed, int gamma, int width) {
+                if (gamma + 1 > maxGamma()) {
+                    throw new IllegalArgumentException("gamma " + gamma + " does not fit the drafter's model length "
+                            + sampler.model().config().modelLength());
+                }
+                float[][] logits = sampler.marginals(committed, gamma, drafting);
+                double[][] rows = new double[gamma][];
+                for (int j = 0; j < gamma; j++) rows[j] = TreeCandidates.softmax(logits[j], targetVocab());
+                return TreeCandidates.fromRows(rows, width, 1);
+            }
+
+            @Override
             public void close() {
             }
         };

@@ -72,6 +72,23 @@ public final class DiffusionSampler {
         }
     }
 
+    /**
+     * The logits of one pass over {@code context}'s last window followed by {@code gamma} MASK positions (and padding, if
+     * configured): the block's per-position marginals, rows over the drafter's vocabulary (MASK last).
+     */
+    public float[][] marginals(int[] context, int gamma, DraftingConfig drafting) {
+        int modelLength = model.config().modelLength();
+        if (gamma < 1 || gamma >= modelLength) throw new IllegalArgumentException("a block of " + gamma + " does not fit the drafter's model length " + modelLength);
+        int window = Math.min(Math.min(drafting.window(), context.length), modelLength - gamma);
+        int length = drafting.padToModel() ? modelLength : window + gamma;
+        int[] ids = new int[length];
+        System.arraycopy(context, context.length - window, ids, 0, window);
+        Arrays.fill(ids, window, length, model.maskId());
+        try (MaskedDiffusionLm.Passes cache = model.passes(length)) {
+            return cache.full(ids, window, gamma);
+        }
+    }
+
     private Draft denoise(int[] ids, int window, int length, int gamma, int steps, SamplingConfig sampling, DraftingConfig drafting,
                           SplittableRandom random, java.util.function.BooleanSupplier abandon, MaskedDiffusionLm.Passes cache) {
         int mask = model.maskId();

@@ -26,6 +26,22 @@ public interface Drafter {
          */
         Proposal propose(int[] committed, int gamma, boolean withGuess, java.util.function.BooleanSupplier abandon);
 
+        /**
+         * Candidates for a token tree over the {@code gamma} positions after {@code committed}, up to {@code width} per
+         * position. Like {@link #propose}, depends only on its arguments and the seed. The default offers the linear
+         * proposal as a chain of single candidates.
+         */
+        default TreeCandidates candidates(int[] committed, int gamma, int width) {
+            Proposal p = propose(committed, gamma, false, () -> false);
+            int[][] tokens = new int[gamma][];
+            double[][] probabilities = new double[gamma][];
+            for (int j = 0; j < gamma; j++) {
+                tokens[j] = new int[] {p.tokens()[j]};
+                probabilities[j] = new double[] {p.rows() == null ? 1.0 : p.rows()[j][p.tokens()[j]]};
+            }
+            return new TreeCandidates(tokens, probabilities, p.passes());
+        }
+
         @Override
         void close();
     }

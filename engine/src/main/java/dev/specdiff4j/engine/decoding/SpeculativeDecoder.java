@@ -24,6 +24,7 @@ public final class SpeculativeDecoder {
     private final Drafter drafter;
     private final ExecutorService background;
     private final Acceptance.Rule ruleOverride;
+    private final TreeAcceptance.Rule treeRuleOverride;
 
     /** @param background the thread that drafts ahead when overlap is on (may be null otherwise) */
     public SpeculativeDecoder(CausalLanguageModel target, Drafter drafter, ExecutorService background) {
@@ -31,6 +32,11 @@ public final class SpeculativeDecoder {
     }
 
     SpeculativeDecoder(CausalLanguageModel target, Drafter drafter, ExecutorService background, Acceptance.Rule ruleOverride) {
+        this(target, drafter, background, ruleOverride, null);
+    }
+
+    SpeculativeDecoder(CausalLanguageModel target, Drafter drafter, ExecutorService background, Acceptance.Rule ruleOverride,
+                       TreeAcceptance.Rule treeRuleOverride) {
         if (drafter.targetVocab() != target.vocabSize()) {
             throw new IllegalArgumentException("the drafter serves a vocabulary of " + drafter.targetVocab()
                     + " tokens but the target has " + target.vocabSize());
@@ -39,12 +45,14 @@ public final class SpeculativeDecoder {
         this.drafter = drafter;
         this.background = background;
         this.ruleOverride = ruleOverride;
+        this.treeRuleOverride = treeRuleOverride;
     }
 
     public DecodeStats decode(int[] prompt, int maxTokens, SpeculativeSettings settings, int eosId, TokenSink sink,
                               BooleanSupplier cancelled) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
         if (settings.overlap() && background == null) throw new IllegalStateException("overlap needs a background drafting thread");
+        if (settings.usesTree()) return decodeTree(prompt, maxTokens, settings, eosId, sink, cancelled);
         int vocab = target.vocabSize();
         int context = target.contextLength();
         Sampler random = new Sampler(settings.sampling());
@@ -149,6 +157,96 @@ public final class SpeculativeDecoder {
             }
             return new DecodeStats(prompt.length, generated, prefill, System.nanoTime() - decodeStart, rounds, drafted, accepted,
                     draftNanos, verifyNanos, draftsAhead, reason);
+        }
+    }
+
+    /**
+     * Token-tree rounds (docs/ALGORITHM.md, "Token trees"): the drafter's candidates for γ positions grow a tree under the
+     * budget (fixed, or chosen per round from the target's cost curve), the target verifies every node in one pass with an
+     * ancestor-only mask, the accepted path's cache rows are compacted into place and the rest dropped.
+     */
+    private DecodeStats decodeTree(int[] prompt, int maxTokens, SpeculativeSettings settings, int eosId, TokenSink sink,
+                                   BooleanSupplier cancelled) {
+        int vocab = target.vocabSize();
+        int context = target.contextLength();
+        Sampler random = new Sampler(settings.sampling());
+        TreeAcceptance.Rule rule = treeRuleOverride != null ? treeRuleOverride : TreeAcceptance.of(settings.policy());
+        boolean auto = settings.tree() == SpeculativeSettings.TREE_AUTO;
+        int maxBudget = auto ? SpeculativeSettings.AUTO_TREE_MAX : settings.tree();
+        int[] committed = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
+        int n = prompt.length;
+        int generated = 0;
+        int rounds = 0;
+        int drafted = 0;
+        int accepted = 0;
+        long draftNanos = 0;
+        long verifyNanos = 0;
+        FinishReason reason = FinishReason.LENGTH;
+        AcceptanceEstimate estimate = new AcceptanceEstimate();
+        try (CausalLanguageModel.Session session = target.newSession();
+             Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed())) {
+            if (!session.supportsTrees()) throw new IllegalArgumentException("this target (" + target.describe() + ") cannot verify token trees");
+            VerifyCost cost = auto ? VerifyCost.of(target) : null;
+            long start = System.nanoTime();
+            if (n > 1) session.forward(Arrays.copyOf(prompt, n - 1), 0);
+            long prefill = System.nanoTime() - start;
+            long decodeStart = System.nanoTime();
+            loop:
+            while (generated < maxTokens) {
+                if (cancelled.getAsBoolean()) {
+                    reason = FinishReason.CANCELLED;
+                    break;
+                }
+                if (n - 1 >= context) {
+                    reason = FinishReason.CONTEXT;
+                    break;
+                }
+                // the tree's rows occupy cache positions n-1 .. n-1+budget, so the budget shrinks near the context's end
+                int room = context - n;
+                int depth = Math.min(settings.gamma(), Math.min(room, maxTokens - generated));
+                int budget = Math.min(maxBudget, room);
+                TokenTree tree;
+                TreeCandidates candidates = null;
+                long t0 = System.nanoTime();
+                if (depth > 0 && budget > 0) {
+                    candidates = drafts.candidates(Arrays.copyOf(committed, n), depth, Math.min(SpeculativeSettings.TREE_WIDTH, budget));
+                    tree = TokenTree.build(committed[n - 1], candidates, budget, estimate);
+                } else {
+                    tree = TokenTree.chain(committed[n - 1], new int[0]);
+                }
+                long roundDraft = System.nanoTime() - t0;
+                if (auto && tree.budget() > 1) tree = tree.prefix(cost.bestBudget(tree, roundDraft));
+                draftNanos += System.nanoTime() - t0;
+                long t1 = System.nanoTime();
+                int treeStart = n - 1;
+                CausalLanguageModel.TreeLogits rows = session.forwardTreeLazily(tree.tokens(), tree.parents());
+                TreeAcceptance.Outcome outcome = rule.decide(tree, rows, vocab, settings.sampling(), random);
+                verifyNanos += System.nanoTime() - t1; // the walk computes the logits it needs: verification time
+                session.keepTreePath(treeStart, outcome.path());
+                if (candidates != null) estimate.record(tree, candidates, outcome.path());
+                rounds++;
+                drafted += tree.budget();
+                accepted += outcome.accepted();
+                int[] emitted = new int[outcome.accepted() + 1];
+                for (int i = 1; i < outcome.path().length; i++) emitted[i - 1] = tree.tokens()[outcome.path()[i]];
+                emitted[outcome.accepted()] = outcome.next();
+                for (int token : emitted) {
+                    if (token == eosId) {
+                        reason = FinishReason.EOS;
+                        break loop;
+                    }
+                    if (n == committed.length) committed = Arrays.copyOf(committed, n * 2);
+                    committed[n++] = token;
+                    generated++;
+                    if (!sink.accept(new int[] {token})) {
+                        reason = FinishReason.STOP;
+                        break loop;
+                    }
+                    if (generated == maxTokens) break loop;
+                }
+            }
+            return new DecodeStats(prompt.length, generated, prefill, System.nanoTime() - decodeStart, rounds, drafted, accepted,
+                    draftNanos, verifyNanos, 0, reason);
         }
     }
 

@@ -9,16 +9,40 @@ package dev.specdiff4j.engine.decoding;
  * @param policy     acceptance policy
  * @param sampling   temperature / top-k / top-p / seed, applied to target and drafter alike
  * @param overlap    draft the next block while the target verifies the current one
+ * @param tree       token-tree verification: 0 off (a linear draft of γ), N > 0 a tree of at most N drafted nodes and depth
+ *                   γ, {@link #TREE_AUTO} a tree whose size each round chooses from the target's measured cost curve and the
+ *                   recent acceptance (at most {@link #AUTO_TREE_MAX} nodes)
  */
 public record SpeculativeSettings(int gamma, int minGamma, int maxGamma, AcceptancePolicy policy, SamplingConfig sampling,
-                                  boolean overlap) {
+                                  boolean overlap, int tree) {
+    /** The cost-aware tree budget. */
+    public static final int TREE_AUTO = -1;
+    /** The largest tree the cost-aware budget considers. */
+    public static final int AUTO_TREE_MAX = 64;
+    /** Candidates per position a tree draws from. */
+    public static final int TREE_WIDTH = 8;
+
+    public SpeculativeSettings(int gamma, int minGamma, int maxGamma, AcceptancePolicy policy, SamplingConfig sampling, boolean overlap) {
+        this(gamma, minGamma, maxGamma, policy, sampling, overlap, 0);
+    }
+
     public SpeculativeSettings {
+        if (tree < TREE_AUTO || tree > 1024) throw new IllegalArgumentException("the tree budget must be between 1 and 1024 nodes (or auto), got " + tree);
+        if (tree != 0 && overlap) throw new IllegalArgumentException("token trees and overlapped drafting cannot be combined");
+        if (tree != 0 && minGamma != maxGamma) throw new IllegalArgumentException("token trees choose their own size; adaptive γ cannot be combined with them");
+        if (tree != 0 && policy == AcceptancePolicy.MARGINAL) {
+            throw new IllegalArgumentException("token trees verify with greedy or strict acceptance, not marginal");
+        }
         if (minGamma < 1 || gamma < minGamma || gamma > maxGamma) {
             throw new IllegalArgumentException("need 1 <= min γ <= γ <= max γ, got " + minGamma + " <= " + gamma + " <= " + maxGamma);
         }
         if (policy == AcceptancePolicy.GREEDY && !sampling.isGreedy()) {
             throw new IllegalArgumentException("greedy acceptance needs temperature 0");
         }
+    }
+
+    public boolean usesTree() {
+        return tree != 0;
     }
 
     public boolean adaptive() {

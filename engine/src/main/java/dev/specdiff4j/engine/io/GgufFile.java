@@ -312,7 +312,8 @@ public final class GgufFile implements TensorSource {
         TensorInfo t = tensors.get(name);
         if (t == null) return Optional.empty();
         if (t.type().dtype == null) {
-            throw new WeightFileException(where, name, "has type " + t.type() + ", which specdiff4j cannot compute with (F32, F16, BF16, Q8_0)");
+            throw new WeightFileException(where, name, "has type " + t.type()
+                    + ", which specdiff4j cannot compute with (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
         }
         return Optional.of(new Tensor(name, t.type().dtype, t.shape(), file.asSlice(dataStart + t.offset(), t.bytes())));
     }

@@ -33,7 +33,7 @@ public final class SafetensorsWriter {
                 case F32 -> "F32";
                 case F16 -> "F16";
                 case BF16 -> "BF16";
-                case Q8_0 -> throw new IllegalArgumentException("safetensors has no Q8_0 dtype (tensor '" + t.name() + "'); use GGUF");
+                default -> throw new IllegalArgumentException("safetensors has no " + t.dtype() + " dtype (tensor '" + t.name() + "'); use GGUF");
             };
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", dtype);
@@ -62,6 +62,6 @@ public final class SafetensorsWriter {
 
     /** True when safetensors can hold this dtype. */
     public static boolean supports(DType dtype) {
-        return dtype != DType.Q8_0;
+        return !dtype.isQuantized();
     }
 }

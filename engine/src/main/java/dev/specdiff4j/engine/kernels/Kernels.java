@@ -54,6 +54,37 @@ public interface Kernels extends AutoCloseable {
                    int heads, int headDim, float[] out);
 
     /**
+     * Attention of k query rows that form a token tree after a cached prefix (token-tree verification). The keys and values
+     * hold the prefix in rows {@code [0, prefix)} and the k tree rows after it; query t sees the prefix and then the tree rows
+     * {@code prefix + a} for each {@code a} in {@code visible[t]} (ascending: its ancestors and itself), in that order. A row
+     * that sees a root-to-node path therefore computes exactly what {@link #attention} computes for the same path laid out
+     * linearly, with the same summation order: the logits of a tree row equal those of the linear path bit for bit.
+     *
+     * <p>The default gathers each query's visible rows and calls {@link #attention} on them; implementations may index instead.
+     */
+    default void treeAttention(float[] q, int k, float[] keys, float[] values, int prefix, int[][] visible, int heads, int headDim,
+                               float[] out) {
+        int dim = heads * headDim;
+        float[] row = new float[dim];
+        float[] result = new float[dim];
+        for (int t = 0; t < k; t++) {
+            int count = prefix + visible[t].length;
+            float[] gatheredKeys = new float[count * dim];
+            float[] gatheredValues = new float[count * dim];
+            System.arraycopy(keys, 0, gatheredKeys, 0, prefix * dim);
+            System.arraycopy(values, 0, gatheredValues, 0, prefix * dim);
+            for (int i = 0; i < visible[t].length; i++) {
+                int from = (prefix + visible[t][i]) * dim;
+                System.arraycopy(keys, from, gatheredKeys, (prefix + i) * dim, dim);
+                System.arraycopy(values, from, gatheredValues, (prefix + i) * dim, dim);
+            }
+            System.arraycopy(q, t * dim, row, 0, dim);
+            attention(row, 1, gatheredKeys, gatheredValues, count, count - 1, true, heads, headDim, result);
+            System.arraycopy(result, 0, out, t * dim, dim);
+        }
+    }
+
+    /**
      * GPT-NeoX rotary embedding ("rotate half") in place on k rows of {@code heads·headDim}: in each head,
      * element i and i + headDim/2 are rotated by the angle of position {@code firstPosition + t} and
      * frequency i; {@code cos} / {@code sin} are tables [position][headDim/2].

@@ -1,6 +1,9 @@
 package dev.specdiff4j.engine.kernels;
 
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.engine.tensor.Halfs;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -8,33 +11,84 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Register tiles of the F32 matrix multiply: 4 weight rows × 4 tokens (16 accumulators; each weight
+ * Register tiles of the float matrix multiply: 4 weight rows × 4 tokens (16 accumulators; each weight
  * vector feeds 4 FMAs and each activation vector 4), and the 4×1, 1×4 and 1×1 shapes for the edges.
  * Separate methods, not loops over arrays of vectors: the JIT keeps only named locals in registers.
+ * The weights are F32, F16 or BF16 ({@code kind}); 16-bit weights are widened to floats in registers,
+ * exactly ({@link RowDecoder#f16Finite}, {@link RowDecoder#bf16}), inside the dot-product loop.
  *
  * <p>Every output element is computed the same way whatever the tile: one vector accumulator over the
  * full vectors of the row, a fixed-order lane sum, then the tail elements one by one with fma. So a
  * token's result does not depend on how many tokens share the call (batched verification gives the
  * same bits as single-token decoding).
  *
- * <p>{@code w} holds rows of {@code cols} floats, {@code stride} bytes apart, starting at {@code w0}
- * (bytes); {@code x} holds token rows of {@code cols} floats; results go to {@code out[t·rows + r]}.
+ * <p>{@code w} holds rows of {@code cols} weights of the given kind, {@code stride} bytes apart, starting at
+ * {@code w0} (bytes); {@code x} holds token rows of {@code cols} floats; results go to {@code out[t·rows + r]}.
  */
 final class MatmulTiles {
     private static final VectorSpecies<Float> F = VectorMath.F;
     private static final int L = VectorMath.L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    /** Weight kinds: F32 rows, F16 rows without infinities or NaNs, BF16 rows. */
+    static final int F32 = 0;
+    static final int F16 = 1;
+    static final int BF16 = 2;
 
     private MatmulTiles() {
     }
 
-    private static FloatVector w(MemorySegment w, long offset) {
+    /**
+     * The tile kind of a dtype, or -1 when the tiles cannot read it directly. F16 weights are read directly only when
+     * {@code finiteHalfs} (none is an infinity or NaN): that keeps the widening short enough to inline.
+     */
+    static int kind(DType dtype, boolean finiteHalfs) {
+        return switch (dtype) {
+            case F32 -> F32;
+            case F16 -> finiteHalfs ? F16 : -1;
+            case BF16 -> BF16;
+            default -> -1;
+        };
+    }
+
+    /** Bytes per weight of a kind. */
+    static int elementBytes(int kind) {
+        return kind == F32 ? 4 : 2;
+    }
+
+    /** L F32 weights starting at byte {@code offset} (the 4-row F32 tiles: kind is always F32 there). */
+    private static FloatVector wF32(MemorySegment w, long offset) {
         return FloatVector.fromMemorySegment(F, w, offset, LE);
     }
 
-    private static float tail(MemorySegment w, long rowStart, float[] x, int xRow, int upper, int cols, float sum) {
-        for (int c = upper; c < cols; c++) sum = Math.fma(w.get(FLOAT, rowStart + 4L * c), x[xRow + c], sum);
+    /** L weights starting at byte {@code offset}, as floats. */
+    private static FloatVector w(MemorySegment w, long offset, int kind) {
+        if (kind == F32) return FloatVector.fromMemorySegment(F, w, offset, LE);
+        return wHalf(w, offset, kind);
+    }
+
+    /**
+     * L 16-bit weights (F16 or BF16) starting at byte {@code offset}, as floats. The 4-row tiles have copies that call
+     * only this ({@code tile4x4Half}, {@code tile4x1Half}): the JIT profiles a branch per method, not per caller, so a
+     * model whose decode steps widen F16 in registers while its longer passes run F32 tiles on decoded rows would
+     * otherwise compile one tile for both and merge vectors of both paths.
+     */
+    private static FloatVector wHalf(MemorySegment w, long offset, int kind) {
+        ShortVector s = ShortVector.fromMemorySegment(RowDecoder.S, w, offset, LE);
+        return kind == F16 ? RowDecoder.f16Finite(s) : RowDecoder.bf16(s);
+    }
+
+    private static float scalar(MemorySegment w, long offset, int kind) {
+        if (kind == F32) return w.get(FLOAT, offset);
+        short bits = w.get(SHORT, offset);
+        return kind == F16 ? Halfs.f16ToFloat(bits) : Halfs.bf16ToFloat(bits);
+    }
+
+    private static float tail(MemorySegment w, long rowStart, int kind, float[] x, int xRow, int upper, int cols, float sum) {
+        int es = elementBytes(kind);
+        for (int c = upper; c < cols; c++) sum = Math.fma(scalar(w, rowStart + (long) es * c, kind), x[xRow + c], sum);
         return sum;
     }
 
@@ -42,8 +96,9 @@ final class MatmulTiles {
         return bias == null ? 0f : bias[r];
     }
 
-    static void tile4x4(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x4(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
+        int es = elementBytes(kind);
         long o0 = w0;
         long o1 = w0 + stride;
         long o2 = w0 + 2 * stride;
@@ -57,27 +112,27 @@ final class MatmulTiles {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int c = 0; c < upper; c += L) {
-            long b = 4L * c;
+            long b = (long) es * c;
             FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
             FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
             FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
             FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
-            FloatVector w0v = w(w, o0 + b);
+            FloatVector w0v = wF32(w, o0 + b);
             a00 = w0v.fma(v0, a00);
             a01 = w0v.fma(v1, a01);
             a02 = w0v.fma(v2, a02);
             a03 = w0v.fma(v3, a03);
-            FloatVector w1v = w(w, o1 + b);
+            FloatVector w1v = wF32(w, o1 + b);
             a10 = w1v.fma(v0, a10);
             a11 = w1v.fma(v1, a11);
             a12 = w1v.fma(v2, a12);
             a13 = w1v.fma(v3, a13);
-            FloatVector w2v = w(w, o2 + b);
+            FloatVector w2v = wF32(w, o2 + b);
             a20 = w2v.fma(v0, a20);
             a21 = w2v.fma(v1, a21);
             a22 = w2v.fma(v2, a22);
             a23 = w2v.fma(v3, a23);
-            FloatVector w3v = w(w, o3 + b);
+            FloatVector w3v = wF32(w, o3 + b);
             a30 = w3v.fma(v0, a30);
             a31 = w3v.fma(v1, a31);
             a32 = w3v.fma(v2, a32);
@@ -99,26 +154,27 @@ final class MatmulTiles {
         a31.intoArray(lanes, 13 * L);
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
-        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, laneSum(lanes, 0 * L));
-        store(out, t + 1, rows, r, bias, w, o0, x, x1, upper, cols, laneSum(lanes, 1 * L));
-        store(out, t + 2, rows, r, bias, w, o0, x, x2, upper, cols, laneSum(lanes, 2 * L));
-        store(out, t + 3, rows, r, bias, w, o0, x, x3, upper, cols, laneSum(lanes, 3 * L));
-        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, laneSum(lanes, 4 * L));
-        store(out, t + 1, rows, r + 1, bias, w, o1, x, x1, upper, cols, laneSum(lanes, 5 * L));
-        store(out, t + 2, rows, r + 1, bias, w, o1, x, x2, upper, cols, laneSum(lanes, 6 * L));
-        store(out, t + 3, rows, r + 1, bias, w, o1, x, x3, upper, cols, laneSum(lanes, 7 * L));
-        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, laneSum(lanes, 8 * L));
-        store(out, t + 1, rows, r + 2, bias, w, o2, x, x1, upper, cols, laneSum(lanes, 9 * L));
-        store(out, t + 2, rows, r + 2, bias, w, o2, x, x2, upper, cols, laneSum(lanes, 10 * L));
-        store(out, t + 3, rows, r + 2, bias, w, o2, x, x3, upper, cols, laneSum(lanes, 11 * L));
-        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, laneSum(lanes, 12 * L));
-        store(out, t + 1, rows, r + 3, bias, w, o3, x, x1, upper, cols, laneSum(lanes, 13 * L));
-        store(out, t + 2, rows, r + 3, bias, w, o3, x, x2, upper, cols, laneSum(lanes, 14 * L));
-        store(out, t + 3, rows, r + 3, bias, w, o3, x, x3, upper, cols, laneSum(lanes, 15 * L));
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0 * L));
+        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, laneSum(lanes, 1 * L));
+        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, laneSum(lanes, 3 * L));
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, 4 * L));
+        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, laneSum(lanes, 5 * L));
+        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, laneSum(lanes, 6 * L));
+        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, laneSum(lanes, 7 * L));
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 8 * L));
+        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, laneSum(lanes, 9 * L));
+        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, laneSum(lanes, 10 * L));
+        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, laneSum(lanes, 11 * L));
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 12 * L));
+        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, laneSum(lanes, 13 * L));
+        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, laneSum(lanes, 14 * L));
+        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, laneSum(lanes, 15 * L));
     }
 
-    static void tile4x1(MemorySegment w, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x1(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
+        int es = elementBytes(kind);
         long o0 = w0;
         long o1 = w0 + stride;
         long o2 = w0 + 2 * stride;
@@ -126,28 +182,128 @@ final class MatmulTiles {
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < upper; c += L) {
-            long b = 4L * c;
+            long b = (long) es * c;
             FloatVector v = FloatVector.fromArray(F, x, x0 + c);
-            a0 = w(w, o0 + b).fma(v, a0);
-            a1 = w(w, o1 + b).fma(v, a1);
-            a2 = w(w, o2 + b).fma(v, a2);
-            a3 = w(w, o3 + b).fma(v, a3);
+            a0 = wF32(w, o0 + b).fma(v, a0);
+            a1 = wF32(w, o1 + b).fma(v, a1);
+            a2 = wF32(w, o2 + b).fma(v, a2);
+            a3 = wF32(w, o3 + b).fma(v, a3);
         }
-        store(out, t, rows, r, bias, w, o0, x, x0, upper, cols, VectorMath.sum(a0));
-        store(out, t, rows, r + 1, bias, w, o1, x, x0, upper, cols, VectorMath.sum(a1));
-        store(out, t, rows, r + 2, bias, w, o2, x, x0, upper, cols, VectorMath.sum(a2));
-        store(out, t, rows, r + 3, bias, w, o3, x, x0, upper, cols, VectorMath.sum(a3));
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, VectorMath.sum(a0));
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, VectorMath.sum(a1));
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, VectorMath.sum(a2));
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, VectorMath.sum(a3));
     }
 
-    static void tile1x4(MemorySegment w, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x4Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
+        int es = elementBytes(kind);
+        long o0 = w0;
+        long o1 = w0 + stride;
+        long o2 = w0 + 2 * stride;
+        long o3 = w0 + 3 * stride;
+        int x0 = t * cols;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int c = 0; c < upper; c += L) {
+            long b = (long) es * c;
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+            FloatVector w0v = wHalf(w, o0 + b, kind);
+            a00 = w0v.fma(v0, a00);
+            a01 = w0v.fma(v1, a01);
+            a02 = w0v.fma(v2, a02);
+            a03 = w0v.fma(v3, a03);
+            FloatVector w1v = wHalf(w, o1 + b, kind);
+            a10 = w1v.fma(v0, a10);
+            a11 = w1v.fma(v1, a11);
+            a12 = w1v.fma(v2, a12);
+            a13 = w1v.fma(v3, a13);
+            FloatVector w2v = wHalf(w, o2 + b, kind);
+            a20 = w2v.fma(v0, a20);
+            a21 = w2v.fma(v1, a21);
+            a22 = w2v.fma(v2, a22);
+            a23 = w2v.fma(v3, a23);
+            FloatVector w3v = wHalf(w, o3 + b, kind);
+            a30 = w3v.fma(v0, a30);
+            a31 = w3v.fma(v1, a31);
+            a32 = w3v.fma(v2, a32);
+            a33 = w3v.fma(v3, a33);
+        }
+        a00.intoArray(lanes, 0 * L);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0 * L));
+        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, laneSum(lanes, 1 * L));
+        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, laneSum(lanes, 3 * L));
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, 4 * L));
+        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, laneSum(lanes, 5 * L));
+        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, laneSum(lanes, 6 * L));
+        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, laneSum(lanes, 7 * L));
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 8 * L));
+        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, laneSum(lanes, 9 * L));
+        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, laneSum(lanes, 10 * L));
+        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, laneSum(lanes, 11 * L));
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 12 * L));
+        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, laneSum(lanes, 13 * L));
+        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, laneSum(lanes, 14 * L));
+        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, laneSum(lanes, 15 * L));
+    }
+
+    static void tile4x1Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        int upper = cols - cols % L;
+        int es = elementBytes(kind);
+        long o0 = w0;
+        long o1 = w0 + stride;
+        long o2 = w0 + 2 * stride;
+        long o3 = w0 + 3 * stride;
+        int x0 = t * cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < upper; c += L) {
+            long b = (long) es * c;
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            a0 = wHalf(w, o0 + b, kind).fma(v, a0);
+            a1 = wHalf(w, o1 + b, kind).fma(v, a1);
+            a2 = wHalf(w, o2 + b, kind).fma(v, a2);
+            a3 = wHalf(w, o3 + b, kind).fma(v, a3);
+        }
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, VectorMath.sum(a0));
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, VectorMath.sum(a1));
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, VectorMath.sum(a2));
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, VectorMath.sum(a3));
+    }
+
+    static void tile1x4(MemorySegment w, int kind, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        int upper = cols - cols % L;
+        int es = elementBytes(kind);
         int x0 = t * cols;
         int x1 = x0 + cols;
         int x2 = x1 + cols;
         int x3 = x2 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < upper; c += L) {
-            FloatVector wv = w(w, w0 + 4L * c);
+            FloatVector wv = w(w, w0 + (long) es * c, kind);
             a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
             a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
             a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
@@ -157,20 +313,21 @@ final class MatmulTiles {
         a1.intoArray(lanes, 1 * L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        store(out, t, rows, r, bias, w, w0, x, x0, upper, cols, laneSum(lanes, 0 * L));
-        store(out, t + 1, rows, r, bias, w, w0, x, x1, upper, cols, laneSum(lanes, 1 * L));
-        store(out, t + 2, rows, r, bias, w, w0, x, x2, upper, cols, laneSum(lanes, 2 * L));
-        store(out, t + 3, rows, r, bias, w, w0, x, x3, upper, cols, laneSum(lanes, 3 * L));
+        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, laneSum(lanes, 0 * L));
+        store(out, t + 1, rows, r, bias, w, kind, w0, x, x1, upper, cols, laneSum(lanes, 1 * L));
+        store(out, t + 2, rows, r, bias, w, kind, w0, x, x2, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t + 3, rows, r, bias, w, kind, w0, x, x3, upper, cols, laneSum(lanes, 3 * L));
     }
 
-    static void tile1x1(MemorySegment w, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile1x1(MemorySegment w, int kind, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
+        int es = elementBytes(kind);
         int x0 = t * cols;
         FloatVector a = FloatVector.zero(F);
         for (int c = 0; c < upper; c += L) {
-            a = w(w, w0 + 4L * c).fma(FloatVector.fromArray(F, x, x0 + c), a);
+            a = w(w, w0 + (long) es * c, kind).fma(FloatVector.fromArray(F, x, x0 + c), a);
         }
-        store(out, t, rows, r, bias, w, w0, x, x0, upper, cols, VectorMath.sum(a));
+        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, VectorMath.sum(a));
     }
 
     /**
@@ -197,9 +354,9 @@ final class MatmulTiles {
     }
 
     /** Finishes one output: the lane sum (done by the caller), the tail, the bias. */
-    private static void store(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, long rowStart,
+    private static void store(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long rowStart,
                               float[] x, int xRow, int upper, int cols, float laneSum) {
-        float sum = upper == cols ? laneSum : tail(w, rowStart, x, xRow, upper, cols, laneSum);
+        float sum = upper == cols ? laneSum : tail(w, rowStart, kind, x, xRow, upper, cols, laneSum);
         out[t * rows + r] = sum + bias(bias, r);
     }
 }

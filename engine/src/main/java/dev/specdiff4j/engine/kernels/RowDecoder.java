@@ -24,7 +24,7 @@ import java.nio.ByteOrder;
 final class RowDecoder {
     private static final VectorSpecies<Float> F = VectorMath.F;
     private static final int L = VectorMath.L;
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.length() == L
             ? IntVector.SPECIES_PREFERRED : VectorSpecies.of(int.class, VectorShape.forBitSize(L * 32));
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
@@ -46,6 +46,7 @@ final class RowDecoder {
             case F16 -> f16(seg, (long) firstRow * cols * 2, n * cols, dst);
             case BF16 -> bf16(seg, (long) firstRow * cols * 2, n * cols, dst);
             case Q8_0 -> q8(seg, (long) firstRow * (cols / Q8.BLOCK) * Q8.BLOCK_BYTES, n * cols, dst);
+            default -> QuantRowDecoder.decode(w, firstRow, n, dst);
         }
     }
 
@@ -53,16 +54,7 @@ final class RowDecoder {
         int upper = count - count % L;
         int i = 0;
         for (; i < upper; i += L) {
-            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE);
-            // sign-extended, then shifted left by 13: the half's exponent and mantissa land on bits 13..27 where a
-            // float's low exponent and mantissa bits are, and the extended sign lands on bit 31
-            IntVector shifted = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
-            // normal and subnormal halfs: those bits, as a float scaled by 2^(127-15), are the value (sign included)
-            IntVector bits = shifted.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts();
-            // infinity and NaN (exponent all ones) came out as 2^16 times 1.mantissa: set the float exponent to all ones
-            VectorMask<Integer> special = shifted.and(0x0F800000).compare(VectorOperators.EQ, 0x0F800000);
-            bits = bits.lanewise(VectorOperators.OR, 0x7F800000, special);
-            bits.reinterpretAsFloats().intoMemorySegment(dst, 4L * i, LE);
+            f16(ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE)).intoMemorySegment(dst, 4L * i, LE);
         }
         for (; i < count; i++) dst.set(FLOAT, 4L * i, Halfs.f16ToFloat(seg.get(SHORT, offset + 2L * i)));
     }
@@ -71,11 +63,55 @@ final class RowDecoder {
         int upper = count - count % L;
         int i = 0;
         for (; i < upper; i += L) {
-            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE);
-            IntVector bits = ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16);
-            bits.reinterpretAsFloats().intoMemorySegment(dst, 4L * i, LE);
+            bf16(ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE)).intoMemorySegment(dst, 4L * i, LE);
         }
         for (; i < count; i++) dst.set(FLOAT, 4L * i, Halfs.bf16ToFloat(seg.get(SHORT, offset + 2L * i)));
+    }
+
+    /** L halfs (F16 bit patterns) as floats, exactly as {@link Float#float16ToFloat}. */
+    static FloatVector f16(ShortVector s) {
+        IntVector shifted = shiftedHalf(s);
+        IntVector bits = shifted.reinterpretAsFloats().mul(F16_SCALE).reinterpretAsInts();
+        // infinity and NaN (exponent all ones) came out as 2^16 times 1.mantissa: set the float exponent to all ones
+        VectorMask<Integer> special = shifted.and(0x0F800000).compare(VectorOperators.EQ, 0x0F800000);
+        return bits.lanewise(VectorOperators.OR, 0x7F800000, special).reinterpretAsFloats();
+    }
+
+    /**
+     * L halfs as floats, exactly, when none of them is an infinity or NaN (see {@link #hasInfOrNaN}); half the
+     * operations of {@link #f16(ShortVector)}, small enough for the JIT to inline four of them into a matmul tile.
+     */
+    static FloatVector f16Finite(ShortVector s) {
+        // normal and subnormal halfs: the shifted bits, as a float scaled by 2^(127-15), are the value (sign included)
+        return shiftedHalf(s).reinterpretAsFloats().mul(F16_SCALE);
+    }
+
+    /**
+     * Sign-extended, then shifted left by 13: the half's exponent and mantissa land on bits 13..27 where a float's low
+     * exponent and mantissa bits are, and the extended sign lands on bit 31.
+     */
+    private static IntVector shiftedHalf(ShortVector s) {
+        return ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
+    }
+
+    /** Whether any of the {@code count} halfs at {@code offset} is an infinity or a NaN (exponent all ones). */
+    static boolean hasInfOrNaN(MemorySegment seg, long offset, long count) {
+        int sl = S.length();
+        long upper = count - count % sl;
+        long i = 0;
+        for (; i < upper; i += sl) {
+            ShortVector s = ShortVector.fromMemorySegment(S, seg, offset + 2 * i, LE);
+            if (s.and((short) 0x7C00).compare(VectorOperators.EQ, (short) 0x7C00).anyTrue()) return true;
+        }
+        for (; i < count; i++) {
+            if ((seg.get(SHORT, offset + 2 * i) & 0x7C00) == 0x7C00) return true;
+        }
+        return false;
+    }
+
+    /** L bfloat16 bit patterns as floats: the upper halves of the float bits. */
+    static FloatVector bf16(ShortVector s) {
+        return ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     private static void q8(MemorySegment seg, long offset, int count, MemorySegment dst) {

@@ -8,6 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * The Vector API kernels, parallel over output rows (matmul) or (token, head) pairs (attention) on a
@@ -20,6 +22,12 @@ public final class VectorKernels implements Kernels {
     private static final int L = VectorMath.L;
     /** Rows per parallel task of a matmul: a multiple of the 4-row tile. */
     private static final int ROWS_PER_TASK = 32;
+    /**
+     * F16 and BF16 passes over fewer tokens than this widen the weights in registers inside the dot products; longer
+     * passes decode each 4-row block once into a small buffer and reuse it for every 4-token tile (chosen by measurement,
+     * see docs/notes/16-float-kernels.md; {@code -Dspecdiff4j.halfDirectMaxTokens} overrides it for benchmarks).
+     */
+    static final int HALF_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.halfDirectMaxTokens", 4);
 
     private final WorkerPool pool;
     /**
@@ -28,6 +36,8 @@ public final class VectorKernels implements Kernels {
      * intrinsics (measured: F16 and F32 models in one process ran 2-4x slower).
      */
     private final ThreadLocal<MemorySegment> rowBuffer = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+    /** F16 tensors seen by matmul → none of their values is an infinity or NaN (tensors compare by identity). */
+    private final Map<Tensor, Boolean> finiteHalfs = new WeakHashMap<>();
     private final ThreadLocal<float[]> scoreBuffer = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> laneBuffer = ThreadLocal.withInitial(() -> new float[16 * L]);
     private final ThreadLocal<float[]> paddedX = ThreadLocal.withInitial(() -> new float[0]);
@@ -35,6 +45,7 @@ public final class VectorKernels implements Kernels {
 
     /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
     public VectorKernels(int threads) {
+        if (VectorMath.WIDTH_ERROR != null) throw new IllegalArgumentException(VectorMath.WIDTH_ERROR);
         this.pool = new WorkerPool(threads, "specdiff4j-kernels");
     }
 
@@ -50,12 +61,20 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public String describe() {
-        return "vector (Java Vector API, " + F.vectorBitSize() + "-bit, " + L + " floats per vector, " + pool.threads()
+        return "vector (Java Vector API, " + F.vectorBitSize() + "-bit" + (System.getProperty("specdiff4j.vectorBits") == null
+                ? " (the widest here)" : " (-Dspecdiff4j.vectorBits)") + ", " + L + " floats per vector, " + pool.threads()
                 + (pool.threads() == 1 ? " thread)" : " threads)");
     }
 
     public int threads() {
         return pool.threads();
+    }
+
+    /** Whether an F16 tensor holds no infinity or NaN, checked once per tensor (the answer decides the matmul path). */
+    private boolean finiteHalfs(Tensor w) {
+        synchronized (finiteHalfs) {
+            return finiteHalfs.computeIfAbsent(w, t -> !RowDecoder.hasInfOrNaN(t.data(), 0, t.elementCount()));
+        }
     }
 
     private MemorySegment rowBuffer(int floats) {
@@ -77,15 +96,20 @@ public final class VectorKernels implements Kernels {
         int whole = k - k % 4; // tokens in whole 4-token tiles
         // padded once per call (the caller's scratch, read by every task; each task writes only its own rows of its output)
         Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
-        pool.parallelFor(rows, ROWS_PER_TASK, (r0, r1) -> matmulRows(x, k, whole, left, w, bias, out, rows, cols, r0, r1));
+        int kind = MatmulTiles.kind(w.dtype(), w.dtype() == DType.F16 && finiteHalfs(w));
+        pool.parallelFor(rows, ROWS_PER_TASK, (r0, r1) -> matmulRows(x, k, whole, left, w, kind, bias, out, rows, cols, r0, r1));
     }
 
-    private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, float[] bias, float[] out, int rows, int cols, int r0,
-                            int r1) {
+    private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, int kind, float[] bias, float[] out, int rows, int cols,
+                            int r0, int r1) {
         float[] lanes = laneBuffer.get();
-        boolean direct = w.dtype() == DType.F32;
+        // F32 rows are read where they lie; F16 and BF16 rows too (widened in registers) unless the pass is long enough
+        // that decoding each 4-row block once into a buffer beats widening it again for every 4-token tile; other dtypes
+        // are decoded (exactly) into the buffer first
+        boolean direct = kind == MatmulTiles.F32 || (kind >= 0 && k < HALF_DIRECT_MAX_TOKENS);
+        int tileKind = direct ? kind : MatmulTiles.F32;
         MemorySegment decoded = direct ? null : rowBuffer(4 * cols);
-        long stride = 4L * cols;
+        long stride = direct ? w.rowBytes() : 4L * cols;
         int r = r0;
         if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
             // 4-row groups dequantize in registers; the leftover rows take the buffered path below
@@ -103,22 +127,32 @@ public final class VectorKernels implements Kernels {
         }
         for (; r < r1; r += 4) {
             int n = Math.min(4, r1 - r);
-            // F32 rows are read where they lie; other dtypes are decoded (exactly) into the buffer first
             MemorySegment seg = direct ? w.data() : decoded;
             long base = direct ? r * stride : 0;
             if (!direct) RowDecoder.decode(w, r, n, decoded);
             for (int i = 0; i < n && n < 4; i++) {
                 int t = 0;
-                for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
-                for (; t < k; t++) MatmulTiles.tile1x1(seg, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
+                for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, tileKind, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
+                for (; t < k; t++) MatmulTiles.tile1x1(seg, tileKind, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
             }
             if (n < 4) break;
-            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, base, stride, cols, x, t, bias, r, rows, out, lanes);
+            if (tileKind != MatmulTiles.F32) {
+                // 16-bit weights widened in registers: their own copies of the tiles (see MatmulTiles.wHalf)
+                for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
+                if (left != null) {
+                    MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    left.copyOut(out, whole, r);
+                } else if (whole < k) {
+                    MatmulTiles.tile4x1Half(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                }
+                continue;
+            }
+            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
             if (left != null) {
-                MatmulTiles.tile4x4(seg, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                 left.copyOut(out, whole, r);
             } else if (whole < k) {
-                MatmulTiles.tile4x1(seg, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                MatmulTiles.tile4x1(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
             }
         }
     }
@@ -254,13 +288,33 @@ public final class VectorKernels implements Kernels {
                 int h = task % heads;
                 int visible = causal ? firstPosition + t + 1 : kvLength;
                 if (visible > kvLength) throw new IllegalArgumentException("query " + t + " sees " + visible + " keys but only " + kvLength + " exist");
-                attendOne(q, t * dim + h * headDim, keys, values, h * headDim, dim, visible, headDim, scale, out);
+                attendOne(q, t * dim + h * headDim, keys, values, h * headDim, dim, visible, visible, null, headDim, scale, out);
             }
         });
     }
 
-    private void attendOne(float[] q, int qBase, float[] keys, float[] values, int headOffset, int dim, int visible,
-                           int headDim, float scale, float[] out) {
+    @Override
+    public void treeAttention(float[] q, int k, float[] keys, float[] values, int prefix, int[][] visible, int heads, int headDim,
+                              float[] out) {
+        int dim = heads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        pool.parallelFor(k * heads, 1, (s, e) -> {
+            for (int task = s; task < e; task++) {
+                int t = task / heads;
+                int h = task % heads;
+                attendOne(q, t * dim + h * headDim, keys, values, h * headDim, dim, prefix + visible[t].length, prefix, visible[t],
+                        headDim, scale, out);
+            }
+        });
+    }
+
+    /**
+     * One (query, head) pair over {@code visible} key rows: row j is j itself for j < {@code prefix} and
+     * {@code prefix + tail[j - prefix]} after it (tail null: contiguous). The loops are the same either way, so a tree row
+     * sums exactly like the linear path it stands for.
+     */
+    private void attendOne(float[] q, int qBase, float[] keys, float[] values, int headOffset, int dim, int visible, int prefix,
+                           int[] tail, int headDim, float scale, float[] out) {
         float[] scores = scoreBuffer.get();
         if (scores.length < visible) {
             scores = new float[Math.max(visible, 256)];
@@ -268,7 +322,7 @@ public final class VectorKernels implements Kernels {
         }
         int upper = headDim - headDim % L;
         for (int j = 0; j < visible; j++) {
-            int kBase = j * dim + headOffset;
+            int kBase = (j < prefix ? j : prefix + tail[j - prefix]) * dim + headOffset;
             FloatVector acc = FloatVector.zero(F);
             for (int i = 0; i < upper; i += L) {
                 acc = FloatVector.fromArray(F, q, qBase + i).fma(FloatVector.fromArray(F, keys, kBase + i), acc);
@@ -282,13 +336,17 @@ public final class VectorKernels implements Kernels {
         for (int i = 0; i < upper; i += L) {
             FloatVector acc = FloatVector.zero(F);
             for (int j = 0; j < visible; j++) {
-                acc = FloatVector.fromArray(F, values, j * dim + headOffset + i).fma(FloatVector.broadcast(F, scores[j]), acc);
+                int row = j < prefix ? j : prefix + tail[j - prefix];
+                acc = FloatVector.fromArray(F, values, row * dim + headOffset + i).fma(FloatVector.broadcast(F, scores[j]), acc);
             }
             acc.intoArray(out, oBase + i);
         }
         for (int i = upper; i < headDim; i++) {
             float acc = 0;
-            for (int j = 0; j < visible; j++) acc = Math.fma(values[j * dim + headOffset + i], scores[j], acc);
+            for (int j = 0; j < visible; j++) {
+                int row = j < prefix ? j : prefix + tail[j - prefix];
+                acc = Math.fma(values[row * dim + headOffset + i], scores[j], acc);
+            }
             out[oBase + i] = acc;
         }
     }

@@ -15,7 +15,40 @@ import jdk.incubator.vector.VectorSpecies;
  * a scalar twin that performs the same operations for tail elements.
  */
 final class VectorMath {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * Why the vector width asked for with {@code -Dspecdiff4j.vectorBits} cannot be used (null when it can, or when none
+     * was asked for); the kernels refuse to start with this message.
+     */
+    static final String WIDTH_ERROR;
+    /**
+     * The float species of every kernel: the widest this CPU has (512-bit on AVX-512; on this project's AVX-512 machine it
+     * measured faster than 256-bit for every dtype, see docs/notes/16-float-kernels.md), or the width asked for with
+     * {@code -Dspecdiff4j.vectorBits=256|512}.
+     */
+    static final VectorSpecies<Float> F;
+
+    static {
+        String asked = System.getProperty("specdiff4j.vectorBits");
+        VectorSpecies<Float> species = FloatVector.SPECIES_PREFERRED;
+        String error = null;
+        if (asked != null) {
+            int bits = switch (asked.trim()) {
+                case "256" -> 256;
+                case "512" -> 512;
+                default -> -1;
+            };
+            if (bits < 0) {
+                error = "specdiff4j.vectorBits must be 256 or 512, got '" + asked + "'";
+            } else if (bits > FloatVector.SPECIES_PREFERRED.vectorBitSize()) {
+                error = "specdiff4j.vectorBits=" + bits + " is wider than this CPU's vectors (" + FloatVector.SPECIES_PREFERRED.vectorBitSize() + " bits)";
+            } else {
+                species = FloatVector.SPECIES_MAX.withShape(jdk.incubator.vector.VectorShape.forBitSize(bits));
+            }
+        }
+        F = species;
+        WIDTH_ERROR = error;
+    }
+
     static final int L = F.length();
     private static final VectorShuffle<Float> FOLD_8 = fold(8);
     private static final VectorShuffle<Float> FOLD_4 = fold(4);

@@ -18,6 +18,12 @@ public interface CausalLanguageModel extends AutoCloseable {
     @Override
     void close();
 
+    /** The logits of a tree's nodes, computed on demand (the same bits whichever nodes are asked for, in whatever order). */
+    @FunctionalInterface
+    interface TreeLogits {
+        float[] row(int node);
+    }
+
     /** One sequence: a KV cache that grows with {@link #forward} and shrinks with {@link #truncate}. */
     interface Session extends AutoCloseable {
         /** Tokens held in the cache. */
@@ -39,6 +45,42 @@ public interface CausalLanguageModel extends AutoCloseable {
         /** Appends tokens and returns the logits after the last one. */
         default float[] forwardLast(int[] tokens) {
             return forward(tokens, 1)[0];
+        }
+
+        /** Whether {@link #forwardTree} and {@link #keepTreePath} work (the CPU GPT-2 does; device sessions may not). */
+        default boolean supportsTrees() {
+            return false;
+        }
+
+        /**
+         * Appends a token tree in one batched pass (token-tree verification) and returns the logits of every node. Node i
+         * holds {@code tokens[i]} and follows node {@code parents[i]} (< i), or the cached sequence when the parent is −1; it
+         * sits at position {@code length() + depth(i)} and attends to the cache and its own ancestors only, so its logits
+         * equal those of its root-to-node path appended linearly, bit for bit. The cache grows by {@code tokens.length} rows
+         * in node order; {@link #keepTreePath} then keeps one path and drops the rest.
+         */
+        default float[][] forwardTree(int[] tokens, int[] parents) {
+            TreeLogits logits = forwardTreeLazily(tokens, parents);
+            float[][] rows = new float[tokens.length][];
+            for (int i = 0; i < rows.length; i++) rows[i] = logits.row(i);
+            return rows;
+        }
+
+        /**
+         * As {@link #forwardTree}, but computes a node's logits only when asked: verification walks one path of the tree, and
+         * on a small model the LM head is most of a row's cost. Ask before the next call on this session.
+         */
+        default TreeLogits forwardTreeLazily(int[] tokens, int[] parents) {
+            throw new UnsupportedOperationException("this model session does not verify token trees");
+        }
+
+        /**
+         * After {@link #forwardTree} appended a tree at cache position {@code treeStart}: moves the cache rows of
+         * {@code nodes} (a root-to-node path, ascending node indices) to positions {@code treeStart, treeStart + 1, ...} and
+         * forgets everything after them, as if that path had been appended linearly.
+         */
+        default void keepTreePath(int treeStart, int[] nodes) {
+            throw new UnsupportedOperationException("this model session does not verify token trees");
         }
 
         /** Forgets everything from position {@code length} on (rolls back rejected tokens). */

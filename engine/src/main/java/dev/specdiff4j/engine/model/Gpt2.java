@@ -221,6 +221,11 @@ public final class Gpt2 implements CausalLanguageModel {
 
         @Override
         protected float[][] compute(int[] tokens, int logitRows, int start) {
+            return pass(tokens, logitRows, start, buffers.positions(start, tokens.length), null);
+        }
+
+        /** One pass over {@code tokens} stored at cache rows start..; {@code tree} null: causal, else each row's visible tree rows. */
+        private float[][] pass(int[] tokens, int logitRows, int start, int[] positions, int[][] tree) {
             int k = tokens.length;
             ensureCapacity(start + k);
             buffers.ensure(k, logitRows);
@@ -233,7 +238,7 @@ public final class Gpt2 implements CausalLanguageModel {
             float[] out = buffers.out;
             float[] ffn = buffers.ffn;
             kernels.embedding(tokenEmbedding, tokens, x);
-            kernels.embedding(positionEmbedding, buffers.positions(start, k), pos);
+            kernels.embedding(positionEmbedding, positions, pos);
             kernels.residualAdd(x, pos, null, k, d);
 
             for (int l = 0; l < config.layers(); l++) {
@@ -245,7 +250,8 @@ public final class Gpt2 implements CausalLanguageModel {
                     System.arraycopy(qkv, t * 3 * d + d, keys[l], (start + t) * d, d);
                     System.arraycopy(qkv, t * 3 * d + 2 * d, values[l], (start + t) * d, d);
                 }
-                kernels.attention(q, k, keys[l], values[l], start + k, start, true, config.heads(), config.headDim(), attn);
+                if (tree == null) kernels.attention(q, k, keys[l], values[l], start + k, start, true, config.heads(), config.headDim(), attn);
+                else kernels.treeAttention(q, k, keys[l], values[l], start, tree, config.heads(), config.headDim(), attn);
                 kernels.matmul(attn, k, layer.proj(), layer.projBias(), out);
                 kernels.residualAdd(x, out, null, k, d);
                 kernels.layerNorm(x, k, d, layer.ln2Weight(), layer.ln2Bias(), config.layerNormEps(), h);
@@ -255,15 +261,63 @@ public final class Gpt2 implements CausalLanguageModel {
                 kernels.residualAdd(x, out, null, k, d);
             }
             if (logitRows == 0) return new float[0][];
+            int[] which = new int[logitRows];
+            for (int r = 0; r < logitRows; r++) which[r] = k - logitRows + r;
+            return logits(x, which);
+        }
+
+        @Override
+        public boolean supportsTrees() {
+            return true;
+        }
+
+        @Override
+        protected TreeLogits computeTree(int[] tokens, int[] parents, int[] depths, int[][] visible, int start) {
+            int k = tokens.length;
+            int[] positions = new int[k];
+            for (int i = 0; i < k; i++) positions[i] = start + depths[i];
+            pass(tokens, 0, start, positions, visible);
+            float[] hidden = Arrays.copyOf(buffers.x, k * d); // the residual stream before the final norm
+            int[] firstChild = new int[k];
+            Arrays.fill(firstChild, -1);
+            for (int i = k - 1; i > 0; i--) if (parents[i] >= 0) firstChild[parents[i]] = i;
+            float[][] rows = new float[k][];
+            return node -> {
+                if (rows[node] == null) {
+                    // the node and its first-child chain (the likeliest continuation of a best-first tree) in one LM-head pass
+                    int count = 0;
+                    for (int n = node; n >= 0 && rows[n] == null; n = firstChild[n]) count++;
+                    int[] batch = new int[count];
+                    count = 0;
+                    for (int n = node; n >= 0 && rows[n] == null; n = firstChild[n]) batch[count++] = n;
+                    float[][] computed = logits(hidden, batch);
+                    for (int i = 0; i < batch.length; i++) rows[batch[i]] = computed[i];
+                }
+                return rows[node];
+            };
+        }
+
+        /** Final norm and LM head over the given rows of a residual stream (per-row work: the same bits in any batch). */
+        private float[][] logits(float[] hidden, int[] which) {
+            int n = which.length;
+            buffers.ensure(1, n);
             float[] last = buffers.last;
-            System.arraycopy(x, (k - logitRows) * d, last, 0, logitRows * d);
-            kernels.layerNorm(last, logitRows, d, lnFinalWeight, lnFinalBias, config.layerNormEps(), last);
+            for (int i = 0; i < n; i++) System.arraycopy(hidden, which[i] * d, last, i * d, d);
+            kernels.layerNorm(last, n, d, lnFinalWeight, lnFinalBias, config.layerNormEps(), last);
             int vocab = config.vocabSize();
             float[] logits = buffers.logits;
-            kernels.matmul(last, logitRows, lmHead, null, logits);
-            float[][] rows = new float[logitRows][];
-            for (int r = 0; r < logitRows; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+            kernels.matmul(last, n, lmHead, null, logits);
+            float[][] rows = new float[n][];
+            for (int r = 0; r < n; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
             return rows;
+        }
+
+        @Override
+        protected void moveRow(int from, int to) {
+            for (int l = 0; l < config.layers(); l++) {
+                System.arraycopy(keys[l], from * d, keys[l], to * d, d);
+                System.arraycopy(values[l], from * d, values[l], to * d, d);
+            }
         }
 
         @Override

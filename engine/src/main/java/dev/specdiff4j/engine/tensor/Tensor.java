@@ -76,6 +76,11 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
                 long block = (index / Q8.BLOCK) * Q8.BLOCK_BYTES;
                 yield Halfs.f16ToFloat(data.get(SHORT, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + index % Q8.BLOCK);
             }
+            default -> {
+                float[] one = new float[1];
+                BlockQuants.dequantize(dtype, data, index, 1, one, 0);
+                yield one[0];
+            }
         };
     }
 
@@ -84,6 +89,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, FLOAT, from * 4, dst, dstOffset, n);
             case Q8_0 -> Q8.dequantize(data, from, n, dst, dstOffset);
+            case Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> BlockQuants.dequantize(dtype, data, from, n, dst, dstOffset);
             default -> {
                 for (int i = 0; i < n; i++) dst[dstOffset + i] = get(from + i);
             }
@@ -109,7 +115,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return new Tensor(name, dtype, shape, seg);
     }
 
-    /** Encodes floats in a dtype into {@code dst}, element {@code dstElement} onwards (a whole-block position for Q8_0). */
+    /** Encodes floats in a dtype into {@code dst}, element {@code dstElement} onwards (a whole-block position for the quantized types). */
     public static void writeFloats(float[] src, int offset, int n, DType dtype, MemorySegment dst, long dstElement) {
         switch (dtype) {
             case F32 -> MemorySegment.copy(src, offset, dst, FLOAT, dstElement * 4, n);
@@ -122,6 +128,10 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
             case Q8_0 -> {
                 if (dstElement % Q8.BLOCK != 0) throw new IllegalArgumentException("Q8_0 writes must start on a block");
                 Q8.quantize(src, offset, n, dst, dstElement / Q8.BLOCK * Q8.BLOCK_BYTES);
+            }
+            default -> {
+                if (dstElement % dtype.blockElements() != 0) throw new IllegalArgumentException(dtype + " writes must start on a block");
+                BlockQuants.quantize(dtype, src, offset, n, dst, dstElement / dtype.blockElements() * dtype.blockBytes());
             }
         }
     }

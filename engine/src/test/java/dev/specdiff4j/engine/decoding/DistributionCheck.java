@@ -73,12 +73,23 @@ final class DistributionCheck {
 
     /** TV between the speculative runs' first k tokens and the exact distribution; a non-null {@code rule} replaces the policy's. */
     double totalVariation(Drafter drafter, AcceptancePolicy policy, Acceptance.Rule rule, int gamma) {
+        return totalVariation(drafter, policy, rule, null, gamma, 0, rule == null ? policy.toString() : "deliberately broken rule: " + rule);
+    }
+
+    /** As above with a token tree of {@code tree} nodes (STRICT); a non-null {@code treeRule} replaces the policy's. */
+    double totalVariationTree(Drafter drafter, TreeAcceptance.Rule treeRule, int gamma, int tree) {
+        return totalVariation(drafter, AcceptancePolicy.STRICT, null, treeRule, gamma, tree,
+                (treeRule == null ? "STRICT" : "deliberately broken rule: " + treeRule) + ", tree of " + tree);
+    }
+
+    private double totalVariation(Drafter drafter, AcceptancePolicy policy, Acceptance.Rule rule, TreeAcceptance.Rule treeRule, int gamma,
+                                  int tree, String what) {
         Map<List<Integer>, Integer> counts = new ConcurrentHashMap<>();
         IntStream.range(0, trials).parallel().forEach(trial -> {
             SamplingConfig seeded = new SamplingConfig(sampling.temperature(), sampling.topK(), sampling.topP(), 1000L + trial);
-            SpeculativeSettings settings = new SpeculativeSettings(gamma, gamma, gamma, policy, seeded, false);
+            SpeculativeSettings settings = new SpeculativeSettings(gamma, gamma, gamma, policy, seeded, false, tree);
             List<Integer> out = new ArrayList<>();
-            new SpeculativeDecoder(target, drafter, null, rule).decode(prompt, k, settings, -1, t -> {
+            new SpeculativeDecoder(target, drafter, null, rule, treeRule).decode(prompt, k, settings, -1, t -> {
                 for (int x : t) out.add(x);
                 return true;
             }, () -> false);
@@ -88,7 +99,7 @@ final class DistributionCheck {
         for (Map.Entry<List<Integer>, Double> e : exact.entrySet()) tv += Math.abs(counts.getOrDefault(e.getKey(), 0) / (double) trials - e.getValue());
         for (Map.Entry<List<Integer>, Integer> e : counts.entrySet()) if (!exact.containsKey(e.getKey())) tv += e.getValue() / (double) trials;
         System.out.printf("TV %.4f (bound %.4f, %d trials): %s, %s, γ=%d%s%n", tv / 2, bound(), trials, drafter.describe(),
-                rule == null ? policy : "deliberately broken rule: " + rule, gamma, tv / 2 < bound() ? "" : " (rejected)");
+                what, gamma, tv / 2 < bound() ? "" : " (rejected)");
         return tv / 2;
     }
 

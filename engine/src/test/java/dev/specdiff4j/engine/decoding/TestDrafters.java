@@ -40,6 +40,57 @@ final class TestDrafters {
         });
     }
 
+    /**
+     * Offers token trees made of the target's own likeliest tokens: along the target's greedy continuation, the top
+     * {@code width} of its sampling row at each position (with sharpened probabilities), so that several siblings carry real
+     * probability and both the acceptance of a sibling and the residual after rejected ones matter.
+     */
+    static Drafter targetTree(CausalLanguageModel target, int width) {
+        Drafter chain = sharpened(target);
+        return new Drafter() {
+            @Override
+            public String describe() {
+                return "target-tree drafter, width " + width;
+            }
+
+            @Override
+            public int targetVocab() {
+                return target.vocabSize();
+            }
+
+            @Override
+            public Session open(SamplingConfig sampling, long seed) {
+                Session linear = chain.open(sampling, seed);
+                return new Session() {
+                    @Override
+                    public Proposal propose(int[] committed, int gamma, boolean withGuess, BooleanSupplier abandon) {
+                        return linear.propose(committed, gamma, withGuess, abandon);
+                    }
+
+                    @Override
+                    public TreeCandidates candidates(int[] committed, int gamma, int w) {
+                        double[][] rows = new double[gamma][];
+                        try (CausalLanguageModel.Session s = target.newSession()) {
+                            float[] logits = s.forwardLast(committed);
+                            for (int i = 0; i < gamma; i++) {
+                                double[] p = Probabilities.of(logits, target.vocabSize(), sampling);
+                                for (int v = 0; v < p.length; v++) p[v] = p[v] * p[v] * p[v];
+                                rows[i] = p;
+                                if (i + 1 < gamma) logits = s.forwardLast(new int[] {Probabilities.argmax(logits, target.vocabSize())});
+                            }
+                        }
+                        return TreeCandidates.fromRows(rows, Math.min(w, width), gamma);
+                    }
+
+                    @Override
+                    public void close() {
+                        linear.close();
+                    }
+                };
+            }
+        };
+    }
+
     /** Picks the draft token at {@code position} from the target's logits there; may fill {@code rows[i]} with q. */
     private interface TokenPicker {
         int pick(float[] logits, int position, SamplingConfig sampling, long seed, double[][] rows, int i);

@@ -32,6 +32,8 @@ class KernelsAgreementTest {
     private static final VectorKernels VEC1 = new VectorKernels(1);
     private static final int[] COLS = {1, 7, 15, 17, 31, 33, 63, 65, 100, 129, 257, 769};
     private static final int[] Q8_COLS = {32, 96, 160, 288};
+    /** Rows of k-quant super-blocks (256 values). */
+    private static final int[] K_COLS = {256, 512, 768};
     private static final int[] ROWS = {1, 2, 3, 5, 33, 67, 130};
 
     @AfterAll
@@ -54,7 +56,11 @@ class KernelsAgreementTest {
     @EnumSource(DType.class)
     void matmulAgreesForEveryDtypeAndAwkwardShape(DType dtype) {
         Random rnd = new Random(dtype.ordinal());
-        int[] colChoices = dtype == DType.Q8_0 ? Q8_COLS : COLS;
+        int[] colChoices = switch (dtype.blockElements()) {
+            case 1 -> COLS;
+            case 32 -> Q8_COLS;
+            default -> K_COLS;
+        };
         for (int cols : colChoices) {
             for (int rows : ROWS) {
                 Tensor w = weights(rnd, dtype, rows, cols);
@@ -88,7 +94,11 @@ class KernelsAgreementTest {
         // The speculative-decoding guarantee: a verify pass over k tokens gives each token exactly the
         // bits a single-token pass gives it.
         Random rnd = new Random(42 + dtype.ordinal());
-        int cols = dtype == DType.Q8_0 ? 160 : 131;
+        int cols = switch (dtype.blockElements()) {
+            case 1 -> 131;
+            case 32 -> 160;
+            default -> 512;
+        };
         int rows = 37;
         Tensor w = weights(rnd, dtype, rows, cols);
         float[] bias = random(rnd, rows, 1);
@@ -103,6 +113,49 @@ class KernelsAgreementTest {
                 float[] one = new float[rows];
                 VEC.matmul(Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, w, bias, one);
                 assertThat(one).as("token %d of %d alone", t, k).containsExactly(Arrays.copyOfRange(batched, t * rows, (t + 1) * rows));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "BF16"})
+    void matmulWidensEvery16BitPatternExactly(DType dtype) {
+        // Row r holds pattern r at column r % cols and zeros elsewhere; with x all ones each output is exactly that
+        // weight's value (infinities and NaNs included), whether it was widened in a vector lane or in the scalar tail,
+        // in a one-token tile (k = 1) or a 4-token tile (k = 2, 3: the short passes that widen in registers) or after
+        // decoding into a buffer (k = 5). F16 tensors holding an infinity or NaN are always decoded into the buffer, so
+        // F16 runs twice: every pattern, then the finite ones only (the others replaced by zeros).
+        check16BitPatterns(dtype, true);
+        if (dtype == DType.F16) check16BitPatterns(dtype, false);
+    }
+
+    private static void check16BitPatterns(DType dtype, boolean withSpecials) {
+        int cols = 2 * VectorMath.L + 3;
+        int rows = 1 << 16;
+        float[] values = new float[rows * cols];
+        float[] expected = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            short bits = (short) r;
+            expected[r] = dtype == DType.F16 ? Float.float16ToFloat(bits) : Float.intBitsToFloat(r << 16);
+            if (!withSpecials && !Float.isFinite(expected[r])) expected[r] = 0;
+            values[r * cols + r % cols] = expected[r];
+        }
+        Tensor w = Tensor.of("w", dtype, new long[] {rows, cols}, values, ARENA);
+        for (int k : new int[] {1, 2, 3, 5}) {
+            float[] x = new float[k * cols];
+            Arrays.fill(x, 1f);
+            float[] out = new float[k * rows];
+            VEC.matmul(x, k, w, null, out);
+            for (int t = 0; t < k; t++) {
+                for (int r = 0; r < rows; r++) {
+                    float got = out[t * rows + r];
+                    // zero accumulators turn −0 into +0, so compare values (and NaN as NaN), not bits
+                    boolean same = Float.isNaN(expected[r]) ? Float.isNaN(got) : got == expected[r];
+                    if (!same) {
+                        throw new AssertionError(String.format("%s pattern %04x, k=%d, token %d: expected %s, got %s", dtype, r, k, t,
+                                expected[r], got));
+                    }
+                }
             }
         }
     }
@@ -228,7 +281,7 @@ class KernelsAgreementTest {
     @EnumSource(DType.class)
     void embeddingIsExact(DType dtype) {
         Random rnd = new Random(7);
-        int dim = dtype == DType.Q8_0 ? 96 : 37;
+        int dim = dtype.blockElements() == 1 ? 37 : dtype.blockElements() == 32 ? 96 : 256;
         Tensor table = weights(rnd, dtype, 50, dim);
         int[] ids = {0, 49, 3, 3, 17};
         float[] expected = new float[ids.length * dim];

@@ -86,13 +86,20 @@ class Gpt2ReferenceTest {
     }
 
     @Test
+    void kQuantsNeedRowsOfWholeSuperBlocks() {
+        // gpt2-tiny is 64 wide: whole 32-blocks, but not 256-value super-blocks
+        assertThatThrownBy(() -> load("gpt2-tiny", DType.Q4_K, VECTOR)).isInstanceOf(ModelFormatException.class)
+                .hasMessageContaining("q4_k").hasMessageContaining("blocks of 256");
+    }
+
+    @Test
     void q8NeedsRowsOfWholeBlocks() {
         assertThatThrownBy(() -> load("gpt2-awkward", DType.Q8_0, VECTOR)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("q8_0").hasMessageContaining("blocks of 32");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"F32", "F16", "Q8_0"})
+    @ValueSource(strings = {"F32", "F16", "Q8_0", "Q4_0", "Q5_1"})
     void batchedForwardEqualsTokenByTokenBitForBit(DType dtype) throws IOException {
         int[] tokens = Fixtures.ints(Fixtures.expected("gpt2-tiny"), "tokens");
         try (Gpt2 model = load("gpt2-tiny", dtype, VECTOR); var batched = model.newSession(); var single = model.newSession()) {

@@ -1,0 +1,83 @@
+package dev.specdiff4j.bench.cli;
+
+import dev.specdiff4j.cli.DebugOption;
+import dev.specdiff4j.cli.DemoModels;
+import dev.specdiff4j.bench.DecodeBenchmark;
+import dev.specdiff4j.cli.Progress;
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.json.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks. Every speed figure is measured against its baseline in the same run.",
+        subcommands = {BenchSpecDiff.class, BenchCommand.Decode.class, BenchProject.class, BenchRounds.class, BenchTokenizer.class, BenchServer.class, BenchCommand.Kernels.class, BenchReport.class, BenchLossPlot.class})
+public final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name a benchmark (try bench --help)");
+    }
+
+    @Command(name = "decode", mixinStandardHelpOptions = true,
+            description = {"Plain decoding of a random-weight GPT-2-small-shaped model: specdiff4j against llama.cpp (java-llama.cpp)",
+                "on the same GGUF files (F32, Q8_0, Q4_0, Q4_K by default), interleaved; plus the cost of a 16-token verification pass."})
+    static final class Decode implements Callable<Integer> {
+        @Mixin
+        DebugOption debug;
+
+        @Option(names = "--work", defaultValue = "target/bench-work", description = "Where models are written and kept (default: ${DEFAULT-VALUE}).")
+        Path work;
+
+        @Option(names = "--threads", defaultValue = "2", description = "Kernel threads, for us and llama.cpp (default: ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(names = "--tokens", defaultValue = "64", description = "Tokens per run (default: ${DEFAULT-VALUE}).")
+        int tokens;
+
+        @Option(names = "--repeats", defaultValue = "5", description = "Interleaved repetitions (default: ${DEFAULT-VALUE}).")
+        int repeats;
+
+        @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0,q4_0,q4_k", description = "Weight dtypes of the GGUF files compared (default: ${DEFAULT-VALUE}).")
+        List<String> dtypes;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "Also write the raw results as JSON.")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            Files.createDirectories(work);
+            DecodeBenchmark bench = new DecodeBenchmark(work, DemoModels.tokenizer(), threads, tokens, repeats, System.err);
+            Progress progress = new Progress("decode", (long) repeats * dtypes.size(), System.err);
+            List<DecodeBenchmark.Result> results = new ArrayList<>();
+            for (String d : dtypes) results.add(bench.run(DType.parse(d), progress));
+            System.out.print(DecodeBenchmark.table(results));
+            if (json != null) Files.writeString(json, Json.writePretty(DecodeBenchmark.json(results)) + "\n", StandardCharsets.UTF_8);
+            return 0;
+        }
+    }
+
+    @Command(name = "kernels", mixinStandardHelpOptions = true,
+            description = {"The JMH kernel benchmarks (matmul per dtype and k; MDLM denoising step).",
+                "Arguments go to JMH: include patterns and options such as -p k=1,16 -p dtype=F32."})
+    static final class Kernels implements Callable<Integer> {
+        @picocli.CommandLine.Unmatched
+        List<String> patterns;
+
+        @Override
+        public Integer call() throws Exception {
+            dev.specdiff4j.bench.jmh.KernelBenchmarks.main(patterns == null ? new String[0] : patterns.toArray(new String[0]));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package dev.specdiff4j.bench.cli;
+
+import dev.specdiff4j.engine.api.GenerationConfig;
+import dev.specdiff4j.cli.DebugOption;
+import dev.specdiff4j.cli.DemoModels;
+import dev.specdiff4j.bench.BenchConfig;
+import dev.specdiff4j.bench.ConfigResult;
+import dev.specdiff4j.bench.LlamaCpp;
+import dev.specdiff4j.bench.PairedRatios;
+import dev.specdiff4j.bench.Plots;
+import dev.specdiff4j.cli.Progress;
+import dev.specdiff4j.bench.PromptSet;
+import dev.specdiff4j.bench.SpecDiffBench;
+import dev.specdiff4j.bench.SweepReport;
+import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.Mode;
+import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.decoding.AcceptancePolicy;
+import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.json.Json;
+import dev.specdiff4j.tokenizer.Tokenizer;
+import dev.specdiff4j.weights.Converter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** The SpecDiff sweep on a target and its drafters, each configuration against AR in the same run. */
+@Command(name = "specdiff", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Sweep speculative decoding configurations on a target and its drafters (default: the bundled demo pair).",
+            "Every configuration runs against plain AR decoding at the full thread count, in balanced order (A B B A ...) after a",
+            "warm-up repetition; speedup = median of the per-repetition paired ratios with a 95% confidence interval (6 or more",
+            "repetitions give one). llama.cpp decodes the same target (GGUF export) against the same baseline, with the same",
+            "protocol. Writes sweep.md/.csv/.json and PNG plots."})
+final class BenchSpecDiff implements Callable<Integer> {
+    @Mixin
+    DebugOption debug;
+
+    @Option(names = "--target", paramLabel = "PATH", description = "Target GPT-2 folder or .gguf (default: the bundled demo target).") Path target;
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter, an MDLM folder (default: the bundled one).") Path drafter;
+    @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for the sd rows (default: the bundled one).") Path arDrafter;
+    @Option(names = "--prompts", paramLabel = "FILE", description = "One prompt per line (default: the bundled held-out prompts).") Path prompts;
+    @Mixin
+    SweepOptions sweep = new SweepOptions();
+
+    @Option(names = "--exact", description = "Also exact (uncached) drafting for each γ at T=2.") boolean exact;
+    @Option(names = "--overlap", description = "Also overlapped scheduling (at the main job's γ and T).") boolean overlap;
+    @Option(names = "--adaptive", defaultValue = "0", description = "Also adaptive γ up to this bound (0: no).") int adaptive;
+    @Option(names = "--sampling", description = "Also sampling at temperature 0.8 (strict and marginal).") boolean sampling;
+    @Option(names = "--dtype", split = ",", description = "Also these weight dtypes (at the main job's γ and T).") List<String> dtypes;
+    @Option(names = "--tree", split = ",", paramLabel = "N|auto",
+            description = "Also token-tree rows with these budgets (N nodes or auto: cost-aware), for specdiff and sd at depth --tree-gamma.") List<String> trees;
+    @Option(names = "--tree-gamma", defaultValue = "6", description = "Depth γ of the tree rows (default: ${DEFAULT-VALUE}).") int treeGamma;
+    @Option(names = "--tree-sampling", description = "Also the tree rows at temperature 0.8 (strict).") boolean treeSampling;
+    @Option(names = "--no-llama", description = "Skip the llama.cpp column.") boolean noLlama;
+    @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).") int threads;
+    @Option(names = "--out", defaultValue = "target/bench", description = "Folder for sweep.md/.csv/.json and the plots (default: ${DEFAULT-VALUE}).") Path out;
+
+    /**
+     * The sweep's result, for the report.
+     *
+     * @param llama llama.cpp's plain decoding of the target, measured with the same protocol against the same AR baseline
+     *              (its speedups are llama.cpp ÷ AR); null when left out
+     */
+    record Outcome(List<ConfigResult> results, ConfigResult llama, String kernels, int promptCount, Path out) {
+        PairedRatios llamaOverAr() {
+            return llama == null ? null : llama.speedups;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Outcome o = run();
+        System.out.print(SweepReport.markdown(o.results(), o.llamaOverAr()));
+        return 0;
+    }
+
+    Outcome run() throws Exception {
+        Path t = target != null ? target : DemoModels.target();
+        Path d = drafter != null ? drafter : DemoModels.drafter();
+        Path a = arDrafter != null ? arDrafter : DemoModels.arDrafter();
+        Files.createDirectories(out);
+        List<BenchConfig> configs = configs();
+        List<String> text = prompts != null ? PromptSet.file(prompts) : PromptSet.named(sweep.promptSet);
+        text = text.subList(0, Math.min(sweep.promptCount, text.size()));
+        Map<DType, List<BenchConfig>> groups = new LinkedHashMap<>();
+        for (BenchConfig c : configs) groups.computeIfAbsent(c.dtype(), k -> new ArrayList<>()).add(c);
+        long total = (configs.size() + (noLlama ? 0 : 1)) * SpecDiffBench.runsPerConfig(sweep.repeats, text.size());
+        Progress progress = new Progress("bench", total, System.err);
+        List<ConfigResult> results = new ArrayList<>();
+        ConfigResult llama = null;
+        String kernels = "";
+        for (List<BenchConfig> group : groups.values()) {
+            DType dtype = group.get(0).dtype();
+            // every row's baseline: plain decoding at the full thread count; overlapped rows run on a generator whose
+            // target and drafter have one thread each, but are still compared with the full-thread baseline
+            try (Generator g = Generator.open(new ModelSpec(t, d, a, dtype, null, threads, 0));
+                 Generator split = group.stream().anyMatch(BenchConfig::overlap)
+                         ? Generator.open(new ModelSpec(t, d, a, dtype, null, 1, 1)) : null) {
+                Tokenizer tokenizer = g.tokenizer();
+                List<int[]> ids = text.stream().map(tokenizer::encode).toList();
+                if (kernels.isEmpty()) kernels = g.describe(); // the first group: the weights as stored
+                SpecDiffBench bench = new SpecDiffBench(SpecDiffBench.Engine.of(g), new SpecDiffBench.Options(sweep.maxTokens, sweep.repeats, ids), progress);
+                if (!noLlama && dtype == null && llama == null) llama = measureLlama(t, bench, group.get(0));
+                for (BenchConfig c : group) results.add(c.overlap() ? bench.measure(c, SpecDiffBench.Engine.of(split)) : bench.measure(c));
+            }
+        }
+        PairedRatios llamaOverAr = llama == null ? null : llama.speedups;
+        Files.writeString(out.resolve("sweep.md"), SweepReport.markdown(results, llamaOverAr), StandardCharsets.UTF_8);
+        Files.writeString(out.resolve("sweep.csv"), SweepReport.csv(results, llamaOverAr), StandardCharsets.UTF_8);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("llama_cpp_tokens_per_second", llama == null ? null : llama.tokensPerSecond.values());
+        json.put("llama_cpp_over_ar", llama == null ? null : llama.speedups.values());
+        json.put("max_tokens", sweep.maxTokens);
+        json.put("prompt_set", prompts != null ? prompts.getFileName().toString() : sweep.promptSet);
+        json.put("prompts", text.size());
+        json.put("repeats", sweep.repeats);
+        json.put("results", SweepReport.json(results, llamaOverAr));
+        Files.writeString(out.resolve("sweep.json"), Json.writePretty(json) + "\n", StandardCharsets.UTF_8);
+        Plots.speedupVsGamma(results, out.resolve("speedup-vs-gamma.png"));
+        Plots.acceptanceVsGamma(results, out.resolve("acceptance-vs-gamma.png"));
+        Plots.speedupVsTreeBudget(results, out.resolve("speedup-vs-tree-budget.png"));
+        Plots.tokensPerSecond(results, llama == null ? Double.NaN : llama.tokensPerSecond.median(), out.resolve("tokens-per-second.png"));
+        for (ConfigResult r : results) {
+            if (!r.mismatches().isEmpty()) System.err.println("ERROR: " + r.config.label() + " differs from greedy AR: " + r.mismatches().get(0));
+        }
+        return new Outcome(results, llama, kernels, text.size(), out);
+    }
+
+    private List<BenchConfig> configs() {
+        List<BenchConfig> c = new ArrayList<>();
+        for (int g : sweep.sdGammas) c.add(new BenchConfig(Mode.SD, g, 1, 0, AcceptancePolicy.GREEDY, true, false, 0, null, sweep.window));
+        for (int g : sweep.gammas) {
+            for (int s : sweep.steps) c.add(new BenchConfig(Mode.SPECDIFF, g, s, 0, AcceptancePolicy.GREEDY, true, false, 0, null, sweep.window));
+            if (exact) c.add(new BenchConfig(Mode.SPECDIFF, g, 2, 0, AcceptancePolicy.GREEDY, false, false, 0, null, sweep.window));
+        }
+        // the overlap, adaptive, sampling and dtype rows use the main job's defaults
+        int bestGamma = GenerationConfig.DEFAULT_GAMMA;
+        int bestSteps = GenerationConfig.DEFAULT_STEPS;
+        if (adaptive > 0) c.add(new BenchConfig(Mode.SPECDIFF, Math.min(bestGamma, adaptive), bestSteps, 0, AcceptancePolicy.GREEDY, true, false, adaptive, null, sweep.window));
+        if (overlap) {
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, true, 0, null, sweep.window));
+            c.add(new BenchConfig(Mode.SD, sweep.sdGammas.get(sweep.sdGammas.size() / 2), 1, 0, AcceptancePolicy.GREEDY, true, true, 0, null, sweep.window));
+        }
+        if (sampling) {
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0.8, AcceptancePolicy.STRICT, true, false, 0, null, sweep.window));
+            c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, sweep.window));
+            c.add(new BenchConfig(Mode.SD, sweep.sdGammas.get(sweep.sdGammas.size() / 2), 1, 0.8, AcceptancePolicy.MARGINAL, true, false, 0, null, sweep.window));
+        }
+        if (trees != null) {
+            for (String t : trees) {
+                int budget = dev.specdiff4j.engine.api.GenerationConfig.parseTree(t);
+                for (Mode m : new Mode[] {Mode.SPECDIFF, Mode.SD}) {
+                    c.add(new BenchConfig(m, treeGamma, 1, 0, AcceptancePolicy.GREEDY, true, false, 0, null, sweep.window, budget));
+                    if (treeSampling) c.add(new BenchConfig(m, treeGamma, 1, 0.8, AcceptancePolicy.STRICT, true, false, 0, null, sweep.window, budget));
+                }
+            }
+        }
+        if (dtypes != null) {
+            for (String dt : dtypes) c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, false, 0, DType.parse(dt), sweep.window));
+        }
+        return c;
+    }
+
+    private static FileTime newestFile(Path path) throws IOException {
+        if (!Files.isDirectory(path)) return Files.getLastModifiedTime(path);
+        try (var files = Files.list(path)) {
+            FileTime newest = FileTime.fromMillis(0);
+            for (Path f : files.toList()) {
+                FileTime t = Files.getLastModifiedTime(f);
+                if (t.compareTo(newest) > 0) newest = t;
+            }
+            return newest;
+        }
+    }
+
+    /** llama.cpp's plain decoding of the target (its F16 GGUF export) against our AR baseline, with the sweep's protocol. */
+    private ConfigResult measureLlama(Path target, SpecDiffBench bench, BenchConfig any) throws IOException {
+        // the export is a build product: it goes to the work folder, not next to the results, and is redone for a changed target
+        Path gguf = Path.of("target", "bench-work", "llama-" + Integer.toHexString(target.toAbsolutePath().normalize().hashCode()) + "-f16.gguf");
+        Files.createDirectories(gguf.getParent());
+        if (!Files.exists(gguf) || Files.getLastModifiedTime(gguf).compareTo(newestFile(target)) < 0) {
+            Converter.convert(target, gguf, new Converter.Options(Converter.Format.GGUF, DType.F16, true, null));
+        }
+        try (LlamaCpp llama = new LlamaCpp(gguf, threads)) {
+            return bench.measure(any.baseline(), llama.asBenchEngine());
+        }
+    }
+}

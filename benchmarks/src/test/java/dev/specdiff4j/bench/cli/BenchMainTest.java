@@ -1,0 +1,44 @@
+package dev.specdiff4j.bench.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The harness's launcher is the specdiff4j command with the real bench command in place of the slim jar's pointer. */
+class BenchMainTest {
+
+    private record Result(int exitCode, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = BenchMain.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void benchListsTheBenchmarks() {
+        Result r = run("bench", "--help");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("specdiff", "decode", "project", "rounds", "tokenizer", "server", "kernels", "report", "loss-plot");
+    }
+
+    @Test
+    void theOtherCommandsAndTheVersionAreStillThere() {
+        assertThat(run("--help").out()).contains("generate", "serve", "bench");
+        Result v = run("bench", "rounds", "-V");
+        assertThat(v.exitCode()).isZero();
+        assertThat(v.out()).startsWith("specdiff4j ");
+    }
+
+    @Test
+    void badBenchArgumentsGetTheUsualOneLineError() {
+        Result r = run("bench", "nonsense");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).startsWith("specdiff4j: ");
+    }
+}
