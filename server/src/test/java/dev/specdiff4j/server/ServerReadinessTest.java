@@ -32,11 +32,16 @@ class ServerReadinessTest {
     }
 
     private HttpResponse<String> complete(CompletionServer server) throws IOException, InterruptedException {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"The\", \"max_tokens\": 3, \"temperature\": 0}")).build(),
+        return post(server, "/v1/completions", "{\"prompt\": \"The\", \"max_tokens\": 3, \"temperature\": 0}");
+    }
+
+    private HttpResponse<String> post(CompletionServer server, String path, String json) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
+
+    private static final String CHAT = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 3}";
 
     private static void assertRetryLater(HttpResponse<String> r, String status) {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
@@ -60,6 +65,10 @@ class ServerReadinessTest {
             assertRetryLater(get(server, "/health/ready"), "\"status\":\"loading\"");
             assertRetryLater(complete(server), "\"code\":\"loading\"");
             assertRetryLater(get(server, "/v1/models"), "\"code\":\"loading\"");
+            assertRetryLater(get(server, "/v1/models/tiny"), "\"code\":\"loading\"");
+            assertRetryLater(post(server, "/v1/chat/completions", CHAT), "\"code\":\"loading\"");
+            assertRetryLater(post(server, "/tokenize", "{\"content\": \"The\"}"), "\"code\":\"loading\"");
+            assertRetryLater(post(server, "/detokenize", "{\"tokens\": [1]}"), "\"code\":\"loading\"");
 
             mayLoad.countDown();
             server.awaitLoaded();
@@ -68,6 +77,13 @@ class ServerReadinessTest {
             assertThat(ready.body()).isEqualTo("{\"status\":\"ready\"}");
             assertThat(get(server, "/health/live").body()).contains("\"ready\":true");
             assertThat(complete(server).statusCode()).isEqualTo(200);
+            HttpResponse<String> tokens = post(server, "/tokenize", "{\"content\": \"The\"}");
+            assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+            assertThat(tokens.body()).startsWith("{\"tokens\":[");
+            // the chat template is looked for in the models loaded late too: these have none, and chat says so
+            HttpResponse<String> chat = post(server, "/v1/chat/completions", CHAT);
+            assertThat(chat.statusCode()).as(chat.body()).isEqualTo(400);
+            assertThat(chat.body()).contains("\"code\":\"no_chat_template\"").contains("has no chat template");
         }
     }
 
