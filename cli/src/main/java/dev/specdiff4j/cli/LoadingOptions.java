@@ -4,7 +4,7 @@ import dev.specdiff4j.engine.tensor.DType;
 import picocli.CommandLine.Option;
 
 /** How models are loaded and what computes them; shared by the commands that run models. */
-final class LoadingOptions {
+public final class LoadingOptions {
     @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k", description = "Convert the weights at load time (default: as stored).")
     String dtype;
 
@@ -26,7 +26,7 @@ final class LoadingOptions {
      * Refuses more kernel threads than processors: the workers spin while they wait for work, so extra
      * threads only take turns on the same cores (and thousands of them exhaust the machine).
      */
-    static int checkThreads(String option, int value) {
+    public static int checkThreads(String option, int value) {
         int processors = Runtime.getRuntime().availableProcessors();
         if (value > processors) {
             throw new IllegalArgumentException(option + " " + value + " is more than the " + processors

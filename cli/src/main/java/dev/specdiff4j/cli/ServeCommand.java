@@ -18,7 +18,7 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"An OpenAI-compatible HTTP server: POST /v1/completions and /v1/chat/completions (streaming with stream=true;",
             "chat through the model's chat template), POST /tokenize and /detokenize, GET /v1/models and /v1/models/{id},",
-            "GET /health, GET /health/ready, GET /metrics. Listens on loopback unless --host says otherwise.",
+            "GET /health/live, GET /health/ready, GET /metrics. Listens on loopback unless --host says otherwise.",
             "Stop it with Ctrl-C or SIGTERM: running requests get --shutdown-grace seconds to finish."})
 final class ServeCommand implements Callable<Integer> {
     @Mixin
@@ -105,10 +105,13 @@ final class ServeCommand implements Callable<Integer> {
         Path diffusion = drafter != null ? drafter : DemoModels.drafterIfPresent();
         Path ar = arDrafter != null ? arDrafter : DemoModels.arDrafterIfPresent();
         ModelSpec spec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0);
-        try (Generator generator = Generator.open(spec); CompletionServer server = CompletionServer.start(generator, settings)) {
-            System.err.printf("serving %s on http://%s:%d (%s)%n", settings.modelName(), host, server.port(), generator.describe());
+        // listening (alive, not ready) while the models load, so that a load balancer's probes can tell the two apart
+        try (CompletionServer server = CompletionServer.startLoading(settings, () -> Generator.open(spec))) {
+            System.err.printf("listening on http://%s:%d; loading the models%n", host, server.port());
+            Generator generator = server.awaitLoaded(); // a SIGTERM before this point just ends the process: nothing is in flight
             CountDownLatch drained = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> drainOnShutdown(server, settings.shutdownGrace(), drained), "specdiff4j-shutdown"));
+            System.err.printf("serving %s on http://%s:%d (%s)%n", settings.modelName(), host, server.port(), generator.describe());
             drained.await();
         }
         return 0;

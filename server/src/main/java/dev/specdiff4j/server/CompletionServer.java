@@ -36,6 +36,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -46,13 +49,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code specdiff4j serve}: an OpenAI-compatible completions server (Javalin 7 on Jetty 12, a virtual
  * thread per request) around one shared {@link Generator}. POST /v1/completions and POST /v1/chat/completions
  * (with server-sent-event streaming and log-probabilities; chat through the model's chat template), POST
- * /tokenize and /detokenize (llama-server's shapes), GET /v1/models and /v1/models/{id}, GET /health,
- * GET /metrics.
+ * /tokenize and /detokenize (llama-server's shapes), GET /v1/models and /v1/models/{id}, GET /health
+ * (= /health/live), GET /health/ready, GET /metrics.
  *
  * <p>It is built to stay up: admission control bounds running and waiting generations, the body size,
  * max_tokens and the run time are limited, slow or stalled clients are dropped by Jetty's idle timeout,
  * every malformed request gets a 400 that says what is wrong, and a client that goes away mid-stream
  * cancels its generation at once (which frees its KV cache).
+ *
+ * <p>It keeps no state between requests (no sessions, no cache shared across requests), so replicas behind a
+ * load balancer need no affinity. Liveness ({@code /health/live}) answers as soon as the port is open;
+ * readiness ({@code /health/ready}) only once the models are loaded and until a drain begins.
  */
 public final class CompletionServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CompletionServer.class);
@@ -62,12 +69,20 @@ public final class CompletionServer implements AutoCloseable {
     private static final String ANSWERED = "specdiff4j.answered";
     /** How long stopped generations get to send their last words before the connector closes. */
     private static final Duration STOPPED_GENERATIONS_WAIT = Duration.ofSeconds(5);
+    /** What a 503 or 429 tells a client (or a load balancer) to wait before it retries, in seconds. */
+    static final String RETRY_AFTER_SECONDS = "1";
 
-    private final Generator generator;
+    /** Null until the models are loaded. */
+    private volatile Generator generator;
+    /** Completes with the generator once loaded, or with the reason it could not be. */
+    private final CompletableFuture<Generator> loaded = new CompletableFuture<>();
+    /** Whether the server loaded the generator itself, and so closes it. */
+    private volatile boolean ownsGenerator;
     private final ServerSettings settings;
-    private final ChatTemplate chatTemplate;
+    /** Null when the model has no usable chat template; set with the generator, before it. */
+    private volatile ChatTemplate chatTemplate;
     /** Why chat is unavailable when there is no template: one sentence for the 400. */
-    private final String noChatReason;
+    private volatile String noChatReason;
     private final Admission admission;
     private final Metrics metrics = new Metrics();
     private final InFlight inFlight = new InFlight();
@@ -77,11 +92,8 @@ public final class CompletionServer implements AutoCloseable {
     private final long started = System.currentTimeMillis() / 1000;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
-    private CompletionServer(Generator generator, ServerSettings settings, ChatTemplate chatTemplate, String noChatReason) {
-        this.generator = generator;
+    private CompletionServer(ServerSettings settings) {
         this.settings = settings;
-        this.chatTemplate = chatTemplate;
-        this.noChatReason = noChatReason;
         this.admission = new Admission(settings.maxConcurrent(), settings.maxQueued(), settings.queueWait());
         RequestGuard guard = new RequestGuard(settings);
         this.app = Javalin.create(config -> {
@@ -93,6 +105,7 @@ public final class CompletionServer implements AutoCloseable {
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             config.routes.before(guard::check);
             config.routes.get("/health", this::health);
+            config.routes.get("/health/live", this::health);
             config.routes.get("/health/ready", this::readiness);
             config.routes.get("/v1/models", this::models);
             config.routes.get("/v1/models/<id>", this::model);
@@ -125,17 +138,8 @@ public final class CompletionServer implements AutoCloseable {
      *                                  with one sentence that says which
      */
     public static CompletionServer start(Generator generator, ServerSettings settings) {
-        ChatTemplate template = null;
-        String reason;
-        try {
-            template = ChatPrompts.template(generator).orElse(null);
-            reason = "the model '" + settings.modelName() + "' has no chat template (no tokenizer.chat_template in its GGUF file, no chat_template in "
-                    + "its tokenizer_config.json); use /v1/completions with a prompt";
-        } catch (IOException | ChatTemplateException e) {
-            reason = "the model's chat template cannot be used: " + e.getMessage();
-            LOG.warn("chat is unavailable: {}", reason);
-        }
-        return start(generator, settings, template, reason);
+        Chat chat = Chat.of(generator, settings);
+        return start(generator, settings, chat.template(), chat.noChatReason());
     }
 
     /**
@@ -144,9 +148,80 @@ public final class CompletionServer implements AutoCloseable {
      */
     public static CompletionServer start(Generator generator, ServerSettings settings, ChatTemplate chatTemplate, String noChatReason) {
         checkAgainstModels(generator, settings);
+        CompletionServer server = listen(settings);
+        server.chatTemplate = chatTemplate;
+        server.noChatReason = noChatReason != null ? noChatReason
+                : "the model '" + settings.modelName() + "' has no chat template; use /v1/completions with a prompt";
+        server.generator = generator;
+        server.loaded.complete(generator);
+        return server;
+    }
+
+    /** The chat template of the models, or why chat is unavailable. */
+    private record Chat(ChatTemplate template, String noChatReason) {
+        static Chat of(Generator generator, ServerSettings settings) {
+            try {
+                return new Chat(ChatPrompts.template(generator).orElse(null), "the model '" + settings.modelName()
+                        + "' has no chat template (no tokenizer.chat_template in its GGUF file, no chat_template in its tokenizer_config.json); "
+                        + "use /v1/completions with a prompt");
+            } catch (IOException | ChatTemplateException e) {
+                String reason = "the model's chat template cannot be used: " + e.getMessage();
+                LOG.warn("chat is unavailable: {}", reason);
+                return new Chat(null, reason);
+            }
+        }
+    }
+
+    /**
+     * Starts listening at once and loads the models in the background, so that a replica is alive (and says it is
+     * not ready yet) while a large model loads: /health/live answers 200, /health/ready and the API 503 with
+     * Retry-After until then. The server closes the generator it loaded. {@link #awaitLoaded()} says when it is
+     * ready or why it cannot be.
+     *
+     * @throws IllegalArgumentException when the address cannot be bound, with one sentence that says why
+     */
+    public static CompletionServer startLoading(ServerSettings settings, Callable<Generator> loader) {
+        CompletionServer server = listen(settings);
+        Thread.ofPlatform().daemon().name("specdiff4j-model-loader").start(() -> {
+            Generator g = null;
+            try {
+                g = loader.call();
+                checkAgainstModels(g, settings);
+                Chat chat = Chat.of(g, settings);
+                synchronized (server.loaded) {
+                    if (server.stopped.get()) throw new IllegalStateException("the server was closed while the models loaded");
+                    server.ownsGenerator = true;
+                    server.chatTemplate = chat.template();
+                    server.noChatReason = chat.noChatReason();
+                    server.generator = g; // last: a handler that sees it sees the chat template too
+                }
+                server.loaded.complete(g);
+            } catch (Throwable e) {
+                if (g != null) g.close();
+                server.loaded.completeExceptionally(e);
+            }
+        });
+        return server;
+    }
+
+    /**
+     * Waits until the models are loaded.
+     *
+     * @throws Exception what loading them threw (a settings check against the models is an IllegalArgumentException)
+     */
+    public Generator awaitLoaded() throws Exception {
+        try {
+            return loaded.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) throw cause;
+            if (e.getCause() instanceof Error error) throw error;
+            throw e;
+        }
+    }
+
+    private static CompletionServer listen(ServerSettings settings) {
         InetAddress address = resolve(settings.host());
-        CompletionServer server = new CompletionServer(generator, settings, chatTemplate,
-                noChatReason != null ? noChatReason : "the model '" + settings.modelName() + "' has no chat template; use /v1/completions with a prompt");
+        CompletionServer server = new CompletionServer(settings);
         try {
             server.app.start();
         } catch (RuntimeException e) {
@@ -155,6 +230,13 @@ public final class CompletionServer implements AutoCloseable {
                     + bindProblem(e), e);
         }
         return server;
+    }
+
+    /** The loaded generator, or a 503 while the models are still loading. */
+    private Generator generator() {
+        Generator g = generator;
+        if (g == null) throw new ApiError(503, "server_busy", null, "loading", "the server is still loading its models; retry shortly");
+        return g;
     }
 
     private static void checkAgainstModels(Generator generator, ServerSettings settings) {
@@ -192,8 +274,12 @@ public final class CompletionServer implements AutoCloseable {
 
     private void error(Context ctx, ApiError e) {
         ctx.attribute(ANSWERED, Boolean.TRUE); // a 404 of our own (an unknown model) is not a missing route
-        if (e.status == 429 || e.status == 503) metrics.rejected.incrementAndGet();
-        else if (e.status >= 400 && e.status < 500) metrics.badRequests.incrementAndGet();
+        if (e.status == 429 || e.status == 503) {
+            metrics.rejected.incrementAndGet();
+            ctx.header("Retry-After", RETRY_AFTER_SECONDS);
+        } else if (e.status >= 400 && e.status < 500) {
+            metrics.badRequests.incrementAndGet();
+        }
         ctx.status(e.status).contentType("application/json").result(Json.write(e.body()));
     }
 
@@ -217,19 +303,29 @@ public final class CompletionServer implements AutoCloseable {
                 new ApiError(500, "server_error", null, null, "the server failed to process the request; see its log").body()));
     }
 
+    /** Liveness: the process answers; always 200, whatever it is doing. */
     private void health(Context ctx) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", "ok");
+        m.put("ready", readiness().equals("ready"));
         m.put("model", settings.modelName());
         m.put("running", admission.running(settings.maxConcurrent()));
         m.put("queued", admission.queued());
         ctx.contentType("application/json").result(Json.write(m));
     }
 
+    /** Readiness: whether a load balancer should send requests here (200) or elsewhere (503 with Retry-After). */
     private void readiness(Context ctx) {
-        boolean draining = inFlight.draining();
-        ctx.status(draining ? 503 : 200).contentType("application/json")
-                .result(Json.write(Map.of("status", draining ? "draining" : "ready")));
+        String state = readiness();
+        if (!state.equals("ready")) ctx.status(503).header("Retry-After", RETRY_AFTER_SECONDS);
+        ctx.contentType("application/json").result(Json.write(Map.of("status", state)));
+    }
+
+    /** "ready", "loading", "draining" or "failed" (the models could not be loaded). */
+    private String readiness() {
+        if (inFlight.draining()) return "draining";
+        if (generator != null) return "ready";
+        return loaded.isCompletedExceptionally() ? "failed" : "loading";
     }
 
     private Map<String, Object> modelObject() {
@@ -238,7 +334,7 @@ public final class CompletionServer implements AutoCloseable {
         model.put("object", "model");
         model.put("created", started);
         model.put("owned_by", "specdiff4j");
-        model.put("description", generator.describe());
+        model.put("description", generator().describe());
         return model;
     }
 
@@ -260,6 +356,7 @@ public final class CompletionServer implements AutoCloseable {
 
     /** POST /tokenize, as llama-server: {"content": text, "with_pieces": false, "parse_special": true} → {"tokens": [...]}. */
     private void tokenize(Context ctx) throws IOException {
+        Generator generator = generator();
         Map<String, Object> json = CompletionRequest.parseJson(readBody(ctx));
         if (!(json.get("content") instanceof String content)) throw ApiError.invalid("content", "'content' must be a string");
         CompletionRequest.bool(json, "add_special", false); // checked; the tokenizers here add no special tokens of their own
@@ -293,6 +390,7 @@ public final class CompletionServer implements AutoCloseable {
 
     /** POST /detokenize, as llama-server: {"tokens": [...]} → {"content": text}. */
     private void detokenize(Context ctx) throws IOException {
+        Generator generator = generator();
         Map<String, Object> json = CompletionRequest.parseJson(readBody(ctx));
         if (!(json.get("tokens") instanceof List<?> list)) throw ApiError.invalid("tokens", "'tokens' must be an array of token ids");
         int vocab = generator.tokenizer().vocabSize();
@@ -312,6 +410,7 @@ public final class CompletionServer implements AutoCloseable {
 
     private void completions(Context ctx) throws Exception {
         metrics.requests.incrementAndGet();
+        Generator generator = generator();
         RunningGeneration generation = begin(ctx);
         CompletionRequest request = CompletionRequest.parse(readBody(ctx), settings);
         int[] prompt = request.promptTokens() != null ? request.promptTokens() : generator.tokenizer().encode(request.prompt());
@@ -324,6 +423,7 @@ public final class CompletionServer implements AutoCloseable {
 
     private void chatCompletions(Context ctx) throws Exception {
         metrics.requests.incrementAndGet();
+        Generator generator = generator();
         RunningGeneration generation = begin(ctx);
         ChatRequest request = ChatRequest.parse(readBody(ctx), settings);
         if (chatTemplate == null) throw new ApiError(400, "invalid_request_error", "messages", "no_chat_template", noChatReason);
@@ -741,10 +841,13 @@ public final class CompletionServer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!stopped.compareAndSet(false, true)) return;
+        synchronized (loaded) {
+            if (!stopped.compareAndSet(false, true)) return;
+        }
         inFlight.startDraining();
         inFlight.stopAll();
         app.stop();
         timer.shutdownNow();
+        if (ownsGenerator) generator.close();
     }
 }

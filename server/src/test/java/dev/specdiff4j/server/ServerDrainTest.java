@@ -62,8 +62,10 @@ class ServerDrainTest {
             HttpResponse<String> late = fx.post("/v1/completions", "{\"prompt\": \"late\", \"max_tokens\": 2}");
             assertThat(late.statusCode()).isEqualTo(503);
             assertThat(late.body()).contains("\"code\":\"shutting_down\"");
+            assertThat(late.headers().firstValue("Retry-After")).as("a client may retry on another replica").hasValue("1");
             HttpResponse<String> ready = fx.get("/health/ready");
             assertThat(ready.statusCode()).isEqualTo(503);
+            assertThat(ready.headers().firstValue("Retry-After")).hasValue("1");
             assertThat(ready.body()).contains("draining");
             assertThat(fx.get("/health").statusCode()).as("still alive while draining").isEqualTo(200);
 

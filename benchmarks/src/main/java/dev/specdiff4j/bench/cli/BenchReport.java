@@ -24,8 +24,9 @@ import java.util.stream.Stream;
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = {"Runs the benchmarks and regenerates docs/benchmarks.md with its plots and raw data under docs/bench/:",
             "the SpecDiff sweep on the demo pair (with sampling, overlap, adaptive γ, exact drafting and dtypes), plain decoding",
-            "against llama.cpp, the round costs, the scale projection and the tokenizer throughput. Every number in the document",
-            "comes from this run; hand-written analyses live in docs/notes/, each with its own date and command."})
+            "against llama.cpp, the round costs, the scale projection, the tokenizer throughput and the server under load and faults.",
+            "Every number in the document comes from this run; hand-written analyses live in docs/notes/, each with its own date",
+            "and command."})
 final class BenchReport implements Callable<Integer> {
     @Mixin
     DebugOption debug;
@@ -44,6 +45,7 @@ final class BenchReport implements Callable<Integer> {
     @Option(names = "--skip-overlap", description = "Leave out the overlapped drafting rows.") boolean skipOverlap;
     @Option(names = "--skip-sampling", description = "Leave out the sampling rows (temperature 0.8).") boolean skipSampling;
     @Option(names = "--adaptive", defaultValue = "16", description = "Adaptive-γ row up to this bound, 0 for none (default: ${DEFAULT-VALUE}).") int adaptive;
+    @Option(names = "--skip-server", description = "Leave out the server under load and faults (`bench server`).") boolean skipServer;
     @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Rows with the weights converted to these dtypes, or none (default: ${DEFAULT-VALUE}).") List<String> dtypes;
 
     @Override
@@ -76,6 +78,8 @@ final class BenchReport implements Callable<Integer> {
                 "--threads", "2", "--out", data.toString());
         String jmh = kernelBenchmarks ? dev.specdiff4j.bench.jmh.KernelBenchmarks.run(new String[] {"-wi", "3", "-i", "5"})
                 : "(left out of this run; `bench report --kernels` or `bench kernels` runs them)\n";
+        String server = skipServer ? "Not rerun by this report (`--skip-server`).\n"
+                : FreshJvm.run("bench", "server", "--clients", "16", "--requests", "48", "--rounds", "4", "--threads", "2");
         BenchTokenizer tok = new BenchTokenizer();
         tok.repeats = 10;
         String tokenizer = tok.run();
@@ -137,6 +141,10 @@ final class BenchReport implements Callable<Integer> {
         md.append("## Scale projection\n\n").append(projection).append('\n');
         md.append("## Kernels (JMH)\n\n").append(jmh).append('\n');
         md.append("## Tokenizer throughput\n\n").append(tokenizer).append('\n');
+        md.append("## Server under load and faults\n\n")
+                .append("`bench server --clients 16 --requests 48 --rounds 4 --threads 2`, in a JVM of its own: the drill `ServerLoadTest` ")
+                .append("asserts on (there with tiny random models), here on the demo models. What the server held:\n\n")
+                .append(server).append('\n');
         Path target = docs.resolve("benchmarks.md");
         Path tmp = docs.resolve(".benchmarks.md.partial");
         Files.writeString(tmp, md.toString(), StandardCharsets.UTF_8);

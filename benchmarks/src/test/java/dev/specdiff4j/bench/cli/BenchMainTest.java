@@ -24,7 +24,7 @@ class BenchMainTest {
     void benchListsTheBenchmarks() {
         Result r = run("bench", "--help");
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("specdiff", "decode", "project", "rounds", "tokenizer", "kernels", "report", "loss-plot");
+        assertThat(r.out()).contains("specdiff", "decode", "project", "rounds", "tokenizer", "server", "kernels", "report", "loss-plot");
     }
 
     @Test
