@@ -134,12 +134,7 @@ public final class AutoregressiveDrafter implements Drafter {
                     passes++;
                 }
             }
-            int cachedLength = session.length();
-            int[] now = new int[cachedLength];
-            int fromCommitted = Math.min(cachedLength, committed.length - start);
-            System.arraycopy(committed, start, now, 0, fromCommitted);
-            System.arraycopy(tokens, 0, now, fromCommitted, cachedLength - fromCommitted);
-            cached = now;
+            remember(committed, start, tokens);
             return new Proposal(Arrays.copyOf(tokens, gamma), rows == null ? null : Arrays.copyOf(rows, gamma),
                     withGuess ? tokens[gamma] : -1, passes);
         }

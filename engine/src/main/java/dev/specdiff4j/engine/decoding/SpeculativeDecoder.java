@@ -74,12 +74,9 @@ public final class SpeculativeDecoder {
             long decodeStart = System.nanoTime();
             Drafter.Proposal ready = null;
             while (seq.generated < maxTokens) {
-                if (cancelled.getAsBoolean()) {
-                    reason = FinishReason.CANCELLED;
-                    break;
-                }
-                if (seq.n - 1 >= context) {
-                    reason = FinishReason.CONTEXT;
+                FinishReason halt = seq.haltBeforeRound(cancelled, context);
+                if (halt != null) {
+                    reason = halt;
                     break;
                 }
                 int g = Math.min(gamma, Math.min(context - seq.n, maxTokens - seq.generated));
@@ -178,12 +175,9 @@ public final class SpeculativeDecoder {
             long prefill = System.nanoTime() - start;
             long decodeStart = System.nanoTime();
             while (seq.generated < maxTokens) {
-                if (cancelled.getAsBoolean()) {
-                    reason = FinishReason.CANCELLED;
-                    break;
-                }
-                if (seq.n - 1 >= context) {
-                    reason = FinishReason.CONTEXT;
+                FinishReason halt = seq.haltBeforeRound(cancelled, context);
+                if (halt != null) {
+                    reason = halt;
                     break;
                 }
                 // the tree's rows occupy cache positions n-1 .. n-1+budget, so the budget shrinks near the context's end
@@ -247,6 +241,13 @@ public final class SpeculativeDecoder {
         Committed(int[] prompt) {
             tokens = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
             n = prompt.length;
+        }
+
+        /** @return CANCELLED or CONTEXT when no further round may start, else null */
+        FinishReason haltBeforeRound(BooleanSupplier cancelled, int context) {
+            if (cancelled.getAsBoolean()) return FinishReason.CANCELLED;
+            if (n - 1 >= context) return FinishReason.CONTEXT;
+            return null;
         }
 
         /**
