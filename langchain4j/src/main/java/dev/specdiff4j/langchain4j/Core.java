@@ -3,6 +3,7 @@ package dev.specdiff4j.langchain4j;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -84,6 +85,12 @@ final class Core {
 
     private static boolean nonZero(Double d) {
         return d != null && d != 0;
+    }
+
+    /** Runs a chat request: its parameters over the builder's defaults, its messages through the prompt formatter. */
+    GenerationResult generate(ChatRequest request, Consumer<String> onText) {
+        GenerationConfig config = configFor(request.parameters());
+        return generate(promptFormatter.apply(request.messages()), config, onText);
     }
 
     /** Generates; {@code onText} receives the text as it is committed, leading white space of the answer left out. */

@@ -22,9 +22,7 @@ public final class SpecDiff4jChatModel extends SpecDiff4jModel implements ChatMo
 
     @Override
     public ChatResponse doChat(ChatRequest request) {
-        var config = core.configFor(request.parameters());
-        String prompt = core.promptFormatter.apply(request.messages());
-        return core.chatResponse(core.generate(prompt, config, text -> { }));
+        return core.chatResponse(core.generate(request, text -> { }));
     }
 
     @Override

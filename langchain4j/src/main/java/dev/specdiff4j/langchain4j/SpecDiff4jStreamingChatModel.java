@@ -5,7 +5,6 @@ import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
-import dev.specdiff4j.engine.api.GenerationConfig;
 import dev.specdiff4j.engine.api.GenerationResult;
 
 /**
@@ -27,9 +26,7 @@ public final class SpecDiff4jStreamingChatModel extends SpecDiff4jModel implemen
         core.executor.execute(() -> {
             GenerationResult r;
             try {
-                GenerationConfig config = core.configFor(request.parameters());
-                String prompt = core.promptFormatter.apply(request.messages());
-                r = core.generate(prompt, config, handler::onPartialResponse);
+                r = core.generate(request, handler::onPartialResponse);
             } catch (RuntimeException | Error e) {
                 handler.onError(e);
                 return;

@@ -54,7 +54,7 @@ public final class AutoregressiveDrafter implements Drafter {
         /** Top-{@code width} candidates of each step along the drafter's own greedy continuation. */
         @Override
         public TreeCandidates candidates(int[] committed, int gamma, int width) {
-            int start = sync(committed, gamma);
+            int start = sync(committed, gamma, gamma);
             float[] logits = session.forwardLast(Arrays.copyOfRange(committed, start + cachedCommon, committed.length));
             int[] chain = new int[gamma];
             double[][] rows = new double[gamma][];
@@ -72,11 +72,12 @@ public final class AutoregressiveDrafter implements Drafter {
 
         /**
          * Rolls the cache back to the longest prefix it shares with {@code committed} (restarting on the last half-context
-         * when {@code wanted} more tokens would not fit); returns the committed index the cache starts at.
+         * when {@code wanted} more tokens would not fit); returns the committed index the cache starts at. {@code gamma} is
+         * the γ the caller was asked for, named in the error when {@code wanted} tokens cannot fit the drafter's context.
          */
-        private int sync(int[] committed, int wanted) {
+        private int sync(int[] committed, int wanted, int gamma) {
             int context = model.contextLength();
-            if (wanted >= context) throw new IllegalArgumentException("gamma " + wanted + " does not fit the drafter's context of " + context);
+            if (wanted >= context) throw new IllegalArgumentException("gamma " + gamma + " does not fit the drafter's context of " + context);
             int start = offset;
             if (committed.length - start + wanted > context) {
                 start = Math.max(0, committed.length - context / 2); // slide: restart on the last half-context
@@ -109,25 +110,9 @@ public final class AutoregressiveDrafter implements Drafter {
         @Override
         public Proposal propose(int[] committed, int gamma, boolean withGuess, java.util.function.BooleanSupplier abandon) {
             int wanted = gamma + (withGuess ? 1 : 0);
-            int context = model.contextLength();
-            if (wanted >= context) throw new IllegalArgumentException("gamma " + gamma + " does not fit the drafter's context of " + context);
             // the window of the committed sequence the drafter looks at
-            int start = offset;
-            if (committed.length - start + wanted > context) {
-                start = Math.max(0, committed.length - context / 2); // slide: restart on the last half-context
-                session.truncate(0);
-                cached = new int[0];
-            }
-            int common = 0;
-            if (start == offset) {
-                int limit = Math.min(cached.length, committed.length - start);
-                while (common < limit && cached[common] == committed[start + common]) common++;
-                // keep at least one token to feed, so that the pass yields logits for the next position
-                if (common == committed.length - start) common--;
-            }
-            offset = start;
-            session.truncate(common);
-            int[] feed = Arrays.copyOfRange(committed, start + common, committed.length);
+            int start = sync(committed, wanted, gamma);
+            int[] feed = Arrays.copyOfRange(committed, start + cachedCommon, committed.length);
             float[] logits = session.forwardLast(feed);
             int[] tokens = new int[wanted];
             double[][] rows = sampling.isGreedy() ? null : new double[wanted][];
@@ -149,12 +134,7 @@ public final class AutoregressiveDrafter implements Drafter {
                     passes++;
                 }
             }
-            int cachedLength = session.length();
-            int[] now = new int[cachedLength];
-            int fromCommitted = Math.min(cachedLength, committed.length - start);
-            System.arraycopy(committed, start, now, 0, fromCommitted);
-            System.arraycopy(tokens, 0, now, fromCommitted, cachedLength - fromCommitted);
-            cached = now;
+            remember(committed, start, tokens);
             return new Proposal(Arrays.copyOf(tokens, gamma), rows == null ? null : Arrays.copyOf(rows, gamma),
                     withGuess ? tokens[gamma] : -1, passes);
         }

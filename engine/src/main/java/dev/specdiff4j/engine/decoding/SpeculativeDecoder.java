@@ -56,9 +56,7 @@ public final class SpeculativeDecoder {
         int vocab = target.vocabSize();
         int context = target.contextLength();
         Sampler random = new Sampler(settings.sampling());
-        int[] committed = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
-        int n = prompt.length;
-        int generated = 0;
+        Committed seq = new Committed(prompt);
         int rounds = 0;
         int drafted = 0;
         int accepted = 0;
@@ -71,21 +69,17 @@ public final class SpeculativeDecoder {
         try (CausalLanguageModel.Session session = target.newSession();
              Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed())) {
             long start = System.nanoTime();
-            if (n > 1) session.forward(Arrays.copyOf(prompt, n - 1), 0);
+            if (seq.n > 1) session.forward(Arrays.copyOf(prompt, seq.n - 1), 0);
             long prefill = System.nanoTime() - start;
             long decodeStart = System.nanoTime();
             Drafter.Proposal ready = null;
-            loop:
-            while (generated < maxTokens) {
-                if (cancelled.getAsBoolean()) {
-                    reason = FinishReason.CANCELLED;
+            while (seq.generated < maxTokens) {
+                FinishReason halt = seq.haltBeforeRound(cancelled, context);
+                if (halt != null) {
+                    reason = halt;
                     break;
                 }
-                if (n - 1 >= context) {
-                    reason = FinishReason.CONTEXT;
-                    break;
-                }
-                int g = Math.min(gamma, Math.min(context - n, maxTokens - generated));
+                int g = Math.min(gamma, Math.min(context - seq.n, maxTokens - seq.generated));
                 // 1. draft
                 Drafter.Proposal proposal = null;
                 if (g > 0) {
@@ -94,7 +88,7 @@ public final class SpeculativeDecoder {
                         proposal = ready;
                         draftsAhead++;
                     } else {
-                        proposal = drafts.propose(Arrays.copyOf(committed, n), g, settings.overlap(), () -> false);
+                        proposal = drafts.propose(Arrays.copyOf(seq.tokens, seq.n), g, settings.overlap(), () -> false);
                     }
                     draftNanos += System.nanoTime() - t0;
                 }
@@ -105,16 +99,16 @@ public final class SpeculativeDecoder {
                 AtomicBoolean abandon = new AtomicBoolean();
                 int gammaIfAccepted = settings.next(gamma, true);
                 if (settings.overlap() && proposal != null && proposal.guess() >= 0) {
-                    int[] assumed = Arrays.copyOf(committed, n + g + 1);
-                    System.arraycopy(draft, 0, assumed, n, g);
-                    assumed[n + g] = proposal.guess();
-                    int nextG = Math.min(gammaIfAccepted, Math.min(context - assumed.length, maxTokens - generated - g - 1));
+                    int[] assumed = Arrays.copyOf(seq.tokens, seq.n + g + 1);
+                    System.arraycopy(draft, 0, assumed, seq.n, g);
+                    assumed[seq.n + g] = proposal.guess();
+                    int nextG = Math.min(gammaIfAccepted, Math.min(context - assumed.length, maxTokens - seq.generated - g - 1));
                     if (nextG > 0) ahead = background.submit(() -> drafts.propose(assumed, nextG, true, abandon::get));
                 }
                 // 2. verify: one pass over the last committed token and the draft
                 long t1 = System.nanoTime();
                 int[] pass = new int[g + 1];
-                pass[0] = committed[n - 1];
+                pass[0] = seq.tokens[seq.n - 1];
                 System.arraycopy(draft, 0, pass, 1, g);
                 float[][] rows = session.forward(pass);
                 verifyNanos += System.nanoTime() - t1;
@@ -126,7 +120,7 @@ public final class SpeculativeDecoder {
                 accepted += outcome.accepted();
                 boolean all = outcome.accepted() == g;
                 // 4. commit and roll the cache back to n - 1 + accepted + 1 positions
-                session.truncate(n + outcome.accepted());
+                session.truncate(seq.n + outcome.accepted());
                 int[] emitted = Arrays.copyOf(draft, outcome.accepted() + 1);
                 emitted[outcome.accepted()] = outcome.next();
                 if (ahead != null) {
@@ -140,22 +134,13 @@ public final class SpeculativeDecoder {
                     }
                 }
                 gamma = settings.next(gamma, all && g > 0);
-                for (int token : emitted) {
-                    if (token == eosId) {
-                        reason = FinishReason.EOS;
-                        break loop;
-                    }
-                    if (n == committed.length) committed = Arrays.copyOf(committed, n * 2);
-                    committed[n++] = token;
-                    generated++;
-                    if (!sink.accept(new int[] {token})) {
-                        reason = FinishReason.STOP;
-                        break loop;
-                    }
-                    if (generated == maxTokens) break loop;
+                FinishReason finished = seq.emit(emitted, eosId, maxTokens, sink);
+                if (finished != null) {
+                    reason = finished;
+                    break;
                 }
             }
-            return new DecodeStats(prompt.length, generated, prefill, System.nanoTime() - decodeStart, rounds, drafted, accepted,
+            return new DecodeStats(prompt.length, seq.generated, prefill, System.nanoTime() - decodeStart, rounds, drafted, accepted,
                     draftNanos, verifyNanos, draftsAhead, reason);
         }
     }
@@ -173,9 +158,7 @@ public final class SpeculativeDecoder {
         TreeAcceptance.Rule rule = treeRuleOverride != null ? treeRuleOverride : TreeAcceptance.of(settings.policy());
         boolean auto = settings.tree() == SpeculativeSettings.TREE_AUTO;
         int maxBudget = auto ? SpeculativeSettings.AUTO_TREE_MAX : settings.tree();
-        int[] committed = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
-        int n = prompt.length;
-        int generated = 0;
+        Committed seq = new Committed(prompt);
         int rounds = 0;
         int drafted = 0;
         int accepted = 0;
@@ -188,37 +171,33 @@ public final class SpeculativeDecoder {
             if (!session.supportsTrees()) throw new IllegalArgumentException("this target (" + target.describe() + ") cannot verify token trees");
             VerifyCost cost = auto ? VerifyCost.of(target) : null;
             long start = System.nanoTime();
-            if (n > 1) session.forward(Arrays.copyOf(prompt, n - 1), 0);
+            if (seq.n > 1) session.forward(Arrays.copyOf(prompt, seq.n - 1), 0);
             long prefill = System.nanoTime() - start;
             long decodeStart = System.nanoTime();
-            loop:
-            while (generated < maxTokens) {
-                if (cancelled.getAsBoolean()) {
-                    reason = FinishReason.CANCELLED;
-                    break;
-                }
-                if (n - 1 >= context) {
-                    reason = FinishReason.CONTEXT;
+            while (seq.generated < maxTokens) {
+                FinishReason halt = seq.haltBeforeRound(cancelled, context);
+                if (halt != null) {
+                    reason = halt;
                     break;
                 }
                 // the tree's rows occupy cache positions n-1 .. n-1+budget, so the budget shrinks near the context's end
-                int room = context - n;
-                int depth = Math.min(settings.gamma(), Math.min(room, maxTokens - generated));
+                int room = context - seq.n;
+                int depth = Math.min(settings.gamma(), Math.min(room, maxTokens - seq.generated));
                 int budget = Math.min(maxBudget, room);
                 TokenTree tree;
                 TreeCandidates candidates = null;
                 long t0 = System.nanoTime();
                 if (depth > 0 && budget > 0) {
-                    candidates = drafts.candidates(Arrays.copyOf(committed, n), depth, Math.min(SpeculativeSettings.TREE_WIDTH, budget));
-                    tree = TokenTree.build(committed[n - 1], candidates, budget, estimate);
+                    candidates = drafts.candidates(Arrays.copyOf(seq.tokens, seq.n), depth, Math.min(SpeculativeSettings.TREE_WIDTH, budget));
+                    tree = TokenTree.build(seq.tokens[seq.n - 1], candidates, budget, estimate);
                 } else {
-                    tree = TokenTree.chain(committed[n - 1], new int[0]);
+                    tree = TokenTree.chain(seq.tokens[seq.n - 1], new int[0]);
                 }
                 long roundDraft = System.nanoTime() - t0;
                 if (auto && tree.budget() > 1) tree = tree.prefix(cost.bestBudget(tree, roundDraft));
                 draftNanos += System.nanoTime() - t0;
                 long t1 = System.nanoTime();
-                int treeStart = n - 1;
+                int treeStart = seq.n - 1;
                 CausalLanguageModel.TreeLogits rows = session.forwardTreeLazily(tree.tokens(), tree.parents());
                 TreeAcceptance.Outcome outcome = rule.decide(tree, rows, vocab, settings.sampling(), random);
                 verifyNanos += System.nanoTime() - t1; // the walk computes the logits it needs: verification time
@@ -230,22 +209,13 @@ public final class SpeculativeDecoder {
                 int[] emitted = new int[outcome.accepted() + 1];
                 for (int i = 1; i < outcome.path().length; i++) emitted[i - 1] = tree.tokens()[outcome.path()[i]];
                 emitted[outcome.accepted()] = outcome.next();
-                for (int token : emitted) {
-                    if (token == eosId) {
-                        reason = FinishReason.EOS;
-                        break loop;
-                    }
-                    if (n == committed.length) committed = Arrays.copyOf(committed, n * 2);
-                    committed[n++] = token;
-                    generated++;
-                    if (!sink.accept(new int[] {token})) {
-                        reason = FinishReason.STOP;
-                        break loop;
-                    }
-                    if (generated == maxTokens) break loop;
+                FinishReason finished = seq.emit(emitted, eosId, maxTokens, sink);
+                if (finished != null) {
+                    reason = finished;
+                    break;
                 }
             }
-            return new DecodeStats(prompt.length, generated, prefill, System.nanoTime() - decodeStart, rounds, drafted, accepted,
+            return new DecodeStats(prompt.length, seq.generated, prefill, System.nanoTime() - decodeStart, rounds, drafted, accepted,
                     draftNanos, verifyNanos, 0, reason);
         }
     }
@@ -259,6 +229,41 @@ public final class SpeculativeDecoder {
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) throw re;
             throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** The prompt and the tokens committed after it; grows as rounds emit tokens. */
+    private static final class Committed {
+        int[] tokens;
+        int n;
+        int generated;
+
+        Committed(int[] prompt) {
+            tokens = Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
+            n = prompt.length;
+        }
+
+        /** @return CANCELLED or CONTEXT when no further round may start, else null */
+        FinishReason haltBeforeRound(BooleanSupplier cancelled, int context) {
+            if (cancelled.getAsBoolean()) return FinishReason.CANCELLED;
+            if (n - 1 >= context) return FinishReason.CONTEXT;
+            return null;
+        }
+
+        /**
+         * Commits a round's tokens one by one, handing each to the sink.
+         * @return why decoding ends (EOS, STOP, or LENGTH on reaching maxTokens), or null to go on with another round
+         */
+        FinishReason emit(int[] emitted, int eosId, int maxTokens, TokenSink sink) {
+            for (int token : emitted) {
+                if (token == eosId) return FinishReason.EOS;
+                if (n == tokens.length) tokens = Arrays.copyOf(tokens, n * 2);
+                tokens[n++] = token;
+                generated++;
+                if (!sink.accept(new int[] {token})) return FinishReason.STOP;
+                if (generated == maxTokens) return FinishReason.LENGTH;
+            }
+            return null;
         }
     }
 }

@@ -7,7 +7,6 @@ import dev.specdiff4j.engine.kernels.VectorKernels;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.LoadOptions;
-import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Tensor;
 import dev.specdiff4j.engine.testing.Fixtures;
@@ -40,22 +39,16 @@ class SpeculativeGreedyTest {
     private static final VectorKernels KERNELS = new VectorKernels(2);
     private static final VectorKernels DRAFT_KERNELS = new VectorKernels(1);
     private static final ExecutorService BACKGROUND = Executors.newSingleThreadExecutor();
-    private static Gpt2 target;
-    private static Gpt2 smallDrafter;
-    private static MaskedDiffusionLm diffusion;
+    private static TinyModels models;
 
     @BeforeAll
     static void load() throws IOException {
-        target = Gpt2.load(Fixtures.folder("gpt2-tiny"), new LoadOptions(null, KERNELS));
-        smallDrafter = Gpt2.load(Fixtures.folder("gpt2-tiny-drafter"), new LoadOptions(null, DRAFT_KERNELS));
-        diffusion = MaskedDiffusionLm.load(Fixtures.folder("mdlm-tiny"), new LoadOptions(null, DRAFT_KERNELS));
+        models = TinyModels.load(KERNELS, DRAFT_KERNELS);
     }
 
     @AfterAll
     static void close() {
-        target.close();
-        smallDrafter.close();
-        diffusion.close();
+        models.close();
         KERNELS.close();
         DRAFT_KERNELS.close();
         BACKGROUND.shutdownNow();
@@ -99,11 +92,11 @@ class SpeculativeGreedyTest {
 
     private static Map<String, Drafter> drafters(CausalLanguageModel model) {
         Map<String, Drafter> d = new java.util.LinkedHashMap<>();
-        d.put("diffusion T=1 cached", new DiffusionDrafter(diffusion, 300, 1, new DraftingConfig(16, false, true)));
-        d.put("diffusion T=2 exact", new DiffusionDrafter(diffusion, 300, 2, new DraftingConfig(32, false, false)));
-        d.put("diffusion T=4 cached", new DiffusionDrafter(diffusion, 300, 4, new DraftingConfig(32, false, true)));
-        d.put("diffusion T=3 padded", new DiffusionDrafter(diffusion, 300, 3, new DraftingConfig(12, true, true)));
-        d.put("small autoregressive", new AutoregressiveDrafter(smallDrafter, 300));
+        d.put("diffusion T=1 cached", new DiffusionDrafter(models.diffusion(), 300, 1, new DraftingConfig(16, false, true)));
+        d.put("diffusion T=2 exact", new DiffusionDrafter(models.diffusion(), 300, 2, new DraftingConfig(32, false, false)));
+        d.put("diffusion T=4 cached", new DiffusionDrafter(models.diffusion(), 300, 4, new DraftingConfig(32, false, true)));
+        d.put("diffusion T=3 padded", new DiffusionDrafter(models.diffusion(), 300, 3, new DraftingConfig(12, true, true)));
+        d.put("small autoregressive", new AutoregressiveDrafter(models.smallDrafter(), 300));
         d.put("target itself (always right)", new AutoregressiveDrafter(model, 300));
         d.put("always wrong", TestDrafters.oracle(model, 0.0));
         d.put("mostly right", TestDrafters.oracle(model, 0.9));
@@ -113,10 +106,10 @@ class SpeculativeGreedyTest {
     @Test
     void everyDrafterGivesExactlyTheGreedyTokens() {
         for (int[] prompt : prompts(8, 300, 1)) {
-            int[] expected = autoregressive(target, prompt, 24);
-            for (Map.Entry<String, Drafter> e : drafters(target).entrySet()) {
+            int[] expected = autoregressive(models.target(), prompt, 24);
+            for (Map.Entry<String, Drafter> e : drafters(models.target()).entrySet()) {
                 for (int gamma : new int[] {1, 3, 8}) {
-                    DecodeResult r = speculative(target, e.getValue(), prompt, 24, greedy(gamma, false));
+                    DecodeResult r = speculative(models.target(), e.getValue(), prompt, 24, greedy(gamma, false));
                     assertThat(r.tokens()).as("%s, γ=%d, prompt of %d", e.getKey(), gamma, prompt.length).containsExactly(expected);
                 }
             }
@@ -126,8 +119,8 @@ class SpeculativeGreedyTest {
     @Test
     void acceptanceReflectsDrafterQuality() {
         int[] prompt = prompts(1, 300, 2).get(0);
-        DecodeStats right = speculative(target, new AutoregressiveDrafter(target, 300), prompt, 30, greedy(4, false)).stats();
-        DecodeStats wrong = speculative(target, TestDrafters.oracle(target, 0.0), prompt, 30, greedy(4, false)).stats();
+        DecodeStats right = speculative(models.target(), new AutoregressiveDrafter(models.target(), 300), prompt, 30, greedy(4, false)).stats();
+        DecodeStats wrong = speculative(models.target(), TestDrafters.oracle(models.target(), 0.0), prompt, 30, greedy(4, false)).stats();
         assertThat(right.acceptanceRate()).isEqualTo(1.0);
         assertThat(right.meanTokensPerRound()).isGreaterThan(4.5);
         assertThat(wrong.acceptanceRate()).isZero();
@@ -138,12 +131,12 @@ class SpeculativeGreedyTest {
     @Test
     void overlapAndAdaptiveGammaKeepTheTokens() {
         for (int[] prompt : prompts(5, 300, 3)) {
-            int[] expected = autoregressive(target, prompt, 30);
-            for (Map.Entry<String, Drafter> e : drafters(target).entrySet()) {
-                DecodeResult overlapped = speculative(target, e.getValue(), prompt, 30, greedy(4, true));
+            int[] expected = autoregressive(models.target(), prompt, 30);
+            for (Map.Entry<String, Drafter> e : drafters(models.target()).entrySet()) {
+                DecodeResult overlapped = speculative(models.target(), e.getValue(), prompt, 30, greedy(4, true));
                 assertThat(overlapped.tokens()).as("overlap, %s", e.getKey()).containsExactly(expected);
                 SpeculativeSettings adaptive = new SpeculativeSettings(4, 1, 12, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false);
-                assertThat(speculative(target, e.getValue(), prompt, 30, adaptive).tokens()).as("adaptive, %s", e.getKey()).containsExactly(expected);
+                assertThat(speculative(models.target(), e.getValue(), prompt, 30, adaptive).tokens()).as("adaptive, %s", e.getKey()).containsExactly(expected);
             }
         }
     }
@@ -152,8 +145,8 @@ class SpeculativeGreedyTest {
     void adaptiveGammaGrowsWhenTheDrafterIsRight() {
         int[] prompt = prompts(1, 300, 4).get(0);
         SpeculativeSettings adaptive = new SpeculativeSettings(2, 1, 12, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false);
-        DecodeStats right = speculative(target, new AutoregressiveDrafter(target, 300), prompt, 40, adaptive).stats();
-        DecodeStats fixed = speculative(target, new AutoregressiveDrafter(target, 300), prompt, 40, greedy(2, false)).stats();
+        DecodeStats right = speculative(models.target(), new AutoregressiveDrafter(models.target(), 300), prompt, 40, adaptive).stats();
+        DecodeStats fixed = speculative(models.target(), new AutoregressiveDrafter(models.target(), 300), prompt, 40, greedy(2, false)).stats();
         assertThat(right.rounds()).isLessThan(fixed.rounds());
     }
 
@@ -162,10 +155,10 @@ class SpeculativeGreedyTest {
         int[] prompt = prompts(1, 300, 5).get(0);
         int[] longPrompt = new int[55];
         for (int i = 0; i < longPrompt.length; i++) longPrompt[i] = prompt[i % prompt.length];
-        int[] expected = autoregressive(target, longPrompt, 100);
+        int[] expected = autoregressive(models.target(), longPrompt, 100);
         assertThat(expected).hasSize(64 - 55 + 1);
-        for (Drafter d : drafters(target).values()) {
-            assertThat(speculative(target, d, longPrompt, 100, greedy(6, false)).tokens()).containsExactly(expected);
+        for (Drafter d : drafters(models.target()).values()) {
+            assertThat(speculative(models.target(), d, longPrompt, 100, greedy(6, false)).tokens()).containsExactly(expected);
         }
     }
 

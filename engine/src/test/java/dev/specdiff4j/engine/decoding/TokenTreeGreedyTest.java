@@ -4,8 +4,6 @@ import dev.specdiff4j.engine.kernels.VectorKernels;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.LoadOptions;
-import dev.specdiff4j.engine.model.MaskedDiffusionLm;
-import dev.specdiff4j.engine.testing.Fixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,22 +25,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class TokenTreeGreedyTest {
     private static final VectorKernels KERNELS = new VectorKernels(2);
     private static final VectorKernels DRAFT_KERNELS = new VectorKernels(1);
-    private static Gpt2 target;
-    private static Gpt2 smallDrafter;
-    private static MaskedDiffusionLm diffusion;
+    private static TinyModels models;
 
     @BeforeAll
     static void load() throws IOException {
-        target = Gpt2.load(Fixtures.folder("gpt2-tiny"), new LoadOptions(null, KERNELS));
-        smallDrafter = Gpt2.load(Fixtures.folder("gpt2-tiny-drafter"), new LoadOptions(null, DRAFT_KERNELS));
-        diffusion = MaskedDiffusionLm.load(Fixtures.folder("mdlm-tiny"), new LoadOptions(null, DRAFT_KERNELS));
+        models = TinyModels.load(KERNELS, DRAFT_KERNELS);
     }
 
     @AfterAll
     static void close() {
-        target.close();
-        smallDrafter.close();
-        diffusion.close();
+        models.close();
         KERNELS.close();
         DRAFT_KERNELS.close();
     }
@@ -53,10 +45,10 @@ class TokenTreeGreedyTest {
 
     private static Map<String, Drafter> drafters(CausalLanguageModel model) {
         Map<String, Drafter> d = new LinkedHashMap<>();
-        d.put("diffusion cached", new DiffusionDrafter(diffusion, 300, 1, new DraftingConfig(16, false, true)));
-        d.put("diffusion exact", new DiffusionDrafter(diffusion, 300, 2, new DraftingConfig(32, false, false)));
-        d.put("diffusion padded", new DiffusionDrafter(diffusion, 300, 1, new DraftingConfig(12, true, true)));
-        d.put("small autoregressive", new AutoregressiveDrafter(smallDrafter, 300));
+        d.put("diffusion cached", new DiffusionDrafter(models.diffusion(), 300, 1, new DraftingConfig(16, false, true)));
+        d.put("diffusion exact", new DiffusionDrafter(models.diffusion(), 300, 2, new DraftingConfig(32, false, false)));
+        d.put("diffusion padded", new DiffusionDrafter(models.diffusion(), 300, 1, new DraftingConfig(12, true, true)));
+        d.put("small autoregressive", new AutoregressiveDrafter(models.smallDrafter(), 300));
         d.put("target itself (always right)", new AutoregressiveDrafter(model, 300));
         d.put("always wrong", TestDrafters.oracle(model, 0.0));
         d.put("mostly right", TestDrafters.oracle(model, 0.9));
@@ -66,10 +58,10 @@ class TokenTreeGreedyTest {
     @Test
     void everyDrafterAndBudgetGivesExactlyTheGreedyTokens() {
         for (int[] prompt : SpeculativeGreedyTest.prompts(8, 300, 11)) {
-            int[] expected = SpeculativeGreedyTest.autoregressive(target, prompt, 24);
-            for (Map.Entry<String, Drafter> e : drafters(target).entrySet()) {
+            int[] expected = SpeculativeGreedyTest.autoregressive(models.target(), prompt, 24);
+            for (Map.Entry<String, Drafter> e : drafters(models.target()).entrySet()) {
                 for (int[] shape : new int[][] {{1, 1}, {3, 2}, {3, 8}, {6, 16}, {8, 40}, {5, SpeculativeSettings.TREE_AUTO}}) {
-                    int[] got = SpeculativeGreedyTest.speculative(target, e.getValue(), prompt, 24, tree(shape[0], shape[1])).tokens();
+                    int[] got = SpeculativeGreedyTest.speculative(models.target(), e.getValue(), prompt, 24, tree(shape[0], shape[1])).tokens();
                     assertThat(got).as("%s, γ=%d, tree %d, prompt of %d", e.getKey(), shape[0], shape[1], prompt.length).containsExactly(expected);
                 }
             }
@@ -80,12 +72,12 @@ class TokenTreeGreedyTest {
     void aTreeAcceptsMoreThanItsChainWhenTheDrafterHasTheRightTokenAmongItsCandidates() {
         // the tiny random MDLM's top guess is rarely the target's, but its candidates sometimes are: the wider tree must
         // accept more per round than the one-node-per-position chain built from the same candidates
-        Drafter mdlm = new DiffusionDrafter(diffusion, 300, 1, new DraftingConfig(16, false, true));
+        Drafter mdlm = new DiffusionDrafter(models.diffusion(), 300, 1, new DraftingConfig(16, false, true));
         int chainAccepted = 0;
         int treeAccepted = 0;
         for (int[] prompt : SpeculativeGreedyTest.prompts(6, 300, 12)) {
-            chainAccepted += SpeculativeGreedyTest.speculative(target, mdlm, prompt, 30, tree(3, 1)).stats().accepted();
-            treeAccepted += SpeculativeGreedyTest.speculative(target, mdlm, prompt, 30, tree(3, 48)).stats().accepted();
+            chainAccepted += SpeculativeGreedyTest.speculative(models.target(), mdlm, prompt, 30, tree(3, 1)).stats().accepted();
+            treeAccepted += SpeculativeGreedyTest.speculative(models.target(), mdlm, prompt, 30, tree(3, 48)).stats().accepted();
         }
         assertThat(treeAccepted).isGreaterThan(chainAccepted);
     }
@@ -94,7 +86,7 @@ class TokenTreeGreedyTest {
     void anAlwaysRightDrafterIsAcceptedWhole() {
         // the oracle offers one candidate per position with certainty: the tree is its chain, and every round takes it all
         int[] prompt = SpeculativeGreedyTest.prompts(1, 300, 13).get(0);
-        DecodeStats s = SpeculativeGreedyTest.speculative(target, TestDrafters.oracle(target, 1.0), prompt, 30, tree(4, 12)).stats();
+        DecodeStats s = SpeculativeGreedyTest.speculative(models.target(), TestDrafters.oracle(models.target(), 1.0), prompt, 30, tree(4, 12)).stats();
         // every round but the last (cut at the token limit) accepts the whole depth of 4
         assertThat(s.accepted()).isGreaterThanOrEqualTo(4 * (s.rounds() - 1));
         assertThat(s.meanTokensPerRound()).isGreaterThan(4.5);
@@ -105,10 +97,10 @@ class TokenTreeGreedyTest {
         int[] prompt = SpeculativeGreedyTest.prompts(1, 300, 5).get(0);
         int[] longPrompt = new int[55];
         for (int i = 0; i < longPrompt.length; i++) longPrompt[i] = prompt[i % prompt.length];
-        int[] expected = SpeculativeGreedyTest.autoregressive(target, longPrompt, 100);
-        for (Map.Entry<String, Drafter> e : drafters(target).entrySet()) {
+        int[] expected = SpeculativeGreedyTest.autoregressive(models.target(), longPrompt, 100);
+        for (Map.Entry<String, Drafter> e : drafters(models.target()).entrySet()) {
             for (int budget : new int[] {6, 30}) {
-                assertThat(SpeculativeGreedyTest.speculative(target, e.getValue(), longPrompt, 100, tree(6, budget)).tokens())
+                assertThat(SpeculativeGreedyTest.speculative(models.target(), e.getValue(), longPrompt, 100, tree(6, budget)).tokens())
                         .as("%s, tree %d", e.getKey(), budget).containsExactly(expected);
             }
         }

@@ -1,10 +1,6 @@
 package dev.specdiff4j.engine.decoding;
 
 import dev.specdiff4j.engine.kernels.VectorKernels;
-import dev.specdiff4j.engine.model.Gpt2;
-import dev.specdiff4j.engine.model.LoadOptions;
-import dev.specdiff4j.engine.model.MaskedDiffusionLm;
-import dev.specdiff4j.engine.testing.Fixtures;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,24 +18,18 @@ class TokenTreeSamplingTest {
     private static final SamplingConfig SAMPLING = new SamplingConfig(1.0, 4, 1.0, 0);
     private static final VectorKernels KERNELS = new VectorKernels(1);
     private static final int[] PROMPT = {17, 42, 123, 7, 250};
-    private static Gpt2 target;
-    private static Gpt2 smallDrafter;
-    private static MaskedDiffusionLm diffusion;
+    private static TinyModels models;
     private static DistributionCheck check;
 
     @BeforeAll
     static void load() throws IOException {
-        target = Gpt2.load(Fixtures.folder("gpt2-tiny"), new LoadOptions(null, KERNELS));
-        smallDrafter = Gpt2.load(Fixtures.folder("gpt2-tiny-drafter"), new LoadOptions(null, KERNELS));
-        diffusion = MaskedDiffusionLm.load(Fixtures.folder("mdlm-tiny"), new LoadOptions(null, KERNELS));
-        check = new DistributionCheck(target, PROMPT, SAMPLING, LosslessSamplingTest.K, LosslessSamplingTest.TRIALS);
+        models = TinyModels.load(KERNELS, KERNELS);
+        check = new DistributionCheck(models.target(), PROMPT, SAMPLING, LosslessSamplingTest.K, LosslessSamplingTest.TRIALS);
     }
 
     @AfterAll
     static void close() {
-        target.close();
-        smallDrafter.close();
-        diffusion.close();
+        models.close();
         KERNELS.close();
     }
 
@@ -47,11 +37,11 @@ class TokenTreeSamplingTest {
     void treesKeepTheTargetsDistributionAndBrokenRulesFail() {
         SoftAssertions softly = new SoftAssertions();
         for (int budget : new int[] {3, 10}) {
-            double tv = check.totalVariationTree(TestDrafters.targetTree(target, 3), null, 3, budget);
+            double tv = check.totalVariationTree(TestDrafters.targetTree(models.target(), 3), null, 3, budget);
             softly.assertThat(tv).as("STRICT tree of %d, target-tree drafter (bound %.4f)", budget, check.bound()).isLessThan(check.bound());
         }
         for (BrokenTreeRule rule : BrokenTreeRule.values()) {
-            double tv = check.totalVariationTree(TestDrafters.targetTree(target, 3), rule, 3, 10);
+            double tv = check.totalVariationTree(TestDrafters.targetTree(models.target(), 3), rule, 3, 10);
             softly.assertThat(tv).as("broken rule '%s' (bound %.4f)", rule, check.bound()).isGreaterThan(check.bound());
         }
         softly.assertAll();
@@ -60,9 +50,9 @@ class TokenTreeSamplingTest {
     @Test
     void treesFromTheRealDraftersKeepTheTargetsDistribution() {
         SoftAssertions softly = new SoftAssertions();
-        double ar = check.totalVariationTree(new AutoregressiveDrafter(smallDrafter, target.vocabSize()), null, 3, 8);
+        double ar = check.totalVariationTree(new AutoregressiveDrafter(models.smallDrafter(), models.target().vocabSize()), null, 3, 8);
         softly.assertThat(ar).as("autoregressive drafter, tree of 8 (bound %.4f)", check.bound()).isLessThan(check.bound());
-        Drafter mdlm = new DiffusionDrafter(diffusion, target.vocabSize(), 1, new DraftingConfig(32, false, true));
+        Drafter mdlm = new DiffusionDrafter(models.diffusion(), models.target().vocabSize(), 1, new DraftingConfig(32, false, true));
         double dd = check.totalVariationTree(mdlm, null, 3, SpeculativeSettings.TREE_AUTO);
         softly.assertThat(dd).as("diffusion drafter, cost-aware tree (bound %.4f)", check.bound()).isLessThan(check.bound());
         softly.assertAll();
