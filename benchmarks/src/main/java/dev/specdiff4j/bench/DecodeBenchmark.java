@@ -350,6 +350,46 @@ public final class DecodeBenchmark {
         }).toList();
     }
 
+    /** A result back from {@link #json}: what a child JVM of {@code bench decode} hands to its parent. */
+    @SuppressWarnings("unchecked")
+    public static Result fromJson(Map<String, Object> m) {
+        double[] ours = doubles(m.get("ours_tokens_per_second"));
+        double[] ffm = doubles(m.get("llama_cpp_ffm_tokens_per_second"));
+        double[] jll = doubles(m.get("java_llama_cpp_tokens_per_second"));
+        Samples oursSamples = new Samples();
+        Samples ffmSamples = new Samples();
+        Samples jllSamples = new Samples();
+        PairedRatios oursOverFfm = new PairedRatios();
+        PairedRatios oursOverJll = new PairedRatios();
+        for (int i = 0; i < ours.length; i++) {
+            oursSamples.add(ours[i]);
+            if (ffm.length > 0) {
+                ffmSamples.add(ffm[i]);
+                oursOverFfm.add(ours[i], ffm[i]);
+            }
+            if (jll.length > 0) {
+                jllSamples.add(jll[i]);
+                oursOverJll.add(ours[i], jll[i]);
+            }
+        }
+        return new Result(DType.parse((String) m.get("dtype")), oursSamples, ffmSamples, oursOverFfm, jllSamples, oursOverJll,
+                passFromJson((Map<String, Object>) m.get("step_1_ms")), passFromJson((Map<String, Object>) m.get("pass_4_ms")),
+                passFromJson((Map<String, Object>) m.get("pass_16_ms")), passFromJson((Map<String, Object>) m.get("prompt_512_ms")),
+                (String) m.get("llama_cpp_ffm_variant"));
+    }
+
+    private static PassTimes passFromJson(Map<String, Object> m) {
+        double[] ours = doubles(m.get("ours"));
+        double[] llama = doubles(m.get("llama_cpp_ffm"));
+        PassTimes t = PassTimes.empty();
+        for (int i = 0; i < ours.length; i++) t.add(ours[i], llama.length == 0 ? Double.NaN : llama[i]);
+        return t;
+    }
+
+    private static double[] doubles(Object list) {
+        return ((List<?>) list).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
+    }
+
     private static Map<String, Object> passJson(PassTimes t) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("ours", t.oursMs().values());

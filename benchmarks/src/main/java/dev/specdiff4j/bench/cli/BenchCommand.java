@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -31,9 +32,10 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "decode", mixinStandardHelpOptions = true,
             description = {"Plain decoding of a random-weight GPT-2-small-shaped model: specdiff4j against llama.cpp on the same GGUF files",
-                "(F32, F16, BF16, Q8_0, Q4_0, Q4_K by default), interleaved. Two llama.cpp comparators: its own llama_decode through FFM on the prebuilt",
+                "(F32, F16, BF16, Q8_0 by default; Q4_0, Q4_K, ... on request), interleaved. Two llama.cpp comparators: its own llama_decode through FFM on the prebuilt",
                 "libraries of @node-llama-cpp/linux-x64 (--ggml-lib), and java-llama.cpp. Also one-token steps, 4- and 16-token",
-                "passes and a 512-token prompt pass, timed against the FFM comparator."})
+                "passes and a 512-token prompt pass, timed against the FFM comparator. Each dtype runs in a JVM of its own, so that its",
+                "figures do not depend on which dtypes the JIT compiled the shared kernels for before it."})
     static final class Decode implements Callable<Integer> {
         @Mixin
         DebugOption debug;
@@ -50,7 +52,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--repeats", defaultValue = "5", description = "Interleaved repetitions (default: ${DEFAULT-VALUE}).")
         int repeats;
 
-        @Option(names = "--dtype", split = ",", description = "Weight dtypes of the GGUF files compared (default: f32,f16,bf16,q8_0,q4_0,q4_k).")
+        @Option(names = "--dtype", split = ",", description = "Weight dtypes of the GGUF files compared (default: f32,f16,bf16,q8_0).")
         List<String> dtypes = DecodeBenchmark.DTYPES;
 
         @Option(names = "--ggml-lib", paramLabel = "DIR", defaultValue = "${env:SPECDIFF4J_GGML_LIB}",
@@ -64,14 +66,23 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--json", paramLabel = "FILE", description = "Also write the raw results as JSON.")
         Path json;
 
+        @Option(names = "--same-jvm", description = {"Run every dtype in this JVM instead of one fresh JVM per dtype (measured: F32 after",
+            "the 16-bit models in one JVM decodes about half as fast as F32 alone)."})
+        boolean sameJvm;
+
         @Override
         public Integer call() throws Exception {
             Files.createDirectories(work);
             if (ggmlLib == null) System.err.println("bench decode: no --ggml-lib and no SPECDIFF4J_GGML_LIB: the llama.cpp FFM comparator is left out");
-            DecodeBenchmark bench = new DecodeBenchmark(work, DemoModels.tokenizer(), threads, tokens, repeats, ggmlLib, !noJavaLlama, System.err);
-            Progress progress = new Progress("decode", bench.stepsPerDtype() * dtypes.size(), System.err);
+            for (String d : dtypes) DType.parse(d); // a bad name fails before any JVM starts
             List<DecodeBenchmark.Result> results = new ArrayList<>();
-            for (String d : dtypes) results.add(bench.run(DType.parse(d), progress));
+            if (sameJvm || dtypes.size() == 1) {
+                DecodeBenchmark bench = new DecodeBenchmark(work, DemoModels.tokenizer(), threads, tokens, repeats, ggmlLib, !noJavaLlama, System.err);
+                Progress progress = new Progress("decode", bench.stepsPerDtype() * dtypes.size(), System.err);
+                for (String d : dtypes) results.add(bench.run(DType.parse(d), progress));
+            } else {
+                for (String d : dtypes) results.add(inFreshJvm(d));
+            }
             String variant = results.stream().map(DecodeBenchmark.Result::ffmVariant).filter(v -> v != null).findFirst().orElse(null);
             System.out.println("Decoding, tokens/s (median (min–max) over " + repeats + " interleaved runs of " + tokens + " tokens; ratios: median paired ratio [95% CI])"
                     + (variant == null ? "" : "; llama.cpp FFM ran ggml's " + variant + " CPU build") + ":");
@@ -84,6 +95,22 @@ public final class BenchCommand implements Runnable {
             System.out.print(DecodeBenchmark.passTable(results));
             if (json != null) Files.writeString(json, Json.writePretty(DecodeBenchmark.json(results)) + "\n", StandardCharsets.UTF_8);
             return 0;
+        }
+
+        /** One dtype measured by {@code bench decode --dtype D} in a new JVM (FreshJvm), its results read back from its JSON. */
+        private DecodeBenchmark.Result inFreshJvm(String dtype) throws Exception {
+            Path part = work.resolve("decode-" + dtype + ".json");
+            List<String> args = new ArrayList<>(List.of("bench", "decode", "--dtype", dtype, "--work", work.toString(),
+                    "--threads", Integer.toString(threads), "--tokens", Integer.toString(tokens), "--repeats", Integer.toString(repeats),
+                    "--json", part.toString()));
+            if (ggmlLib != null) args.addAll(List.of("--ggml-lib", ggmlLib.toString()));
+            if (noJavaLlama) args.add("--no-java-llama");
+            FreshJvm.run(args.toArray(new String[0]));
+            List<?> parsed = (List<?>) Json.parse(Files.readString(part, StandardCharsets.UTF_8));
+            Files.delete(part);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> only = (Map<String, Object>) parsed.getFirst();
+            return DecodeBenchmark.fromJson(only);
         }
     }
 
