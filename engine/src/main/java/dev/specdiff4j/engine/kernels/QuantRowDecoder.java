@@ -108,17 +108,17 @@ final class QuantRowDecoder {
     }
 
     /** Packed byte i (0..11) of a k-quant scale block read as bytes 0-7 ({@code p}) and 8-11 ({@code q}). */
-    private static int b(long p, int q, int i) {
+    static int b(long p, int q, int i) {
         return i < 8 ? (int) (p >>> (8 * i)) & 0xFF : (q >>> (8 * (i - 8))) & 0xFF;
     }
 
     /** The 6-bit scale of group j, as get_scale_min_k4. */
-    private static int scale(long p, int q, int j) {
+    static int scale(long p, int q, int j) {
         return j < 4 ? b(p, q, j) & 63 : (b(p, q, j + 4) & 0xF) | ((b(p, q, j - 4) >> 6) << 4);
     }
 
     /** The 6-bit min of group j, as get_scale_min_k4. */
-    private static int min(long p, int q, int j) {
+    static int min(long p, int q, int j) {
         return j < 4 ? b(p, q, j + 4) & 63 : (b(p, q, j + 4) >> 4) | ((b(p, q, j) >> 6) << 4);
     }
 

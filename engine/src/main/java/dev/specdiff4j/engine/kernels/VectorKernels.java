@@ -28,6 +28,12 @@ public final class VectorKernels implements Kernels {
      * see docs/notes/16-float-kernels.md; {@code -Dspecdiff4j.halfDirectMaxTokens} overrides it for benchmarks).
      */
     static final int HALF_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.halfDirectMaxTokens", 4);
+    /**
+     * One-token passes over Q4_0, Q4_K, Q5_K and Q6_K weights unpack the nibbles in registers ({@link Q4Tiles}) instead of decoding rows
+     * into the buffer; {@code -Dspecdiff4j.quantInRegisters=false} turns that off, so that benchmarks can compare both paths
+     * in one build (the outputs are the same bits either way).
+     */
+    static final boolean QUANT_IN_REGISTERS = !"false".equals(System.getProperty("specdiff4j.quantInRegisters"));
 
     private final WorkerPool pool;
     /**
@@ -122,6 +128,18 @@ public final class VectorKernels implements Kernels {
                     left.copyOut(out, whole, r);
                 } else if (whole < k) {
                     Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, whole, bias, r, rows, out, lanes);
+                }
+            }
+        }
+        if (k == 1 && QUANT_IN_REGISTERS && Q4Tiles.supports(w.dtype())) {
+            // 4-row groups unpack their nibbles in registers; the leftover rows take the buffered path below
+            long rowBytes = w.rowBytes();
+            for (; r + 4 <= r1; r += 4) {
+                switch (w.dtype()) {
+                    case Q4_0 -> Q4Tiles.q4_0x1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out);
+                    case Q4_K -> Q4Tiles.q4Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out);
+                    case Q5_K -> Q4Tiles.q5Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out);
+                    default -> Q4Tiles.q6Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out);
                 }
             }
         }

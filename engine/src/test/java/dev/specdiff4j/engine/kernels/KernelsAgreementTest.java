@@ -89,6 +89,40 @@ class KernelsAgreementTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void quantizedMatmulIsTheFloatMatmulOfTheDequantizedWeightsBitForBit(DType dtype) {
+        // the definition the in-register tiles (Q8Tiles, Q4Tiles) must keep: dequantize exactly, then the F32 dot product
+        Random rnd = new Random(7 + dtype.ordinal());
+        int cols = dtype.blockElements() == 32 ? 96 : 768;
+        for (int rows : new int[] {4, 5, 7, 33, 67}) {
+            float[] values = new float[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                // rows from 1e-6 to 1e3 in magnitude, some with an offset (the k-quants' mins), one constant row
+                double magnitude = Math.pow(10, -6 + rnd.nextInt(10));
+                double offset = r % 3 == 0 ? magnitude * rnd.nextGaussian() : 0;
+                for (int c = 0; c < cols; c++) {
+                    values[r * cols + c] = r == 2 ? 0.75f : (float) (offset + magnitude * rnd.nextGaussian());
+                }
+            }
+            Tensor w = Tensor.of("w", dtype, new long[] {rows, cols}, values, ARENA);
+            float[] decoded = new float[rows * cols];
+            w.read(0, decoded.length, decoded, 0);
+            Tensor asFloats = Tensor.of("w", DType.F32, new long[] {rows, cols}, decoded, ARENA);
+            float[] bias = random(rnd, rows, 1);
+            for (int k : new int[] {1, 2, 3, 4, 5}) {
+                float[] x = random(rnd, k * cols, 1);
+                float[] expected = new float[k * rows];
+                float[] actual = new float[k * rows];
+                VEC.matmul(x, k, asFloats, bias, expected);
+                VEC.matmul(x, k, w, bias, actual);
+                assertThat(actual).as("%s rows=%d k=%d", dtype, rows, k).containsExactly(expected);
+                VEC1.matmul(x, k, w, bias, actual);
+                assertThat(actual).as("%s rows=%d k=%d, 1 thread", dtype, rows, k).containsExactly(expected);
+            }
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(DType.class)
     void matmulResultOfATokenDoesNotDependOnBatchOrThreads(DType dtype) {
         // The speculative-decoding guarantee: a verify pass over k tokens gives each token exactly the
