@@ -29,11 +29,12 @@ public final class VectorKernels implements Kernels {
      */
     static final int HALF_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.halfDirectMaxTokens", 4);
     /**
-     * One-token passes over Q4_0, Q4_K, Q5_K and Q6_K weights unpack the nibbles in registers ({@link Q4Tiles}) instead of decoding rows
-     * into the buffer; {@code -Dspecdiff4j.quantInRegisters=false} turns that off, so that benchmarks can compare both paths
-     * in one build (the outputs are the same bits either way).
+     * With {@code -Dspecdiff4j.quantInRegisters=true}, one-token passes over Q4_0, Q4_K, Q5_K and Q6_K weights unpack the
+     * bits in registers ({@link Q4Tiles}) instead of decoding rows into the buffer. Off by default: on JDK 25 those tiles
+     * measured 10-100x slower than the buffered path, erratically (docs/notes/16-kernels-round3.md); kept, tested for
+     * exactness, for the next attempt. The outputs are the same bits either way.
      */
-    static final boolean QUANT_IN_REGISTERS = !"false".equals(System.getProperty("specdiff4j.quantInRegisters"));
+    static final boolean QUANT_IN_REGISTERS = Boolean.getBoolean("specdiff4j.quantInRegisters");
 
     private final WorkerPool pool;
     /**
@@ -132,7 +133,7 @@ public final class VectorKernels implements Kernels {
             }
         }
         if (k == 1 && QUANT_IN_REGISTERS && Q4Tiles.supports(w.dtype())) {
-            // 4-row groups unpack their nibbles in registers; the leftover rows take the buffered path below
+            // 4-row groups unpack their bits in registers; the leftover rows take the buffered path below
             long rowBytes = w.rowBytes();
             for (; r + 4 <= r1; r += 4) {
                 switch (w.dtype()) {
