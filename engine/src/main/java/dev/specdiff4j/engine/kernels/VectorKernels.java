@@ -31,7 +31,8 @@ public final class VectorKernels implements Kernels {
     /**
      * With {@code -Dspecdiff4j.quantInRegisters=true}, one-token passes over Q4_0, Q4_K, Q5_K and Q6_K weights unpack the
      * bits in registers ({@link Q4Tiles}) instead of decoding rows into the buffer. Off by default: on JDK 25 those tiles
-     * measured 10-100x slower than the buffered path, erratically (docs/notes/16-kernels-round3.md); kept, tested for
+     * measured 40-200x slower than the buffered path (Q4_0, Q4_K), erratically, because C2 stops inlining their weight
+     * helpers at NodeCountInliningCutoff and the vectors are boxed (docs/notes/16-kernels-round3.md); kept, tested for
      * exactness, for the next attempt. The outputs are the same bits either way.
      */
     static final boolean QUANT_IN_REGISTERS = Boolean.getBoolean("specdiff4j.quantInRegisters");
