@@ -1,6 +1,6 @@
 package dev.specdiff4j.engine.api;
 
-import dev.specdiff4j.engine.model.Gpt2;
+import dev.specdiff4j.engine.model.LoadedModel;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.tokenizer.BpeTokenizer;
 import dev.specdiff4j.tokenizer.Tokenizer;
@@ -17,7 +17,7 @@ final class VocabularyCheck {
     private VocabularyCheck() {
     }
 
-    static void diffusionDrafter(Path path, MaskedDiffusionLm drafter, Gpt2 target, Tokenizer targetTokenizer) throws IOException {
+    static void diffusionDrafter(Path path, MaskedDiffusionLm drafter, LoadedModel target, Tokenizer targetTokenizer) throws IOException {
         int drafterVocab = drafter.config().vocabSize();
         if (drafterVocab != target.vocabSize() + 1) {
             throw new IllegalArgumentException("the diffusion drafter " + path + " has a vocabulary of " + drafterVocab
@@ -26,7 +26,7 @@ final class VocabularyCheck {
         sameTokenizerIfPresent(path, drafter.files(), targetTokenizer);
     }
 
-    static void autoregressiveDrafter(Path path, Gpt2 drafter, Gpt2 target, Tokenizer targetTokenizer) throws IOException {
+    static void autoregressiveDrafter(Path path, LoadedModel drafter, LoadedModel target, Tokenizer targetTokenizer) throws IOException {
         if (drafter.vocabSize() != target.vocabSize()) {
             throw new IllegalArgumentException("the autoregressive drafter " + path + " has a vocabulary of " + drafter.vocabSize()
                     + " but the target's is " + target.vocabSize());

@@ -22,6 +22,22 @@ public record RopeSpec(int dimensions, double[] inverseFrequency) {
         return inverseFrequency.clone();
     }
 
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "RoPE(%d dimensions, frequencies %.3g to %.3g)", dimensions, inverseFrequency[0],
+                inverseFrequency[inverseFrequency.length - 1]);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RopeSpec r && r.dimensions == dimensions && java.util.Arrays.equals(r.inverseFrequency, inverseFrequency);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * dimensions + java.util.Arrays.hashCode(inverseFrequency);
+    }
+
     /** Plain RoPE: {@code θ^(−2i/dimensions)}. */
     public static RopeSpec of(int dimensions, double theta) {
         double[] f = new double[dimensions / 2];

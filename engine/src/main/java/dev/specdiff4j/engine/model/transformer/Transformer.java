@@ -3,6 +3,7 @@ package dev.specdiff4j.engine.model.transformer;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.model.CausalSession;
+import dev.specdiff4j.engine.model.LoadedModel;
 import dev.specdiff4j.engine.model.ModelFiles;
 
 import java.lang.foreign.Arena;
@@ -18,7 +19,7 @@ import java.util.Arrays;
  * head g, so for each j the queries {@code g·r + j} of every g are gathered into a kvHeads-wide row and attended against
  * the unexpanded cache with the ordinary attention kernel.
  */
-public final class Transformer implements CausalLanguageModel {
+public final class Transformer implements LoadedModel {
     private final TransformerSpec spec;
     private final TransformerWeights weights;
     private final Kernels kernels;
@@ -58,8 +59,14 @@ public final class Transformer implements CausalLanguageModel {
     }
 
     /** The files the weights came from, or null. */
+    @Override
     public ModelFiles files() {
         return files;
+    }
+
+    @Override
+    public int eosTokenId() {
+        return spec.eosTokenId();
     }
 
     @Override
