@@ -21,16 +21,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Reference A for the Llama-layout families: llama.cpp itself (through the FFM comparator {@link LlamaCppNative}) on the GGUF
  * file of a random-weight model in the exact layout its converter writes (RandomTransformers: llama with the q/k rows
  * permuted for llama.cpp's RoPE, qwen2 with q/k/v biases, qwen3 with QK-norm and 32-wide heads), with the tokenizer of
- * llama.cpp's own vocab file. Every row of a batched prompt pass must give the same logits within {@value #TOLERANCE}, and
- * 32 greedy steps the same tokens. Needs SPECDIFF4J_GGML_LIB and SPECDIFF4J_LLAMA_VOCABS; skipped without them unless
+ * llama.cpp's own vocab file. Every row of a batched prompt pass must give the same logits within {@value #TOLERANCE} of
+ * the largest logit's magnitude, and 32 greedy steps the same tokens, up to a near-tie. Needs SPECDIFF4J_GGML_LIB and SPECDIFF4J_LLAMA_VOCABS; skipped without them unless
  * SPECDIFF4J_REQUIRE_FIXTURES=1.
  *
- * <p>The tolerance: both engines compute in F32 with F32 weights and (here) an F32 KV cache, but sum in different orders and
- * llama.cpp computes its RoPE angles and softmax exponentials in float; the logits of these models are of order 1–10, and
- * the GPT-2 comparison ({@link LlamaCppNativeTest}) measured differences up to 0.004 for the same reasons.
+ * <p>The tolerance: both engines compute in F32 with F32 weights and (here) an F32 KV cache, but sum in different orders, and
+ * llama.cpp computes its RoPE angles in float and may round attention inputs to F16 in its flash-attention path. Measured:
+ * the largest difference is 8e-4 of the largest logit for all three families (0.0034 on llama's logits of about 4; 0.013 and
+ * 0.016 on the qwen models, whose tied head makes their logits about five times larger). A RoPE or layout mistake moves
+ * logits by amounts of the order of the logits themselves. Greedy tokens may part only where our top two logits are within
+ * twice the allowed difference of each other (random models over 150k tokens have such near-ties now and then).
  */
 class LlamaFamiliesAgreementTest {
-    static final float TOLERANCE = 0.006f;
+    static final float TOLERANCE = 0.002f;
     static final int STEPS = 32;
 
     @ParameterizedTest
@@ -52,21 +55,35 @@ class LlamaFamiliesAgreementTest {
             float[][] our = session.forward(prompt);
             theirs.forward(prompt, prompt.length);
             float worst = 0;
+            float largest = 0;
             for (int t = 0; t < prompt.length; t++) {
                 float[] their = theirs.logits(t);
-                for (int v = 0; v < their.length; v++) worst = Math.max(worst, Math.abs(their[v] - our[t][v]));
+                for (int v = 0; v < their.length; v++) {
+                    worst = Math.max(worst, Math.abs(their[v] - our[t][v]));
+                    largest = Math.max(largest, Math.abs(our[t][v]));
+                }
             }
-            System.out.printf("%s: largest logit difference to llama.cpp over %d rows: %.5f%n", family, prompt.length, worst);
-            assertThat(worst).as("%s: largest logit difference to llama.cpp", family).isLessThan(TOLERANCE);
+            float allowed = TOLERANCE * largest;
+            System.out.printf("%s: largest logit difference to llama.cpp over %d rows: %.5f (largest logit %.3f, ratio %.2e)%n", family,
+                    prompt.length, worst, largest, worst / largest);
+            assertThat(worst).as("%s: largest logit difference to llama.cpp", family).isLessThan(allowed);
 
             int[] ourTokens = new int[STEPS];
-            int next = argmax(our[prompt.length - 1]);
+            float[][] ourRows = new float[STEPS][];
+            float[] row = our[prompt.length - 1];
             for (int i = 0; i < STEPS; i++) {
-                ourTokens[i] = next;
-                next = argmax(session.forwardLast(new int[] {next}));
+                ourRows[i] = row;
+                ourTokens[i] = argmax(row);
+                row = session.forwardLast(new int[] {ourTokens[i]});
             }
             int[] theirTokens = theirs.greedy(prompt, STEPS).tokens();
-            assertThat(theirTokens).as("%s: llama.cpp's greedy tokens", family).containsExactly(ourTokens);
+            int agreeing = 0;
+            while (agreeing < STEPS && theirTokens[agreeing] == ourTokens[agreeing]) agreeing++;
+            System.out.printf("%s: %d of %d greedy tokens identical%n", family, agreeing, STEPS);
+            if (agreeing < STEPS) {
+                float gap = ourRows[agreeing][ourTokens[agreeing]] - ourRows[agreeing][theirTokens[agreeing]];
+                assertThat(gap).as("%s: greedy step %d parts from llama.cpp only at a near-tie", family, agreeing).isLessThan(2 * allowed);
+            }
         }
     }
 

@@ -2,7 +2,6 @@ package dev.specdiff4j.engine.api;
 
 import dev.specdiff4j.engine.model.LoadedModel;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
-import dev.specdiff4j.tokenizer.BpeTokenizer;
 import dev.specdiff4j.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -36,9 +35,9 @@ final class VocabularyCheck {
 
     /** A drafter folder without tokenizer files (as the public MDLM checkpoint) is checked by vocabulary size only. */
     private static void sameTokenizerIfPresent(Path path, dev.specdiff4j.engine.model.ModelFiles files, Tokenizer target) throws IOException {
-        BpeTokenizer own;
+        Tokenizer own;
         try {
-            own = files.tokenizer();
+            own = files.anyTokenizer();
         } catch (dev.specdiff4j.tokenizer.TokenizerException | dev.specdiff4j.engine.model.ModelFormatException e) {
             if (e.getMessage() != null && (e.getMessage().contains("holds no tokenizer") || e.getMessage().contains("no tokenizer"))) return;
             throw e;
@@ -46,7 +45,7 @@ final class VocabularyCheck {
         sameTokenizer(path, own, target);
     }
 
-    private static void sameTokenizer(Path path, BpeTokenizer drafter, Tokenizer target) {
+    private static void sameTokenizer(Path path, Tokenizer drafter, Tokenizer target) {
         int n = Math.max(drafter.vocabSize(), target.vocabSize());
         for (int id = 0; id < n; id++) {
             byte[] a = bytesOrNull(drafter, id);
