@@ -210,6 +210,14 @@ public final class LlamaCppNative implements AutoCloseable {
         return logitsRow(-1).toArray(JAVA_FLOAT);
     }
 
+    /**
+     * The logits after token {@code batchRow} of the last {@link #forward} pass ({@code llama_get_logits_ith}; the row must
+     * have been one of its output rows), a copy.
+     */
+    public float[] logits(int batchRow) {
+        return logitsRow(batchRow).toArray(JAVA_FLOAT);
+    }
+
     /** The highest logit's token in an output row of the last pass (the lowest id among equals). */
     private int argmax(int batchRow) {
         MemorySegment row = logitsRow(batchRow);

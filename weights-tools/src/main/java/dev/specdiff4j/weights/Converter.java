@@ -114,6 +114,8 @@ public final class Converter {
                     }
                     mdlmToHf(files, placement, options);
                 }
+                case LLAMA, MISTRAL, QWEN2, QWEN3 -> throw new ConversionException("convert does not handle "
+                        + files.architecture().name().toLowerCase() + " models yet (they run from HF folders and GGUF files as they are)");
                 case UNKNOWN -> throw new ConversionException(files.unsupportedReason());
             }
         }

@@ -17,6 +17,7 @@ import dev.specdiff4j.engine.kernels.KernelsSelection;
 import dev.specdiff4j.engine.model.ContextLimitException;
 import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.LoadOptions;
+import dev.specdiff4j.engine.model.LoadedModel;
 import dev.specdiff4j.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -50,17 +51,17 @@ public final class Generator implements AutoCloseable {
     private final ModelSpec spec;
     private final Kernels kernels;
     private final Kernels drafterKernels;
-    private final Gpt2 target;
+    private final LoadedModel target;
     private final CausalLanguageModel decodingTarget;
     private final MaskedDiffusionLm diffusionDrafter;
-    private final Gpt2 arDrafter;
+    private final LoadedModel arDrafter;
     private final Tokenizer tokenizer;
     private final int eosId;
     private final ExecutorService background;
     private final Generations generations = new Generations(this::release);
 
-    private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, Gpt2 target, CausalLanguageModel decodingTarget,
-                      MaskedDiffusionLm diffusionDrafter, Gpt2 arDrafter, Tokenizer tokenizer) {
+    private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, LoadedModel target, CausalLanguageModel decodingTarget,
+                      MaskedDiffusionLm diffusionDrafter, LoadedModel arDrafter, Tokenizer tokenizer) {
         this.spec = spec;
         this.kernels = kernels;
         this.drafterKernels = drafterKernels;
@@ -69,7 +70,7 @@ public final class Generator implements AutoCloseable {
         this.diffusionDrafter = diffusionDrafter;
         this.arDrafter = arDrafter;
         this.tokenizer = tokenizer;
-        int eos = target.config().eosTokenId();
+        int eos = target.eosTokenId();
         if (eos < 0) eos = tokenizer.specialTokenId("<|endoftext|>").orElse(-1);
         this.eosId = eos;
         this.background = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("specdiff4j-draft-ahead").unstarted(r));
@@ -82,7 +83,7 @@ public final class Generator implements AutoCloseable {
             Kernels kernels = track(opened, KernelsSelection.create(spec.kernels(), spec.threads()));
             Kernels drafterKernels = spec.drafterThreads() == 0 ? kernels
                     : track(opened, KernelsSelection.create(spec.kernels(), spec.drafterThreads()));
-            Gpt2 target = track(opened, Gpt2.load(spec.target(), new LoadOptions(spec.dtype(), kernels)));
+            LoadedModel target = track(opened, LoadedModel.load(spec.target(), new LoadOptions(spec.dtype(), kernels)));
             Tokenizer tokenizer = target.files().anyTokenizer();
             if (tokenizer.vocabSize() > target.vocabSize()) {
                 throw new IllegalArgumentException("the tokenizer of " + spec.target() + " has " + tokenizer.vocabSize()
@@ -93,15 +94,18 @@ public final class Generator implements AutoCloseable {
                 diffusion = track(opened, MaskedDiffusionLm.load(spec.diffusionDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
                 VocabularyCheck.diffusionDrafter(spec.diffusionDrafter(), diffusion, target, tokenizer);
             }
-            Gpt2 ar = null;
+            LoadedModel ar = null;
             if (spec.arDrafter() != null) {
-                ar = track(opened, Gpt2.load(spec.arDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
+                ar = track(opened, LoadedModel.load(spec.arDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
                 VocabularyCheck.autoregressiveDrafter(spec.arDrafter(), ar, target, tokenizer);
             }
             CausalLanguageModel decoding = target;
             String[] targetDevice = DeviceBackends.parse(spec.targetDevice());
             if (targetDevice != null) {
-                decoding = track(opened, DeviceBackends.find(targetDevice[0]).offload(target, targetDevice[1]));
+                if (!(target instanceof Gpt2 gpt2)) {
+                    throw new IllegalArgumentException("device backends run GPT-2 targets only; " + spec.target() + " is not one");
+                }
+                decoding = track(opened, DeviceBackends.find(targetDevice[0]).offload(gpt2, targetDevice[1]));
             }
             String[] drafterDevice = DeviceBackends.parse(spec.drafterDevice());
             if (drafterDevice != null) {
@@ -137,7 +141,7 @@ public final class Generator implements AutoCloseable {
         return tokenizer;
     }
 
-    public Gpt2 target() {
+    public LoadedModel target() {
         return target;
     }
 

@@ -1,8 +1,7 @@
 package dev.specdiff4j.engine.api;
 
-import dev.specdiff4j.engine.model.Gpt2;
+import dev.specdiff4j.engine.model.LoadedModel;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
-import dev.specdiff4j.tokenizer.BpeTokenizer;
 import dev.specdiff4j.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -17,7 +16,7 @@ final class VocabularyCheck {
     private VocabularyCheck() {
     }
 
-    static void diffusionDrafter(Path path, MaskedDiffusionLm drafter, Gpt2 target, Tokenizer targetTokenizer) throws IOException {
+    static void diffusionDrafter(Path path, MaskedDiffusionLm drafter, LoadedModel target, Tokenizer targetTokenizer) throws IOException {
         int drafterVocab = drafter.config().vocabSize();
         if (drafterVocab != target.vocabSize() + 1) {
             throw new IllegalArgumentException("the diffusion drafter " + path + " has a vocabulary of " + drafterVocab
@@ -26,7 +25,7 @@ final class VocabularyCheck {
         sameTokenizerIfPresent(path, drafter.files(), targetTokenizer);
     }
 
-    static void autoregressiveDrafter(Path path, Gpt2 drafter, Gpt2 target, Tokenizer targetTokenizer) throws IOException {
+    static void autoregressiveDrafter(Path path, LoadedModel drafter, LoadedModel target, Tokenizer targetTokenizer) throws IOException {
         if (drafter.vocabSize() != target.vocabSize()) {
             throw new IllegalArgumentException("the autoregressive drafter " + path + " has a vocabulary of " + drafter.vocabSize()
                     + " but the target's is " + target.vocabSize());
@@ -36,9 +35,9 @@ final class VocabularyCheck {
 
     /** A drafter folder without tokenizer files (as the public MDLM checkpoint) is checked by vocabulary size only. */
     private static void sameTokenizerIfPresent(Path path, dev.specdiff4j.engine.model.ModelFiles files, Tokenizer target) throws IOException {
-        BpeTokenizer own;
+        Tokenizer own;
         try {
-            own = files.tokenizer();
+            own = files.anyTokenizer();
         } catch (dev.specdiff4j.tokenizer.TokenizerException | dev.specdiff4j.engine.model.ModelFormatException e) {
             if (e.getMessage() != null && (e.getMessage().contains("holds no tokenizer") || e.getMessage().contains("no tokenizer"))) return;
             throw e;
@@ -46,7 +45,7 @@ final class VocabularyCheck {
         sameTokenizer(path, own, target);
     }
 
-    private static void sameTokenizer(Path path, BpeTokenizer drafter, Tokenizer target) {
+    private static void sameTokenizer(Path path, Tokenizer drafter, Tokenizer target) {
         int n = Math.max(drafter.vocabSize(), target.vocabSize());
         for (int id = 0; id < n; id++) {
             byte[] a = bytesOrNull(drafter, id);

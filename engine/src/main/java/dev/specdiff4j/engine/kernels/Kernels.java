@@ -35,6 +35,32 @@ public interface Kernels extends AutoCloseable {
      */
     void layerNorm(float[] x, int k, int dim, float[] weight, float[] bias, float eps, float[] out);
 
+    /**
+     * RMS normalisation (Zhang and Sennrich 2019, as in Llama and Qwen) of k rows of width {@code dim}:
+     * {@code x / sqrt(mean(x²) + eps) · weight}. {@code out} may be {@code x}. Row by row, so a row's result does not
+     * depend on the others.
+     */
+    default void rmsNorm(float[] x, int k, int dim, float[] weight, float eps, float[] out) {
+        for (int t = 0; t < k; t++) {
+            int base = t * dim;
+            double sumOfSquares = 0;
+            for (int i = 0; i < dim; i++) sumOfSquares += (double) x[base + i] * x[base + i];
+            double inv = 1.0 / Math.sqrt(sumOfSquares / dim + eps);
+            for (int i = 0; i < dim; i++) out[base + i] = (float) (x[base + i] * inv * weight[i]);
+        }
+    }
+
+    /**
+     * SwiGLU's gating (Shazeer 2020, "GLU Variants Improve Transformer"), in place on the first n values:
+     * {@code gate = silu(gate) · up} with {@code silu(v) = v / (1 + e^−v)}.
+     */
+    default void swiglu(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = gate[i];
+            gate[i] = (float) (v / (1 + Math.exp(-v)) * up[i]);
+        }
+    }
+
     /** In place: {@code x = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))} for the first n values. */
     void geluTanh(float[] x, int n);
 

@@ -19,7 +19,7 @@ import java.util.Optional;
  * {@code output.weight}). Weight matrices are kept [out, in] in the dtype asked for; HF's Conv1D
  * weights ([in, out]) are transposed once at load time.
  */
-public final class Gpt2 implements CausalLanguageModel {
+public final class Gpt2 implements LoadedModel {
     /** One block's weights; matrices are [out, in]. */
     public record Layer(float[] ln1Weight, float[] ln1Bias, Tensor qkv, float[] qkvBias, Tensor proj, float[] projBias,
                  float[] ln2Weight, float[] ln2Bias, Tensor fc, float[] fcBias, Tensor fcProj, float[] fcProjBias) {
@@ -165,8 +165,14 @@ public final class Gpt2 implements CausalLanguageModel {
         return kernels;
     }
 
+    @Override
     public ModelFiles files() {
         return files;
+    }
+
+    @Override
+    public int eosTokenId() {
+        return config.eosTokenId();
     }
 
     @Override

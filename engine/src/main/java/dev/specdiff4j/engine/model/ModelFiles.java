@@ -26,7 +26,35 @@ import java.util.Map;
 public final class ModelFiles implements AutoCloseable {
     /** The architectures specdiff4j knows. */
     public enum Architecture {
-        GPT2, MDLM, UNKNOWN
+        GPT2, MDLM,
+        /** Llama 2/3, SmolLM2, TinyLlama; llama.cpp files Mistral 7B under this name too. */
+        LLAMA,
+        /** Llama's layout with a sliding window. */
+        MISTRAL,
+        /** Llama's layout with q/k/v biases and GPT-NeoX RoPE (Qwen 2, Qwen 2.5). */
+        QWEN2,
+        /** Qwen 2 without the biases and with per-head QK-norm. */
+        QWEN3,
+        UNKNOWN;
+
+        /** Whether {@code dev.specdiff4j.engine.model.transformer.TransformerLoader} runs it. */
+        public boolean isTransformerFamily() {
+            return this == LLAMA || this == MISTRAL || this == QWEN2 || this == QWEN3;
+        }
+
+        /** The family of a GGUF {@code general.architecture} or an HF {@code model_type}, or UNKNOWN. */
+        static Architecture named(Object name) {
+            if (!(name instanceof String s)) return UNKNOWN;
+            return switch (s) {
+                case "gpt2" -> GPT2;
+                case "mdlm" -> MDLM;
+                case "llama" -> LLAMA;
+                case "mistral" -> MISTRAL;
+                case "qwen2" -> QWEN2;
+                case "qwen3" -> QWEN3;
+                default -> UNKNOWN;
+            };
+        }
     }
 
     private final Path path;
@@ -49,14 +77,16 @@ public final class ModelFiles implements AutoCloseable {
     private record Recognised(Architecture architecture, String unsupportedReason) {
     }
 
-    private static final String SUPPORTED = "this build runs gpt2 (target/AR drafter) and mdlm (diffusion drafter)";
+    private static final String SUPPORTED = "this build runs gpt2, llama, mistral, qwen2 and qwen3 (targets and AR drafters) "
+            + "and mdlm (diffusion drafter)";
 
     public static ModelFiles open(Path path) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
         if (Files.isRegularFile(path) && (path.getFileName().toString().endsWith(".gguf") || startsWithGgufMagic(path))) {
             GgufFile gguf = GgufFile.open(path);
             Object arch = gguf.metadata().get("general.architecture");
-            Recognised recognised = "gpt2".equals(arch) ? new Recognised(Architecture.GPT2, null)
+            Architecture named = Architecture.named(arch);
+            Recognised recognised = named != Architecture.UNKNOWN && named != Architecture.MDLM ? new Recognised(named, null)
                     : new Recognised(Architecture.UNKNOWN, arch instanceof String name
                             ? "general.architecture '" + name + "' is not supported; " + SUPPORTED
                             : path + " has no general.architecture, so specdiff4j does not know its layout; " + SUPPORTED);
@@ -105,8 +135,8 @@ public final class ModelFiles implements AutoCloseable {
     private static Recognised recognise(Path folder, JsonFields config, TensorSource tensors) {
         if (config.has("model_type")) {
             Object type = config.raw("model_type");
-            if ("gpt2".equals(type)) return new Recognised(Architecture.GPT2, null);
-            if ("mdlm".equals(type)) return new Recognised(Architecture.MDLM, null);
+            Architecture named = Architecture.named(type);
+            if (named != Architecture.UNKNOWN) return new Recognised(named, null);
             return new Recognised(Architecture.UNKNOWN, "model_type '" + type + "' is not supported; " + SUPPORTED);
         }
         List<String> names = tensors.names();

@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A model that cannot be loaded says which file and which field is wrong, in words the user can act on. */
 class ModelLoadingMessagesTest {
-    private static final String SUPPORTED = "this build runs gpt2 (target/AR drafter) and mdlm (diffusion drafter)";
+    private static final String SUPPORTED = "this build runs gpt2, llama, mistral, qwen2 and qwen3 (targets and AR drafters) "
+            + "and mdlm (diffusion drafter)";
 
     private static void load(Path path) throws IOException {
         try (Gpt2 model = Gpt2.load(path, new LoadOptions(null, new ReferenceKernels()))) {
@@ -75,21 +76,30 @@ class ModelLoadingMessagesTest {
 
     @Test
     void anUnsupportedModelTypeIsRefusedEvenWithGpt2Tensors(@TempDir Path dir) throws IOException {
+        Path falcon = withConfig(dir.resolve("falcon"), gpt2Config("model_type", "\"falcon\""));
+        assertThatThrownBy(() -> load(falcon)).isInstanceOf(ModelFormatException.class)
+                .hasMessage("model_type 'falcon' is not supported; " + SUPPORTED);
+        assertThatThrownBy(() -> MaskedDiffusionLm.load(falcon, new LoadOptions(null, new ReferenceKernels())))
+                .hasMessage("model_type 'falcon' is not supported; " + SUPPORTED);
+    }
+
+    @Test
+    void aLlamaModelTypeIsNotLoadedAsGpt2EvenWithGpt2Tensors(@TempDir Path dir) throws IOException {
         Path llama = withConfig(dir, gpt2Config("model_type", "\"llama\""));
         assertThatThrownBy(() -> load(llama)).isInstanceOf(ModelFormatException.class)
-                .hasMessage("model_type 'llama' is not supported; " + SUPPORTED);
-        assertThatThrownBy(() -> MaskedDiffusionLm.load(llama, new LoadOptions(null, new ReferenceKernels())))
-                .hasMessage("model_type 'llama' is not supported; " + SUPPORTED);
+                .hasMessage(llama + " is not a GPT-2 model (found llama)");
+        assertThatThrownBy(() -> LoadedModel.load(llama, new LoadOptions(null, new ReferenceKernels())))
+                .isInstanceOf(ModelFormatException.class).hasMessageContaining("hidden_size");
     }
 
     @Test
     void anUnsupportedGgufArchitectureIsRefused(@TempDir Path dir) throws IOException {
-        Path gguf = dir.resolve("llama.gguf");
+        Path gguf = dir.resolve("falcon.gguf");
         Map<String, Object> meta = new LinkedHashMap<>();
-        meta.put("general.architecture", "llama");
+        meta.put("general.architecture", "falcon");
         GgufWriter.write(gguf, false, meta, List.of(new TensorWriteSource("token_embd.weight", DType.F32, new long[] {2, 4},
                 out -> out.write(new byte[32]))));
         assertThatThrownBy(() -> load(gguf)).isInstanceOf(ModelFormatException.class)
-                .hasMessage("general.architecture 'llama' is not supported; " + SUPPORTED);
+                .hasMessage("general.architecture 'falcon' is not supported; " + SUPPORTED);
     }
 }
