@@ -129,8 +129,7 @@ class ShadedJarTest {
         assertThat(expected.exitCode()).as(expected.err()).isZero();
         Run shaded = throughTheJar(stdin, args);
         assertThat(shaded.exitCode()).as(shaded.err()).isZero();
-        assertThat(shaded.out().lines()).hasSize(2);
-        assertThat(shaded.out()).isEqualTo(expected.out());
+        assertThat(shaded.out()).isNotBlank().isEqualTo(expected.out());
     }
 
     @Test
@@ -138,7 +137,8 @@ class ShadedJarTest {
     void chatCompletionsAreServedFromTheShadedJar() throws Exception {
         Run reference = inProcess("", args("generate", List.of("--chat", "--mode", "ar"), "Tell me about the city."));
         assertThat(reference.exitCode()).as(reference.err()).isZero();
-        String expected = reference.out().strip();
+        assertThat(reference.out()).endsWith(System.lineSeparator());
+        String expected = reference.out().substring(0, reference.out().length() - System.lineSeparator().length());
         Process server = new ProcessBuilder(java("serve", "--port", "0", "--threads", "2")).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             int port = awaitPort(server);
