@@ -103,6 +103,7 @@ public final class ThroughputBench implements Callable<Integer> {
             boolean identical = got.equals(expected);
             System.err.printf(Locale.ROOT, "warm-up done; greedy completions identical: %s%n", identical);
             double[] ratios = new double[repeats];
+            StringBuilder table = new StringBuilder("| pair | order | Generator tok/s | Spark tok/s | Spark ÷ Generator |\n|---|---|---|---|---|\n");
             for (int r = 0; r < repeats; r++) {
                 double a;
                 double b;
@@ -115,12 +116,14 @@ public final class ThroughputBench implements Callable<Integer> {
                 }
                 ratios[r] = b / a;
                 System.err.printf(Locale.ROOT, "pair %d: Generator %.1f tok/s, Spark %.1f tok/s, ratio %.3f%n", r + 1, a, b, ratios[r]);
+                table.append(String.format(Locale.ROOT, "| %d | %s | %.1f | %.1f | %.3f |%n", r + 1, r % 2 == 0 ? "A B" : "B A", a, b, ratios[r]));
             }
             double[] sorted = ratios.clone();
             Arrays.sort(sorted);
             double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-            System.out.printf(Locale.ROOT, "Spark (%s) / Generator throughput: median paired ratio %.3f (range %.3f-%.3f over %d ABBA pairs); greedy identical: %s%n",
+            System.out.printf(Locale.ROOT, "Spark (%s) / Generator throughput: median paired ratio %.3f (range %.3f-%.3f over %d ABBA pairs); greedy identical: %s%n%n",
                     master, median, sorted[0], sorted[sorted.length - 1], repeats, identical);
+            System.out.print(table);
             return identical ? 0 : 1;
         }
     }

@@ -24,7 +24,8 @@ import java.util.stream.Stream;
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = {"Runs the benchmarks and regenerates docs/benchmarks.md with its plots and raw data under docs/bench/:",
             "the SpecDiff sweep on the demo pair (with sampling, overlap, adaptive γ, exact drafting and dtypes), plain decoding",
-            "against llama.cpp, the round costs, the scale projection, the tokenizer throughput and the server under load and faults.",
+            "against llama.cpp, the round costs, the scale projection, the tokenizer throughput, the server under load and faults and",
+            "batch generation on Apache Spark against one Generator (`--only spark` runs that section alone).",
             "Every number in the document comes from this run; hand-written analyses live in docs/notes/, each with its own date",
             "and command."})
 final class BenchReport implements Callable<Integer> {
@@ -47,9 +48,19 @@ final class BenchReport implements Callable<Integer> {
     @Option(names = "--adaptive", defaultValue = "16", description = "Adaptive-γ row up to this bound, 0 for none (default: ${DEFAULT-VALUE}).") int adaptive;
     @Option(names = "--skip-server", description = "Leave out the server under load and faults (`bench server`).") boolean skipServer;
     @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Rows with the weights converted to these dtypes, or none (default: ${DEFAULT-VALUE}).") List<String> dtypes;
+    @Option(names = "--skip-spark", description = "Leave out batch generation on Apache Spark (`batch-bench`).") boolean skipSpark;
+    @Option(names = "--only", paramLabel = "SECTION", description = {"Run one section alone and print its Markdown on stdout instead of writing",
+        "benchmarks.md (which only a full run writes). Sections: spark."}) String only;
 
     @Override
     public Integer call() throws Exception {
+        if (only != null) {
+            if (!only.equals("spark")) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--only " + only + ": the sections that run alone are: spark");
+            }
+            System.out.print(SparkSection.HEADING + SparkSection.markdown());
+            return 0;
+        }
         long start = System.nanoTime();
         String commandLine = String.join(" ", Stream.concat(Stream.of("bin/specdiff4j"),
                 spec.commandLine().getParseResult().originalArgs().stream()).toList());
@@ -80,6 +91,7 @@ final class BenchReport implements Callable<Integer> {
                 : "(left out of this run; `bench report --kernels` or `bench kernels` runs them)\n";
         String server = skipServer ? "Not rerun by this report (`--skip-server`).\n"
                 : FreshJvm.run("bench", "server", "--clients", "16", "--requests", "48", "--rounds", "4", "--threads", "2");
+        String spark = skipSpark ? "Not rerun by this report (`--skip-spark`).\n" : SparkSection.markdown();
         BenchTokenizer tok = new BenchTokenizer();
         tok.repeats = 10;
         String tokenizer = tok.run();
@@ -145,6 +157,7 @@ final class BenchReport implements Callable<Integer> {
                 .append("`bench server --clients 16 --requests 48 --rounds 4 --threads 2`, in a JVM of its own: the drill `ServerLoadTest` ")
                 .append("asserts on (there with tiny random models), here on the demo models. What the server held:\n\n")
                 .append(server).append('\n');
+        md.append(SparkSection.HEADING).append(spark).append('\n');
         Path target = docs.resolve("benchmarks.md");
         Path tmp = docs.resolve(".benchmarks.md.partial");
         Files.writeString(tmp, md.toString(), StandardCharsets.UTF_8);
