@@ -187,7 +187,8 @@ def main():
     def held_out():
         return evaluate(model, heldout, args.window, args.eval_gamma, mask_id)
 
-    print(held_out()[1].replace("held-out", "held-out before training"), flush=True)
+    if not resumed:
+        print(held_out()[1].replace("held-out", "held-out before training"), flush=True)
 
     def write_hf(folder):
         training.write_hf_folder(folder, model.hf_config(), model.state_dict(), args.tokenizer)
