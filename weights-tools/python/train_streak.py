@@ -26,7 +26,6 @@ import numpy as np
 import torch
 
 import models
-import sample_target
 import streak_loss
 import target_probs
 import training
