@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the bundled demo models (models/demo) from nothing, with the repository's own tools.
 # Needs: a JDK 25, npm, Debian's python3-torch python3-numpy libopenblas0-pthread (run with /usr/bin/python3).
-# Takes about five hours on 2 cores. Every step is resumable: rerun the script and finished steps are skipped
+# Takes about five and a half hours on 2 cores. Every step is resumable: rerun the script and finished steps are skipped
 # (a training step continues from its last checkpoint).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -44,6 +44,19 @@ $py weights-tools/python/train_mdlm.py --init "$runs/drafter/hf" --data "$distil
 $py weights-tools/python/train_mdlm.py --init "$runs/drafter-long/hf" --data "$distill" "$distill2" "$distill" "$distill2" \
     "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/drafter-focus" --steps 2500 --lr 5e-4 --warmup 30 --block-max 5 \
     --prefix-max 64 --full-fraction 0.02 --eval-every 500 --log-every 50
+# 6b. streak distillation (issue 17): the target's own distributions on its text, then the drafter fine-tuned in the engine's
+#     drafting shape (16 tokens of context, an all-masked block of gamma + 1), each position weighted by the probability
+#     that the positions before it were accepted; held-out target text for its evaluation
+heldout_distill="$work/distill/heldout-target-samples.ids.npy"
+[[ -f $heldout_distill ]] || $py weights-tools/python/sample_target.py --target "$runs/target/hf" \
+    --data "$work/corpus/heldout.ids.npy" --out "$heldout_distill" --tokens 20000 --batch 64 --seed 7
+for s in "$distill" "$heldout_distill"; do
+  [[ -f ${s%.ids.npy}.probs.npz ]] || $py weights-tools/python/target_probs.py --target "$runs/target/hf" --samples "$s" \
+      --out "${s%.ids.npy}.probs.npz"
+done
+$py weights-tools/python/train_streak.py --init "$runs/drafter-focus/hf" --data "$distill" --heldout "$heldout_distill" \
+    --tokenizer models/demo/tokenizer.json --out "$runs/drafter-streak" --steps 2000 --lr 5e-4 --warmup 50 \
+    --eval-every 1000 --log-every 50 --threads 1
 # 7. the autoregressive drafter (the classic baseline): a small GPT-2, same data, same two stages
 $py weights-tools/python/train_gpt2.py --data "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/ar-drafter-corpus" \
     --layers 2 --width 128 --heads 4 --context 512 --batch 8 --steps 400 --warmup 40 --lr 2e-3 --eval-every 200 --log-every 20
@@ -51,7 +64,7 @@ $py weights-tools/python/train_gpt2.py --init "$runs/ar-drafter-corpus/hf" --dat
     "$distill" "$work/corpus/train.ids.npy" "${common[@]}" --out "$runs/ar-drafter" \
     --layers 2 --width 128 --heads 4 --context 512 --batch 8 --steps 200 --warmup 20 --lr 1e-3 --eval-every 100 --log-every 20
 # 8. F16 safetensors into models/demo, with the project's converter; the tokenizer shared by symlinks
-for m in target:target drafter-focus:drafter ar-drafter:ar-drafter; do
+for m in target:target drafter-streak:drafter ar-drafter:ar-drafter; do
   run=${m%%:*} m=${m##*:}
   $cli convert "$runs/$run/hf" "models/demo/$m" --to safetensors --dtype f16 --force
   rm -f "models/demo/$m/tokenizer.json" && ln -s ../tokenizer.json "models/demo/$m/tokenizer.json"

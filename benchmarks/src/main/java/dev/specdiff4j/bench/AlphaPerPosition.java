@@ -24,10 +24,13 @@ import java.util.Locale;
  * position of the target's greedy continuation of each prompt, the drafters' tree candidates (γ positions, 8 per position)
  * are compared with the target's next γ tokens. Reported per position j: the linear α_j (the top candidate is right given
  * that the top candidates before it were) and the rank coverage (the target's token is among the top k, given that it was
- * among the candidates at every earlier position: what a tree of width k could follow).
+ * among the candidates at every earlier position: what a tree of width k could follow). Then the same at round starts only:
+ * linear greedy decoding at γ = DEPTH − 1 is replayed over that text (a round drafts at s, accepts the k leading top
+ * candidates that match, and the next round starts at s + k + 1), which is where decoding actually drafts.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp cli/target/specdiff4j.jar dev.specdiff4j.bench.AlphaPerPosition
- * [DEMO_FOLDER [PROMPTS [TOKENS [DEPTH]]]]} (defaults: models/demo, 20 held-out prompts, 128 tokens, depth 6).
+ * [DEMO_FOLDER [PROMPTS [TOKENS [DEPTH]]]]} (defaults: models/demo, 20 held-out prompts, 128 tokens, depth 6). The diffusion
+ * drafter's marginals come from one pass over a block of DEPTH positions, the block a linear draft of γ = DEPTH − 1 denoises.
  */
 public final class AlphaPerPosition {
     private static final int WIDTH = 8;
@@ -71,12 +74,27 @@ public final class AlphaPerPosition {
         long[] chainHit = new long[depth];
         long[] treeReached = new long[depth];
         long[][] rankHits = new long[depth][WIDTH];
+        int gamma = Math.max(1, depth - 1);
+        long[] roundReached = new long[gamma];
+        long[] roundHit = new long[gamma];
+        long rounds = 0;
+        long committedInRounds = 0;
         try (Drafter.Session session = drafter.open(SamplingConfig.greedy(), 0)) {
             for (int p = 0; p < texts.size(); p++) {
                 int[] full = texts.get(p);
+                int nextRound = promptLengths.get(p);
                 for (int s = promptLengths.get(p); s + depth <= full.length; s++) {
                     int[] committed = java.util.Arrays.copyOf(full, s);
                     TreeCandidates c = session.candidates(committed, depth, WIDTH);
+                    if (s == nextRound) {
+                        int accepted = 0;
+                        while (accepted < gamma && c.tokens()[accepted][0] == full[s + accepted]) accepted++;
+                        for (int j = 0; j <= Math.min(accepted, gamma - 1); j++) roundReached[j]++;
+                        for (int j = 0; j < accepted; j++) roundHit[j]++;
+                        rounds++;
+                        committedInRounds += accepted + 1;
+                        nextRound = s + accepted + 1;
+                    }
                     boolean chain = true;
                     boolean tree = true;
                     for (int j = 0; j < depth; j++) {
@@ -110,6 +128,15 @@ public final class AlphaPerPosition {
             System.out.printf(Locale.ROOT, "| %d | %.3f (%d) | %.3f | %.3f | %.3f | %.3f (%d) |%n", j + 1,
                     chainReached[j] == 0 ? 0 : chainHit[j] / (double) chainReached[j], chainReached[j], top1 / n, top2 / n, top4 / n, top8 / n,
                     treeReached[j]);
+        }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "At round starts, linear greedy γ = %d: %d rounds, %.3f tokens per round%n%n", gamma, rounds,
+                rounds == 0 ? 0 : committedInRounds / (double) rounds);
+        System.out.println("| position j | α_j at round starts (reached) |");
+        System.out.println("|---|---|");
+        for (int j = 0; j < gamma; j++) {
+            System.out.printf(Locale.ROOT, "| %d | %.3f (%d) |%n", j + 1, roundReached[j] == 0 ? 0 : roundHit[j] / (double) roundReached[j],
+                    roundReached[j]);
         }
         System.out.println();
     }
