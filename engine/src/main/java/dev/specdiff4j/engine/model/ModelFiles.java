@@ -26,7 +26,7 @@ import java.util.Map;
 public final class ModelFiles implements AutoCloseable {
     /** The architectures specdiff4j knows. */
     public enum Architecture {
-        GPT2, MDLM, UNKNOWN
+        GPT2, MDLM, BLOCK_DRAFTER, UNKNOWN
     }
 
     private final Path path;
@@ -49,7 +49,7 @@ public final class ModelFiles implements AutoCloseable {
     private record Recognised(Architecture architecture, String unsupportedReason) {
     }
 
-    private static final String SUPPORTED = "this build runs gpt2 (target/AR drafter) and mdlm (diffusion drafter)";
+    private static final String SUPPORTED = "this build runs gpt2 (target/AR drafter), mdlm (diffusion drafter) and block_drafter (target-conditioned drafter)";
 
     public static ModelFiles open(Path path) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString());
@@ -107,6 +107,7 @@ public final class ModelFiles implements AutoCloseable {
             Object type = config.raw("model_type");
             if ("gpt2".equals(type)) return new Recognised(Architecture.GPT2, null);
             if ("mdlm".equals(type)) return new Recognised(Architecture.MDLM, null);
+            if ("block_drafter".equals(type)) return new Recognised(Architecture.BLOCK_DRAFTER, null);
             return new Recognised(Architecture.UNKNOWN, "model_type '" + type + "' is not supported; " + SUPPORTED);
         }
         List<String> names = tensors.names();

@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A model that cannot be loaded says which file and which field is wrong, in words the user can act on. */
 class ModelLoadingMessagesTest {
-    private static final String SUPPORTED = "this build runs gpt2 (target/AR drafter) and mdlm (diffusion drafter)";
+    private static final String SUPPORTED = "this build runs gpt2 (target/AR drafter), mdlm (diffusion drafter) and block_drafter (target-conditioned drafter)";
 
     private static void load(Path path) throws IOException {
         try (Gpt2 model = Gpt2.load(path, new LoadOptions(null, new ReferenceKernels()))) {
