@@ -10,7 +10,7 @@ descriptions, with parameter names and layouts that are exactly those of the Hug
 * The target-conditioned block drafter (DFlash-like, arXiv 2602.06036), specdiff4j's own layout, described in
   docs/ALGORITHM.md ("Block drafter"): features of chosen target blocks fused by one linear map and a LayerNorm
   and injected as keys/values into small bidirectional draft layers (rotary positions) over a block of the last
-  committed token and γ masks; the target's token embedding and (tied) LM head, restricted to a draft
+  committed token and γ masks (plus a learned embedding per block row); the target's token embedding and (tied) LM head, restricted to a draft
   vocabulary, do the rest. Names "fc.*", "hidden_norm.*", "mask_embedding", "layers.N.*", "norm.*".
 
 These modules are the reference the Java tests are checked against (fixtures.py) and the models the
@@ -327,6 +327,7 @@ class BlockDrafter(nn.Module):
         self.fc = nn.Linear(len(target_layers) * d, d, bias=False)   # (C, L*C)
         self.hidden_norm = nn.LayerNorm(d, eps=eps)
         self.mask_embedding = nn.Parameter(torch.zeros(d).normal_(std=0.02))
+        self.block_embedding = nn.Parameter(torch.zeros(block_size, d).normal_(std=0.02))  # (S, C) added to row r of a block
         self.layers = nn.ModuleList(DraftLayer(d, n_heads, ffn, eps) for _ in range(n_layers))
         self.norm = nn.LayerNorm(d, eps=eps)
         ids = torch.arange(target_vocab) if draft_vocab is None else torch.tensor(list(draft_vocab))
@@ -348,7 +349,7 @@ class BlockDrafter(nn.Module):
         ctx = self.fuse(features)
         x = self.mask_embedding.expand(b, a, s, d).clone()
         x[:, :, 0] = wte[anchor_tokens]
-        x = x.reshape(b, a * s, d)
+        x = (x + self.block_embedding[:s]).reshape(b, a * s, d)
         block_pos = (anchors[:, :, None] + torch.arange(s)[None, None]).reshape(b, a * s)
         cos_b, sin_b = rope_tables(block_pos.reshape(-1), hd, self.config["rope_theta"])
         rope_block = (cos_b.view(b, 1, a * s, hd), sin_b.view(b, 1, a * s, hd))

@@ -2,6 +2,7 @@ package dev.specdiff4j.engine.api;
 
 import dev.specdiff4j.engine.decoding.AutoregressiveDecoder;
 import dev.specdiff4j.engine.decoding.AutoregressiveDrafter;
+import dev.specdiff4j.engine.decoding.BlockDrafter;
 import dev.specdiff4j.engine.decoding.DecodeStats;
 import dev.specdiff4j.engine.decoding.DiffusionDrafter;
 import dev.specdiff4j.engine.decoding.Drafter;
@@ -10,7 +11,9 @@ import dev.specdiff4j.engine.decoding.SpeculativeSettings;
 import dev.specdiff4j.engine.decoding.TokenSink;
 import dev.specdiff4j.engine.device.DeviceBackend;
 import dev.specdiff4j.engine.device.DeviceBackends;
+import dev.specdiff4j.engine.model.BlockDiffusionDrafter;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.ModelFiles;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.KernelsSelection;
@@ -53,6 +56,7 @@ public final class Generator implements AutoCloseable {
     private final Gpt2 target;
     private final CausalLanguageModel decodingTarget;
     private final MaskedDiffusionLm diffusionDrafter;
+    private final BlockDiffusionDrafter blockDrafter;
     private final Gpt2 arDrafter;
     private final Tokenizer tokenizer;
     private final int eosId;
@@ -60,13 +64,14 @@ public final class Generator implements AutoCloseable {
     private final Generations generations = new Generations(this::release);
 
     private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, Gpt2 target, CausalLanguageModel decodingTarget,
-                      MaskedDiffusionLm diffusionDrafter, Gpt2 arDrafter, Tokenizer tokenizer) {
+                      MaskedDiffusionLm diffusionDrafter, BlockDiffusionDrafter blockDrafter, Gpt2 arDrafter, Tokenizer tokenizer) {
         this.spec = spec;
         this.kernels = kernels;
         this.drafterKernels = drafterKernels;
         this.target = target;
         this.decodingTarget = decodingTarget;
         this.diffusionDrafter = diffusionDrafter;
+        this.blockDrafter = blockDrafter;
         this.arDrafter = arDrafter;
         this.tokenizer = tokenizer;
         int eos = target.config().eosTokenId();
@@ -89,7 +94,14 @@ public final class Generator implements AutoCloseable {
                         + " tokens but the model only " + target.vocabSize());
             }
             MaskedDiffusionLm diffusion = null;
-            if (spec.diffusionDrafter() != null) {
+            BlockDiffusionDrafter block = null;
+            if (spec.diffusionDrafter() != null && isBlockDrafter(spec.diffusionDrafter())) {
+                if (DeviceBackends.parse(spec.drafterDevice()) != null) {
+                    throw new IllegalArgumentException("the block drafter " + spec.diffusionDrafter() + " runs on the CPU beside the target; "
+                            + "a drafter device applies to MDLM drafters only");
+                }
+                block = track(opened, BlockDiffusionDrafter.load(spec.diffusionDrafter(), target, new LoadOptions(spec.dtype(), drafterKernels)));
+            } else if (spec.diffusionDrafter() != null) {
                 diffusion = track(opened, MaskedDiffusionLm.load(spec.diffusionDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
                 VocabularyCheck.diffusionDrafter(spec.diffusionDrafter(), diffusion, target, tokenizer);
             }
@@ -115,7 +127,7 @@ public final class Generator implements AutoCloseable {
                 String id = drafterDevice[1];
                 diffusion.useDevice(length -> backend.offload(model, id), description);
             }
-            return new Generator(spec, kernels, drafterKernels, target, decoding, diffusion, ar, tokenizer);
+            return new Generator(spec, kernels, drafterKernels, target, decoding, diffusion, block, ar, tokenizer);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -125,6 +137,13 @@ public final class Generator implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /** Whether a drafter folder holds a target-conditioned block drafter (else it is taken for an MDLM). */
+    private static boolean isBlockDrafter(java.nio.file.Path path) throws IOException {
+        try (ModelFiles files = ModelFiles.open(path)) {
+            return files.architecture() == ModelFiles.Architecture.BLOCK_DRAFTER;
         }
     }
 
@@ -154,12 +173,14 @@ public final class Generator implements AutoCloseable {
     public String describe() {
         StringBuilder b = new StringBuilder("target: " + (decodingTarget == target ? target.describe() : decodingTarget.describe()));
         if (diffusionDrafter != null) b.append("; diffusion drafter: ").append(diffusionDrafter.describe());
+        if (blockDrafter != null) b.append("; block drafter: ").append(blockDrafter.describe());
         if (arDrafter != null) b.append("; autoregressive drafter: ").append(arDrafter.describe());
         return b.toString();
     }
 
+    /** Whether mode specdiff can run: an MDLM or a block drafter is loaded. */
     public boolean hasDiffusionDrafter() {
-        return diffusionDrafter != null;
+        return diffusionDrafter != null || blockDrafter != null;
     }
 
     public boolean hasArDrafter() {
@@ -177,6 +198,7 @@ public final class Generator implements AutoCloseable {
                 yield new AutoregressiveDrafter(arDrafter, target.vocabSize());
             }
             case SPECDIFF -> {
+                if (blockDrafter != null) yield new BlockDrafter(blockDrafter); // one pass: the step count does not apply
                 if (diffusionDrafter == null) throw new IllegalStateException("mode specdiff needs a diffusion drafter (--drafter)");
                 yield new DiffusionDrafter(diffusionDrafter, target.vocabSize(), config.steps(), config.drafting());
             }
@@ -271,6 +293,7 @@ public final class Generator implements AutoCloseable {
         if (decodingTarget != target) decodingTarget.close();
         if (arDrafter != null) arDrafter.close();
         if (diffusionDrafter != null) diffusionDrafter.close();
+        if (blockDrafter != null) blockDrafter.close();
         target.close();
         if (drafterKernels != kernels) drafterKernels.close();
         kernels.close();

@@ -17,7 +17,7 @@ import java.util.List;
  * drafter"). The hidden states of a few target blocks at every committed position are concatenated, fused by one linear map
  * and a LayerNorm, and become keys and values (through each draft layer's own k/v projection, rotary positions) that the
  * draft layers attend to. The block is the last committed token (the target's embedding of it) followed by γ MASK rows
- * (a learned vector); its rows attend to the context and to each other (bidirectional), and one pass gives all γ
+ * (a learned vector), each row plus a learned embedding of its place in the block; its rows attend to the context and to each other (bidirectional), and one pass gives all γ
  * distributions through a final LayerNorm and the target's tied LM head, restricted to the draft vocabulary (FR-Spec,
  * arXiv 2502.14856). The head owns no embedding: it borrows the target's.
  */
@@ -32,6 +32,7 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
     private final float[] hiddenNormWeight;
     private final float[] hiddenNormBias;
     private final float[] maskEmbedding;    // (C)
+    private final float[] blockEmbedding;   // (S, C) added to row r of the block
     private final List<Layer> layers;
     private final float[] normWeight;
     private final float[] normBias;
@@ -44,13 +45,14 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
     private final Arena arena;
 
     private BlockDiffusionDrafter(BlockDrafterConfig config, Tensor fuse, float[] hiddenNormWeight, float[] hiddenNormBias,
-                                  float[] maskEmbedding, List<Layer> layers, float[] normWeight, float[] normBias, Tensor tokenEmbedding,
+                                  float[] maskEmbedding, float[] blockEmbedding, List<Layer> layers, float[] normWeight, float[] normBias, Tensor tokenEmbedding,
                                   Tensor head, Kernels kernels, ModelFiles files, Arena arena) {
         this.config = config;
         this.fuse = fuse;
         this.hiddenNormWeight = hiddenNormWeight;
         this.hiddenNormBias = hiddenNormBias;
         this.maskEmbedding = maskEmbedding;
+        this.blockEmbedding = blockEmbedding;
         this.layers = layers;
         this.normWeight = normWeight;
         this.normBias = normBias;
@@ -116,11 +118,12 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
         float[] hiddenW = n.vector("hidden_norm.weight", d);
         float[] hiddenB = n.vector("hidden_norm.bias", d);
         float[] mask = n.vector("mask_embedding", d);
+        float[] blockRows = n.matrix("block_embedding", c.blockSize(), d).toFloatArray();
         float[] normW = n.vector("norm.weight", d);
         float[] normB = n.vector("norm.bias", d);
-        if (target == null) return new BlockDiffusionDrafter(c, fuse, hiddenW, hiddenB, mask, layers, normW, normB, null, null, null, files, null);
+        if (target == null) return new BlockDiffusionDrafter(c, fuse, hiddenW, hiddenB, mask, blockRows, layers, normW, normB, null, null, null, files, null);
         Gpt2.Weights tw = target.weights();
-        return new BlockDiffusionDrafter(c, fuse, hiddenW, hiddenB, mask, layers, normW, normB, tw.tokenEmbedding(),
+        return new BlockDiffusionDrafter(c, fuse, hiddenW, hiddenB, mask, blockRows, layers, normW, normB, tw.tokenEmbedding(),
                 draftHead(tw.lmHead(), c.draftVocab(), arena), kernels, files, arena);
     }
 
@@ -285,6 +288,7 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
             float[] x = new float[s * d];
             kernels.embedding(tokenEmbedding, new int[] {token}, x);
             for (int r = 1; r < s; r++) System.arraycopy(maskEmbedding, 0, x, r * d, d);
+            for (int i = 0; i < s * d; i++) x[i] += blockEmbedding[i];
             float[] h = new float[s * d];
             float[] q = new float[s * d];
             float[] kv = new float[s * 2 * d];

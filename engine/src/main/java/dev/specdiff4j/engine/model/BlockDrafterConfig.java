@@ -82,6 +82,6 @@ public record BlockDrafterConfig(int targetHidden, int[] targetLayers, int targe
     public long parameters() {
         long d = targetHidden;
         long perLayer = 4 * d + 4 * d * d + 2 * d * ffnDim + ffnDim + d;
-        return (long) targetLayers.length * d * d + 2 * d + d + layers * perLayer + 2 * d;
+        return (long) targetLayers.length * d * d + 2 * d + d + (long) blockSize * d + layers * perLayer + 2 * d;
     }
 }

@@ -100,7 +100,7 @@ public interface CausalLanguageModel extends AutoCloseable {
 
         /**
          * The latest pass's captured hidden states, (rows of that pass, layers · C): row t holds the first chosen layer's
-         * C values, then the next layer's. A view into the session's buffer, valid until the next pass.
+         * C values, then the next layer's; exactly that long. The session's own array: read it before the next pass.
          */
         default float[] features() {
             throw new UnsupportedOperationException("this model session does not expose its hidden states");

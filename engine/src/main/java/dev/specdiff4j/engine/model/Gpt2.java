@@ -206,7 +206,7 @@ public final class Gpt2 implements CausalLanguageModel {
         /** For each block, its slot in a captured feature row, or −1; null when nothing is captured. */
         private int[] featureSlot;
         private int featureLayers;
-        private float[] features = new float[0]; // (k, featureLayers · C)
+        private float[] features = new float[0]; // (k, featureLayers · C) of the latest pass
 
         Gpt2Session() {
             super(config.contextLength(), config.vocabSize());
@@ -244,6 +244,7 @@ public final class Gpt2 implements CausalLanguageModel {
             kernels.embedding(tokenEmbedding, tokens, x);
             kernels.embedding(positionEmbedding, positions, pos);
             kernels.residualAdd(x, pos, null, k, d);
+            if (featureSlot != null) features = new float[k * featureLayers * d];
 
             for (int l = 0; l < config.layers(); l++) {
                 Layer layer = layers.get(l);
@@ -273,7 +274,6 @@ public final class Gpt2 implements CausalLanguageModel {
 
         private void keepFeatures(float[] x, int k, int slot) {
             int width = featureLayers * d;
-            if (features.length < k * width) features = new float[k * width];
             for (int t = 0; t < k; t++) System.arraycopy(x, t * d, features, t * width + slot * d, d);
         }
 
