@@ -29,22 +29,22 @@ import training
 
 
 def sequences(path, eos, length):
-    """The sequences of a token stream (split at the end-of-text id), cut to at most `length` tokens."""
+    """The sequences of a token stream (split at the end-of-text id) of at least `length` tokens, cut to `length` (the
+    pieces of a prompt that held a document boundary are shorter and left out)."""
     ids = np.load(path).astype(np.int64)
     cuts = np.flatnonzero(ids == eos)
     out, start = [], 0
     for c in list(cuts) + [len(ids)]:
-        seq = ids[start:c][:length]
-        if len(seq) >= 16:
-            out.append(seq)
+        seq = ids[start:c]
+        if len(seq) >= length:
+            out.append(seq[:length])
         start = c + 1
     return out
 
 
 def target_view(target, seqs, layers, batch=16):
-    """Features (n, T, L*C) as float16, greedy next tokens (n, T) and the sequences (n, T), all cut to one length."""
-    t = min(len(s) for s in seqs)
-    ids = torch.from_numpy(np.stack([s[:t] for s in seqs]))
+    """Features (n, T, L*C) as float16, greedy next tokens (n, T) and the sequences (n, T), all of one length."""
+    ids = torch.from_numpy(np.stack(seqs))
     feats, greedy = [], []
     started = time.time()
     with torch.no_grad():
@@ -93,7 +93,7 @@ def main():
     p.add_argument("--ffn", type=int, default=384)
     p.add_argument("--gamma", type=int, default=5, help="masks per block; block size γ+1")
     p.add_argument("--draft-vocab", type=int, default=2048)
-    p.add_argument("--length", type=int, default=208)
+    p.add_argument("--length", type=int, default=200, help="tokens per training sequence (the samples hold 48 + 160)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--anchors", type=int, default=16)
     p.add_argument("--tau", type=float, default=2.0)
