@@ -88,6 +88,43 @@ def mdlm_fixture(out, name, vocab_with_mask, d, blocks, heads, cond, length, see
     print(f"{name}: MDLM {blocks}x{d}, vocab {vocab_with_mask}")
 
 
+def load_gpt2(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        c = json.load(f)
+    model = models.GPT2(c["vocab_size"], c["n_positions"], c["n_embd"], c["n_layer"], c["n_head"], c["layer_norm_epsilon"])
+    state = {k: v for k, v in safetensors_io.load(os.path.join(folder, "model.safetensors")).items() if not k.endswith(".attn.bias")}
+    if not any(k.startswith("transformer.") for k in state):
+        state = {"transformer." + k: v for k, v in state.items()}
+    model.load_state_dict(state)
+    model.eval()
+    return model
+
+
+def block_drafter_fixture(out, name, target, layers, n_layers, heads, ffn, block_size, draft_vocab, seed, length=13, gamma=4):
+    """A random draft head for one of the GPT-2 fixtures above (read back from its folder), the target's features of a
+    random sequence and the draft logits of two blocks: one after the whole sequence, one after its first 4 tokens."""
+    gpt2 = load_gpt2(os.path.join(out, target))
+    c = gpt2.config
+    torch.manual_seed(seed)
+    model = models.BlockDrafter(c["n_embd"], layers, c["vocab_size"], c["n_positions"], n_layers, heads, ffn, block_size,
+                                draft_vocab)
+    randomize(model, seed, 0.12)
+    model.eval()
+    g = torch.Generator().manual_seed(seed + 1)
+    tokens = torch.randint(0, c["vocab_size"], (1, length), generator=g)
+    anchors = [length - 1, 3]
+    with torch.no_grad():
+        features, _ = gpt2.block_states(tokens, layers)
+        logits = model(features, torch.tensor([anchors]), tokens[:, anchors], gpt2.transformer.wte.weight, gamma)
+    folder = os.path.join(out, name)
+    write(folder, model.hf_config(), model.state_dict(), tokens[0].tolist(), logits[0],
+          {"target": target, "anchors": anchors, "gamma": gamma})
+    safetensors_io.save({"logits": logits[0].contiguous(), "features": features[0].contiguous()},
+                        os.path.join(folder, "expected.safetensors"))
+    print(f"{name}: block drafter {n_layers} layers over {target} blocks {layers}, draft vocabulary "
+          f"{len(draft_vocab) if draft_vocab else c['vocab_size']}")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -98,6 +135,11 @@ def main():
     gpt2_fixture(out, "gpt2-tiny-drafter", vocab=300, ctx=64, d=32, layers=1, heads=2, seed=5)
     mdlm_fixture(out, "mdlm-tiny", vocab_with_mask=301, d=64, blocks=2, heads=4, cond=32, length=20, seed=3)
     mdlm_fixture(out, "mdlm-awkward", vocab_with_mask=258, d=48, blocks=3, heads=3, cond=24, length=13, seed=4, keep_inv_freq=False)
+    block_drafter_fixture(out, "block-drafter-tiny", "gpt2-tiny", layers=[0, 1], n_layers=2, heads=4, ffn=96, block_size=5,
+                          draft_vocab=None, seed=6)
+    block_drafter_fixture(out, "block-drafter-awkward", "gpt2-awkward", layers=[2, 0], n_layers=1, heads=3, ffn=72, block_size=7,
+                          draft_vocab=[int(i) for i in torch.randperm(257, generator=torch.Generator().manual_seed(8))[:37]], seed=7,
+                          length=9, gamma=5)
 
 
 if __name__ == "__main__":

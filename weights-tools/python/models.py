@@ -7,6 +7,12 @@ descriptions, with parameter names and layouts that are exactly those of the Hug
   ("Checkpoint layouts"): adaLN with a constant conditioning vector when time conditioning is off,
   weight-only LayerNorm, GPT-NeoX rotary embeddings, bidirectional attention, names "backbone.*".
 
+* The target-conditioned block drafter (DFlash-like, arXiv 2602.06036), specdiff4j's own layout, described in
+  docs/ALGORITHM.md ("Block drafter"): features of chosen target blocks fused by one linear map and a LayerNorm
+  and injected as keys/values into small bidirectional draft layers (rotary positions) over a block of the last
+  committed token and γ masks (plus a learned embedding per block row); the target's token embedding and (tied) LM head, restricted to a draft
+  vocabulary, do the rest. Names "fc.*", "hidden_norm.*", "mask_embedding", "layers.N.*", "norm.*".
+
 These modules are the reference the Java tests are checked against (fixtures.py) and the models the
 demo checkpoints are trained with (train_gpt2.py, train_mdlm.py).
 """
@@ -100,6 +106,19 @@ class GPT2(nn.Module):
         x = self.transformer.ln_f(x)
         logits = x @ self.transformer.wte.weight.t()  # tied LM head
         return (logits, presents, x) if return_hidden else (logits, presents)
+
+    def block_states(self, ids, layers):
+        """The residual stream after each of the given blocks (before the final norm), concatenated in that order:
+        (batch, length, len(layers) * C), and the logits: the features a block drafter reads."""
+        pos = torch.arange(ids.shape[1], device=ids.device)
+        x = self.transformer.wte(ids) + self.transformer.wpe(pos)
+        kept = {}
+        for i, block in enumerate(self.transformer.h):
+            x, _ = block(x)
+            if i in layers:
+                kept[i] = x
+        logits = self.transformer.ln_f(x) @ self.transformer.wte.weight.t()
+        return torch.cat([kept[i] for i in layers], dim=-1), logits
 
     def hf_config(self, eos_token_id):
         c = self.config
@@ -237,3 +256,118 @@ def subs_log_probs(logits, ids, mask_id):
     logp[unmasked] = -1e6
     logp[unmasked, ids[unmasked]] = 0
     return logp
+
+
+# --------------------------------------------------------------------------------------------- block drafter
+
+def rope_tables(positions, head_dim, theta=10000.0):
+    """GPT-NeoX rotary tables for the given absolute positions: cos, sin of shape (len, head_dim)."""
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2).float() / head_dim))
+    freqs = positions.float()[:, None] * inv_freq[None]
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos(), emb.sin()
+
+
+class DraftLayer(nn.Module):
+    """Pre-LN bidirectional layer: queries from the block; keys/values from the fused target features of the
+    context (no norm: they are normed once) and from the block, through the same projection."""
+
+    def __init__(self, d, n_heads, ffn, eps):
+        super().__init__()
+        self.n_heads = n_heads
+        self.ln_1 = nn.LayerNorm(d, eps=eps)
+        self.q = nn.Linear(d, d, bias=False)         # (C, C)
+        self.kv = nn.Linear(d, 2 * d, bias=False)    # (2C, C)
+        self.proj = nn.Linear(d, d, bias=False)      # (C, C)
+        self.ln_2 = nn.LayerNorm(d, eps=eps)
+        self.fc = nn.Linear(d, ffn)                  # (F, C)
+        self.fc_proj = nn.Linear(ffn, d)             # (C, F)
+
+    def heads(self, x):
+        b, n, d = x.shape
+        return x.view(b, n, self.n_heads, d // self.n_heads).transpose(1, 2)
+
+    def forward(self, x, ctx, rope_block, rope_ctx, allowed):
+        """x (B, S, C) block rows; ctx (B, T, C) fused features; allowed (S, T+S) or (B, S, T+S) boolean."""
+        b, s, d = x.shape
+        h = self.ln_1(x)
+        q = self.heads(self.q(h))
+        k_blk, v_blk = self.kv(h).split(d, dim=2)
+        k_ctx, v_ctx = self.kv(ctx).split(d, dim=2)
+        cos_b, sin_b = rope_block
+        cos_c, sin_c = rope_ctx
+        q = q * cos_b + rotate_half(q) * sin_b
+        k_blk = self.heads(k_blk)
+        k_blk = k_blk * cos_b + rotate_half(k_blk) * sin_b
+        k_ctx = self.heads(k_ctx)
+        k_ctx = k_ctx * cos_c + rotate_half(k_ctx) * sin_c
+        k = torch.cat([k_ctx, k_blk], dim=2)
+        v = torch.cat([self.heads(v_ctx), self.heads(v_blk)], dim=2)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(d // self.n_heads)
+        if allowed.dim() == 3:
+            allowed = allowed[:, None]
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        a = (F.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(b, s, d)
+        x = x + self.proj(a)
+        return x + self.fc_proj(gelu_tanh(self.fc(self.ln_2(x))))
+
+
+class BlockDrafter(nn.Module):
+    """The draft head. It has no embedding and no LM head of its own: the target's token embedding turns the block's
+    first token into a row, and the target's (tied) LM head, restricted to draft_vocab, turns hidden rows into logits."""
+
+    def __init__(self, target_hidden, target_layers, target_vocab, target_positions, n_layers, n_heads, ffn,
+                 block_size, draft_vocab=None, eps=1e-5, rope_theta=10000.0):
+        super().__init__()
+        d = target_hidden
+        self.config = dict(target_hidden_size=d, target_layers=list(target_layers), target_vocab_size=target_vocab,
+                           target_positions=target_positions, n_layer=n_layers, n_head=n_heads, n_inner=ffn,
+                           block_size=block_size, layer_norm_epsilon=eps, rope_theta=rope_theta,
+                           draft_vocab=list(draft_vocab) if draft_vocab is not None else None)
+        self.fc = nn.Linear(len(target_layers) * d, d, bias=False)   # (C, L*C)
+        self.hidden_norm = nn.LayerNorm(d, eps=eps)
+        self.mask_embedding = nn.Parameter(torch.zeros(d).normal_(std=0.02))
+        self.block_embedding = nn.Parameter(torch.zeros(block_size, d).normal_(std=0.02))  # (S, C) added to row r of a block
+        self.layers = nn.ModuleList(DraftLayer(d, n_heads, ffn, eps) for _ in range(n_layers))
+        self.norm = nn.LayerNorm(d, eps=eps)
+        ids = torch.arange(target_vocab) if draft_vocab is None else torch.tensor(list(draft_vocab))
+        self.register_buffer("draft_ids", ids, persistent=False)
+
+    def fuse(self, features):
+        return self.hidden_norm(self.fc(features))
+
+    def forward(self, features, anchors, anchor_tokens, wte, gamma):
+        """Draft logits over the draft vocabulary: features (B, T, L*C) of positions 0..T-1; for each of A blocks per
+        sequence, anchors (B, A) the position p of its first row (the last committed token anchor_tokens (B, A), whose
+        features are not known), which sees the context positions < p; rows p+1..p+gamma are masks. Returns
+        (B, A, gamma, N) logits for the mask rows."""
+        b, t, _ = features.shape
+        a = anchors.shape[1]
+        s = gamma + 1
+        d = self.config["target_hidden_size"]
+        hd = d // self.config["n_head"]
+        ctx = self.fuse(features)
+        x = self.mask_embedding.expand(b, a, s, d).clone()
+        x[:, :, 0] = wte[anchor_tokens]
+        x = (x + self.block_embedding[:s]).reshape(b, a * s, d)
+        block_pos = (anchors[:, :, None] + torch.arange(s)[None, None]).reshape(b, a * s)
+        cos_b, sin_b = rope_tables(block_pos.reshape(-1), hd, self.config["rope_theta"])
+        rope_block = (cos_b.view(b, 1, a * s, hd), sin_b.view(b, 1, a * s, hd))
+        cos_c, sin_c = rope_tables(torch.arange(t), hd, self.config["rope_theta"])
+        rope_ctx = (cos_c[None, None], sin_c[None, None])
+        # block i's rows see context positions < anchor_i and the rows of block i
+        ctx_ok = torch.arange(t)[None, None, :] < anchors.reshape(b, a, 1)                      # (B, A, T)
+        ctx_ok = ctx_ok[:, :, None, :].expand(b, a, s, t).reshape(b, a * s, t)
+        blk = torch.arange(a * s) // s
+        blk_ok = (blk[:, None] == blk[None, :])[None].expand(b, a * s, a * s)
+        allowed = torch.cat([ctx_ok, blk_ok], dim=2)
+        for layer in self.layers:
+            x = layer(x, ctx, rope_block, rope_ctx, allowed)
+        x = self.norm(x).view(b, a, s, d)[:, :, 1:]
+        return x @ wte[self.draft_ids].t()
+
+    def hf_config(self):
+        c = dict(self.config)
+        if c["draft_vocab"] is None:
+            del c["draft_vocab"]
+        return {"architectures": ["BlockDrafter"], "model_type": "block_drafter", **c}

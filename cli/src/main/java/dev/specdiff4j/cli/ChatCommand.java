@@ -50,7 +50,7 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter for specdiff (default: the bundled demo drafter).")
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM or a block drafter folder (default: the bundled demo MDLM).")
     Path drafter;
 
     @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for sd (default: the bundled demo one).")

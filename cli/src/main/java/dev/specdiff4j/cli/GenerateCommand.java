@@ -58,7 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter (MDLM folder) for specdiff (default: the bundled demo drafter).")
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM folder or a block drafter folder, told apart by its config (default: the bundled demo MDLM).")
     Path drafter;
 
     @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter (small GPT-2) for sd (default: the bundled demo one).")

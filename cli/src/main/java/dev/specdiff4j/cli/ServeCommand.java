@@ -30,7 +30,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Target (default: the bundled demo target).")
     Path model;
 
-    @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter (default: the bundled demo drafter).")
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM or a block drafter folder (default: the bundled demo MDLM).")
     Path drafter;
 
     @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter for mode sd (default: the bundled demo one).")

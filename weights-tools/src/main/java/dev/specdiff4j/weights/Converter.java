@@ -112,7 +112,13 @@ public final class Converter {
                         throw new ConversionException("GGUF has no MDLM architecture (llama.cpp cannot run masked-diffusion models); "
                                 + "convert MDLM checkpoints to safetensors with another dtype instead");
                     }
-                    mdlmToHf(files, placement, options);
+                    copyTensorsToHf(files, placement, options);
+                }
+                case BLOCK_DRAFTER -> {
+                    if (options.to() == Format.GGUF) {
+                        throw new ConversionException("GGUF has no block-drafter architecture; convert block drafters to safetensors with another dtype instead");
+                    }
+                    copyTensorsToHf(files, placement, options); // the same: every tensor renamed as is, config.json copied
                 }
                 case LLAMA, MISTRAL, QWEN2, QWEN3 -> throw new ConversionException("convert does not handle "
                         + files.architecture().name().toLowerCase() + " models yet (they run from HF folders and GGUF files as they are)");
@@ -273,7 +279,7 @@ public final class Converter {
 
     // ------------------------------------------------------------------------------------------- MDLM
 
-    private static void mdlmToHf(ModelFiles files, OutputPlacement out, Options options) throws IOException {
+    private static void copyTensorsToHf(ModelFiles files, OutputPlacement out, Options options) throws IOException {
         TensorSource t = files.tensors();
         List<OutputTensor> tensors = new ArrayList<>();
         for (String name : t.names()) {

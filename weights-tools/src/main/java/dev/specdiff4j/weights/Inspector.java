@@ -5,6 +5,7 @@ import dev.specdiff4j.engine.io.SafetensorsCheckpoint;
 import dev.specdiff4j.engine.io.SafetensorsFile;
 import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.transformer.TransformerLoader;
+import dev.specdiff4j.engine.model.BlockDiffusionDrafter;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.model.ModelFiles;
 import dev.specdiff4j.tokenizer.BpeTokenizer;
@@ -53,6 +54,7 @@ public final class Inspector {
                     case GPT2 -> report.put("model", Gpt2.validate(files).toString());
                     case MDLM -> report.put("model", MaskedDiffusionLm.validate(files).toString());
                     case LLAMA, MISTRAL, QWEN2, QWEN3 -> report.put("model", TransformerLoader.validate(files).toString());
+                    case BLOCK_DRAFTER -> report.put("model", BlockDiffusionDrafter.validate(files).toString());
                     case UNKNOWN -> throw new IllegalArgumentException(files.unsupportedReason());
                 }
                 report.put("runnable", true);

@@ -49,7 +49,7 @@ final class BenchSpecDiff implements Callable<Integer> {
     DebugOption debug;
 
     @Option(names = "--target", paramLabel = "PATH", description = "Target GPT-2 folder or .gguf (default: the bundled demo target).") Path target;
-    @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter, an MDLM folder (default: the bundled one).") Path drafter;
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Diffusion drafter: an MDLM folder or a block drafter folder (default: the bundled MDLM).") Path drafter;
     @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for the sd rows (default: the bundled one).") Path arDrafter;
     @Option(names = "--prompts", paramLabel = "FILE", description = "One prompt per line (default: the bundled held-out prompts).") Path prompts;
     @Mixin

@@ -2,6 +2,7 @@ package dev.specdiff4j.engine.api;
 
 import dev.specdiff4j.engine.decoding.AutoregressiveDecoder;
 import dev.specdiff4j.engine.decoding.AutoregressiveDrafter;
+import dev.specdiff4j.engine.decoding.BlockDrafter;
 import dev.specdiff4j.engine.decoding.DecodeStats;
 import dev.specdiff4j.engine.decoding.DiffusionDrafter;
 import dev.specdiff4j.engine.decoding.Drafter;
@@ -10,7 +11,9 @@ import dev.specdiff4j.engine.decoding.SpeculativeSettings;
 import dev.specdiff4j.engine.decoding.TokenSink;
 import dev.specdiff4j.engine.device.DeviceBackend;
 import dev.specdiff4j.engine.device.DeviceBackends;
+import dev.specdiff4j.engine.model.BlockDiffusionDrafter;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.ModelFiles;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.KernelsSelection;
@@ -54,6 +57,7 @@ public final class Generator implements AutoCloseable {
     private final LoadedModel target;
     private final CausalLanguageModel decodingTarget;
     private final MaskedDiffusionLm diffusionDrafter;
+    private final BlockDiffusionDrafter blockDrafter;
     private final LoadedModel arDrafter;
     private final Tokenizer tokenizer;
     private final int eosId;
@@ -61,13 +65,14 @@ public final class Generator implements AutoCloseable {
     private final Generations generations = new Generations(this::release);
 
     private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, LoadedModel target, CausalLanguageModel decodingTarget,
-                      MaskedDiffusionLm diffusionDrafter, LoadedModel arDrafter, Tokenizer tokenizer) {
+                      MaskedDiffusionLm diffusionDrafter, BlockDiffusionDrafter blockDrafter, LoadedModel arDrafter, Tokenizer tokenizer) {
         this.spec = spec;
         this.kernels = kernels;
         this.drafterKernels = drafterKernels;
         this.target = target;
         this.decodingTarget = decodingTarget;
         this.diffusionDrafter = diffusionDrafter;
+        this.blockDrafter = blockDrafter;
         this.arDrafter = arDrafter;
         this.tokenizer = tokenizer;
         int eos = target.eosTokenId();
@@ -90,7 +95,17 @@ public final class Generator implements AutoCloseable {
                         + " tokens but the model only " + target.vocabSize());
             }
             MaskedDiffusionLm diffusion = null;
-            if (spec.diffusionDrafter() != null) {
+            BlockDiffusionDrafter block = null;
+            if (spec.diffusionDrafter() != null && isBlockDrafter(spec.diffusionDrafter())) {
+                if (DeviceBackends.parse(spec.drafterDevice()) != null) {
+                    throw new IllegalArgumentException("the block drafter " + spec.diffusionDrafter() + " runs on the CPU beside the target; "
+                            + "a drafter device applies to MDLM drafters only");
+                }
+                if (!(target instanceof Gpt2 gpt2Target)) {
+                    throw new IllegalArgumentException("block drafters read a GPT-2 target's hidden states; " + spec.target() + " is not a GPT-2 model");
+                }
+                block = track(opened, BlockDiffusionDrafter.load(spec.diffusionDrafter(), gpt2Target, new LoadOptions(spec.dtype(), drafterKernels)));
+            } else if (spec.diffusionDrafter() != null) {
                 diffusion = track(opened, MaskedDiffusionLm.load(spec.diffusionDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
                 VocabularyCheck.diffusionDrafter(spec.diffusionDrafter(), diffusion, target, tokenizer);
             }
@@ -119,7 +134,7 @@ public final class Generator implements AutoCloseable {
                 String id = drafterDevice[1];
                 diffusion.useDevice(length -> backend.offload(model, id), description);
             }
-            return new Generator(spec, kernels, drafterKernels, target, decoding, diffusion, ar, tokenizer);
+            return new Generator(spec, kernels, drafterKernels, target, decoding, diffusion, block, ar, tokenizer);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -129,6 +144,13 @@ public final class Generator implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /** Whether a drafter folder holds a target-conditioned block drafter (else it is taken for an MDLM). */
+    private static boolean isBlockDrafter(java.nio.file.Path path) throws IOException {
+        try (ModelFiles files = ModelFiles.open(path)) {
+            return files.architecture() == ModelFiles.Architecture.BLOCK_DRAFTER;
         }
     }
 
@@ -158,12 +180,14 @@ public final class Generator implements AutoCloseable {
     public String describe() {
         StringBuilder b = new StringBuilder("target: " + (decodingTarget == target ? target.describe() : decodingTarget.describe()));
         if (diffusionDrafter != null) b.append("; diffusion drafter: ").append(diffusionDrafter.describe());
+        if (blockDrafter != null) b.append("; block drafter: ").append(blockDrafter.describe());
         if (arDrafter != null) b.append("; autoregressive drafter: ").append(arDrafter.describe());
         return b.toString();
     }
 
+    /** Whether mode specdiff can run: an MDLM or a block drafter is loaded. */
     public boolean hasDiffusionDrafter() {
-        return diffusionDrafter != null;
+        return diffusionDrafter != null || blockDrafter != null;
     }
 
     public boolean hasArDrafter() {
@@ -181,6 +205,7 @@ public final class Generator implements AutoCloseable {
                 yield new AutoregressiveDrafter(arDrafter, target.vocabSize());
             }
             case SPECDIFF -> {
+                if (blockDrafter != null) yield new BlockDrafter(blockDrafter); // one pass: the step count does not apply
                 if (diffusionDrafter == null) throw new IllegalStateException("mode specdiff needs a diffusion drafter (--drafter)");
                 yield new DiffusionDrafter(diffusionDrafter, target.vocabSize(), config.steps(), config.drafting());
             }
@@ -275,6 +300,7 @@ public final class Generator implements AutoCloseable {
         if (decodingTarget != target) decodingTarget.close();
         if (arDrafter != null) arDrafter.close();
         if (diffusionDrafter != null) diffusionDrafter.close();
+        if (blockDrafter != null) blockDrafter.close();
         target.close();
         if (drafterKernels != kernels) drafterKernels.close();
         kernels.close();

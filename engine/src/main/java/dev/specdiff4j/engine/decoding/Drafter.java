@@ -13,6 +13,15 @@ public interface Drafter {
 
     Session open(SamplingConfig sampling, long seed);
 
+    /**
+     * The target blocks whose hidden states this drafter reads (empty: it drafts from tokens alone). A speculative decoder
+     * asks its target session for them and hands every committed position's row to {@link Session#observeTargetFeatures}
+     * before each proposal.
+     */
+    default int[] targetFeatureLayers() {
+        return new int[0];
+    }
+
     /** One generation's drafting state (an autoregressive drafter's KV cache, for example). Not thread-safe. */
     interface Session extends AutoCloseable {
         /**
@@ -40,6 +49,14 @@ public interface Drafter {
                 probabilities[j] = new double[] {p.rows() == null ? 1.0 : p.rows()[j][p.tokens()[j]]};
             }
             return new TreeCandidates(tokens, probabilities, p.passes());
+        }
+
+        /**
+         * The target's hidden states (rows, layers · C, as {@link dev.specdiff4j.engine.model.CausalLanguageModel.Session#features}
+         * lays them out) of the committed positions {@code from .. from+rows−1}; positions after them are forgotten. Only
+         * drafters with {@link #targetFeatureLayers} are called.
+         */
+        default void observeTargetFeatures(int from, float[] features, int rows) {
         }
 
         @Override

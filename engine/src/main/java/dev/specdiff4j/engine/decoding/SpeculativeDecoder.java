@@ -66,10 +66,15 @@ public final class SpeculativeDecoder {
         FinishReason reason = FinishReason.LENGTH;
         int gamma = settings.gamma();
         Acceptance.Rule rule = ruleOverride != null ? ruleOverride : Acceptance.of(settings.policy());
+        boolean feeds = drafter.targetFeatureLayers().length > 0;
+        if (feeds && settings.overlap()) {
+            throw new IllegalArgumentException("overlapped drafting cannot be combined with a drafter that reads the target's hidden "
+                    + "states (" + drafter.describe() + "): its next block needs the features of the block being verified");
+        }
         try (CausalLanguageModel.Session session = target.newSession();
              Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed())) {
             long start = System.nanoTime();
-            if (seq.n > 1) session.forward(Arrays.copyOf(prompt, seq.n - 1), 0);
+            prefill(session, drafts, prompt, feeds);
             long prefill = System.nanoTime() - start;
             long decodeStart = System.nanoTime();
             Drafter.Proposal ready = null;
@@ -121,6 +126,7 @@ public final class SpeculativeDecoder {
                 boolean all = outcome.accepted() == g;
                 // 4. commit and roll the cache back to n - 1 + accepted + 1 positions
                 session.truncate(seq.n + outcome.accepted());
+                if (feeds) drafts.observeTargetFeatures(seq.n - 1, session.features(), outcome.accepted() + 1);
                 int[] emitted = Arrays.copyOf(draft, outcome.accepted() + 1);
                 emitted[outcome.accepted()] = outcome.next();
                 if (ahead != null) {
@@ -166,12 +172,13 @@ public final class SpeculativeDecoder {
         long verifyNanos = 0;
         FinishReason reason = FinishReason.LENGTH;
         AcceptanceEstimate estimate = new AcceptanceEstimate();
+        boolean feeds = drafter.targetFeatureLayers().length > 0;
         try (CausalLanguageModel.Session session = target.newSession();
              Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed())) {
             if (!session.supportsTrees()) throw new IllegalArgumentException("this target (" + target.describe() + ") cannot verify token trees");
             VerifyCost cost = auto ? VerifyCost.of(target) : null;
             long start = System.nanoTime();
-            if (seq.n > 1) session.forward(Arrays.copyOf(prompt, seq.n - 1), 0);
+            prefill(session, drafts, prompt, feeds);
             long prefill = System.nanoTime() - start;
             long decodeStart = System.nanoTime();
             while (seq.generated < maxTokens) {
@@ -201,6 +208,7 @@ public final class SpeculativeDecoder {
                 CausalLanguageModel.TreeLogits rows = session.forwardTreeLazily(tree.tokens(), tree.parents());
                 TreeAcceptance.Outcome outcome = rule.decide(tree, rows, vocab, settings.sampling(), random);
                 verifyNanos += System.nanoTime() - t1; // the walk computes the logits it needs: verification time
+                if (feeds) drafts.observeTargetFeatures(treeStart, pathRows(session.features(), tree.budget() + 1, outcome.path()), outcome.path().length);
                 session.keepTreePath(treeStart, outcome.path());
                 if (candidates != null) estimate.record(tree, candidates, outcome.path());
                 rounds++;
@@ -218,6 +226,32 @@ public final class SpeculativeDecoder {
             return new DecodeStats(prompt.length, seq.generated, prefill, System.nanoTime() - decodeStart, rounds, drafted, accepted,
                     draftNanos, verifyNanos, 0, reason);
         }
+    }
+
+    /**
+     * Feeds the prompt but its last token to the target (that one is fed with the first draft); a drafter that reads the
+     * target's hidden states gets those of the prompt's rows.
+     */
+    private void prefill(CausalLanguageModel.Session session, Drafter.Session drafts, int[] prompt, boolean feeds) {
+        if (feeds) {
+            if (!session.supportsFeatures()) {
+                throw new IllegalArgumentException("the drafter (" + drafter.describe() + ") reads the target's hidden states, which this target ("
+                        + target.describe() + ") does not expose");
+            }
+            session.captureFeatures(drafter.targetFeatureLayers());
+        }
+        if (prompt.length > 1) {
+            session.forward(Arrays.copyOf(prompt, prompt.length - 1), 0);
+            if (feeds) drafts.observeTargetFeatures(0, session.features(), prompt.length - 1);
+        }
+    }
+
+    /** The feature rows of a tree's accepted path (its nodes in order), out of the rows of every node. */
+    private static float[] pathRows(float[] features, int nodes, int[] path) {
+        int width = features.length / nodes;
+        float[] rows = new float[path.length * width];
+        for (int i = 0; i < path.length; i++) System.arraycopy(features, path[i] * width, rows, i * width, width);
+        return rows;
     }
 
     private static Drafter.Proposal await(Future<Drafter.Proposal> f) {

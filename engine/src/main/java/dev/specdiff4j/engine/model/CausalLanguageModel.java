@@ -83,6 +83,29 @@ public interface CausalLanguageModel extends AutoCloseable {
             throw new UnsupportedOperationException("this model session does not verify token trees");
         }
 
+        /** Whether {@link #captureFeatures} works (the CPU GPT-2 does; device sessions may not). */
+        default boolean supportsFeatures() {
+            return false;
+        }
+
+        /**
+         * From the next pass on, every pass ({@link #forward}, {@link #forwardTree}) also keeps the hidden states of the given
+         * blocks (0-based; block l's hidden state is the residual stream after it, before any final norm) for every row it
+         * computes, at the cost of a copy; {@link #features} returns those of the latest pass. An empty array stops it.
+         * Capturing never changes the logits.
+         */
+        default void captureFeatures(int[] layers) {
+            throw new UnsupportedOperationException("this model session does not expose its hidden states");
+        }
+
+        /**
+         * The latest pass's captured hidden states, (rows of that pass, layers · C): row t holds the first chosen layer's
+         * C values, then the next layer's; exactly that long. The session's own array: read it before the next pass.
+         */
+        default float[] features() {
+            throw new UnsupportedOperationException("this model session does not expose its hidden states");
+        }
+
         /** Forgets everything from position {@code length} on (rolls back rejected tokens). */
         void truncate(int length);
 

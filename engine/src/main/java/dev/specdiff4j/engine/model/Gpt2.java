@@ -209,6 +209,10 @@ public final class Gpt2 implements LoadedModel {
         private float[][] values = new float[config.layers()][];
         private int capacity;
         private final PassBuffers buffers = new PassBuffers(config.dim(), config.ffnDim(), config.vocabSize());
+        /** For each block, its slot in a captured feature row, or −1; null when nothing is captured. */
+        private int[] featureSlot;
+        private int featureLayers;
+        private float[] features = new float[0]; // (k, featureLayers · C) of the latest pass
 
         Gpt2Session() {
             super(config.contextLength(), config.vocabSize());
@@ -246,6 +250,7 @@ public final class Gpt2 implements LoadedModel {
             kernels.embedding(tokenEmbedding, tokens, x);
             kernels.embedding(positionEmbedding, positions, pos);
             kernels.residualAdd(x, pos, null, k, d);
+            if (featureSlot != null) features = new float[k * featureLayers * d];
 
             for (int l = 0; l < config.layers(); l++) {
                 Layer layer = layers.get(l);
@@ -265,11 +270,48 @@ public final class Gpt2 implements LoadedModel {
                 kernels.geluTanh(ffn, k * config.ffnDim());
                 kernels.matmul(ffn, k, layer.fcProj(), layer.fcProjBias(), out);
                 kernels.residualAdd(x, out, null, k, d);
+                if (featureSlot != null && featureSlot[l] >= 0) keepFeatures(x, k, featureSlot[l]);
             }
             if (logitRows == 0) return new float[0][];
             int[] which = new int[logitRows];
             for (int r = 0; r < logitRows; r++) which[r] = k - logitRows + r;
             return logits(x, which);
+        }
+
+        private void keepFeatures(float[] x, int k, int slot) {
+            int width = featureLayers * d;
+            for (int t = 0; t < k; t++) System.arraycopy(x, t * d, features, t * width + slot * d, d);
+        }
+
+        @Override
+        public boolean supportsFeatures() {
+            return true;
+        }
+
+        @Override
+        public void captureFeatures(int[] layers) {
+            if (layers.length == 0) {
+                featureSlot = null;
+                return;
+            }
+            int[] slots = new int[config.layers()];
+            Arrays.fill(slots, -1);
+            for (int i = 0; i < layers.length; i++) {
+                int l = layers[i];
+                if (l < 0 || l >= config.layers()) {
+                    throw new IllegalArgumentException("layer " + l + " does not exist: this GPT-2 has blocks 0 to " + (config.layers() - 1));
+                }
+                if (slots[l] >= 0) throw new IllegalArgumentException("layer " + l + " is asked for twice");
+                slots[l] = i;
+            }
+            featureSlot = slots;
+            featureLayers = layers.length;
+        }
+
+        @Override
+        public float[] features() {
+            if (featureSlot == null) throw new IllegalStateException("captureFeatures was not called: no hidden states are kept");
+            return features;
         }
 
         @Override

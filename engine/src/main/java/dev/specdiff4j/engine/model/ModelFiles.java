@@ -27,6 +27,8 @@ public final class ModelFiles implements AutoCloseable {
     /** The architectures specdiff4j knows. */
     public enum Architecture {
         GPT2, MDLM,
+        /** A target-conditioned block-diffusion drafter (specdiff4j's own layout). */
+        BLOCK_DRAFTER,
         /** Llama 2/3, SmolLM2, TinyLlama; llama.cpp files Mistral 7B under this name too. */
         LLAMA,
         /** Llama's layout with a sliding window. */
@@ -48,6 +50,7 @@ public final class ModelFiles implements AutoCloseable {
             return switch (s) {
                 case "gpt2" -> GPT2;
                 case "mdlm" -> MDLM;
+                case "block_drafter" -> BLOCK_DRAFTER;
                 case "llama" -> LLAMA;
                 case "mistral" -> MISTRAL;
                 case "qwen2" -> QWEN2;
@@ -77,8 +80,8 @@ public final class ModelFiles implements AutoCloseable {
     private record Recognised(Architecture architecture, String unsupportedReason) {
     }
 
-    private static final String SUPPORTED = "this build runs gpt2, llama, mistral, qwen2 and qwen3 (targets and AR drafters) "
-            + "and mdlm (diffusion drafter)";
+    private static final String SUPPORTED = "this build runs gpt2, llama, mistral, qwen2 and qwen3 (targets and AR drafters), "
+            + "mdlm (diffusion drafter) and block_drafter (target-conditioned drafter)";
 
     public static ModelFiles open(Path path) throws IOException {
         if (!Files.exists(path)) throw new NoSuchFileException(path.toString());

@@ -73,6 +73,15 @@ class LosslessSamplingTest {
     }
 
     @Test
+    void strictIsLosslessForTheBlockDrafter() throws IOException {
+        try (var block = dev.specdiff4j.engine.model.BlockDiffusionDrafter.load(Fixtures.folder("block-drafter-tiny"), target,
+                new LoadOptions(null, KERNELS))) {
+            double tv = totalVariation(new BlockDrafter(block), AcceptancePolicy.STRICT, null, 3);
+            assertThat(tv).as("STRICT, block drafter (bound %.4f)", bound()).isLessThan(bound());
+        }
+    }
+
+    @Test
     void marginalIsLosslessForTheAutoregressiveDrafterAndForOneDiffusionStep() {
         double ar = totalVariation(new AutoregressiveDrafter(smallDrafter, target.vocabSize()), AcceptancePolicy.MARGINAL, null, 3);
         assertThat(ar).as("MARGINAL, autoregressive drafter (bound %.4f)", bound()).isLessThan(bound());

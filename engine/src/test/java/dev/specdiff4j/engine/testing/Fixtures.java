@@ -88,6 +88,13 @@ public final class Fixtures {
         }
     }
 
+    /** A tensor of a fixture's expected.safetensors, flattened. */
+    public static float[] expectedTensor(String name, String tensor) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(folder(name).resolve("expected.safetensors"))) {
+            return f.tensor(tensor).toFloatArray();
+        }
+    }
+
     /** max |a − b| / max |b| over a row. */
     public static double relativeError(float[] actual, float[] expected) {
         double maxDiff = 0;

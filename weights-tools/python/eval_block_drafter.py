@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""α per position of a block drafter on the target's own greedy text, with no timing: on the held-out samples whose
+continuation is the target's greedy one, a block is drafted at every third position of the continuation, and P(the first
+j mask rows are all the target's next tokens) is reported per j, with the expected accepted tokens and α = accepted ÷ γ
+of a linear greedy round for several γ. The same teacher-forced measure as the Java AlphaPerPosition; computed with the
+PyTorch reference (models.BlockDrafter) on the F32 or F16 weights of an HF folder.
+
+    /usr/bin/python3 weights-tools/python/eval_block_drafter.py --target models/demo/target \\
+        --drafter models/demo/block-drafter --heldout data/distill/heldout-target-samples.ids.npy
+"""
+import argparse
+import json
+import os
+
+import torch
+
+import models
+import safetensors_io
+import sample_target
+import train_block_drafter
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--target", required=True)
+    p.add_argument("--drafter", required=True)
+    p.add_argument("--heldout", required=True)
+    p.add_argument("--prompt", type=int, default=48, help="prompt tokens at the start of each sample")
+    p.add_argument("--length", type=int, default=200)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    target, eos = sample_target.load_target(args.target)
+    with open(os.path.join(args.drafter, "config.json")) as f:
+        c = json.load(f)
+    model = models.BlockDrafter(c["target_hidden_size"], c["target_layers"], c["target_vocab_size"], c["target_positions"],
+                                c["n_layer"], c["n_head"], c["n_inner"], c["block_size"], c.get("draft_vocab"))
+    model.load_state_dict({k: v.float() for k, v in safetensors_io.load(os.path.join(args.drafter, "model.safetensors")).items()})
+    model.eval()
+    seqs = train_block_drafter.sequences(args.heldout, eos, args.length)
+    feats, greedy, ids = train_block_drafter.target_view(target, seqs, c["target_layers"])
+    keep = (ids[:, args.prompt + 1:] == greedy[:, args.prompt:-1]).float().mean(1) > 0.95
+    feats, greedy, ids = feats[keep].float(), greedy[keep], ids[keep]
+    gamma = c["block_size"] - 1
+    pos = torch.arange(args.prompt, args.length - gamma, 3)[None].expand(len(ids), -1)
+    index = torch.full((c["target_vocab_size"],), -1, dtype=torch.long)
+    index[model.draft_ids] = torch.arange(len(model.draft_ids))
+    rows = torch.arange(len(ids))[:, None]
+    with torch.no_grad():
+        logits = model(feats, pos, ids[rows, pos], target.transformer.wte.weight, gamma)
+    labels = index[greedy[rows[:, :, None], pos[:, :, None] + torch.arange(gamma)[None, None]]]
+    chain = torch.cumprod((logits.argmax(-1) == labels).long(), -1).float().mean((0, 1))
+    print(f"{len(ids)} greedy samples, {pos.numel()} blocks")
+    print("P(first j accepted), j = 1..%d: %s" % (gamma, " ".join(f"{x:.3f}" for x in chain.tolist())))
+    for g in range(1, gamma + 1):
+        accepted = chain[:g].sum().item()
+        print(f"γ = {g}: expected accepted {accepted:.3f}, α {accepted / g:.3f}, tokens per round {accepted + 1:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""Trains a target-conditioned block drafter (models.BlockDrafter) for a frozen GPT-2 target.
+
+The target is run once over every training sequence (target-generated text, plus corpus windows when asked) and its
+hidden states at the chosen blocks and its greedy next token at every position are kept; the draft head then trains on
+those alone. Each step draws blocks at random anchor positions p: the block is the token at p and γ masks, and mask row
+j learns the target's greedy token at p+j given the text up to p+j−1. The loss is acceptance-aligned: row j counts
+only where the text at p+1..p+j−1 is itself the target's greedy choice (so that rows after a rejection teach nothing),
+and rows are weighted by exp(−(j−1)/τ), early rows first (a later row matters only if every earlier one was accepted).
+Labels outside the draft vocabulary (the most frequent greedy tokens of the data) are skipped.
+
+    /usr/bin/python3 weights-tools/python/train_block_drafter.py --target models/demo/target \\
+        --data data/distill/target-samples.ids.npy --heldout data/distill/heldout-target-samples.ids.npy \\
+        --out runs/block-drafter --minutes 25
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import models
+import sample_target
+import training
+
+
+def sequences(path, eos, length):
+    """The sequences of a token stream (split at the end-of-text id) of at least `length` tokens, cut to `length` (the
+    pieces of a prompt that held a document boundary are shorter and left out)."""
+    ids = np.load(path).astype(np.int64)
+    cuts = np.flatnonzero(ids == eos)
+    out, start = [], 0
+    for c in list(cuts) + [len(ids)]:
+        seq = ids[start:c]
+        if len(seq) >= length:
+            out.append(seq[:length])
+        start = c + 1
+    return out
+
+
+def target_view(target, seqs, layers, batch=16):
+    """Features (n, T, L*C) as float16, greedy next tokens (n, T) and the sequences (n, T), all of one length."""
+    ids = torch.from_numpy(np.stack(seqs))
+    feats, greedy = [], []
+    started = time.time()
+    with torch.no_grad():
+        for i in range(0, len(ids), batch):
+            f, logits = target.block_states(ids[i:i + batch], layers)
+            feats.append(f.half())
+            greedy.append(logits.argmax(-1))
+            print(f"target features: {min(i + batch, len(ids))}/{len(ids)} sequences, {time.time() - started:.0f} s", flush=True)
+    return torch.cat(feats), torch.cat(greedy), ids
+
+
+def block_batch(feats, greedy, ids, rows, anchors, gamma, draft_index, g):
+    """Anchors, their tokens, labels (rows, A, γ) in draft-vocabulary indices or −1, for the chosen sequences."""
+    t = ids.shape[1]
+    pos = torch.randint(1, t - gamma, (len(rows), anchors), generator=g)
+    j = torch.arange(1, gamma + 1)
+    at = pos[:, :, None] + j[None, None] - 1                                    # the target's prediction for p+j
+    sel = rows[:, None, None]
+    labels = draft_index[greedy[sel, at]]
+    # row j counts only where the text at p+1..p+j-1 is the target's greedy continuation
+    agrees = (ids[sel, at] == greedy[sel, at - 1]).long()                       # is token p+j-1 greedy? (j ≥ 2)
+    agrees[:, :, 0] = 1
+    valid = torch.cumprod(agrees, dim=2).bool()
+    labels = torch.where(valid, labels, torch.full_like(labels, -1))
+    return feats[rows].float(), pos, ids[rows[:, None], pos], labels
+
+
+def chained_accuracy(logits, labels):
+    """P(rows 1..j all right) per j, over blocks whose row-1 label is in the draft vocabulary."""
+    right = (logits.argmax(-1) == labels) & (labels >= 0)
+    keep = labels[..., 0] >= 0
+    chain = torch.cumprod(right.long(), dim=-1)[keep]
+    return chain.float().mean(0)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--target", required=True, help="the target's HF folder")
+    p.add_argument("--data", nargs="+", required=True, help="token streams of target-generated text (.npy)")
+    p.add_argument("--corpus", help="a corpus token array (.npy) to add random windows of (their labels are still the target's)")
+    p.add_argument("--corpus-windows", type=int, default=0)
+    p.add_argument("--heldout", required=True, help="a held-out token stream of target-generated text")
+    p.add_argument("--out", required=True)
+    p.add_argument("--layers", default="1,4,7", help="target blocks whose hidden states are fused")
+    p.add_argument("--draft-layers", type=int, default=1)
+    p.add_argument("--ffn", type=int, default=384)
+    p.add_argument("--gamma", type=int, default=5, help="masks per block; block size γ+1")
+    p.add_argument("--draft-vocab", type=int, default=2048)
+    p.add_argument("--length", type=int, default=200, help="tokens per training sequence (the samples hold 48 + 160)")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--anchors", type=int, default=16)
+    p.add_argument("--tau", type=float, default=2.0)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--steps", type=int, default=1500, help="the schedule's length")
+    p.add_argument("--minutes", type=float, default=25, help="stop (and write the model) after this long")
+    p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--seed", type=int, default=18)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    training.setup(args.seed, args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    layers = [int(x) for x in args.layers.split(",")]
+    target, eos = sample_target.load_target(args.target)
+    for q in target.parameters():
+        q.requires_grad_(False)
+    c = target.config
+    train = [s for path in args.data for s in sequences(path, eos, args.length)]
+    if args.corpus and args.corpus_windows:
+        corpus = np.load(args.corpus).astype(np.int64)
+        rng = np.random.default_rng(args.seed)
+        starts = rng.integers(0, len(corpus) - args.length, size=args.corpus_windows)
+        train += [corpus[s:s + args.length] for s in starts]
+    held = sequences(args.heldout, eos, args.length)
+    feats, greedy, ids = target_view(target, train, layers)
+    hfeats, hgreedy, hids = target_view(target, held, layers)
+    counts = torch.bincount(greedy.flatten(), minlength=c["vocab_size"])
+    order = torch.argsort(counts, descending=True, stable=True)
+    for n in (512, 1024, 2048, 4096):
+        print(f"draft vocabulary of {n}: covers {counts[order[:n]].sum().item() / counts.sum().item():.5f} of the greedy tokens ({(counts > 0).sum().item()} distinct)")
+    draft_vocab = sorted(order[:args.draft_vocab].tolist())
+    draft_index = torch.full((c["vocab_size"],), -1, dtype=torch.long)
+    draft_index[torch.tensor(draft_vocab)] = torch.arange(len(draft_vocab))
+    model = models.BlockDrafter(c["n_embd"], layers, c["vocab_size"], c["n_positions"], args.draft_layers, c["n_head"],
+                                args.ffn, args.gamma + 1, draft_vocab)
+    wte = target.transformer.wte.weight
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.95))
+    weights = torch.exp(-torch.arange(args.gamma).float() / args.tau)
+    g = torch.Generator().manual_seed(args.seed)
+    hg = torch.Generator().manual_seed(args.seed + 1)
+    hrows = torch.arange(len(hids))
+    held_batch = block_batch(hfeats, hgreedy, hids, hrows, 8, args.gamma, draft_index, hg)
+    log = open(os.path.join(args.out, "train_log.csv"), "w")
+    log.write("step,loss,heldout_loss," + ",".join(f"chain{j + 1}" for j in range(args.gamma)) + ",seconds\n")
+    started = time.time()
+
+    def evaluate(step, loss):
+        model.eval()
+        with torch.no_grad():
+            f, pos, tok, labels = held_batch
+            logits = model(f, pos, tok, wte, args.gamma)
+            hl = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-1).item()
+            chain = chained_accuracy(logits, labels)
+        model.train()
+        expected = chain[:4].sum().item()
+        print(f"step {step}: train loss {loss:.3f}, held-out loss {hl:.3f}, P(first j accepted) "
+              f"{' '.join(f'{x:.3f}' for x in chain.tolist())}, accepted per block of 4 {expected:.2f} "
+              f"(α {expected / 4:.3f}), {time.time() - started:.0f} s", flush=True)
+        log.write(f"{step},{loss:.4f},{hl:.4f}," + ",".join(f"{x:.4f}" for x in chain.tolist()) + f",{time.time() - started:.0f}\n")
+        log.flush()
+
+    def write():
+        training.write_hf_folder(os.path.join(args.out, "hf"), model.hf_config(), model.state_dict(), None)
+
+    step, loss_avg = 0, float("nan")
+    evaluate(0, loss_avg)
+    while step < args.steps and time.time() - started < args.minutes * 60:
+        lr = training.learning_rate(step, args.steps, args.lr, args.warmup)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        rows = torch.randint(0, len(ids), (args.batch,), generator=g)
+        f, pos, tok, labels = block_batch(feats, greedy, ids, rows, args.anchors, args.gamma, draft_index, g)
+        logits = model(f, pos, tok, wte, args.gamma)
+        ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.clamp(min=0).reshape(-1), reduction="none")
+        w = (weights[None, None] * (labels >= 0)).reshape(-1)
+        loss = (ce * w).sum() / w.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        loss_avg = loss.item() if math.isnan(loss_avg) else 0.9 * loss_avg + 0.1 * loss.item()
+        if step % args.eval_every == 0:
+            evaluate(step, loss_avg)
+            write()
+    evaluate(step, loss_avg)
+    write()
+    print(f"wrote {args.out}/hf after {step} steps, {(time.time() - started) / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
