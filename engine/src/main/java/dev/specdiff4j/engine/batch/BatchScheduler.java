@@ -128,17 +128,11 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** Moves waiting requests into the batch while slots and KV memory allow (first come, first served); false once closed. */
     private boolean admit() throws InterruptedException {
+        dropCancelledWhileQueued();
         lock.lock();
         try {
             while (true) {
                 if (closed) return false;
-                for (Iterator<BatchSequence> it = waiting.iterator(); it.hasNext(); ) {
-                    BatchSequence s = it.next();
-                    if (s.stopRequested() || s.abandoned()) { // cancelled while queued: never admitted, nothing to free
-                        it.remove();
-                        s.end(FinishReason.CANCELLED);
-                    }
-                }
                 while (!waiting.isEmpty() && active.size() < settings.maxSequences()
                         && kvUsed + waiting.peek().reservedBytes <= settings.kvBudgetBytes()) {
                     BatchSequence s = waiting.poll();
@@ -151,6 +145,28 @@ public final class BatchScheduler implements AutoCloseable {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Ends the queued requests whose caller stopped them (never admitted: nothing to free). Stop checks run outside the lock. */
+    private void dropCancelledWhileQueued() {
+        List<BatchSequence> queued;
+        lock.lock();
+        try {
+            queued = new ArrayList<>(waiting);
+        } finally {
+            lock.unlock();
+        }
+        for (BatchSequence s : queued) {
+            if (!s.stopRequested() && !s.abandoned()) continue;
+            boolean removed;
+            lock.lock();
+            try {
+                removed = waiting.remove(s);
+            } finally {
+                lock.unlock();
+            }
+            if (removed) s.end(FinishReason.CANCELLED);
         }
     }
 

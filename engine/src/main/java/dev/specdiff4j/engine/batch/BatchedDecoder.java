@@ -10,7 +10,7 @@ import java.util.function.BooleanSupplier;
 /**
  * Plain autoregressive decoding through a {@link BatchScheduler}: the same contract and the same tokens as
  * {@link dev.specdiff4j.engine.decoding.AutoregressiveDecoder}, with the passes shared with whatever else the scheduler runs.
- * The sink is called on the caller's thread.
+ * The sink is called on the caller's thread; {@code cancelled} is asked there before each token as well as by the scheduler.
  */
 public final class BatchedDecoder {
     private final BatchScheduler scheduler;
@@ -26,6 +26,10 @@ public final class BatchedDecoder {
         try {
             int token;
             while ((token = s.next()) >= 0) {
+                if (cancelled.getAsBoolean()) { // the scheduler may have run ahead of this reader: stop at the next token all the same
+                    reason = FinishReason.CANCELLED;
+                    break;
+                }
                 generated++;
                 if (!sink.accept(new int[] {token})) {
                     reason = FinishReason.STOP;

@@ -135,32 +135,35 @@ class BatchSchedulerTest {
     }
 
     @Test
-    void theBatchActuallyHoldsSeveralSequences() throws Exception {
-        try (BatchScheduler scheduler = new BatchScheduler(model, new BatchSettings(4, 8, Long.MAX_VALUE))) {
-            AtomicInteger widest = new AtomicInteger();
-            CountDownLatch all = new CountDownLatch(4);
-            List<Thread> threads = new ArrayList<>();
-            for (int i = 0; i < 4; i++) {
-                int[] prompt = {i + 1, i + 2};
-                threads.add(Thread.ofPlatform().start(() -> {
-                    AtomicBoolean waited = new AtomicBoolean();
-                    new BatchedDecoder(scheduler).decode(prompt, 40, SamplingConfig.greedy(), -1, t -> {
-                        if (!waited.getAndSet(true)) {
-                            all.countDown();
-                            try {
-                                all.await(); // every sequence has its first token: all four are admitted together
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        }
-                        widest.accumulateAndGet(scheduler.stats().lastBatchSize(), Math::max);
-                        return true;
-                    }, () -> false);
-                }));
+    void requestsThatArriveTogetherShareOnePass() throws Exception {
+        AtomicInteger widest = new AtomicInteger();
+        CausalLanguageModel recording = new WrappedPassModel(model, inner -> (sessions, tokens, logitRows) -> {
+            widest.accumulateAndGet(sessions.size(), Math::max);
+            return inner.forward(sessions, tokens, logitRows);
+        });
+        CountDownLatch allSubmitted = new CountDownLatch(4);
+        BooleanSupplier holdUntilAllSubmitted = () -> { // the scheduler's stop check waits until all four are queued
+            try {
+                allSubmitted.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            for (Thread t : threads) t.join();
-            assertThat(widest.get()).isEqualTo(4);
+            return false;
+        };
+        try (BatchScheduler scheduler = new BatchScheduler(recording, new BatchSettings(4, 8, Long.MAX_VALUE))) {
+            List<BatchSequence> sequences = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                sequences.add(scheduler.submit(new int[] {i + 1, i + 2}, 10, SamplingConfig.greedy(), -1, holdUntilAllSubmitted));
+                allSubmitted.countDown();
+            }
+            for (BatchSequence s : sequences) {
+                int count = 0;
+                while (s.next() >= 0) count++;
+                assertThat(count).isEqualTo(10);
+                assertThat(s.finishReason()).isEqualTo(FinishReason.LENGTH);
+            }
         }
+        assertThat(widest.get()).isEqualTo(4);
     }
 
     @Test
@@ -228,47 +231,13 @@ class BatchSchedulerTest {
 
     @Test
     void aFailedPassFailsItsSequencesWithTheCauseAndTheSchedulerGoesOn() throws Exception {
-        CausalLanguageModel poisoned = new CausalLanguageModel() {
-            @Override
-            public int vocabSize() {
-                return model.vocabSize();
+        // the pass fails on prompts that start with token 7
+        CausalLanguageModel poisoned = new WrappedPassModel(model, inner -> (sessions, tokens, logitRows) -> {
+            for (int i = 0; i < tokens.size(); i++) {
+                if (sessions.get(i).length() == 0 && tokens.get(i)[0] == 7) throw new IllegalStateException("poisoned token");
             }
-
-            @Override
-            public int contextLength() {
-                return model.contextLength();
-            }
-
-            @Override
-            public String describe() {
-                return "a model whose batch pass fails on prompts that start with token 7";
-            }
-
-            @Override
-            public Session newSession() {
-                return model.newSession();
-            }
-
-            @Override
-            public Session newSession(int positions) {
-                return model.newSession(positions);
-            }
-
-            @Override
-            public BatchPass newBatchPass() {
-                BatchPass inner = model.newBatchPass();
-                return (sessions, tokens, logitRows) -> {
-                    for (int i = 0; i < tokens.size(); i++) {
-                        if (sessions.get(i).length() == 0 && tokens.get(i)[0] == 7) throw new IllegalStateException("poisoned token");
-                    }
-                    return inner.forward(sessions, tokens, logitRows);
-                };
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+            return inner.forward(sessions, tokens, logitRows);
+        });
         try (BatchScheduler scheduler = new BatchScheduler(poisoned, new BatchSettings(2, 4, Long.MAX_VALUE))) {
             BatchedDecoder decoder = new BatchedDecoder(scheduler);
             assertThatThrownBy(() -> decoder.decode(new int[] {7, 1}, 5, SamplingConfig.greedy(), -1, t -> true, () -> false))
