@@ -24,7 +24,8 @@ import java.util.stream.Stream;
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = {"Runs the benchmarks and regenerates docs/benchmarks.md with its plots and raw data under docs/bench/:",
             "the SpecDiff sweep on the demo pair (with sampling, overlap, adaptive γ, exact drafting and dtypes), plain decoding",
-            "against llama.cpp, the round costs, the scale projection, the tokenizer throughput and the server under load and faults.",
+            "against llama.cpp, the round costs, the scale projection, the tokenizer throughput, the server under load and faults and",
+            "continuous batching under 1-16 concurrent clients.",
             "Every number in the document comes from this run; hand-written analyses live in docs/notes/, each with its own date",
             "and command."})
 final class BenchReport implements Callable<Integer> {

@@ -437,5 +437,4 @@ public final class Gpt2 implements CausalLanguageModel {
         files.close();
         if (arena != null) arena.close();
     }
-
 }
