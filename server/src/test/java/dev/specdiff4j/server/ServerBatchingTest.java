@@ -1,23 +1,33 @@
 package dev.specdiff4j.server;
 
+import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.batch.BatchSettings;
+import dev.specdiff4j.engine.testing.TinyModels;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Plain (ar) requests that arrive together share the batch scheduler's passes: each one's text is what it gets alone, and
- * /metrics shows the batch (size, queue, KV-cache use, tokens/s).
+ * /metrics shows the batch (size, queue, KV-cache use, tokens/s); a request whose KV cache exceeds the whole budget gets a 400.
  */
 class ServerBatchingTest {
     private static ServerFixture fx;
@@ -61,5 +71,32 @@ class ServerBatchingTest {
         assertThat(fx.metric("specdiff4j_kv_cache_budget_bytes")).isPositive();
         assertThat(fx.metric("specdiff4j_kv_cache_used_bytes")).isZero(); // every sequence has left and given its memory back
         assertThat(fx.metric("specdiff4j_batch_steps_total")).isGreaterThan(stepsBefore);
+    }
+
+    @Test
+    void aRequestWhoseKvCacheCouldNeverFitTheBudgetGetsA400ThatSaysSo() throws Exception {
+        Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "batch-budget-test");
+        try {
+            Path target = TinyModels.withTokenizer("gpt2-tiny", dir);
+            // room for 20 positions of the tiny model (2 layers x 64 wide, keys and values, float32)
+            try (Generator generator = Generator.open(ModelSpec.of(target).withKernels(null, 2, 0), new BatchSettings(4, 8, 20 * 2 * 2 * 64 * 4));
+                 CompletionServer server = CompletionServer.start(generator, ServerFixture.settings())) {
+                HttpResponse<String> r = fx.client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"prompt\": \"The quick\", \"max_tokens\": 40, \"specdiff4j\": {\"mode\": \"ar\"}}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+                assertThat(r.body()).contains("KV cache").contains("kv_budget_exceeded").contains("max_tokens");
+                HttpResponse<String> small = fx.client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"prompt\": \"The quick\", \"max_tokens\": 5, \"specdiff4j\": {\"mode\": \"ar\"}}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(small.statusCode()).as(small.body()).isEqualTo(200);
+            }
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+            }
+        }
     }
 }
