@@ -208,11 +208,16 @@ class BatchSchedulerTest {
         assertThat(stats.finishReason()).isEqualTo(FinishReason.CANCELLED);
         assertThat(out).hasSize(5);
 
-        // the scheduler's stop check holds the step until close() has been called: the sequence is mid-run when it closes
+        // the scheduler's stop check (on its own thread; the reader asks it too) holds a step until close() has been called:
+        // the sequence is mid-run when the scheduler closes
         AtomicInteger received = new AtomicInteger();
         AtomicInteger checks = new AtomicInteger();
+        CountDownLatch holding = new CountDownLatch(1);
         BooleanSupplier holdUntilClosed = () -> {
-            if (checks.incrementAndGet() >= 5) while (!scheduler.isClosed()) Thread.onSpinWait();
+            if (Thread.currentThread().getName().equals("specdiff4j-batch") && checks.incrementAndGet() >= 5) {
+                holding.countDown();
+                while (!scheduler.isClosed()) Thread.onSpinWait();
+            }
             return false;
         };
         Future<DecodeStats> running = Executors.newVirtualThreadPerTaskExecutor().submit(() ->
@@ -220,7 +225,7 @@ class BatchSchedulerTest {
                     received.incrementAndGet();
                     return true;
                 }, holdUntilClosed));
-        while (received.get() < 1) Thread.onSpinWait();
+        holding.await();
         scheduler.close();
         assertThat(running.get().finishReason()).isEqualTo(FinishReason.CANCELLED);
         assertThat(received.get()).isLessThan(60);
