@@ -1,6 +1,7 @@
 package dev.specdiff4j.server;
 
 import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
 import dev.specdiff4j.engine.batch.BatchSettings;
 import dev.specdiff4j.engine.testing.TinyModels;
@@ -80,7 +81,7 @@ class ServerBatchingTest {
             Path target = TinyModels.withTokenizer("gpt2-tiny", dir);
             // room for 20 positions of the tiny model (2 layers x 64 wide, keys and values, float32)
             try (Generator generator = Generator.open(ModelSpec.of(target).withKernels(null, 2, 0), new BatchSettings(4, 8, 20 * 2 * 2 * 64 * 4));
-                 CompletionServer server = CompletionServer.start(generator, ServerFixture.settings())) {
+                 CompletionServer server = CompletionServer.start(generator, ServerFixture.settings().withDefaults(Mode.AR, 1, 1))) {
                 HttpResponse<String> r = fx.client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
                         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                                 "{\"prompt\": \"The quick\", \"max_tokens\": 40, \"specdiff4j\": {\"mode\": \"ar\"}}")).build(),
