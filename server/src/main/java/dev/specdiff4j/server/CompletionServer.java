@@ -7,6 +7,7 @@ import dev.specdiff4j.engine.api.GenerationConfig;
 import dev.specdiff4j.engine.api.GenerationListener;
 import dev.specdiff4j.engine.api.GenerationResult;
 import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.batch.KvBudgetException;
 import dev.specdiff4j.engine.api.GeneratorClosedException;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.decoding.DecodeStats;
@@ -289,6 +290,11 @@ public final class CompletionServer implements AutoCloseable {
             error(ctx, shutDownMidway());
             return;
         }
+        if (e instanceof KvBudgetException kv) {
+            // the request's KV cache exceeds the batch scheduler's whole memory budget: it could never run
+            error(ctx, new ApiError(400, "invalid_request_error", "max_tokens", "kv_budget_exceeded", kv.getMessage()));
+            return;
+        }
         if (e instanceof IOException) {
             // the client went away or stalled while its request was read or its answer written
             metrics.clientAborts.incrementAndGet();
@@ -405,7 +411,9 @@ public final class CompletionServer implements AutoCloseable {
     }
 
     private void metricsPage(Context ctx) {
-        ctx.contentType("text/plain; version=0.0.4").result(metrics.render(admission.queued(), admission.running(settings.maxConcurrent())));
+        Generator g = generator;
+        ctx.contentType("text/plain; version=0.0.4").result(metrics.render(admission.queued(), admission.running(settings.maxConcurrent()),
+                g == null ? null : g.batchStats()));
     }
 
     private void completions(Context ctx) throws Exception {

@@ -1,5 +1,6 @@
 package dev.specdiff4j.server;
 
+import dev.specdiff4j.engine.batch.BatchStats;
 import dev.specdiff4j.engine.decoding.DecodeStats;
 
 import java.util.Locale;
@@ -32,7 +33,8 @@ final class Metrics {
         decodeSeconds.add(s.decodeNanos() / 1e9);
     }
 
-    String render(int queued, int running) {
+    /** @param batch the batch scheduler's state, or null while the models load */
+    String render(int queued, int running, BatchStats batch) {
         StringBuilder b = new StringBuilder();
         counter(b, "specdiff4j_requests_total", "Completion requests received.", requests.get());
         counter(b, "specdiff4j_requests_completed_total", "Completion requests answered with a generation.", completed.get());
@@ -54,6 +56,18 @@ final class Metrics {
                 drafted.get() == 0 ? 0 : (double) accepted.get() / drafted.get());
         gauge(b, "specdiff4j_queue_depth", "Requests waiting for a generation slot.", queued);
         gauge(b, "specdiff4j_running_generations", "Generations running now.", running);
+        if (batch != null) {
+            gauge(b, "specdiff4j_batch_running_sequences", "Plain (ar) generations in the continuous batch now.", batch.running());
+            gauge(b, "specdiff4j_batch_queued_sequences", "Plain generations admitted by the server but waiting for batch room or KV memory.",
+                    batch.queued());
+            gauge(b, "specdiff4j_batch_size", "Sequences in the last batched pass.", batch.lastBatchSize());
+            gauge(b, "specdiff4j_batch_rows", "Token rows in the last batched pass (decode tokens and prompt chunks).", batch.lastBatchRows());
+            gauge(b, "specdiff4j_kv_cache_used_bytes", "KV-cache memory reserved by the batch's sequences.", batch.kvUsedBytes());
+            gauge(b, "specdiff4j_kv_cache_budget_bytes", "KV-cache memory the batch may reserve.", batch.kvBudgetBytes());
+            counter(b, "specdiff4j_batch_steps_total", "Batched passes run.", batch.steps());
+            gauge(b, "specdiff4j_batch_tokens_per_second", "Tokens generated per second of batch work, all sequences together.",
+                    batch.tokensPerSecond());
+        }
         return b.toString();
     }
 

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
         description = {"Runs the benchmarks and regenerates docs/benchmarks.md with its plots and raw data under docs/bench/:",
             "the SpecDiff sweep on the demo pair (with sampling, overlap, adaptive γ, exact drafting and dtypes), plain decoding",
             "against llama.cpp, the round costs, the scale projection, the tokenizer throughput, the server under load and faults and",
-            "batch generation on Apache Spark against one Generator (`--only spark` runs that section alone).",
+            "continuous batching under 1-16 concurrent clients and batch generation on Apache Spark against one Generator",
+            "(`--only spark` runs that section alone).",
             "Every number in the document comes from this run; hand-written analyses live in docs/notes/, each with its own date",
             "and command."})
 final class BenchReport implements Callable<Integer> {
@@ -47,6 +48,7 @@ final class BenchReport implements Callable<Integer> {
     @Option(names = "--skip-sampling", description = "Leave out the sampling rows (temperature 0.8).") boolean skipSampling;
     @Option(names = "--adaptive", defaultValue = "16", description = "Adaptive-γ row up to this bound, 0 for none (default: ${DEFAULT-VALUE}).") int adaptive;
     @Option(names = "--skip-server", description = "Leave out the server under load and faults (`bench server`).") boolean skipServer;
+    @Option(names = "--skip-concurrency", description = "Leave out continuous batching under 1-16 clients (`bench concurrency`).") boolean skipConcurrency;
     @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Rows with the weights converted to these dtypes, or none (default: ${DEFAULT-VALUE}).") List<String> dtypes;
     @Option(names = "--skip-spark", description = "Leave out batch generation on Apache Spark (`batch-bench`).") boolean skipSpark;
     @Option(names = "--only", paramLabel = "SECTION", description = {"Run one section alone and print its Markdown on stdout instead of writing",
@@ -92,6 +94,9 @@ final class BenchReport implements Callable<Integer> {
         String server = skipServer ? "Not rerun by this report (`--skip-server`).\n"
                 : FreshJvm.run("bench", "server", "--clients", "16", "--requests", "48", "--rounds", "4", "--threads", "2");
         String spark = skipSpark ? "Not rerun by this report (`--skip-spark`).\n" : SparkSection.markdown();
+        String concurrency = skipConcurrency ? "Not rerun by this report (`--skip-concurrency`).\n"
+                : FreshJvm.run("bench", "concurrency", "--clients", "1,2,4,8,16", "--requests", "2", "--tokens", "48", "--threads", "2",
+                        "--out", data.toString());
         BenchTokenizer tok = new BenchTokenizer();
         tok.repeats = 10;
         String tokenizer = tok.run();
@@ -158,6 +163,9 @@ final class BenchReport implements Callable<Integer> {
                 .append("asserts on (there with tiny random models), here on the demo models. What the server held:\n\n")
                 .append(server).append('\n');
         md.append(SparkSection.HEADING).append(spark).append('\n');
+        md.append("## Continuous batching: throughput and latency against concurrency\n\n")
+                .append("`bench concurrency --clients 1,2,4,8,16 --requests 2 --tokens 48 --threads 2`, in a JVM of its own: plain (ar) ")
+                .append("requests of concurrent clients share the batch scheduler's passes.\n\n").append(concurrency).append('\n');
         Path target = docs.resolve("benchmarks.md");
         Path tmp = docs.resolve(".benchmarks.md.partial");
         Files.writeString(tmp, md.toString(), StandardCharsets.UTF_8);

@@ -1,6 +1,9 @@
 package dev.specdiff4j.engine.api;
 
-import dev.specdiff4j.engine.decoding.AutoregressiveDecoder;
+import dev.specdiff4j.engine.batch.BatchScheduler;
+import dev.specdiff4j.engine.batch.BatchSettings;
+import dev.specdiff4j.engine.batch.BatchStats;
+import dev.specdiff4j.engine.batch.BatchedDecoder;
 import dev.specdiff4j.engine.decoding.AutoregressiveDrafter;
 import dev.specdiff4j.engine.decoding.BlockDrafter;
 import dev.specdiff4j.engine.decoding.DecodeStats;
@@ -41,7 +44,10 @@ import java.util.function.BooleanSupplier;
  * }
  * }</pre>
  *
- * Thread-safe: every call to {@code generate} gets its own KV caches; the weights are shared.
+ * Thread-safe: every call to {@code generate} gets its own KV caches; the weights are shared. Plain autoregressive
+ * generations ({@link Mode#AR}) of all threads go through one {@link BatchScheduler} (continuous batching: one pass per
+ * step over every running generation, each one's tokens exactly what it would get alone); speculative modes run one
+ * generation per call, their passes taking turns on the kernels.
  *
  * <p>{@link #close()} may be called while generations run, from any thread: each running generation
  * stops at its next token (plain decoding) or round (speculative decoding) and throws
@@ -62,10 +68,12 @@ public final class Generator implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final int eosId;
     private final ExecutorService background;
+    private final BatchScheduler batch;
     private final Generations generations = new Generations(this::release);
 
     private Generator(ModelSpec spec, Kernels kernels, Kernels drafterKernels, LoadedModel target, CausalLanguageModel decodingTarget,
-                      MaskedDiffusionLm diffusionDrafter, BlockDiffusionDrafter blockDrafter, LoadedModel arDrafter, Tokenizer tokenizer) {
+                      MaskedDiffusionLm diffusionDrafter, BlockDiffusionDrafter blockDrafter, LoadedModel arDrafter, Tokenizer tokenizer,
+                      BatchSettings batchSettings) {
         this.spec = spec;
         this.kernels = kernels;
         this.drafterKernels = drafterKernels;
@@ -79,10 +87,16 @@ public final class Generator implements AutoCloseable {
         if (eos < 0) eos = tokenizer.specialTokenId("<|endoftext|>").orElse(-1);
         this.eosId = eos;
         this.background = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("specdiff4j-draft-ahead").unstarted(r));
+        this.batch = new BatchScheduler(decodingTarget, batchSettings);
     }
 
     /** Loads the target and whichever drafters the spec names, and checks that they fit together. */
     public static Generator open(ModelSpec spec) throws IOException {
+        return open(spec, BatchSettings.defaults());
+    }
+
+    /** As {@link #open(ModelSpec)}, with the continuous-batching limits of plain autoregressive generations. */
+    public static Generator open(ModelSpec spec, BatchSettings batchSettings) throws IOException {
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             Kernels kernels = track(opened, KernelsSelection.create(spec.kernels(), spec.threads()));
@@ -134,7 +148,7 @@ public final class Generator implements AutoCloseable {
                 String id = drafterDevice[1];
                 diffusion.useDevice(length -> backend.offload(model, id), description);
             }
-            return new Generator(spec, kernels, drafterKernels, target, decoding, diffusion, block, ar, tokenizer);
+            return new Generator(spec, kernels, drafterKernels, target, decoding, diffusion, block, ar, tokenizer, batchSettings);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -174,6 +188,11 @@ public final class Generator implements AutoCloseable {
     /** The end-of-text id, or -1 when the model has none. */
     public int eosId() {
         return eosId;
+    }
+
+    /** The batch scheduler's state (running and queued generations, batch size, KV-cache use, tokens/s). */
+    public BatchStats batchStats() {
+        return batch.stats();
     }
 
     /** What is loaded and what computes it. */
@@ -269,7 +288,7 @@ public final class Generator implements AutoCloseable {
             return text.accept(tokens) && !stop.getAsBoolean();
         };
         DecodeStats stats = switch (config.mode()) {
-            case AR -> new AutoregressiveDecoder(decodingTarget).decode(ids, config.maxTokens(), config.sampling(), eos, sink, stop);
+            case AR -> new BatchedDecoder(batch).decode(ids, config.maxTokens(), config.sampling(), eos, sink, stop);
             case SD, SPECDIFF -> new SpeculativeDecoder(decodingTarget, drafterFor(config), background).decode(ids, config.maxTokens(),
                     settings(config), eos, sink, stop);
         };
@@ -296,6 +315,7 @@ public final class Generator implements AutoCloseable {
     }
 
     private void release() {
+        batch.close(); // before the models: its loop may still be in a pass for a generation that has just left
         background.shutdownNow();
         if (decodingTarget != target) decodingTarget.close();
         if (arDrafter != null) arDrafter.close();

@@ -15,6 +15,41 @@ public interface CausalLanguageModel extends AutoCloseable {
 
     Session newSession();
 
+    /**
+     * A session whose cache is allocated for {@code positions} tokens at once (a batch scheduler reserves what a request may
+     * use when it admits it); the default ignores the hint.
+     */
+    default Session newSession(int positions) {
+        return newSession();
+    }
+
+    /** Bytes of KV cache one position of a session takes, for memory budgets; 0 when the model does not say. */
+    default long kvBytesPerPosition() {
+        return 0;
+    }
+
+    /**
+     * A reusable pass over the rows of several sessions at once (continuous batching). Not thread-safe: one per scheduler.
+     * The default runs the sessions one after another; models that can batch across sequences override it.
+     */
+    default BatchPass newBatchPass() {
+        return (sessions, tokens, logitRows) -> {
+            float[][][] rows = new float[sessions.size()][][];
+            for (int i = 0; i < rows.length; i++) rows[i] = sessions.get(i).forward(tokens.get(i), logitRows[i]);
+            return rows;
+        };
+    }
+
+    /**
+     * Appends {@code tokens.get(i)} to {@code sessions.get(i)} (distinct sessions of this model, each at its own length) in
+     * one pass and returns, per session, the logits of its last {@code logitRows[i]} tokens: for each session exactly the
+     * bits that {@link Session#forward(int[], int)} alone would return (batch invariance), whatever else is in the batch.
+     */
+    @FunctionalInterface
+    interface BatchPass {
+        float[][][] forward(java.util.List<Session> sessions, java.util.List<int[]> tokens, int[] logitRows);
+    }
+
     @Override
     void close();
 

@@ -48,6 +48,14 @@ public abstract class CausalSession implements CausalLanguageModel.Session {
 
     @Override
     public final float[][] forward(int[] tokens, int logitRows) {
+        checkForward(tokens, logitRows);
+        float[][] rows = compute(tokens, logitRows, length);
+        length += tokens.length;
+        return rows;
+    }
+
+    /** The checks before a pass that appends {@code tokens} (also run per session by a multi-sequence batch pass). */
+    final void checkForward(int[] tokens, int logitRows) {
         if (closed) throw new IllegalStateException("the session was closed");
         int k = tokens.length;
         if (k == 0) throw new IllegalArgumentException("forward needs at least one token");
@@ -56,9 +64,11 @@ public abstract class CausalSession implements CausalLanguageModel.Session {
         for (int id : tokens) {
             if (id < 0 || id >= vocabSize) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocabSize);
         }
-        float[][] rows = compute(tokens, logitRows, length);
+    }
+
+    /** Counts {@code k} tokens appended by a pass computed outside {@link #compute} (a multi-sequence batch pass). */
+    final void advance(int k) {
         length += k;
-        return rows;
     }
 
     @Override

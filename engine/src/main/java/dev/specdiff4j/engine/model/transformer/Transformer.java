@@ -91,6 +91,12 @@ public final class Transformer implements LoadedModel {
         return new TransformerSession();
     }
 
+    /** Keys and values of every layer, kvHeads wide, float32 (what the scheduler's KV budget counts). */
+    @Override
+    public long kvBytesPerPosition() {
+        return 2L * spec.layers() * spec.kvHeads() * spec.headDim() * Float.BYTES;
+    }
+
     @Override
     public void close() {
         if (files != null) files.close();

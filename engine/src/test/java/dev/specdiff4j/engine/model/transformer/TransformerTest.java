@@ -111,6 +111,15 @@ class TransformerTest {
     }
 
     @Test
+    void kvBytesPerPositionCountsTheKeyValueHeadsOnly() {
+        TransformerSpec spec = spec(false, 2);
+        try (Transformer model = new Transformer(spec, weights(spec, 7), VECTOR, null, null)) {
+            // 2 (keys and values) x 2 layers x 2 kv heads x 10 wide x 4 bytes, not the 6 query heads
+            assertThat(model.kvBytesPerPosition()).isEqualTo(320);
+        }
+    }
+
+    @Test
     void aTokensLogitsDoNotDependOnTheBatch() {
         TransformerSpec spec = spec(false, 2);
         int[] tokens = {3, 17, 36, 0, 5, 5, 22, 9, 30, 11, 2, 8, 8, 1};

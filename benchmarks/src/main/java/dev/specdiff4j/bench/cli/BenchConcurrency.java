@@ -1,0 +1,237 @@
+package dev.specdiff4j.bench.cli;
+
+import dev.specdiff4j.bench.PromptSet;
+import dev.specdiff4j.cli.DebugOption;
+import dev.specdiff4j.cli.DemoModels;
+import dev.specdiff4j.cli.LoadingOptions;
+import dev.specdiff4j.engine.api.Cancellation;
+import dev.specdiff4j.engine.api.GenerationConfig;
+import dev.specdiff4j.engine.api.GenerationListener;
+import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.Mode;
+import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.decoding.AutoregressiveDecoder;
+import dev.specdiff4j.engine.decoding.SamplingConfig;
+import dev.specdiff4j.json.Json;
+import dev.specdiff4j.server.CompletionServer;
+import dev.specdiff4j.server.ServerSettings;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+@Command(name = "concurrency", mixinStandardHelpOptions = true,
+        description = {"Continuous batching under load: the demo target behind `serve`'s server (mode ar, greedy) with 1, 2, 4, ... clients",
+            "each sending requests back to back. Per level: aggregate tokens/s, p50/p99 request latency, the mean batch size; every answer",
+            "is checked against the same prompt served alone. Also plain decoding without the scheduler (the alone path's cost)."})
+final class BenchConcurrency implements Callable<Integer> {
+    @Mixin
+    DebugOption debug;
+
+    @Option(names = "--clients", split = ",", defaultValue = "1,2,4,8,16", description = "Concurrency levels (default: ${DEFAULT-VALUE}).")
+    List<Integer> levels;
+
+    @Option(names = "--requests", defaultValue = "2", description = "Requests per client per level (default: ${DEFAULT-VALUE}).")
+    int requestsPerClient;
+
+    @Option(names = "--tokens", defaultValue = "48", description = "max_tokens of each request (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--model", description = "The target (default: the demo target).")
+    Path model;
+
+    @Option(names = "--out", description = "Folder for concurrency.json and the plots (none: print only).")
+    Path out;
+
+    /** One concurrency level. */
+    record Level(int clients, int requests, long generated, double seconds, double p50Ms, double p99Ms, double meanBatch, int mismatches) {
+        double tokensPerSecond() {
+            return generated / seconds;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        System.out.print(run());
+        return 0;
+    }
+
+    String run() throws Exception {
+        int checkedThreads = LoadingOptions.checkThreads("--threads", threads);
+        Path target = model != null ? model : DemoModels.target();
+        List<String> prompts = PromptSet.named("heldout");
+        ModelSpec spec = new ModelSpec(target, null, null, null, null, checkedThreads, 0);
+        try (Generator generator = Generator.open(spec)) {
+            int maxClients = levels.stream().mapToInt(Integer::intValue).max().orElse(1);
+            ServerSettings settings = ServerSettings.defaults("bench").withAddress("127.0.0.1", 0)
+                    .withCapacity(maxClients, 4 * maxClients, Duration.ofMinutes(10))
+                    .withLimits(1 << 20, generator.target().contextLength(), Duration.ofMinutes(10)).withDefaults(Mode.AR, 1, 1);
+            try (CompletionServer server = CompletionServer.start(generator, settings)) {
+                Client client = new Client(server.port(), tokens);
+                int distinct = Math.min(prompts.size(), maxClients * requestsPerClient);
+                List<String> alone = new ArrayList<>();
+                for (int i = 0; i < distinct; i++) alone.add(client.complete(prompts.get(i)).text); // also the warm-up
+                Alone plain = alone(generator, prompts.get(0));
+                List<Level> results = new ArrayList<>();
+                for (int clients : levels) results.add(level(generator, client, clients, prompts, alone));
+                if (out != null) write(results, plain);
+                return markdown(generator, results, plain, checkedThreads);
+            }
+        }
+    }
+
+    /**
+     * One client alone, in this JVM without the server: {@link AutoregressiveDecoder} directly (no scheduler) and
+     * {@link Generator#generate} (through the batch scheduler), alternating, 5 pairs; median tokens/s of each.
+     */
+    record Alone(double plain, double scheduled) {
+    }
+
+    private Alone alone(Generator generator, String prompt) {
+        int[] ids = generator.tokenizer().encode(prompt);
+        GenerationConfig config = GenerationConfig.builder().mode(Mode.AR).maxTokens(tokens).stopAtEos(false).build();
+        double[] plain = new double[5];
+        double[] scheduled = new double[5];
+        for (int r = 0; r < 5; r++) {
+            plain[r] = new AutoregressiveDecoder(generator.target()).decode(ids, tokens, SamplingConfig.greedy(), -1, t -> true, () -> false)
+                    .tokensPerSecond();
+            scheduled[r] = generator.generate(ids, config, GenerationListener.NONE, new Cancellation()).stats().tokensPerSecond();
+        }
+        Arrays.sort(plain);
+        Arrays.sort(scheduled);
+        return new Alone(plain[2], scheduled[2]);
+    }
+
+    private Level level(Generator generator, Client client, int clients, List<String> prompts, List<String> alone) throws Exception {
+        long stepsBefore = generator.batchStats().steps();
+        long generatedBefore = generator.batchStats().generated();
+        List<Future<List<Answer>>> futures = new ArrayList<>();
+        long start = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+            for (int c = 0; c < clients; c++) {
+                int first = c * requestsPerClient;
+                futures.add(pool.submit(() -> {
+                    List<Answer> answers = new ArrayList<>();
+                    for (int r = 0; r < requestsPerClient; r++) answers.add(client.complete(prompts.get((first + r) % alone.size())));
+                    return answers;
+                }));
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        List<Double> latencies = new ArrayList<>();
+        long generated = 0;
+        int mismatches = 0;
+        for (int c = 0; c < clients; c++) {
+            List<Answer> answers = futures.get(c).get();
+            for (int r = 0; r < answers.size(); r++) {
+                Answer a = answers.get(r);
+                latencies.add(a.millis);
+                generated += a.tokens;
+                if (!a.text.equals(alone.get((c * requestsPerClient + r) % alone.size()))) mismatches++;
+            }
+        }
+        double[] sorted = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        long steps = generator.batchStats().steps() - stepsBefore;
+        long batchTokens = generator.batchStats().generated() - generatedBefore;
+        return new Level(clients, sorted.length, generated, seconds, percentile(sorted, 0.50), percentile(sorted, 0.99),
+                steps == 0 ? 0 : (double) batchTokens / steps, mismatches);
+    }
+
+    /** Nearest-rank percentile. */
+    static double percentile(double[] sorted, double p) {
+        int rank = (int) Math.ceil(p * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+
+    private record Answer(String text, int tokens, double millis) {
+    }
+
+    /** A plain HTTP client of the completions endpoint (greedy, mode ar). */
+    private record Client(HttpClient http, URI uri, int tokens) {
+        Client(int port, int tokens) {
+            this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), URI.create("http://127.0.0.1:" + port + "/v1/completions"), tokens);
+        }
+
+        @SuppressWarnings("unchecked")
+        Answer complete(String prompt) throws Exception {
+            String body = Json.write(Map.of("prompt", prompt, "max_tokens", tokens, "temperature", 0,
+                    "specdiff4j", Map.of("mode", "ar")));
+            long start = System.nanoTime();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            double millis = (System.nanoTime() - start) / 1e6;
+            if (r.statusCode() != 200) throw new IllegalStateException("the server answered " + r.statusCode() + ": " + r.body());
+            Map<String, Object> json = Json.parseObject(r.body());
+            String text = (String) ((Map<String, Object>) ((List<Object>) json.get("choices")).get(0)).get("text");
+            int completion = ((Number) ((Map<String, Object>) json.get("usage")).get("completion_tokens")).intValue();
+            return new Answer(text, completion, millis);
+        }
+    }
+
+    private String markdown(Generator generator, List<Level> results, Alone plain, int threadCount) {
+        StringBuilder b = new StringBuilder();
+        Level one = results.stream().filter(l -> l.clients == 1).findFirst().orElse(results.get(0));
+        b.append(String.format(Locale.ROOT, "%s behind `serve`'s server in this JVM on loopback, %d kernel threads, mode ar, greedy, "
+                + "%d tokens per request, %d requests per client sent back to back; wall time on a shared machine. Latency: from sending a "
+                + "request to its complete answer. Mean batch: tokens generated per batched pass. One request alone in this JVM, no server "
+                + "(median of 5 alternating pairs): plain decoding without the scheduler %.1f tok/s, `Generator.generate` through the "
+                + "scheduler %.1f tok/s (%.3f×).%n%n", generator.describe(), threadCount, tokens, requestsPerClient, plain.plain(),
+                plain.scheduled(), plain.scheduled() / plain.plain()));
+        b.append("| clients | requests | aggregate tok/s | × 1 client | p50 latency ms | p99 latency ms | mean batch | answers ≠ alone |\n");
+        b.append("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Level l : results) {
+            b.append(String.format(Locale.ROOT, "| %d | %d | %.1f | %.2f | %.0f | %.0f | %.1f | %d |%n", l.clients, l.requests,
+                    l.tokensPerSecond(), l.tokensPerSecond() / one.tokensPerSecond(), l.p50Ms, l.p99Ms, l.meanBatch, l.mismatches));
+        }
+        if (out != null) b.append("\n![throughput vs clients](bench/concurrency-throughput.png)\n\n![latency vs clients](bench/concurrency-latency.png)\n");
+        return b.toString();
+    }
+
+    private void write(List<Level> results, Alone plain) throws Exception {
+        Files.createDirectories(out);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Level l : results) {
+            rows.add(Map.of("clients", l.clients, "requests", l.requests, "generated_tokens", l.generated, "seconds", l.seconds,
+                    "tokens_per_second", l.tokensPerSecond(), "p50_ms", l.p50Ms, "p99_ms", l.p99Ms, "mean_batch", l.meanBatch,
+                    "mismatches", l.mismatches));
+        }
+        Files.writeString(out.resolve("concurrency.json"), Json.writePretty(Map.of("tokens", tokens, "requests_per_client", requestsPerClient,
+                "alone_plain_tokens_per_second", plain.plain(), "alone_scheduled_tokens_per_second", plain.scheduled(), "levels", rows)) + "\n");
+        double[] x = results.stream().mapToDouble(Level::clients).toArray();
+        XYChart throughput = new XYChartBuilder().width(800).height(450).title("Aggregate throughput (mode ar, greedy)")
+                .xAxisTitle("concurrent clients").yAxisTitle("tokens/s").build();
+        throughput.addSeries("specdiff4j serve", x, results.stream().mapToDouble(Level::tokensPerSecond).toArray());
+        throughput.addSeries("1 client × clients (ideal)", x, Arrays.stream(x).map(c -> c * results.get(0).tokensPerSecond()
+                / results.get(0).clients).toArray());
+        throughput.getStyler().setYAxisMin(0.0);
+        BitmapEncoder.saveBitmapWithDPI(throughput, out.resolve("concurrency-throughput.png").toString(), BitmapEncoder.BitmapFormat.PNG, 110);
+        XYChart latency = new XYChartBuilder().width(800).height(450).title("Request latency").xAxisTitle("concurrent clients")
+                .yAxisTitle("ms").build();
+        latency.addSeries("p50", x, results.stream().mapToDouble(Level::p50Ms).toArray());
+        latency.addSeries("p99", x, results.stream().mapToDouble(Level::p99Ms).toArray());
+        latency.getStyler().setYAxisMin(0.0);
+        BitmapEncoder.saveBitmapWithDPI(latency, out.resolve("concurrency-latency.png").toString(), BitmapEncoder.BitmapFormat.PNG, 110);
+    }
+}
