@@ -5,6 +5,7 @@ import dev.specdiff4j.bench.ConfigResult;
 import dev.specdiff4j.bench.DecodeBenchmark;
 import dev.specdiff4j.bench.MachineInfo;
 import dev.specdiff4j.bench.SweepReport;
+import dev.specdiff4j.engine.api.GenerationConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,6 +52,11 @@ final class BenchReport implements Callable<Integer> {
     @Option(names = "--skip-concurrency", description = "Leave out continuous batching under 1-16 clients (`bench concurrency`).") boolean skipConcurrency;
     @Option(names = "--dtype", split = ",", defaultValue = "f32,q8_0", description = "Rows with the weights converted to these dtypes, or none (default: ${DEFAULT-VALUE}).") List<String> dtypes;
     @Option(names = "--skip-spark", description = "Leave out batch generation on Apache Spark (`batch-bench`).") boolean skipSpark;
+    @Option(names = "--tree", split = ",", paramLabel = "N|auto",
+            description = "Token-tree rows in the demo-pair sweep with these node budgets (N or auto), none by default.") List<String> trees;
+    @Option(names = "--block-drafter", paramLabel = "DIR", defaultValue = "models/demo/block-drafter",
+            description = "The target-conditioned block drafter of its own section (default: ${DEFAULT-VALUE}).") Path blockDrafter;
+    @Option(names = "--skip-block-drafter", description = "Leave out the block drafter's section.") boolean skipBlockDrafter;
     @Option(names = "--only", paramLabel = "SECTION", description = {"Run one section alone and print its Markdown on stdout instead of writing",
         "benchmarks.md (which only a full run writes). Sections: spark."}) String only;
 
@@ -77,9 +83,16 @@ final class BenchReport implements Callable<Integer> {
         sweep.dtypes = dtypes.equals(List.of("none")) ? List.of() : dtypes;
         sweep.threads = 2;
         sweep.out = data;
+        sweep.trees = trees;
         BenchSpecDiff.Outcome outcome = sweep.run();
 
         // each of these in a JVM of its own (FreshJvm says why)
+        String[] blockArgs = {"bench", "specdiff", "--drafter", blockDrafter.toString(), "--gamma", "4", "--steps", "1", "--sd-gamma", "4",
+            "--sampling", "--no-llama", "--prompt-count", "" + sweepOptions.promptCount, "--max-tokens", "" + sweepOptions.maxTokens,
+            "--repeats", "" + sweepOptions.repeats, "--threads", "2", "--out", data.resolve("block-drafter").toString()};
+        String blockSection = skipBlockDrafter ? "Not rerun by this report (`--skip-block-drafter`).\n"
+                : "`" + String.join(" ", blockArgs) + "`, in a JVM of its own (same protocol and prompts as the sweep above; the "
+                + "sampling rows use the main job's γ = " + GenerationConfig.DEFAULT_GAMMA + "):\n\n" + FreshJvm.run(blockArgs);
         String decodeTable = FreshJvm.run("bench", "decode", "--threads", "2", "--tokens", "64", "--repeats", "6",
                 "--dtype", String.join(",", DecodeBenchmark.DTYPES));
         String projection = "Not rerun by this report (`--skip-projection`: it writes and loads about 14 GB of random models).\n";
@@ -142,6 +155,7 @@ final class BenchReport implements Callable<Integer> {
         long errors = outcome.results().stream().filter(r -> !r.mismatches().isEmpty()).count();
         md.append(errors == 0 ? "All greedy configurations produced exactly the autoregressive tokens.\n\n"
                 : "**" + errors + " greedy configurations differed from autoregressive decoding: a bug.**\n\n");
+        md.append("## The target-conditioned block drafter\n\n").append(blockSection).append('\n');
         md.append("## Plain decoding against llama.cpp\n\n")
                 .append("`bench decode --threads 2 --tokens 64 --repeats 6 --dtype ").append(String.join(",", DecodeBenchmark.DTYPES))
                 .append("`, in a JVM of its own. A random-weight GPT-2 small (124 M parameters, ")
