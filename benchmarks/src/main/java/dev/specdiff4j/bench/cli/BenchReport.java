@@ -54,6 +54,9 @@ final class BenchReport implements Callable<Integer> {
     @Option(names = "--skip-spark", description = "Leave out batch generation on Apache Spark (`batch-bench`).") boolean skipSpark;
     @Option(names = "--tree", split = ",", paramLabel = "N|auto",
             description = "Token-tree rows in the demo-pair sweep with these node budgets (N or auto), none by default.") List<String> trees;
+    @Option(names = "--tree-gamma", defaultValue = "6", description = "Depth γ of the tree rows (default: ${DEFAULT-VALUE}).") int treeGamma;
+    @Option(names = "--ggml-lib", paramLabel = "DIR", defaultValue = "${env:SPECDIFF4J_GGML_LIB}", description = "The bins/linux-x64 folder of "
+            + "@node-llama-cpp/linux-x64 for the sweep's FFM llama.cpp comparator (default: $SPECDIFF4J_GGML_LIB).") Path ggmlLib;
     @Option(names = "--block-drafter", paramLabel = "DIR", defaultValue = "models/demo/block-drafter",
             description = "The target-conditioned block drafter of its own section (default: ${DEFAULT-VALUE}).") Path blockDrafter;
     @Option(names = "--skip-block-drafter", description = "Leave out the block drafter's section.") boolean skipBlockDrafter;
@@ -84,6 +87,8 @@ final class BenchReport implements Callable<Integer> {
         sweep.threads = 2;
         sweep.out = data;
         sweep.trees = trees;
+        sweep.treeGamma = treeGamma;
+        sweep.ggmlLib = ggmlLib; // the sweep object is not parsed by picocli, so none of its own defaults apply
         BenchSpecDiff.Outcome outcome = sweep.run();
 
         // each of these in a JVM of its own (FreshJvm says why)
