@@ -61,18 +61,10 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
         this.kernels = kernels;
         this.files = files;
         this.arena = arena;
-        int half = config.headDim() / 2;
-        int positions = config.targetPositions() + config.blockSize();
-        this.ropeCos = new float[positions * half];
-        this.ropeSin = new float[positions * half];
-        for (int i = 0; i < half; i++) {
-            float invFreq = 1f / (float) Math.pow(config.ropeTheta(), (float) (2 * i) / config.headDim()); // float32, as torch
-            for (int p = 0; p < positions; p++) {
-                float angle = (float) p * invFreq;
-                ropeCos[p * half + i] = (float) Math.cos(angle);
-                ropeSin[p * half + i] = (float) Math.sin(angle);
-            }
-        }
+        RotaryTables rope = RotaryTables.of(RotaryTables.inverseFrequencies(config.ropeTheta(), config.headDim()),
+                config.targetPositions() + config.blockSize());
+        this.ropeCos = rope.cos();
+        this.ropeSin = rope.sin();
     }
 
     /** Loads a drafter folder for {@code target}, refusing one trained for another target (hidden size, layers, vocabulary, context). */

@@ -59,16 +59,9 @@ public final class MaskedDiffusionLm implements AutoCloseable {
         this.kernels = kernels;
         this.files = files;
         this.arena = arena;
-        int half = config.headDim() / 2;
-        this.ropeCos = new float[config.modelLength() * half];
-        this.ropeSin = new float[config.modelLength() * half];
-        for (int p = 0; p < config.modelLength(); p++) {
-            for (int i = 0; i < half; i++) {
-                float angle = (float) p * invFreq[i]; // float32, as torch computes it
-                ropeCos[p * half + i] = (float) Math.cos(angle);
-                ropeSin[p * half + i] = (float) Math.sin(angle);
-            }
-        }
+        RotaryTables rope = RotaryTables.of(invFreq, config.modelLength());
+        this.ropeCos = rope.cos();
+        this.ropeSin = rope.sin();
     }
 
     public static MaskedDiffusionLm load(Path path, LoadOptions options) throws IOException {
@@ -122,14 +115,10 @@ public final class MaskedDiffusionLm implements AutoCloseable {
         float[] finalBias = Arrays.copyOfRange(finalMod, 0, d);
         Tensor output = convert(n.matrix("output_layer.linear.weight", c.vocabSize(), d), dtype, arena);
         float[] outputBias = n.vector("output_layer.linear.bias", c.vocabSize());
-        int half = c.headDim() / 2;
         Optional<Tensor> stored = t.find("backbone.rotary_emb.inv_freq");
-        float[] invFreq = new float[half];
-        if (stored.isPresent()) {
-            invFreq = n.vector("rotary_emb.inv_freq", half); // differs from a recomputation in the last bit
-        } else {
-            for (int i = 0; i < half; i++) invFreq[i] = 1f / (float) Math.pow(10000.0, (float) (2 * i) / c.headDim());
-        }
+        float[] invFreq = stored.isPresent()
+                ? n.vector("rotary_emb.inv_freq", c.headDim() / 2) // differs from a recomputation in the last bit
+                : RotaryTables.inverseFrequencies(10000.0, c.headDim());
         return new MaskedDiffusionLm(c, convert(embedding, dtype, arena), blocks, finalWeight, finalBias, output, outputBias, invFreq,
                 kernels, files, arena);
     }
