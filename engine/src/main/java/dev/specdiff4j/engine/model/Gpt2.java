@@ -449,6 +449,10 @@ public final class Gpt2 implements LoadedModel {
                     if (seqs[j] == s) throw new IllegalArgumentException("session " + i + " appears twice in the batch");
                 }
                 s.checkForward(tokens.get(i), logitRows[i]);
+                if (s.featureSlot != null) {
+                    throw new IllegalArgumentException("session " + i + " captures hidden states, which a batch pass does not keep; "
+                            + "run it on its own");
+                }
                 seqs[i] = s;
                 starts[i] = s.length();
                 offsets[i + 1] = offsets[i] + tokens.get(i).length;

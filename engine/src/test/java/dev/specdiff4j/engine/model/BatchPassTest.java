@@ -123,6 +123,10 @@ class BatchPassTest {
                     .hasMessageContaining("one logit count per session");
             assertThatThrownBy(() -> batch.forward(List.of(b, a), List.of(new int[] {1}, new int[63]), new int[] {1, 1}))
                     .isInstanceOf(ContextLimitException.class);
+            b.captureFeatures(new int[] {0});
+            assertThatThrownBy(() -> batch.forward(List.of(a, b), List.of(new int[] {1}, new int[] {2}), new int[] {1, 1}))
+                    .hasMessageContaining("captures hidden states");
+            b.captureFeatures(new int[0]);
             assertThat(a.length()).isEqualTo(2);
             assertThat(b.length()).isZero();
             assertThatThrownBy(() -> model.newSession(0)).hasMessageContaining("at least one position");
