@@ -5,6 +5,11 @@ j mask rows are all the target's next tokens) is reported per j, with the expect
 of a linear greedy round for several γ. The same teacher-forced measure as the Java AlphaPerPosition; computed with the
 PyTorch reference (models.BlockDrafter) on the F32 or F16 weights of an HF folder.
 
+For sampling (--temperature, default 0.8): on the held-out samples whose continuation was sampled, blocks at the same
+positions, the probability that strict speculative sampling accepts row j, Σ min(p_T, q_T) with p_T the target's and
+q_T the drafter's distribution at temperature T, and its running product (rows taken as independent), with the
+target's probability mass inside the draft vocabulary (the most any drafter over it can be accepted with).
+
     /usr/bin/python3 weights-tools/python/eval_block_drafter.py --target models/demo/target \\
         --drafter models/demo/block-drafter --heldout data/distill/heldout-target-samples.ids.npy
 """
@@ -15,6 +20,7 @@ import os
 import torch
 
 import models
+import soft_targets
 import safetensors_io
 import sample_target
 import train_block_drafter
@@ -27,6 +33,7 @@ def main():
     p.add_argument("--heldout", required=True)
     p.add_argument("--prompt", type=int, default=48, help="prompt tokens at the start of each sample")
     p.add_argument("--length", type=int, default=200)
+    p.add_argument("--temperature", type=float, default=0.8, help="the sampling temperature (0: greedy text only)")
     args = p.parse_args()
     torch.set_num_threads(1)
     target, eos = sample_target.load_target(args.target)
@@ -37,16 +44,20 @@ def main():
     model.load_state_dict({k: v.float() for k, v in safetensors_io.load(os.path.join(args.drafter, "model.safetensors")).items()})
     model.eval()
     seqs = train_block_drafter.sequences(args.heldout, eos, args.length)
-    feats, greedy, ids = train_block_drafter.target_view(target, seqs, c["target_layers"])
-    keep = (ids[:, args.prompt + 1:] == greedy[:, args.prompt:-1]).float().mean(1) > 0.95
-    feats, greedy, ids = feats[keep].float(), greedy[keep], ids[keep]
+    temperatures = [args.temperature] if args.temperature > 0 else []
+    all_feats, all_greedy, all_ids, all_logits_v, all_lse = train_block_drafter.target_view(
+        target, seqs, c["target_layers"], model.draft_ids, temperatures)
+    greedy_text = (all_ids[:, args.prompt + 1:] == all_greedy[:, args.prompt:-1]).float().mean(1) > 0.95
     gamma = c["block_size"] - 1
-    pos = torch.arange(args.prompt, args.length - gamma, 3)[None].expand(len(ids), -1)
     index = torch.full((c["target_vocab_size"],), -1, dtype=torch.long)
     index[model.draft_ids] = torch.arange(len(model.draft_ids))
+    wte = target.transformer.wte.weight
+
+    feats, greedy, ids = all_feats[greedy_text].float(), all_greedy[greedy_text], all_ids[greedy_text]
+    pos = torch.arange(args.prompt, args.length - gamma, 3)[None].expand(len(ids), -1)
     rows = torch.arange(len(ids))[:, None]
     with torch.no_grad():
-        logits = model(feats, pos, ids[rows, pos], target.transformer.wte.weight, gamma)
+        logits = model(feats, pos, ids[rows, pos], wte, gamma)
     labels = index[greedy[rows[:, :, None], pos[:, :, None] + torch.arange(gamma)[None, None]]]
     chain = torch.cumprod((logits.argmax(-1) == labels).long(), -1).float().mean((0, 1))
     print(f"{len(ids)} greedy samples, {pos.numel()} blocks")
@@ -54,7 +65,29 @@ def main():
     for g in range(1, gamma + 1):
         accepted = chain[:g].sum().item()
         print(f"γ = {g}: expected accepted {accepted:.3f}, α {accepted / g:.3f}, tokens per round {accepted + 1:.3f}")
+    if not temperatures:
+        return
 
+    t = args.temperature
+    sampled = ~greedy_text
+    feats, ids = all_feats[sampled].float(), all_ids[sampled]
+    logits_v, lse = all_logits_v[sampled], all_lse[sampled]
+    pos = torch.arange(args.prompt, args.length - gamma, 3)[None].expand(len(ids), -1)
+    rows = torch.arange(len(ids))[:, None]
+    at = pos[:, :, None] + torch.arange(gamma)[None, None]
+    with torch.no_grad():
+        logits = model(feats, pos, ids[rows, pos], wte, gamma)
+    sel = rows[:, :, None]
+    accept = soft_targets.strict_acceptance(logits, logits_v[sel, at], lse[sel, at, 0], t)
+    cover = soft_targets.coverage(logits_v[sel, at], lse[sel, at, 0], t)
+    streak = torch.cumprod(accept, -1).mean((0, 1))
+    print(f"{len(ids)} samples at temperature 0.8, {pos.numel()} blocks; strict acceptance at T = {t}")
+    print("per row, Σ min(p, q), j = 1..%d: %s" % (gamma, " ".join(f"{x:.3f}" for x in accept.mean((0, 1)).tolist())))
+    print("P(first j accepted), rows independent: %s" % " ".join(f"{x:.3f}" for x in streak.tolist()))
+    print(f"target mass inside the draft vocabulary ({len(model.draft_ids)} ids): {cover.mean().item():.3f}")
+    for g in range(1, gamma + 1):
+        accepted = streak[:g].sum().item()
+        print(f"γ = {g}: expected accepted {accepted:.3f}, α {accepted / g:.3f}, tokens per round {accepted + 1:.3f}")
 
 if __name__ == "__main__":
     main()
