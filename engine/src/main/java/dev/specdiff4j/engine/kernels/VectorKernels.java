@@ -37,11 +37,11 @@ public final class VectorKernels implements Kernels {
      */
     static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
     /**
-     * F16 rows without infinities or NaNs are decoded into the buffer by a plain conversion loop that C2 vectorises into
-     * vcvtph2ps ({@link RowDecoder#f16FiniteRows}); {@code -Dspecdiff4j.f16Loop=false} keeps the Vector API widening, for
-     * benchmarks.
+     * With {@code -Dspecdiff4j.f16Loop=true}, F16 rows without infinities or NaNs are decoded into the buffer by a plain
+     * conversion loop that C2 vectorises into vcvtph2ps ({@link RowDecoder#f16FiniteRows}) instead of the Vector API
+     * widening. Off by default until it measures faster (docs/notes/16-kernels-round4.md); the outputs are the same bits.
      */
-    static final boolean F16_LOOP = !"false".equals(System.getProperty("specdiff4j.f16Loop"));
+    static final boolean F16_LOOP = Boolean.getBoolean("specdiff4j.f16Loop");
     static final boolean QUANT_IN_REGISTERS = Boolean.getBoolean("specdiff4j.quantInRegisters");
 
     private final WorkerPool pool;
