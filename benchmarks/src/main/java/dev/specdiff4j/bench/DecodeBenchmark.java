@@ -36,7 +36,7 @@ import java.util.Map;
  */
 public final class DecodeBenchmark {
     /** The dtypes compared by default, as {@code bench decode --dtype} takes them: a new dtype is one more name here. */
-    public static final List<String> DTYPES = List.of("f32", "f16", "bf16", "q8_0");
+    public static final List<String> DTYPES = List.of("f32", "f16", "bf16", "q8_0", "q4_0", "q4_k");
     /** Context before the timed passes, pass lengths, and the prompt-processing length. */
     static final int CONTEXT = 64;
     static final int[] PASSES = {1, 4, 16};

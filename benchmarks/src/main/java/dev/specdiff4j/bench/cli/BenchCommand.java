@@ -52,7 +52,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--repeats", defaultValue = "5", description = "Interleaved repetitions (default: ${DEFAULT-VALUE}).")
         int repeats;
 
-        @Option(names = "--dtype", split = ",", description = "Weight dtypes of the GGUF files compared (default: f32,f16,bf16,q8_0).")
+        @Option(names = "--dtype", split = ",", description = "Weight dtypes of the GGUF files compared (default: f32,f16,bf16,q8_0,q4_0,q4_k).")
         List<String> dtypes = DecodeBenchmark.DTYPES;
 
         @Option(names = "--ggml-lib", paramLabel = "DIR", defaultValue = "${env:SPECDIFF4J_GGML_LIB}",

@@ -36,6 +36,8 @@ final class RowDecoder {
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort SHORT_LE = SHORT.withOrder(LE);
+    private static final ValueLayout.OfFloat FLOAT_LE = FLOAT.withOrder(LE);
 
     /** Decodes rows [firstRow, firstRow + n) of {@code w} into {@code dst} (n·cols floats, native memory). */
     static void decode(Tensor w, int firstRow, int n, MemorySegment dst) {
@@ -57,6 +59,19 @@ final class RowDecoder {
             f16(ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE)).intoMemorySegment(dst, 4L * i, LE);
         }
         for (; i < count; i++) dst.set(FLOAT, 4L * i, Halfs.f16ToFloat(seg.get(SHORT, offset + 2L * i)));
+    }
+
+    /**
+     * {@code count} halfs at byte {@code offset} of {@code seg}, none of them an infinity or NaN, into {@code dst} as floats,
+     * through two heap arrays of at least {@code count} elements: C2 compiles the plain conversion loop over arrays into
+     * vcvtph2ps (one instruction per vector; the Vector API has no such conversion and needs four), but not the same loop
+     * over a memory segment. Exact for every finite half; infinities and NaNs are left to {@link #f16(ShortVector)}, whose
+     * NaN payloads are the JDK's scalar ones.
+     */
+    static void f16FiniteRows(MemorySegment seg, long offset, int count, short[] halfs, float[] floats, MemorySegment dst) {
+        MemorySegment.copy(seg, SHORT_LE, offset, halfs, 0, count);
+        for (int i = 0; i < count; i++) floats[i] = Float.float16ToFloat(halfs[i]);
+        MemorySegment.copy(floats, 0, dst, FLOAT_LE, 0, count);
     }
 
     private static void bf16(MemorySegment seg, long offset, int count, MemorySegment dst) {

@@ -35,6 +35,13 @@ public final class VectorKernels implements Kernels {
      * helpers at NodeCountInliningCutoff and the vectors are boxed (docs/notes/16-kernels-round3.md); kept, tested for
      * exactness, for the next attempt. The outputs are the same bits either way.
      */
+    static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
+    /**
+     * With {@code -Dspecdiff4j.f16Loop=true}, F16 rows without infinities or NaNs are decoded into the buffer by a plain
+     * conversion loop that C2 vectorises into vcvtph2ps ({@link RowDecoder#f16FiniteRows}) instead of the Vector API
+     * widening. Off by default until it measures faster (docs/notes/16-kernels-round4.md); the outputs are the same bits.
+     */
+    static final boolean F16_LOOP = Boolean.getBoolean("specdiff4j.f16Loop");
     static final boolean QUANT_IN_REGISTERS = Boolean.getBoolean("specdiff4j.quantInRegisters");
 
     private final WorkerPool pool;
@@ -50,6 +57,8 @@ public final class VectorKernels implements Kernels {
     private final ThreadLocal<float[]> laneBuffer = ThreadLocal.withInitial(() -> new float[16 * L]);
     private final ThreadLocal<float[]> paddedX = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> paddedOut = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<short[]> halfScratch = ThreadLocal.withInitial(() -> new short[0]);
+    private final ThreadLocal<float[]> floatScratch = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
     public VectorKernels(int threads) {
@@ -114,7 +123,10 @@ public final class VectorKernels implements Kernels {
         // F32 rows are read where they lie; F16 and BF16 rows too (widened in registers) unless the pass is long enough
         // that decoding each 4-row block once into a buffer beats widening it again for every 4-token tile; other dtypes
         // are decoded (exactly) into the buffer first
-        boolean direct = kind == MatmulTiles.F32 || (kind >= 0 && k < HALF_DIRECT_MAX_TOKENS);
+        boolean direct = kind == MatmulTiles.F32 || (kind == MatmulTiles.F16 ? k < F16_DIRECT_MAX_TOKENS : kind >= 0 && k < HALF_DIRECT_MAX_TOKENS);
+        boolean f16Loop = !direct && kind == MatmulTiles.F16 && F16_LOOP;
+        short[] halfs = f16Loop ? halfScratch(4 * cols) : null;
+        float[] floats = f16Loop ? scratch(floatScratch, 4 * cols) : null;
         int tileKind = direct ? kind : MatmulTiles.F32;
         MemorySegment decoded = direct ? null : rowBuffer(4 * cols);
         long stride = direct ? w.rowBytes() : 4L * cols;
@@ -149,7 +161,8 @@ public final class VectorKernels implements Kernels {
             int n = Math.min(4, r1 - r);
             MemorySegment seg = direct ? w.data() : decoded;
             long base = direct ? r * stride : 0;
-            if (!direct) RowDecoder.decode(w, r, n, decoded);
+            if (f16Loop) RowDecoder.f16FiniteRows(w.data(), r * w.rowBytes(), n * cols, halfs, floats, decoded);
+            else if (!direct) RowDecoder.decode(w, r, n, decoded);
             for (int i = 0; i < n && n < 4; i++) {
                 int t = 0;
                 for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(seg, tileKind, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
@@ -193,6 +206,15 @@ public final class VectorKernels implements Kernels {
         float[] padded = scratch(paddedX, 4 * cols);
         for (int j = 0; j < 4; j++) System.arraycopy(x, (first + (j < tokens ? j : 0)) * cols, padded, j * cols, cols);
         return new Leftover(padded, scratch(paddedOut, 4 * rows), tokens, rows);
+    }
+
+    private short[] halfScratch(int halfs) {
+        short[] b = halfScratch.get();
+        if (b.length < halfs) {
+            b = new short[halfs];
+            halfScratch.set(b);
+        }
+        return b;
     }
 
     private static float[] scratch(ThreadLocal<float[]> buffer, int floats) {
