@@ -14,7 +14,7 @@ package dev.specdiff4j.engine.batch;
  *                      their own γ, so that their seeded tokens do not depend on the load
  */
 public record BatchSettings(int maxSequences, int stepTokens, long kvBudgetBytes, int draftRows) {
-    /** The default {@link #draftRows}, from the crossover measured in docs/notes/20-batching-round2.md. */
+    /** The default {@link #draftRows}: full γ = 4 drafts for up to 4 greedy sequences, fewer above (a guess; docs/notes/20-batching-round2.md). */
     public static final int DEFAULT_DRAFT_ROWS = 16;
 
     public BatchSettings(int maxSequences, int stepTokens, long kvBudgetBytes) {
