@@ -10,6 +10,7 @@ import dev.specdiff4j.engine.api.GenerationListener;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.batch.BatchSettings;
 import dev.specdiff4j.engine.decoding.AutoregressiveDecoder;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.json.Json;
@@ -40,7 +41,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 @Command(name = "concurrency", mixinStandardHelpOptions = true,
-        description = {"Continuous batching under load: the demo target behind `serve`'s server (mode ar, greedy) with 1, 2, 4, ... clients",
+        description = {"Continuous batching under load: the demo target behind `serve`'s server (mode ar, or sd with speculation inside the batch; greedy) with 1, 2, 4, ... clients",
             "each sending requests back to back. Per level: aggregate tokens/s, p50/p99 request latency, the mean batch size; every answer",
             "is checked against the same prompt served alone. Also plain decoding without the scheduler (the alone path's cost)."})
 final class BenchConcurrency implements Callable<Integer> {
@@ -65,6 +66,20 @@ final class BenchConcurrency implements Callable<Integer> {
     @Option(names = "--out", description = "Folder for concurrency.json and the plots (none: print only).")
     Path out;
 
+    @Option(names = "--mode", defaultValue = "ar", description = "ar, or sd (speculation inside the batch with the AR drafter) "
+            + "(default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--ar-drafter", description = "The AR drafter for --mode sd (default: the demo AR drafter).")
+    Path arDrafter;
+
+    @Option(names = "--gamma", defaultValue = "4", description = "γ of --mode sd (default: ${DEFAULT-VALUE}).")
+    int gamma;
+
+    @Option(names = "--draft-rows", description = "The batch scheduler's drafted rows per pass for greedy sequences (default: "
+            + "the scheduler's).")
+    Integer draftRows;
+
     /** One concurrency level. */
     record Level(int clients, int requests, long generated, double seconds, double p50Ms, double p99Ms, double meanBatch, int mismatches) {
         double tokensPerSecond() {
@@ -82,14 +97,21 @@ final class BenchConcurrency implements Callable<Integer> {
         int checkedThreads = LoadingOptions.checkThreads("--threads", threads);
         Path target = model != null ? model : DemoModels.target();
         List<String> prompts = PromptSet.named("heldout");
-        ModelSpec spec = new ModelSpec(target, null, null, null, null, checkedThreads, 0);
-        try (Generator generator = Generator.open(spec)) {
+        Mode requestMode = Mode.parse(mode);
+        if (requestMode == Mode.SPECDIFF) throw new IllegalArgumentException("--mode takes ar or sd");
+        Path drafter = requestMode == Mode.SD ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;
+        ModelSpec spec = new ModelSpec(target, null, drafter, null, null, checkedThreads, 0);
+        BatchSettings defaults = BatchSettings.defaults();
+        BatchSettings batch = draftRows == null ? defaults
+                : new BatchSettings(defaults.maxSequences(), defaults.stepTokens(), defaults.kvBudgetBytes(), draftRows);
+        try (Generator generator = Generator.open(spec, batch)) {
             int maxClients = levels.stream().mapToInt(Integer::intValue).max().orElse(1);
             ServerSettings settings = ServerSettings.defaults("bench").withAddress("127.0.0.1", 0)
                     .withCapacity(maxClients, 4 * maxClients, Duration.ofMinutes(10))
                     .withLimits(1 << 20, generator.target().contextLength(), Duration.ofMinutes(10)).withDefaults(Mode.AR, 1, 1);
             try (CompletionServer server = CompletionServer.start(generator, settings)) {
-                Client client = new Client(server.port(), tokens);
+                Client client = new Client(server.port(), tokens, requestMode == Mode.SD
+                        ? Map.of("mode", "sd", "gamma", gamma) : Map.of("mode", "ar"));
                 int distinct = Math.min(prompts.size(), maxClients * requestsPerClient);
                 List<String> alone = new ArrayList<>();
                 for (int i = 0; i < distinct; i++) alone.add(client.complete(prompts.get(i)).text); // also the warm-up
@@ -168,16 +190,17 @@ final class BenchConcurrency implements Callable<Integer> {
     private record Answer(String text, int tokens, double millis) {
     }
 
-    /** A plain HTTP client of the completions endpoint (greedy, mode ar). */
-    private record Client(HttpClient http, URI uri, int tokens) {
-        Client(int port, int tokens) {
-            this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), URI.create("http://127.0.0.1:" + port + "/v1/completions"), tokens);
+    /** A plain HTTP client of the completions endpoint (greedy, the given mode). */
+    private record Client(HttpClient http, URI uri, int tokens, Map<String, Object> mode) {
+        Client(int port, int tokens, Map<String, Object> mode) {
+            this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), URI.create("http://127.0.0.1:" + port + "/v1/completions"),
+                    tokens, mode);
         }
 
         @SuppressWarnings("unchecked")
         Answer complete(String prompt) throws Exception {
             String body = Json.write(Map.of("prompt", prompt, "max_tokens", tokens, "temperature", 0,
-                    "specdiff4j", Map.of("mode", "ar")));
+                    "specdiff4j", mode));
             long start = System.nanoTime();
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
@@ -193,11 +216,11 @@ final class BenchConcurrency implements Callable<Integer> {
     private String markdown(Generator generator, List<Level> results, Alone plain, int threadCount) {
         StringBuilder b = new StringBuilder();
         Level one = results.stream().filter(l -> l.clients == 1).findFirst().orElse(results.get(0));
-        b.append(String.format(Locale.ROOT, "%s behind `serve`'s server in this JVM on loopback, %d kernel threads, mode ar, greedy, "
+        b.append(String.format(Locale.ROOT, "%s behind `serve`'s server in this JVM on loopback, %d kernel threads, mode %s (γ %d when sd; drafted rows per pass: %d), greedy, "
                 + "%d tokens per request, %d requests per client sent back to back; wall time on a shared machine. Latency: from sending a "
                 + "request to its complete answer. Mean batch: tokens generated per batched pass. One request alone in this JVM, no server "
                 + "(median of 5 alternating pairs): plain decoding without the scheduler %.1f tok/s, `Generator.generate` through the "
-                + "scheduler %.1f tok/s (%.3f×).%n%n", generator.describe(), threadCount, tokens, requestsPerClient, plain.plain(),
+                + "scheduler %.1f tok/s (%.3f×).%n%n", generator.describe(), threadCount, mode, gamma, generator.batchSettings().draftRows(), tokens, requestsPerClient, plain.plain(),
                 plain.scheduled(), plain.scheduled() / plain.plain()));
         b.append("| clients | requests | aggregate tok/s | × 1 client | p50 latency ms | p99 latency ms | mean batch | answers ≠ alone |\n");
         b.append("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -217,10 +240,10 @@ final class BenchConcurrency implements Callable<Integer> {
                     "tokens_per_second", l.tokensPerSecond(), "p50_ms", l.p50Ms, "p99_ms", l.p99Ms, "mean_batch", l.meanBatch,
                     "mismatches", l.mismatches));
         }
-        Files.writeString(out.resolve("concurrency.json"), Json.writePretty(Map.of("tokens", tokens, "requests_per_client", requestsPerClient,
+        Files.writeString(out.resolve("concurrency.json"), Json.writePretty(Map.of("mode", mode, "tokens", tokens, "requests_per_client", requestsPerClient,
                 "alone_plain_tokens_per_second", plain.plain(), "alone_scheduled_tokens_per_second", plain.scheduled(), "levels", rows)) + "\n");
         double[] x = results.stream().mapToDouble(Level::clients).toArray();
-        XYChart throughput = new XYChartBuilder().width(800).height(450).title("Aggregate throughput (mode ar, greedy)")
+        XYChart throughput = new XYChartBuilder().width(800).height(450).title("Aggregate throughput (mode " + mode + ", greedy)")
                 .xAxisTitle("concurrent clients").yAxisTitle("tokens/s").build();
         throughput.addSeries("specdiff4j serve", x, results.stream().mapToDouble(Level::tokensPerSecond).toArray());
         throughput.addSeries("1 client × clients (ideal)", x, Arrays.stream(x).map(c -> c * results.get(0).tokensPerSecond()

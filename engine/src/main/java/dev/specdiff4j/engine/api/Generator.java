@@ -44,10 +44,11 @@ import java.util.function.BooleanSupplier;
  * }
  * }</pre>
  *
- * Thread-safe: every call to {@code generate} gets its own KV caches; the weights are shared. Plain autoregressive
- * generations ({@link Mode#AR}) of all threads go through one {@link BatchScheduler} (continuous batching: one pass per
- * step over every running generation, each one's tokens exactly what it would get alone); speculative modes run one
- * generation per call, their passes taking turns on the kernels.
+ * Thread-safe: every call to {@code generate} gets its own KV caches; the weights are shared. Generations of all threads go
+ * through one {@link BatchScheduler} (continuous batching: one pass per step over every running generation, each one's
+ * tokens exactly what it would get alone): plain ones ({@link Mode#AR}) with one row a step, speculative ones with their
+ * last token and their draft (AR or MDLM drafter, linear drafts). Token trees, overlapped drafting and the block drafter
+ * (it reads the target's hidden states) run one generation per call instead, their passes taking turns on the kernels.
  *
  * <p>{@link #close()} may be called while generations run, from any thread: each running generation
  * stops at its next token (plain decoding) or round (speculative decoding) and throws
@@ -190,6 +191,11 @@ public final class Generator implements AutoCloseable {
         return eosId;
     }
 
+    /** How the batch scheduler fills its passes. */
+    public BatchSettings batchSettings() {
+        return batch.settings();
+    }
+
     /** The batch scheduler's state (running and queued generations, batch size, KV-cache use, tokens/s). */
     public BatchStats batchStats() {
         return batch.stats();
@@ -289,8 +295,14 @@ public final class Generator implements AutoCloseable {
         };
         DecodeStats stats = switch (config.mode()) {
             case AR -> new BatchedDecoder(batch).decode(ids, config.maxTokens(), config.sampling(), eos, sink, stop);
-            case SD, SPECDIFF -> new SpeculativeDecoder(decodingTarget, drafterFor(config), background).decode(ids, config.maxTokens(),
-                    settings(config), eos, sink, stop);
+            case SD, SPECDIFF -> {
+                Drafter drafter = drafterFor(config);
+                SpeculativeSettings speculative = settings(config);
+                // linear drafts from tokens share the batch's passes; trees, overlap and the block drafter run alone
+                yield BatchScheduler.supportsSpeculation(speculative, drafter)
+                        ? new BatchedDecoder(batch).decode(ids, config.maxTokens(), speculative, drafter, eos, sink, stop)
+                        : new SpeculativeDecoder(decodingTarget, drafter, background).decode(ids, config.maxTokens(), speculative, eos, sink, stop);
+            }
         };
         int generatedCount = chunks.stream().mapToInt(c -> c.length).sum();
         if (stoppedByClose.get() && generatedCount < config.maxTokens()) {

@@ -1,7 +1,10 @@
 package dev.specdiff4j.engine.batch;
 
+import dev.specdiff4j.engine.decoding.Drafter;
 import dev.specdiff4j.engine.decoding.FinishReason;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
+import dev.specdiff4j.engine.decoding.SpeculativeRounds;
+import dev.specdiff4j.engine.decoding.SpeculativeSettings;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
 
 import java.util.ArrayDeque;
@@ -61,6 +64,39 @@ public final class BatchScheduler implements AutoCloseable {
      * @throws IllegalStateException if the scheduler is closed
      */
     public BatchSequence submit(int[] prompt, int maxTokens, SamplingConfig sampling, int eosId, BooleanSupplier stop) {
+        return enqueue(prompt, maxTokens, sampling, eosId, stop, null, null);
+    }
+
+    /**
+     * Queues a speculative request: each step the sequence drafts with its own session of {@code drafter} (on the scheduler's
+     * thread) and its last token and draft go into the shared target pass as rows beside the other sequences'; acceptance
+     * and the adaptive γ follow {@code settings} exactly as {@link dev.specdiff4j.engine.decoding.SpeculativeDecoder} does, so
+     * the tokens are those of that decoder alone (greedy: those of plain greedy decoding). A greedy sequence's draft is
+     * also shortened by the load ({@link BatchSettings#draftRows()}).
+     *
+     * @throws IllegalArgumentException for token trees, overlap, or a drafter that reads the target's hidden states (a
+     *                                  batch pass keeps none): those run alone
+     */
+    public BatchSequence submitSpeculative(int[] prompt, int maxTokens, SpeculativeSettings settings, Drafter drafter, int eosId,
+                                           BooleanSupplier stop) {
+        if (!supportsSpeculation(settings, drafter)) {
+            throw new IllegalArgumentException("a batch verifies linear drafts of a drafter that reads tokens only; token trees, "
+                    + "overlap and drafters that read the target's hidden states (" + drafter.describe() + ") run alone");
+        }
+        if (drafter.targetVocab() != model.vocabSize()) {
+            throw new IllegalArgumentException("the drafter serves a vocabulary of " + drafter.targetVocab() + " tokens but the target has "
+                    + model.vocabSize());
+        }
+        return enqueue(prompt, maxTokens, settings.sampling(), eosId, stop, drafter, settings);
+    }
+
+    /** Whether {@link #submitSpeculative} takes these settings and drafter. */
+    public static boolean supportsSpeculation(SpeculativeSettings settings, Drafter drafter) {
+        return !settings.usesTree() && !settings.overlap() && drafter.targetFeatureLayers().length == 0;
+    }
+
+    private BatchSequence enqueue(int[] prompt, int maxTokens, SamplingConfig sampling, int eosId, BooleanSupplier stop,
+                                  Drafter drafter, SpeculativeSettings speculative) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must not be negative, got " + maxTokens);
         if (prompt.length > model.contextLength()) {
@@ -73,7 +109,7 @@ public final class BatchScheduler implements AutoCloseable {
                     + "scheduler's whole KV budget is %.1f MiB; ask for fewer tokens or give the server more memory",
                     bytes / 1048576.0, positions, settings.kvBudgetBytes() / 1048576.0));
         }
-        BatchSequence s = new BatchSequence(prompt.clone(), maxTokens, sampling, eosId, stop, positions, bytes);
+        BatchSequence s = new BatchSequence(prompt.clone(), maxTokens, sampling, eosId, stop, positions, bytes, drafter, speculative);
         lock.lock();
         try {
             if (closed) throw new IllegalStateException("the batch scheduler is closed");
@@ -170,43 +206,85 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** One pass: every decoding sequence's last token, then prompt chunks in the rows left; sampling and delivery after it. */
+    /**
+     * One pass: every decoding sequence's rows (a plain one's last token; a speculating one's last token and its draft), then
+     * prompt chunks in the rows left; acceptance, sampling and delivery after it.
+     */
     private void step() {
         List<BatchSequence> members = new ArrayList<>();
         List<CausalLanguageModel.Session> sessions = new ArrayList<>();
         List<int[]> tokens = new ArrayList<>();
+        List<Drafter.Proposal> proposals = new ArrayList<>();
         int rowsLeft = settings.stepTokens();
         for (Iterator<BatchSequence> it = active.iterator(); it.hasNext(); ) {
             BatchSequence s = it.next();
             if (s.stopRequested() || s.abandoned()) {
                 it.remove();
                 leave(s, FinishReason.CANCELLED);
+            } else if (s.speculates() && !s.prefilling() && s.generated >= s.maxTokens) {
+                it.remove();
+                leave(s, FinishReason.LENGTH);
+            } else if (s.speculates() && !s.prefilling() && s.committedLength - 1 >= model.contextLength()) {
+                it.remove();
+                leave(s, FinishReason.CONTEXT);
             }
         }
         for (BatchSequence s : active) {
+            if (s.session != null) continue;
+            s.session = model.newSession(s.positions);
+            if (s.speculates()) {
+                s.drafts = s.drafter.open(s.speculative.sampling(), s.speculative.sampling().seed());
+                s.rounds = new SpeculativeRounds(s.speculative, model.vocabSize());
+            }
+        }
+        int greedyDrafting = 0;
+        for (BatchSequence s : active) if (s.speculates() && !s.prefilling() && s.speculative.sampling().isGreedy()) greedyDrafting++;
+        int greedyShare = greedyDrafting == 0 ? 0 : settings.draftRows() / greedyDrafting;
+        for (BatchSequence s : active) {
             if (s.prefilling()) continue;
             members.add(s);
-            tokens.add(new int[] {s.pending});
-            rowsLeft--;
+            if (!s.speculates()) {
+                tokens.add(new int[] {s.pending});
+                proposals.add(null);
+                rowsLeft--;
+                continue;
+            }
+            int wanted = s.speculative.sampling().isGreedy() ? Math.min(s.rounds.gamma(), greedyShare) : s.rounds.gamma();
+            int g = Math.min(wanted, Math.min(model.contextLength() - s.committedLength, s.maxTokens - s.generated));
+            long t0 = System.nanoTime();
+            Drafter.Proposal p = g > 0 ? s.drafts.propose(java.util.Arrays.copyOf(s.committed, s.committedLength), g, false, () -> false) : null;
+            s.draftNanos += System.nanoTime() - t0;
+            int[] rows = new int[g + 1];
+            rows[0] = s.pending;
+            if (p != null) System.arraycopy(p.tokens(), 0, rows, 1, g);
+            tokens.add(rows);
+            proposals.add(p);
+            rowsLeft -= rows.length;
         }
         for (BatchSequence s : active) {
-            if (!s.prefilling() || rowsLeft == 0) continue;
-            if (s.session == null) s.session = model.newSession(s.positions);
-            int chunk = Math.min(rowsLeft, s.prompt.length - s.prefilled);
+            if (!s.prefilling() || rowsLeft <= 0) continue;
+            int chunk = Math.min(rowsLeft, s.prefillLength() - s.prefilled);
             members.add(s);
             tokens.add(java.util.Arrays.copyOfRange(s.prompt, s.prefilled, s.prefilled + chunk));
+            proposals.add(null);
             rowsLeft -= chunk;
         }
         if (members.isEmpty()) return;
         int[] logitRows = new int[members.size()];
+        int rows = 0;
         for (int i = 0; i < members.size(); i++) {
             BatchSequence s = members.get(i);
             sessions.add(s.session);
-            boolean promptEnds = !s.prefilling() || s.prefilled + tokens.get(i).length == s.prompt.length;
-            logitRows[i] = promptEnds ? 1 : 0;
+            int fed = tokens.get(i).length;
+            rows += fed;
+            if (!s.prefilling()) logitRows[i] = s.speculates() ? fed : 1;
+            else logitRows[i] = !s.speculates() && s.prefilled + fed == s.prefillLength() ? 1 : 0;
         }
+        long t1 = System.nanoTime();
         float[][][] logits = pass.forward(sessions, tokens, logitRows);
-        lastRows = settings.stepTokens() - rowsLeft;
+        long passNanos = System.nanoTime() - t1;
+        for (BatchSequence s : members) if (s.speculates() && !s.prefilling()) s.verifyNanos += passNanos;
+        lastRows = rows;
         lastSize = members.size();
         steps++;
         for (int i = 0; i < members.size(); i++) {
@@ -215,13 +293,35 @@ public final class BatchScheduler implements AutoCloseable {
                 s.prefilled += tokens.get(i).length;
                 if (s.prefilling()) continue;
                 s.prefillDone();
+                if (s.speculates()) continue; // its first round comes with the next step
             }
-            FinishReason end = advance(s, logits[i][0]);
+            FinishReason end = s.speculates() ? verify(s, proposals.get(i), logits[i]) : advance(s, logits[i][0]);
             if (end != null) {
                 active.remove(s);
                 leave(s, end);
             }
         }
+    }
+
+    /**
+     * Accepts a prefix of a speculating sequence's draft, rolls its cache back to what is committed and hands the accepted
+     * tokens and the target's next one over; the reason it ends, or null when it goes on.
+     */
+    private FinishReason verify(BatchSequence s, Drafter.Proposal proposal, float[][] targetRows) {
+        int[] draft = proposal == null ? new int[0] : proposal.tokens();
+        SpeculativeRounds.Outcome outcome = s.rounds.verify(draft, proposal == null ? null : proposal.rows(), targetRows);
+        s.session.truncate(s.committedLength + outcome.accepted());
+        for (int j = 0; j <= outcome.accepted(); j++) {
+            int token = j < outcome.accepted() ? draft[j] : outcome.next();
+            if (token == s.eosId) return FinishReason.EOS;
+            s.commit(token);
+            s.generated++;
+            generated++;
+            s.deliver(token);
+            if (s.generated == s.maxTokens) return FinishReason.LENGTH;
+        }
+        s.pending = s.committed[s.committedLength - 1];
+        return null;
     }
 
     /** Samples a sequence's next token and hands it over; the reason it ends, or null when it goes on. */
@@ -240,7 +340,7 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void leave(BatchSequence s, FinishReason reason) {
-        if (s.session != null) s.session.close();
+        s.release();
         lock.lock();
         try {
             kvUsed -= s.reservedBytes;
@@ -259,7 +359,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void failActive(Throwable t) {
         for (BatchSequence s : active) {
-            if (s.session != null) s.session.close();
+            s.release();
             lock.lock();
             try {
                 kvUsed -= s.reservedBytes;

@@ -1,8 +1,11 @@
 package dev.specdiff4j.engine.batch;
 
+import dev.specdiff4j.engine.decoding.Drafter;
 import dev.specdiff4j.engine.decoding.FinishReason;
 import dev.specdiff4j.engine.decoding.Sampler;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
+import dev.specdiff4j.engine.decoding.SpeculativeRounds;
+import dev.specdiff4j.engine.decoding.SpeculativeSettings;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
 
 import java.util.concurrent.LinkedBlockingQueue;
@@ -26,6 +29,15 @@ public final class BatchSequence {
     int prefilled;
     int generated;
     int pending;
+    /** Speculative sequences only (null for plain ones): the drafter, its session, the acceptance state, the committed tokens. */
+    final Drafter drafter;
+    final SpeculativeSettings speculative;
+    Drafter.Session drafts;
+    SpeculativeRounds rounds;
+    int[] committed;
+    int committedLength;
+    long draftNanos;
+    long verifyNanos; // the shared passes this sequence's drafts went through
 
     private final BooleanSupplier stop;
     private final LinkedBlockingQueue<Integer> tokens = new LinkedBlockingQueue<>();
@@ -37,6 +49,18 @@ public final class BatchSequence {
     private volatile Throwable failure;
 
     BatchSequence(int[] prompt, int maxTokens, SamplingConfig sampling, int eosId, BooleanSupplier stop, int positions, long reservedBytes) {
+        this(prompt, maxTokens, sampling, eosId, stop, positions, reservedBytes, null, null);
+    }
+
+    BatchSequence(int[] prompt, int maxTokens, SamplingConfig sampling, int eosId, BooleanSupplier stop, int positions, long reservedBytes,
+                  Drafter drafter, SpeculativeSettings speculative) {
+        this.drafter = drafter;
+        this.speculative = speculative;
+        if (drafter != null) {
+            committed = java.util.Arrays.copyOf(prompt, Math.max(16, prompt.length * 2));
+            committedLength = prompt.length;
+            pending = prompt[prompt.length - 1];
+        }
         this.prompt = prompt;
         this.maxTokens = maxTokens;
         this.sampler = new Sampler(sampling);
@@ -46,8 +70,31 @@ public final class BatchSequence {
         this.reservedBytes = reservedBytes;
     }
 
+    boolean speculates() {
+        return drafter != null;
+    }
+
+    /**
+     * Rows the target is fed before decoding starts: the whole prompt when plain (its last row's logits give the first token),
+     * all but its last token when speculating (that one is fed with the first draft, as {@code SpeculativeDecoder} does).
+     */
+    int prefillLength() {
+        return speculates() ? prompt.length - 1 : prompt.length;
+    }
+
     boolean prefilling() {
-        return prefilled < prompt.length;
+        return prefilled < prefillLength();
+    }
+
+    void commit(int token) {
+        if (committedLength == committed.length) committed = java.util.Arrays.copyOf(committed, committedLength * 2);
+        committed[committedLength++] = token;
+    }
+
+    /** Closes what the scheduler opened for this sequence (its caches). */
+    void release() {
+        if (session != null) session.close();
+        if (drafts != null) drafts.close();
     }
 
     boolean stopRequested() {
@@ -96,6 +143,31 @@ public final class BatchSequence {
     /** The reader takes no more tokens (a stop string, a sink that declined, an interrupt): the sequence leaves the batch. */
     public void abandon() {
         abandoned = true;
+    }
+
+    /** Speculative rounds run (0 for a plain sequence); read it after the sequence ended. */
+    public int rounds() {
+        return rounds == null ? 0 : rounds.rounds();
+    }
+
+    /** Tokens drafted over all rounds. */
+    public int drafted() {
+        return rounds == null ? 0 : rounds.drafted();
+    }
+
+    /** Drafted tokens the target accepted. */
+    public int accepted() {
+        return rounds == null ? 0 : rounds.accepted();
+    }
+
+    /** Time its drafter took, on the scheduler's thread. */
+    public long draftNanos() {
+        return draftNanos;
+    }
+
+    /** Time of the shared passes that verified its drafts (other sequences' rows included). */
+    public long verifyNanos() {
+        return verifyNanos;
     }
 
     /** Why the sequence ended; null while it runs. */
