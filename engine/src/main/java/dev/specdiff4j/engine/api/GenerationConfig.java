@@ -99,9 +99,9 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
     public static final int DEFAULT_GAMMA = 3;
     public static final int DEFAULT_STEPS = 1;
     /**
-     * The default γ with a target-conditioned block drafter (the main job's drafter when the bundled models are used), chosen
-     * the same way on the tuning prompts (docs/notes/17-defaults-round2.md); {@link ModelSpec#defaultGamma} and
-     * {@link Generator#defaults} pick it by drafter kind.
+     * The default γ with a target-conditioned block drafter (the main job's drafter when the bundled models are used): the
+     * best measured so far on the demo pair (docs/notes/17-defaults-round2.md says from which runs);
+     * {@link ModelSpec#defaultGamma} and {@link Generator#defaults} pick it by drafter kind.
      */
     public static final int BLOCK_DRAFTER_GAMMA = 4;
     /** Token trees are off by default (docs/notes/17-token-trees.md). */
