@@ -16,7 +16,8 @@ import java.util.Locale;
  * @param dtype   weights at load time (null: as stored)
  * @param overlap drafting overlapped with verification (the drafter then gets its own thread)
  * @param adaptiveMax 0 for a fixed γ, else adaptive γ in [1, adaptiveMax]
- * @param tree    token-tree budget: 0 linear, N nodes, or {@link GenerationConfig#TREE_AUTO} (cost-aware)
+ * @param tree    token-tree budget: 0 linear, N nodes, {@link GenerationConfig#TREE_AUTO} (cost-aware) or
+ *                {@link GenerationConfig#TREE_CHAIN} (cost-aware draft length)
  */
 public record BenchConfig(Mode mode, int gamma, int steps, double temperature, AcceptancePolicy policy, boolean cached,
                           boolean overlap, int adaptiveMax, DType dtype, int window, int tree) {
@@ -50,7 +51,9 @@ public record BenchConfig(Mode mode, int gamma, int steps, double temperature, A
         b.append(" γ=").append(gamma);
         if (mode == Mode.SPECDIFF) b.append(" T=").append(steps).append(cached ? " cached" : " exact");
         if (adaptiveMax > 0) b.append(" adaptive≤").append(adaptiveMax);
-        if (tree != 0) b.append(" tree=").append(tree == GenerationConfig.TREE_AUTO ? "auto" : Integer.toString(tree));
+        if (tree != 0) {
+            b.append(" tree=").append(tree == GenerationConfig.TREE_AUTO ? "auto" : tree == GenerationConfig.TREE_CHAIN ? "chain" : Integer.toString(tree));
+        }
         if (overlap) b.append(" overlap");
         if (!greedy()) b.append(" temp=").append(temperature).append(' ').append(policy.name().toLowerCase(Locale.ROOT));
         if (dtype != null) b.append(' ').append(dtype.displayName());

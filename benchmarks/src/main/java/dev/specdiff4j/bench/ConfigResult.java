@@ -80,6 +80,11 @@ public final class ConfigResult {
         return rounds == 0 ? 1 : (double) generated / rounds;
     }
 
+    /** Drafted tokens (tree nodes) verified per round: γ for a linear draft, the budget actually used by a cost-aware one. */
+    public double draftedPerRound() {
+        return rounds == 0 ? 0 : (double) drafted / rounds;
+    }
+
     public double draftMsPerRound() {
         return rounds == 0 ? 0 : draftNanos / 1e6 / rounds;
     }

@@ -74,34 +74,39 @@ public final class Plots {
     }
 
     /**
-     * Speedup against the token-tree budget (greedy, fixed budgets; the linear draft of the same γ as budget γ, the
-     * cost-aware rows as a dashed level), one series per mode. Nothing is written when the sweep has no tree rows.
+     * Speedup against the drafted nodes verified per pass (greedy): fixed tree budgets as one line per depth, linear drafts at
+     * x = γ, and the cost-aware rows (tree=auto, chain) as single points at the mean number of nodes they chose per round, one
+     * set per mode. Nothing is written when the sweep has no tree or cost-aware rows.
      */
     public static void speedupVsTreeBudget(List<ConfigResult> results, Path png) throws IOException {
         XYChart chart = new XYChartBuilder().width(800).height(500).title("Speedup over AR against the tree budget (greedy, same run)")
-                .xAxisTitle("drafted nodes verified per pass").yAxisTitle("speedup vs AR").build();
+                .xAxisTitle("drafted nodes verified per pass (cost-aware: mean per round)").yAxisTitle("speedup vs AR").build();
         boolean any = false;
         for (Mode mode : new Mode[] {Mode.SPECDIFF, Mode.SD}) {
+            String name = mode == Mode.SD ? "sd" : "specdiff";
             Map<Integer, TreeMap<Integer, ConfigResult>> byGamma = new TreeMap<>();
+            TreeMap<Integer, ConfigResult> linear = new TreeMap<>();
             for (ConfigResult r : results) {
                 BenchConfig c = r.config;
-                if (c.mode() != mode || !c.greedy() || c.overlap() || c.adaptiveMax() > 0 || c.dtype() != null || c.tree() <= 0) continue;
-                byGamma.computeIfAbsent(c.gamma(), g -> new TreeMap<>()).put(c.tree(), r);
+                if (c.mode() != mode || !c.greedy() || c.overlap() || c.adaptiveMax() > 0 || c.dtype() != null) continue;
+                if (c.tree() > 0) byGamma.computeIfAbsent(c.gamma(), g -> new TreeMap<>()).put(c.tree(), r);
+                if (c.tree() == 0 && (mode == Mode.SD || c.steps() == 1 && c.cached())) linear.put(c.gamma(), r);
+                if (c.tree() < 0) {
+                    String label = name + (c.tree() == dev.specdiff4j.engine.api.GenerationConfig.TREE_AUTO ? " tree=auto" : " chain")
+                            + ", depth " + c.gamma();
+                    chart.addSeries(label, List.of(r.draftedPerRound()), List.of(r.speedup())).setMarker(SeriesMarkers.DIAMOND);
+                    any = true;
+                }
             }
             for (var e : byGamma.entrySet()) {
                 List<Integer> x = new ArrayList<>(e.getValue().keySet());
                 List<Double> y = e.getValue().values().stream().map(ConfigResult::speedup).toList();
-                chart.addSeries((mode == Mode.SD ? "sd" : "specdiff") + " tree, depth " + e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
+                chart.addSeries(name + " tree, depth " + e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
                 any = true;
             }
-            for (ConfigResult r : results) {
-                BenchConfig c = r.config;
-                if (c.mode() == mode && c.greedy() && c.tree() == dev.specdiff4j.engine.api.GenerationConfig.TREE_AUTO && !byGamma.isEmpty()) {
-                    int lo = byGamma.values().stream().mapToInt(m -> m.firstKey()).min().orElse(1);
-                    int hi = byGamma.values().stream().mapToInt(m -> m.lastKey()).max().orElse(64);
-                    chart.addSeries((mode == Mode.SD ? "sd" : "specdiff") + " tree=auto, depth " + c.gamma(), List.of(lo - 0.5, hi + 0.5),
-                            List.of(r.speedup(), r.speedup())).setMarker(SeriesMarkers.NONE);
-                }
+            if (any && !linear.isEmpty()) {
+                chart.addSeries(name + " linear (x = γ)", new ArrayList<>(linear.keySet()),
+                        linear.values().stream().map(ConfigResult::speedup).toList()).setMarker(SeriesMarkers.SQUARE);
             }
         }
         if (!any) return;

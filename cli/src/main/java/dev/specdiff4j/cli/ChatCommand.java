@@ -50,14 +50,15 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM or a block drafter folder (default: the bundled demo MDLM).")
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM or a block drafter folder (default: the bundled block drafter; the bundled MDLM with --model).")
     Path drafter;
 
     @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for sd (default: the bundled demo one).")
     Path arDrafter;
 
-    @Option(names = "--gamma", defaultValue = "" + GenerateCommand.DEFAULT_GAMMA, description = "Draft length γ (default: ${DEFAULT-VALUE}).")
-    int gamma;
+    @Option(names = "--gamma", description = "Draft length γ (default: " + GenerationConfig.BLOCK_DRAFTER_GAMMA + " with a block drafter, else "
+            + GenerateCommand.DEFAULT_GAMMA + ").")
+    Integer gamma;
 
     @Option(names = "--steps", defaultValue = "" + GenerateCommand.DEFAULT_STEPS, description = "Denoising steps T (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -77,12 +78,13 @@ final class ChatCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Mode m = Mode.parse(mode);
         SamplingConfig samplingConfig = sampling.config();
-        GenerationConfig base = GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(samplingConfig).gamma(gamma).steps(steps)
-                .verify(samplingConfig.isGreedy() ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT).stop(stop).stopAtEos(true).build();
         Path target = model != null ? model : DemoModels.target();
-        Path diffusion = m == Mode.SPECDIFF ? (drafter != null ? drafter : DemoModels.drafter()) : null;
+        Path diffusion = m == Mode.SPECDIFF ? (drafter != null ? drafter : DemoModels.mainJobDrafter(model == null, false, true)) : null;
         Path ar = m == Mode.SD ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;
         ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0);
+        GenerationConfig base = GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(samplingConfig)
+                .gamma(gamma != null ? gamma : modelSpec.defaultGamma(m)).steps(steps)
+                .verify(samplingConfig.isGreedy() ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT).stop(stop).stopAtEos(true).build();
         try (Generator generator = Generator.open(modelSpec)) {
             ChatTemplate template = templateOf(generator);
             GenerationConfig config = ChatPrompts.stopAtReplyEnd(template, base);

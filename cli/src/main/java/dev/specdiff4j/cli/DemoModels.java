@@ -40,6 +40,30 @@ public final class DemoModels {
         return existing(folder().resolve("drafter"), "demo diffusion drafter");
     }
 
+    /**
+     * The main job's drafter among the bundled models: the block drafter, the faster one on the tuning prompts
+     * (docs/notes/17-defaults-round2.md), where it can run (it reads the bundled target's hidden states on the CPU and cannot
+     * draft ahead), else the MDLM.
+     *
+     * @param bundledTarget the target is the bundled one
+     * @param overlap       overlapped drafting was asked for
+     * @param onCpu         target and drafter compute on the CPU
+     */
+    public static Path mainJobDrafter(boolean bundledTarget, boolean overlap, boolean onCpu) throws FileNotFoundException {
+        Path block = folder().resolve("block-drafter");
+        if (bundledTarget && !overlap && onCpu && Files.isDirectory(block)) return block;
+        return drafter();
+    }
+
+    /** {@link #mainJobDrafter}, or null when the demo models are absent. */
+    public static Path mainJobDrafterIfPresent(boolean bundledTarget) {
+        try {
+            return mainJobDrafter(bundledTarget, false, true);
+        } catch (FileNotFoundException e) {
+            return null;
+        }
+    }
+
     public static Path arDrafter() throws FileNotFoundException {
         return existing(folder().resolve("ar-drafter"), "demo autoregressive drafter");
     }

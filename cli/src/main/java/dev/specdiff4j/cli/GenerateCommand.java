@@ -58,14 +58,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM folder or a block drafter folder, told apart by its config (default: the bundled demo MDLM).")
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM folder or a block drafter folder, told apart by its config "
+            + "(default: the bundled block drafter; the bundled MDLM with --model, --overlap or a device).")
     Path drafter;
 
     @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter (small GPT-2) for sd (default: the bundled demo one).")
     Path arDrafter;
 
-    @Option(names = {"--gamma", "--draft-max"}, defaultValue = "" + DEFAULT_GAMMA, description = "Draft length γ (default: ${DEFAULT-VALUE}).")
-    int gamma;
+    @Option(names = {"--gamma", "--draft-max"}, description = "Draft length γ (default: " + GenerationConfig.BLOCK_DRAFTER_GAMMA
+            + " with a block drafter, else " + DEFAULT_GAMMA + ").")
+    Integer gamma;
 
     @Option(names = "--steps", defaultValue = "" + DEFAULT_STEPS, description = "Denoising steps T of the diffusion drafter (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -80,8 +82,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--adaptive", paramLabel = "MIN:MAX", description = "Adapt γ to the recent acceptance within these bounds.")
     String adaptive;
 
-    @Option(names = "--tree", paramLabel = "N|auto|off",
-            description = "Token-tree verification: a tree of at most N drafted nodes (depth γ) verified in one pass, or auto: the size that pays best each round on this machine (default: off).")
+    @Option(names = "--tree", paramLabel = "N|auto|chain|off",
+            description = "Token-tree verification: a tree of at most N drafted nodes (depth γ) verified in one pass, auto: the size that pays best each round on this machine, "
+                    + "or chain: a linear draft whose length (at most γ) is chosen that way each round (default: off).")
     String tree;
 
     @Option(names = "--window", defaultValue = "" + DraftingConfig.DEFAULT_WINDOW, description = "The diffusion drafter sees at most this many recent tokens (default: ${DEFAULT-VALUE}).")
@@ -133,13 +136,15 @@ final class GenerateCommand implements Callable<Integer> {
         String text = prompt.read(spec);
         if (system != null && !chat) throw new IllegalArgumentException("--system needs --chat");
         Mode m = Mode.parse(mode);
-        GenerationConfig config = config(m);
+        config(m, DEFAULT_GAMMA); // bad options are refused before anything loads
         int draftThreads = drafterThreads != null ? LoadingOptions.checkThreads("--drafter-threads", drafterThreads) : overlap ? 1 : 0;
         Path target = model != null ? model : DemoModels.target();
-        Path diffusion = m == Mode.SPECDIFF || drafter != null ? (drafter != null ? drafter : DemoModels.drafter()) : null;
+        Path diffusion = m == Mode.SPECDIFF || drafter != null ? (drafter != null ? drafter
+                : DemoModels.mainJobDrafter(model == null, overlap, "cpu".equals(device) && "cpu".equals(drafterDevice))) : null;
         Path ar = m == Mode.SD || arDrafter != null ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;
         ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), draftThreads,
                 device, drafterDevice);
+        GenerationConfig config = config(m, gamma != null ? gamma : modelSpec.defaultGamma(m));
         long loadStart = System.nanoTime();
         try (Generator generator = Generator.open(modelSpec)) {
             if (!json) err.printf("loaded in %.2f s: %s%n", (System.nanoTime() - loadStart) / 1e9, generator.describe());
@@ -192,7 +197,8 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private GenerationConfig config(Mode m) {
+    /** The options as a generation config, with {@code defaultGamma} where --gamma is absent (inside the --adaptive bounds). */
+    GenerationConfig config(Mode m, int defaultGamma) {
         SamplingConfig samplingConfig = sampling.config();
         AcceptancePolicy policy = verify != null ? AcceptancePolicy.parse(verify)
                 : samplingConfig.isGreedy() ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT;
@@ -206,7 +212,8 @@ final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--adaptive takes MIN:MAX with whole numbers, got '" + adaptive + "'");
             }
         }
-        return GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(samplingConfig).gamma(gamma).steps(steps).verify(policy)
+        int g = gamma != null ? gamma : bounds == null ? defaultGamma : Math.max(bounds.min(), Math.min(bounds.max(), defaultGamma));
+        return GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(samplingConfig).gamma(g).steps(steps).verify(policy)
                 .overlap(overlap).adaptive(bounds).tree(tree == null ? GenerationConfig.DEFAULT_TREE : GenerationConfig.parseTree(tree)).drafting(new DraftingConfig(window, padToModel, !exactDrafting))
                 .stop(stop).stopAtEos(!noEos).build();
     }

@@ -1,6 +1,7 @@
 package dev.specdiff4j.cli;
 
 import dev.specdiff4j.engine.api.Generator;
+import dev.specdiff4j.engine.api.GenerationConfig;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
 import dev.specdiff4j.server.CompletionServer;
@@ -30,7 +31,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Target (default: the bundled demo target).")
     Path model;
 
-    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM or a block drafter folder (default: the bundled demo MDLM).")
+    @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM or a block drafter folder (default: the bundled block drafter; the bundled MDLM with --model).")
     Path drafter;
 
     @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter for mode sd (default: the bundled demo one).")
@@ -64,8 +65,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "specdiff", description = "Default mode for requests that choose none (default: ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--gamma", defaultValue = "" + GenerateCommand.DEFAULT_GAMMA, description = "Default draft length (default: ${DEFAULT-VALUE}).")
-    int gamma;
+    @Option(names = "--gamma", description = "Default draft length (default: " + GenerationConfig.BLOCK_DRAFTER_GAMMA + " with a block drafter, else "
+            + GenerateCommand.DEFAULT_GAMMA + ").")
+    Integer gamma;
 
     @Option(names = "--steps", defaultValue = "" + GenerateCommand.DEFAULT_STEPS, description = "Default denoising steps (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -101,10 +103,11 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path target = model != null ? model : DemoModels.target();
-        ServerSettings settings = settings(alias != null ? alias : target.getFileName().toString());
-        Path diffusion = drafter != null ? drafter : DemoModels.drafterIfPresent();
+        Path diffusion = drafter != null ? drafter : DemoModels.mainJobDrafterIfPresent(model == null);
         Path ar = arDrafter != null ? arDrafter : DemoModels.arDrafterIfPresent();
         ModelSpec spec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0);
+        ServerSettings settings = settings(alias != null ? alias : target.getFileName().toString(),
+                gamma != null ? gamma : spec.defaultGamma(Mode.parse(mode)));
         // listening (alive, not ready) while the models load, so that a load balancer's probes can tell the two apart
         try (CompletionServer server = CompletionServer.startLoading(settings, () -> Generator.open(spec))) {
             System.err.printf("listening on http://%s:%d; loading the models%n", host, server.port());
@@ -118,10 +121,10 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** Checked before the models load, so that a bad option is refused at once. */
-    ServerSettings settings(String modelName) {
+    ServerSettings settings(String modelName, int defaultGamma) {
         return ServerSettings.defaults(modelName).withModelName(modelName)
                 .withAddress(host, port).withCapacity(maxConcurrent, maxQueue, Duration.ofSeconds(queueWait))
-                .withLimits(maxBody, maxTokensLimit, Duration.ofSeconds(timeout)).withDefaults(Mode.parse(mode), gamma, steps)
+                .withLimits(maxBody, maxTokensLimit, Duration.ofSeconds(timeout)).withDefaults(Mode.parse(mode), defaultGamma, steps)
                 .withConnections(new ServerSettings.Connections(Duration.ofSeconds(idleTimeout), Duration.ofSeconds(idleTimeout),
                         ServerSettings.Connections.defaults().minRequestBytesPerSecond(), maxConnections))
                 .withAccess(new ServerSettings.Access(apiKey, allowedHosts, corsOrigins))

@@ -43,11 +43,11 @@ class ServeCommandTest {
     void aliasAndCorsOriginsReachTheSettings() {
         ServeCommand command = new ServeCommand();
         new picocli.CommandLine(command).parseArgs("--alias", "team/demo", "--cors-origin", "https://a.example.org,http://localhost:3000");
-        dev.specdiff4j.server.ServerSettings settings = command.settings(command.alias);
+        dev.specdiff4j.server.ServerSettings settings = command.settings(command.alias, 3);
         assertThat(settings.modelName()).isEqualTo("team/demo");
         assertThat(settings.access().corsOrigins()).containsExactlyInAnyOrder("https://a.example.org", "http://localhost:3000");
         ServeCommand plain = new ServeCommand();
         new picocli.CommandLine(plain).parseArgs();
-        assertThat(plain.settings("target").access().corsOrigins()).isEmpty();
+        assertThat(plain.settings("target", 3).access().corsOrigins()).isEmpty();
     }
 }

@@ -139,7 +139,8 @@ record CompletionRequest(String prompt, int[] promptTokens, boolean stream, Gene
             Object t = ext.get("tree");
             if (t instanceof Long l && l >= 0 && l <= 1024) tree = (int) (long) l;
             else if ("auto".equals(t)) tree = GenerationConfig.TREE_AUTO;
-            else throw ApiError.invalid("specdiff4j.tree", "'tree' must be a node budget from 0 (off) to 1024, or \"auto\"");
+            else if ("chain".equals(t)) tree = GenerationConfig.TREE_CHAIN;
+            else throw ApiError.invalid("specdiff4j.tree", "'tree' must be a node budget from 0 (off) to 1024, \"auto\" or \"chain\"");
         }
         GenerationConfig config;
         try {

@@ -157,6 +157,7 @@ final class BenchReport implements Callable<Integer> {
         md.append(SweepReport.markdown(outcome.results(), outcome.llamaOverAr())).append('\n');
         md.append("![speedup vs γ](bench/speedup-vs-gamma.png)\n\n![acceptance vs γ](bench/acceptance-vs-gamma.png)\n\n")
                 .append("![tokens per second](bench/tokens-per-second.png)\n\n");
+        if (Files.exists(data.resolve("speedup-vs-tree-budget.png"))) md.append("![speedup vs tree budget](bench/speedup-vs-tree-budget.png)\n\n");
         long errors = outcome.results().stream().filter(r -> !r.mismatches().isEmpty()).count();
         md.append(errors == 0 ? "All greedy configurations produced exactly the autoregressive tokens.\n\n"
                 : "**" + errors + " greedy configurations differed from autoregressive decoding: a bug.**\n\n");

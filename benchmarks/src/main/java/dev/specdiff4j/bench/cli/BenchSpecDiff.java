@@ -60,8 +60,8 @@ final class BenchSpecDiff implements Callable<Integer> {
     @Option(names = "--adaptive", defaultValue = "0", description = "Also adaptive γ up to this bound (0: no).") int adaptive;
     @Option(names = "--sampling", description = "Also sampling at temperature 0.8 (strict and marginal).") boolean sampling;
     @Option(names = "--dtype", split = ",", description = "Also these weight dtypes (at the main job's γ and T).") List<String> dtypes;
-    @Option(names = "--tree", split = ",", paramLabel = "N|auto",
-            description = "Also token-tree rows with these budgets (N nodes or auto: cost-aware), for specdiff and sd at depth --tree-gamma.") List<String> trees;
+    @Option(names = "--tree", split = ",", paramLabel = "N|auto|chain",
+            description = "Also token-tree rows with these budgets (N nodes, auto: cost-aware, chain: cost-aware linear draft length), for specdiff and sd at depth --tree-gamma.") List<String> trees;
     @Option(names = "--tree-gamma", defaultValue = "6", description = "Depth γ of the tree rows (default: ${DEFAULT-VALUE}).") int treeGamma;
     @Option(names = "--tree-sampling", description = "Also the tree rows at temperature 0.8 (strict).") boolean treeSampling;
     @Option(names = "--no-llama", description = "Skip the llama.cpp comparators.") boolean noLlama;

@@ -22,26 +22,30 @@ import java.util.List;
  * @param stop        stop strings (the text ends before the first one that appears)
  * @param stopAtEos   end at the model's end-of-text token
  * @param tree        token-tree verification (sd, specdiff): 0 off, N > 0 at most N drafted nodes of depth γ,
- *                    {@link #TREE_AUTO} a size chosen each round from the target's measured cost curve and the recent acceptance
+ *                    {@link #TREE_AUTO} a size chosen each round from the target's measured cost curve and the recent acceptance,
+ *                    {@link #TREE_CHAIN} a linear draft whose length (at most γ) each round chooses the same way
  */
 public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling, int gamma, int steps,
                                AcceptancePolicy verify, boolean overlap, AdaptiveGamma adaptive, DraftingConfig drafting,
                                List<String> stop, boolean stopAtEos, int tree) {
     /** The cost-aware tree size. */
     public static final int TREE_AUTO = dev.specdiff4j.engine.decoding.SpeculativeSettings.TREE_AUTO;
+    /** The cost-aware draft length (a linear draft cut each round). */
+    public static final int TREE_CHAIN = dev.specdiff4j.engine.decoding.SpeculativeSettings.TREE_CHAIN;
 
-    /** A tree setting as users write it: "off" or 0, "auto", or a node budget. */
+    /** A tree setting as users write it: "off" or 0, "auto", "chain", or a node budget. */
     public static int parseTree(String s) {
         String t = s.trim();
         if (t.equalsIgnoreCase("off")) return 0;
         if (t.equalsIgnoreCase("auto")) return TREE_AUTO;
+        if (t.equalsIgnoreCase("chain")) return TREE_CHAIN;
         try {
             int n = Integer.parseInt(t);
             if (n >= 0) return n;
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException("the tree setting must be off, auto or a node budget of at least 1, got '" + s + "'");
+        throw new IllegalArgumentException("the tree setting must be off, auto, chain or a node budget of at least 1, got '" + s + "'");
     }
 
     /** Adaptive draft length: γ moves within [min, max] following the acceptance of recent rounds. */
@@ -65,7 +69,9 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
         if (adaptive != null && (gamma < adaptive.min() || gamma > adaptive.max())) {
             throw new IllegalArgumentException("gamma " + gamma + " lies outside the adaptive bounds " + adaptive.min() + ".." + adaptive.max());
         }
-        if (tree < TREE_AUTO || tree > 1024) throw new IllegalArgumentException("the tree budget must be between 1 and 1024 nodes (or auto), got " + tree);
+        if (tree < TREE_CHAIN || tree > 1024) {
+            throw new IllegalArgumentException("the tree budget must be between 1 and 1024 nodes (or auto, or chain), got " + tree);
+        }
         if (tree != 0 && overlap) throw new IllegalArgumentException("--tree cannot be combined with --overlap");
         if (tree != 0 && adaptive != null) throw new IllegalArgumentException("--tree chooses its own size; it cannot be combined with --adaptive");
         if (tree != 0 && verify == AcceptancePolicy.MARGINAL) {
@@ -92,6 +98,12 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
      */
     public static final int DEFAULT_GAMMA = 3;
     public static final int DEFAULT_STEPS = 1;
+    /**
+     * The default γ with a target-conditioned block drafter (the main job's drafter when the bundled models are used): the
+     * best measured so far on the demo pair (docs/notes/17-defaults-round2.md says from which runs);
+     * {@link ModelSpec#defaultGamma} and {@link Generator#defaults} pick it by drafter kind.
+     */
+    public static final int BLOCK_DRAFTER_GAMMA = 4;
     /** Token trees are off by default (docs/notes/17-token-trees.md). */
     public static final int DEFAULT_TREE = 0;
 

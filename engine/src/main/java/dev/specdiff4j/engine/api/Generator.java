@@ -210,6 +210,17 @@ public final class Generator implements AutoCloseable {
         return b.toString();
     }
 
+    /**
+     * A builder with the defaults that fit the loaded drafters: {@code mode}, and for specdiff with a block drafter γ =
+     * {@link GenerationConfig#BLOCK_DRAFTER_GAMMA} (at most its block size less one) instead of the MDLM's
+     * {@link GenerationConfig#DEFAULT_GAMMA}.
+     */
+    public GenerationConfig.Builder defaults(Mode mode) {
+        int gamma = mode == Mode.SPECDIFF && blockDrafter != null
+                ? Math.min(GenerationConfig.BLOCK_DRAFTER_GAMMA, blockDrafter.config().maxGamma()) : GenerationConfig.DEFAULT_GAMMA;
+        return GenerationConfig.builder().mode(mode).gamma(gamma);
+    }
+
     /** Whether mode specdiff can run: an MDLM or a block drafter is loaded. */
     public boolean hasDiffusionDrafter() {
         return diffusionDrafter != null || blockDrafter != null;

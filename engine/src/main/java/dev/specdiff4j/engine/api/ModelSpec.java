@@ -1,7 +1,9 @@
 package dev.specdiff4j.engine.api;
 
+import dev.specdiff4j.engine.model.ModelFiles;
 import dev.specdiff4j.engine.tensor.DType;
 
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -32,6 +34,22 @@ public record ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DTyp
 
     public static ModelSpec of(Path target) {
         return new ModelSpec(target, null, null, null, null, Runtime.getRuntime().availableProcessors(), 0);
+    }
+
+    /**
+     * The draft length γ a generation in {@code mode} uses when none is given: {@link GenerationConfig#BLOCK_DRAFTER_GAMMA}
+     * (at most the drafter's block size less one) when the diffusion drafter is a block drafter, else
+     * {@link GenerationConfig#DEFAULT_GAMMA}. Reads only the drafter's config.
+     */
+    public int defaultGamma(Mode mode) throws IOException {
+        if (mode != Mode.SPECDIFF || diffusionDrafter == null) return GenerationConfig.DEFAULT_GAMMA;
+        try (ModelFiles files = ModelFiles.open(diffusionDrafter)) {
+            if (files.architecture() != ModelFiles.Architecture.BLOCK_DRAFTER || files.config() == null) return GenerationConfig.DEFAULT_GAMMA;
+            int maxGamma = files.config().integer("block_size") - 1;
+            return Math.max(1, Math.min(GenerationConfig.BLOCK_DRAFTER_GAMMA, maxGamma));
+        } catch (RuntimeException e) {
+            return GenerationConfig.BLOCK_DRAFTER_GAMMA; // a malformed config: loading it reports what is wrong
+        }
     }
 
     public ModelSpec withDevices(String target, String drafter) {

@@ -154,7 +154,8 @@ public final class SpeculativeDecoder {
     /**
      * Token-tree rounds (docs/ALGORITHM.md, "Token trees"): the drafter's candidates for γ positions grow a tree under the
      * budget (fixed, or chosen per round from the target's cost curve), the target verifies every node in one pass with an
-     * ancestor-only mask, the accepted path's cache rows are compacted into place and the rest dropped.
+     * ancestor-only mask, the accepted path's cache rows are compacted into place and the rest dropped. A cost-aware chain
+     * is the same with one candidate per position: the draft length chosen per round.
      */
     private DecodeStats decodeTree(int[] prompt, int maxTokens, SpeculativeSettings settings, int eosId, TokenSink sink,
                                    BooleanSupplier cancelled) {
@@ -162,8 +163,9 @@ public final class SpeculativeDecoder {
         int context = target.contextLength();
         Sampler random = new Sampler(settings.sampling());
         TreeAcceptance.Rule rule = treeRuleOverride != null ? treeRuleOverride : TreeAcceptance.of(settings.policy());
-        boolean auto = settings.tree() == SpeculativeSettings.TREE_AUTO;
+        boolean auto = settings.costAware();
         int maxBudget = auto ? SpeculativeSettings.AUTO_TREE_MAX : settings.tree();
+        int width = settings.tree() == SpeculativeSettings.TREE_CHAIN ? 1 : SpeculativeSettings.TREE_WIDTH;
         Committed seq = new Committed(prompt);
         int rounds = 0;
         int drafted = 0;
@@ -195,7 +197,7 @@ public final class SpeculativeDecoder {
                 TreeCandidates candidates = null;
                 long t0 = System.nanoTime();
                 if (depth > 0 && budget > 0) {
-                    candidates = drafts.candidates(Arrays.copyOf(seq.tokens, seq.n), depth, Math.min(SpeculativeSettings.TREE_WIDTH, budget));
+                    candidates = drafts.candidates(Arrays.copyOf(seq.tokens, seq.n), depth, Math.min(width, budget));
                     tree = TokenTree.build(seq.tokens[seq.n - 1], candidates, budget, estimate);
                 } else {
                     tree = TokenTree.chain(seq.tokens[seq.n - 1], new int[0]);

@@ -56,6 +56,27 @@ class BlockDrafterDecodingTest {
     }
 
     /**
+     * The cost-aware draft length (a chain cut each round) gives plain greedy output, drafts at least one and at most γ tokens a
+     * round, and a forced tree budget is used as given: every round verifies exactly that many nodes.
+     */
+    @Test
+    void costAwareChainGivesPlainGreedyOutputAndForcedBudgetsWin() {
+        Drafter drafter = new BlockDrafter(block);
+        for (int[] prompt : SpeculativeGreedyTest.prompts(4, 300, 19)) {
+            int[] expected = SpeculativeGreedyTest.autoregressive(models.target(), prompt, 24);
+            SpeculativeSettings chain = new SpeculativeSettings(4, 4, 4, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false,
+                    SpeculativeSettings.TREE_CHAIN);
+            SpeculativeGreedyTest.DecodeResult r = SpeculativeGreedyTest.speculative(models.target(), drafter, prompt, 24, chain);
+            assertThat(r.tokens()).as("chain, prompt of %d", prompt.length).containsExactly(expected);
+            assertThat(r.stats().drafted()).isBetween(r.stats().rounds(), 4 * r.stats().rounds());
+            SpeculativeSettings forced = new SpeculativeSettings(2, 2, 2, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false, 2);
+            SpeculativeGreedyTest.DecodeResult f = SpeculativeGreedyTest.speculative(models.target(), drafter, prompt, 24, forced);
+            assertThat(f.tokens()).as("tree of 2, prompt of %d", prompt.length).containsExactly(expected);
+            assertThat(f.stats().drafted()).isEqualTo(2 * f.stats().rounds());
+        }
+    }
+
+    /**
      * Wraps a drafter that is often right (so that rounds accept several tokens) and checks at every proposal that the features
      * handed over so far cover exactly the committed positions but the last, and equal, bit for bit, those of one target pass
      * over them.
