@@ -145,22 +145,7 @@ public final class RandomTransformers {
      * {@code vocabulary} (a llama.cpp {@code ggml-vocab-*.gguf}; its token count must be the shape's vocab), or none.
      */
     public Path writeGguf(Path file, GgufFile vocabulary) throws IOException {
-        String a = shape.family() + ".";
-        Map<String, Object> meta = new LinkedHashMap<>();
-        meta.put("general.architecture", shape.family());
-        meta.put("general.name", "random " + shape.family());
-        meta.put("general.file_type", new GgufWriter.UInt32(0)); // all F32
-        meta.put(a + "context_length", new GgufWriter.UInt32(shape.context()));
-        meta.put(a + "embedding_length", new GgufWriter.UInt32(shape.dim()));
-        meta.put(a + "feed_forward_length", new GgufWriter.UInt32(shape.ffnDim()));
-        meta.put(a + "block_count", new GgufWriter.UInt32(shape.layers()));
-        meta.put(a + "attention.head_count", new GgufWriter.UInt32(shape.heads()));
-        meta.put(a + "attention.head_count_kv", new GgufWriter.UInt32(shape.kvHeads()));
-        meta.put(a + "attention.key_length", new GgufWriter.UInt32(shape.headDim()));
-        meta.put(a + "attention.value_length", new GgufWriter.UInt32(shape.headDim()));
-        meta.put(a + "rope.dimension_count", new GgufWriter.UInt32(shape.headDim()));
-        meta.put(a + "rope.freq_base", (float) shape.ropeTheta());
-        meta.put(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+        Map<String, Object> meta = ggufMetadata(shape, 0); // all F32
         if (vocabulary != null) meta.putAll(tokenizerMetadata(vocabulary));
         List<TensorWriteSource> t = new ArrayList<>();
         for (Weight w : weights) {
@@ -172,6 +157,27 @@ public final class RandomTransformers {
         }
         GgufWriter.write(file, true, meta, t);
         return file;
+    }
+
+    /** The model metadata llama.cpp's converter writes for a shape ({@code general.file_type}: llama.cpp's LLAMA_FTYPE code). */
+    static Map<String, Object> ggufMetadata(Shape shape, int fileType) {
+        String a = shape.family() + ".";
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("general.architecture", shape.family());
+        meta.put("general.name", "random " + shape.family());
+        meta.put("general.file_type", new GgufWriter.UInt32(fileType));
+        meta.put(a + "context_length", new GgufWriter.UInt32(shape.context()));
+        meta.put(a + "embedding_length", new GgufWriter.UInt32(shape.dim()));
+        meta.put(a + "feed_forward_length", new GgufWriter.UInt32(shape.ffnDim()));
+        meta.put(a + "block_count", new GgufWriter.UInt32(shape.layers()));
+        meta.put(a + "attention.head_count", new GgufWriter.UInt32(shape.heads()));
+        meta.put(a + "attention.head_count_kv", new GgufWriter.UInt32(shape.kvHeads()));
+        meta.put(a + "attention.key_length", new GgufWriter.UInt32(shape.headDim()));
+        meta.put(a + "attention.value_length", new GgufWriter.UInt32(shape.headDim()));
+        meta.put(a + "rope.dimension_count", new GgufWriter.UInt32(shape.headDim()));
+        meta.put(a + "rope.freq_base", (float) shape.ropeTheta());
+        meta.put(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+        return meta;
     }
 
     /** llama.cpp's tensor name of an HF one (its gguf-py TensorNameMap for these families). */
