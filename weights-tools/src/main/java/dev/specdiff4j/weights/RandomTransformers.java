@@ -57,10 +57,12 @@ public final class RandomTransformers {
     }
 
     private final Shape shape;
+    private final double matrixScale;
     private final List<Weight> weights = new ArrayList<>();
 
-    private RandomTransformers(Shape shape, long seed) {
+    private RandomTransformers(Shape shape, long seed, double matrixScale) {
         this.shape = shape;
+        this.matrixScale = matrixScale;
         SplittableRandom r = new SplittableRandom(seed);
         int d = shape.dim();
         int q = shape.heads() * shape.headDim();
@@ -93,6 +95,7 @@ public final class RandomTransformers {
 
     /** Uniform values in {@code center ± scale}: large enough that each layer changes the logits visibly. */
     private void add(SplittableRandom r, String name, double scale, double center, long... dims) {
+        if (dims.length == 2 && !name.equals("model.embed_tokens.weight") && !name.equals("lm_head.weight")) scale *= matrixScale;
         long n = 1;
         for (long x : dims) n *= x;
         float[] v = new float[Math.toIntExact(n)];
@@ -102,7 +105,16 @@ public final class RandomTransformers {
 
     /** Random weights of a shape; the same seed gives the same weights. */
     public static RandomTransformers of(Shape shape, long seed) {
-        return new RandomTransformers(shape, seed);
+        return new RandomTransformers(shape, seed, 1);
+    }
+
+    /**
+     * Random weights whose projection matrices (not the embedding, the LM head or the norms) are {@code matrixScale} times smaller or
+     * larger: a small scale keeps a random network smooth enough that engines rounding activations differently (llama.cpp
+     * rounds them to 8 bits for quantized matrices) still agree on its greedy tokens.
+     */
+    public static RandomTransformers of(Shape shape, long seed, double matrixScale) {
+        return new RandomTransformers(shape, seed, matrixScale);
     }
 
     public Shape shape() {
@@ -192,6 +204,8 @@ public final class RandomTransformers {
         String mapped = switch (part) {
             case "input_layernorm.weight" -> "attn_norm.weight";
             case "self_attn.q_proj.weight" -> "attn_q.weight";
+            case "self_attn.qkv_proj.weight" -> "attn_qkv.weight";
+            case "mlp.gate_up_proj.weight" -> "ffn_up.weight";
             case "self_attn.k_proj.weight" -> "attn_k.weight";
             case "self_attn.v_proj.weight" -> "attn_v.weight";
             case "self_attn.q_proj.bias" -> "attn_q.bias";
