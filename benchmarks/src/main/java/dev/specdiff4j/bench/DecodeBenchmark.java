@@ -7,11 +7,13 @@ import dev.specdiff4j.engine.api.GenerationListener;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.io.GgufFile;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.tokenizer.Tokenizers;
 import dev.specdiff4j.weights.Converter;
 import dev.specdiff4j.weights.RandomCheckpoints;
+import dev.specdiff4j.weights.RandomTransformerGguf;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,7 +25,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Plain autoregressive decoding of a GPT-2-small-shaped model (random weights; 124 M parameters, vocabulary 50257) by
+ * Plain autoregressive decoding of a GPT-2-small-shaped model (random weights; 124 M parameters, vocabulary 50257), or of a
+ * Llama-3.2-1B-shaped one (1.24 B parameters, vocabulary 128256, GGUFs written straight in each dtype by
+ * {@link RandomTransformerGguf}), by
  * specdiff4j and by llama.cpp in the same run, on the same GGUF files (exports made by our converter, one per dtype of
  * {@link #DTYPES}), in balanced order (A B B A …) after a warm-up; every ratio is the median of per-repetition paired
  * ratios with its confidence interval ({@link PairedRatios}). Two llama.cpp comparators: {@link LlamaCppNative} (its own
@@ -37,6 +41,11 @@ import java.util.Map;
 public final class DecodeBenchmark {
     /** The dtypes compared by default, as {@code bench decode --dtype} takes them: a new dtype is one more name here. */
     public static final List<String> DTYPES = List.of("f32", "f16", "bf16", "q8_0", "q4_0", "q4_k");
+    /** The dtypes of the Llama-3.2-1B-shaped model by default (the formats its GGUFs are usually downloaded in). */
+    public static final List<String> LLAMA_DTYPES = List.of("f16", "q8_0", "q4_k");
+    /** The model names {@code bench decode --model} takes. */
+    public static final String GPT2_SMALL = "gpt2-small";
+    public static final String LLAMA_1B = "llama-3.2-1b";
     /** Context before the timed passes, pass lengths, and the prompt-processing length. */
     static final int CONTEXT = 64;
     static final int[] PASSES = {1, 4, 16};
@@ -78,12 +87,22 @@ public final class DecodeBenchmark {
     private final Path ggmlLib;
     private final boolean javaLlamaCpp;
     private final PrintStream log;
+    private final Path llamaVocabulary;
 
     /**
      * @param ggmlLib      the folder of llama.cpp's prebuilt libraries for the FFM comparator, or null to leave it out
      * @param javaLlamaCpp whether to measure java-llama.cpp's decode rate too
      */
     public DecodeBenchmark(Path work, Path tokenizer, int threads, int tokens, int repeats, Path ggmlLib, boolean javaLlamaCpp, PrintStream log) {
+        this(work, tokenizer, null, threads, tokens, repeats, ggmlLib, javaLlamaCpp, log);
+    }
+
+    /**
+     * @param llamaVocabulary llama.cpp's {@code ggml-vocab-llama-bpe.gguf} (Llama 3's tokenizer, 128256 tokens): measure a
+     *                        random-weight Llama-3.2-1B-shaped model with it instead of GPT-2 small; null for GPT-2 small
+     */
+    public DecodeBenchmark(Path work, Path tokenizer, Path llamaVocabulary, int threads, int tokens, int repeats, Path ggmlLib,
+                           boolean javaLlamaCpp, PrintStream log) {
         if (tokens < 2) throw new IllegalArgumentException("--tokens must be at least 2 (the rate is measured between the first and last token)");
         if (repeats < 1) throw new IllegalArgumentException("--repeats must be at least 1");
         this.work = work;
@@ -94,6 +113,7 @@ public final class DecodeBenchmark {
         this.ggmlLib = ggmlLib;
         this.javaLlamaCpp = javaLlamaCpp;
         this.log = log;
+        this.llamaVocabulary = llamaVocabulary;
     }
 
     /** Progress steps of one dtype: decode repetitions plus the prompt passes. */
@@ -103,6 +123,7 @@ public final class DecodeBenchmark {
 
     /** The GGUF export of a random GPT-2 small in a dtype, made once and kept in the work folder. */
     Path model(DType dtype) throws IOException {
+        if (llamaVocabulary != null) return llamaModel(dtype);
         Path hf = work.resolve("gpt2-small-random");
         if (!Files.exists(hf.resolve("model.safetensors"))) {
             log.println("writing a random-weight GPT-2 small (124 M parameters) to " + hf);
@@ -113,6 +134,19 @@ public final class DecodeBenchmark {
         if (!Files.exists(gguf)) {
             log.println("exporting " + gguf.getFileName());
             Converter.convert(hf, gguf, new Converter.Options(Converter.Format.GGUF, dtype, false, null));
+        }
+        return gguf;
+    }
+
+    /** The random-weight Llama-3.2-1B-shaped GGUF in a dtype (written straight in it), made once and kept in the work folder. */
+    private Path llamaModel(DType dtype) throws IOException {
+        Path gguf = work.resolve("llama-3.2-1b-random-" + dtype.displayName() + ".gguf");
+        if (!Files.exists(gguf)) {
+            try (GgufFile vocabulary = GgufFile.open(llamaVocabulary)) {
+                int vocab = ((List<?>) vocabulary.metadata().get("tokenizer.ggml.tokens")).size();
+                log.println("writing a random-weight Llama-3.2-1B-shaped GGUF (1.24 B parameters, " + dtype.displayName() + ") to " + gguf);
+                RandomTransformerGguf.write(gguf, RandomTransformerGguf.llama32OneB(vocab), dtype, vocabulary, 42);
+            }
         }
         return gguf;
     }

@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
         description = {"Convert a model between HF safetensors folders and GGUF, and change its dtype (f32, f16, bf16, q8_0, q4_0,",
             "q5_0, q5_1, q4_k, q5_k, q6_k, or llama.cpp's q4_k_m mix).",
             "GPT-2: HF <-> GGUF (llama.cpp names, tokenizer in the metadata, explicit output.weight). MDLM: safetensors only.",
+            "llama, mistral, qwen2, qwen3, phi3: HF or GGUF -> GGUF as llama.cpp's converter writes it (byte-level BPE tokenizers).",
             "Tensors are converted one at a time from the memory map; the output appears under its name only when complete."})
 final class ConvertCommand implements Callable<Integer> {
     @Mixin

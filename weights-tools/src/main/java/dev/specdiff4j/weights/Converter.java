@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       {@code tokenizer.ggml.*} metadata, and an explicit {@code output.weight};</li>
  *   <li>GPT-2, GGUF or HF folder → HF folder ({@code config.json}, {@code model.safetensors},
  *       {@code tokenizer.json});</li>
- *   <li>MDLM, HF folder → HF folder with another dtype (GGUF has no MDLM architecture).</li>
+ *   <li>MDLM, HF folder → HF folder with another dtype (GGUF has no MDLM architecture);</li>
+ *   <li>the Llama-layout families, HF folder or GGUF → GGUF ({@link TransformerConversion}).</li>
  * </ul>
  * Tensors are converted and written one at a time from the memory map; output goes to a temporary name
  * that is renamed only when complete, and an old output is kept until then ({@link OutputPlacement}).
@@ -120,8 +121,10 @@ public final class Converter {
                     }
                     copyTensorsToHf(files, placement, options); // the same: every tensor renamed as is, config.json copied
                 }
-                case LLAMA, MISTRAL, QWEN2, QWEN3 -> throw new ConversionException("convert does not handle "
-                        + files.architecture().name().toLowerCase() + " models yet (they run from HF folders and GGUF files as they are)");
+                case LLAMA, MISTRAL, QWEN2, QWEN3, PHI3 -> {
+                    if (options.to() == Format.GGUF) TransformerConversion.toGguf(files, placement, options);
+                    else TransformerConversion.toHf(files, placement, options);
+                }
                 case UNKNOWN -> throw new ConversionException(files.unsupportedReason());
             }
         }
@@ -162,12 +165,17 @@ public final class Converter {
         meta.put("gpt2.block_count", new GgufWriter.UInt32(config.layers()));
         meta.put("gpt2.attention.head_count", new GgufWriter.UInt32(config.heads()));
         meta.put("gpt2.attention.layer_norm_epsilon", config.layerNormEps());
-        putTokenizer(meta, tokenizer, config);
+        putTokenizer(meta, tokenizer, config.vocabSize(), config.eosTokenId(), -1);
         List<TensorWriteSource> sources = writeSources(tensors, options.progress());
         out.writeFile(stream -> GgufWriter.write(stream, meta, sources));
     }
 
-    private static void putTokenizer(Map<String, Object> meta, BpeTokenizer tokenizer, Gpt2Config config) {
+    /**
+     * The tokenizer as llama.cpp's {@code tokenizer.ggml.*} metadata ({@code gpt2} model: byte-level BPE), padded to
+     * {@code vocabSize} tokens. {@code eos} (or else {@code <|endoftext|>}) is the end of text, {@code bos} the start (the
+     * end of text when negative).
+     */
+    static void putTokenizer(Map<String, Object> meta, BpeTokenizer tokenizer, int vocabSize, int eosTokenId, int bosTokenId) {
         int[][] merges = tokenizer.mergeList();
         if (merges == null) throw new ConversionException("a tiktoken-style tokenizer has no merge list, which GGUF needs");
         List<byte[]> tokens = tokenizer.tokens();
@@ -175,7 +183,7 @@ public final class Converter {
         tokenizer.specialTokens().forEach((text, id) -> specials.put(id, text));
         List<String> tokenStrings = new ArrayList<>();
         List<Integer> types = new ArrayList<>();
-        for (int id = 0; id < Math.max(config.vocabSize(), tokens.size()); id++) {
+        for (int id = 0; id < Math.max(vocabSize, tokens.size()); id++) {
             if (specials.containsKey(id)) {
                 tokenStrings.add(specials.get(id));
                 types.add(3);
@@ -187,8 +195,8 @@ public final class Converter {
                 types.add(5);
             }
         }
-        if (tokenStrings.size() != config.vocabSize()) {
-            throw new ConversionException("the tokenizer has " + tokenStrings.size() + " tokens but the model " + config.vocabSize());
+        if (tokenStrings.size() != vocabSize) {
+            throw new ConversionException("the tokenizer has " + tokenStrings.size() + " tokens but the model " + vocabSize);
         }
         List<String> mergeStrings = new ArrayList<>(merges.length);
         for (int[] m : merges) mergeStrings.add(ByteLevel.encode(tokens.get(m[0])) + " " + ByteLevel.encode(tokens.get(m[1])));
@@ -197,11 +205,10 @@ public final class Converter {
         meta.put("tokenizer.ggml.tokens", tokenStrings);
         meta.put("tokenizer.ggml.token_type", types);
         meta.put("tokenizer.ggml.merges", mergeStrings);
-        int eos = config.eosTokenId() >= 0 ? config.eosTokenId() : tokenizer.specialTokenId("<|endoftext|>").orElse(-1);
-        if (eos >= 0) {
-            meta.put("tokenizer.ggml.bos_token_id", new GgufWriter.UInt32(eos));
-            meta.put("tokenizer.ggml.eos_token_id", new GgufWriter.UInt32(eos));
-        }
+        int eos = eosTokenId >= 0 ? eosTokenId : tokenizer.specialTokenId("<|endoftext|>").orElse(-1);
+        int bos = bosTokenId >= 0 ? bosTokenId : eos;
+        if (bos >= 0) meta.put("tokenizer.ggml.bos_token_id", new GgufWriter.UInt32(bos));
+        if (eos >= 0) meta.put("tokenizer.ggml.eos_token_id", new GgufWriter.UInt32(eos));
     }
 
     private static String preName(PreTokenizer pre) {
@@ -249,7 +256,7 @@ public final class Converter {
         writeHfFolder(out, options, hfConfig, tensors, tokenizer);
     }
 
-    private static BpeTokenizer tokenizerOrNull(ModelFiles files) throws IOException {
+    static BpeTokenizer tokenizerOrNull(ModelFiles files) throws IOException {
         try {
             return files.tokenizer();
         } catch (RuntimeException e) {
@@ -271,7 +278,7 @@ public final class Converter {
     }
 
     /** Safetensors cannot hold the quantized dtypes: dequantize to F32 unless the user asked for one explicitly. */
-    private static DType safetensorsType(DType dtype, boolean explicit) {
+    static DType safetensorsType(DType dtype, boolean explicit) {
         if (!dtype.isQuantized()) return dtype;
         if (explicit) throw new ConversionException("safetensors has no " + dtype + " dtype; use --to gguf, or f32 / f16 / bf16");
         return DType.F32;
@@ -292,7 +299,7 @@ public final class Converter {
 
     // ------------------------------------------------------------------------------------------ output
 
-    private static List<TensorWriteSource> writeSources(List<OutputTensor> tensors, ConversionProgress progress) {
+    static List<TensorWriteSource> writeSources(List<OutputTensor> tensors, ConversionProgress progress) {
         long total = 0;
         for (OutputTensor o : tensors) total += o.byteSize();
         AtomicLong done = new AtomicLong();
@@ -302,7 +309,7 @@ public final class Converter {
     }
 
     /** Writes config.json, model.safetensors and tokenizer.json (the files of {@link OutputPlacement#FOLDER_FILES}). */
-    private static void writeHfFolder(OutputPlacement out, Options options, Map<String, Object> config, List<OutputTensor> tensors,
+    static void writeHfFolder(OutputPlacement out, Options options, Map<String, Object> config, List<OutputTensor> tensors,
                                       BpeTokenizer tokenizer) throws IOException {
         out.writeFolder(folder -> {
             Files.writeString(folder.resolve("config.json"), Json.writePretty(config) + "\n", StandardCharsets.UTF_8);

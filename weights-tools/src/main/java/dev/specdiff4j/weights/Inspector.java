@@ -53,7 +53,7 @@ public final class Inspector {
                 switch (files.architecture()) {
                     case GPT2 -> report.put("model", Gpt2.validate(files).toString());
                     case MDLM -> report.put("model", MaskedDiffusionLm.validate(files).toString());
-                    case LLAMA, MISTRAL, QWEN2, QWEN3 -> report.put("model", TransformerLoader.validate(files).toString());
+                    case LLAMA, MISTRAL, QWEN2, QWEN3, PHI3 -> report.put("model", TransformerLoader.validate(files).toString());
                     case BLOCK_DRAFTER -> report.put("model", BlockDiffusionDrafter.validate(files).toString());
                     case UNKNOWN -> throw new IllegalArgumentException(files.unsupportedReason());
                 }

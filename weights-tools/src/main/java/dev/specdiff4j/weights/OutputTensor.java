@@ -17,7 +17,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * its turn comes, in a scratch arena freed right after. Memory use is bounded by the largest tensor,
  * whatever the size of the checkpoint.
  */
-record OutputTensor(String name, DType dtype, Tensor source, boolean transpose) {
+record OutputTensor(String name, DType dtype, Tensor source, boolean transpose, int ropeHeads) {
+
+    /** A tensor written as it is (after the dtype change and maybe the transpose). */
+    OutputTensor(String name, DType dtype, Tensor source, boolean transpose) {
+        this(name, dtype, source, transpose, 0);
+    }
+
+    /** A llama/mistral q or k projection of {@code heads} heads, its rows permuted for llama.cpp's RoPE on the way out. */
+    static OutputTensor ropePermuted(String name, DType dtype, Tensor source, int heads) {
+        return new OutputTensor(name, dtype, source, false, heads);
+    }
 
     long[] shape() {
         long[] s = source.shape();
@@ -39,6 +49,7 @@ record OutputTensor(String name, DType dtype, Tensor source, boolean transpose) 
         return new TensorWriteSource(name, dtype, shape(), out -> {
             try (Arena arena = Arena.ofConfined()) {
                 Tensor converted = transpose || dtype != source.dtype() ? source.convert(dtype, transpose, arena) : source;
+                if (ropeHeads > 0) converted = RopePermutation.permute(converted, ropeHeads, arena);
                 write(converted.data(), out);
             } catch (IllegalArgumentException e) {
                 throw new ConversionException("tensor '" + source.name() + "': " + e.getMessage());

@@ -31,7 +31,7 @@ public enum QuantMix {
         if (gguf.equals("position_embd.weight")) return sourceType.isQuantized() ? DType.F32 : sourceType;
         if (gguf.equals("output.weight")) return cols % 256 == 0 ? DType.Q6_K : DType.Q8_0;
         DType type = DType.Q4_K;
-        boolean moreBitsTensor = gguf.endsWith(".attn_qkv.weight") || gguf.endsWith(".ffn_down.weight");
+        boolean moreBitsTensor = gguf.endsWith(".attn_qkv.weight") || gguf.endsWith(".attn_v.weight") || gguf.endsWith(".ffn_down.weight");
         if (moreBitsTensor && moreBits(layer(gguf), layers)) type = DType.Q6_K;
         if (cols % 256 != 0) {
             type = switch (type) {

@@ -57,10 +57,12 @@ public final class RandomTransformers {
     }
 
     private final Shape shape;
+    private final double matrixScale;
     private final List<Weight> weights = new ArrayList<>();
 
-    private RandomTransformers(Shape shape, long seed) {
+    private RandomTransformers(Shape shape, long seed, double matrixScale) {
         this.shape = shape;
+        this.matrixScale = matrixScale;
         SplittableRandom r = new SplittableRandom(seed);
         int d = shape.dim();
         int q = shape.heads() * shape.headDim();
@@ -93,6 +95,7 @@ public final class RandomTransformers {
 
     /** Uniform values in {@code center ± scale}: large enough that each layer changes the logits visibly. */
     private void add(SplittableRandom r, String name, double scale, double center, long... dims) {
+        if (dims.length == 2 && !name.equals("model.embed_tokens.weight") && !name.equals("lm_head.weight")) scale *= matrixScale;
         long n = 1;
         for (long x : dims) n *= x;
         float[] v = new float[Math.toIntExact(n)];
@@ -102,7 +105,16 @@ public final class RandomTransformers {
 
     /** Random weights of a shape; the same seed gives the same weights. */
     public static RandomTransformers of(Shape shape, long seed) {
-        return new RandomTransformers(shape, seed);
+        return new RandomTransformers(shape, seed, 1);
+    }
+
+    /**
+     * Random weights whose projection matrices (not the embedding, the LM head or the norms) are {@code matrixScale} times smaller or
+     * larger: a small scale keeps a random network smooth enough that engines rounding activations differently (llama.cpp
+     * rounds them to 8 bits for quantized matrices) still agree on its greedy tokens.
+     */
+    public static RandomTransformers of(Shape shape, long seed, double matrixScale) {
+        return new RandomTransformers(shape, seed, matrixScale);
     }
 
     public Shape shape() {
@@ -145,22 +157,7 @@ public final class RandomTransformers {
      * {@code vocabulary} (a llama.cpp {@code ggml-vocab-*.gguf}; its token count must be the shape's vocab), or none.
      */
     public Path writeGguf(Path file, GgufFile vocabulary) throws IOException {
-        String a = shape.family() + ".";
-        Map<String, Object> meta = new LinkedHashMap<>();
-        meta.put("general.architecture", shape.family());
-        meta.put("general.name", "random " + shape.family());
-        meta.put("general.file_type", new GgufWriter.UInt32(0)); // all F32
-        meta.put(a + "context_length", new GgufWriter.UInt32(shape.context()));
-        meta.put(a + "embedding_length", new GgufWriter.UInt32(shape.dim()));
-        meta.put(a + "feed_forward_length", new GgufWriter.UInt32(shape.ffnDim()));
-        meta.put(a + "block_count", new GgufWriter.UInt32(shape.layers()));
-        meta.put(a + "attention.head_count", new GgufWriter.UInt32(shape.heads()));
-        meta.put(a + "attention.head_count_kv", new GgufWriter.UInt32(shape.kvHeads()));
-        meta.put(a + "attention.key_length", new GgufWriter.UInt32(shape.headDim()));
-        meta.put(a + "attention.value_length", new GgufWriter.UInt32(shape.headDim()));
-        meta.put(a + "rope.dimension_count", new GgufWriter.UInt32(shape.headDim()));
-        meta.put(a + "rope.freq_base", (float) shape.ropeTheta());
-        meta.put(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+        Map<String, Object> meta = ggufMetadata(shape, 0); // all F32
         if (vocabulary != null) meta.putAll(tokenizerMetadata(vocabulary));
         List<TensorWriteSource> t = new ArrayList<>();
         for (Weight w : weights) {
@@ -172,6 +169,27 @@ public final class RandomTransformers {
         }
         GgufWriter.write(file, true, meta, t);
         return file;
+    }
+
+    /** The model metadata llama.cpp's converter writes for a shape ({@code general.file_type}: llama.cpp's LLAMA_FTYPE code). */
+    static Map<String, Object> ggufMetadata(Shape shape, int fileType) {
+        String a = shape.family() + ".";
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("general.architecture", shape.family());
+        meta.put("general.name", "random " + shape.family());
+        meta.put("general.file_type", new GgufWriter.UInt32(fileType));
+        meta.put(a + "context_length", new GgufWriter.UInt32(shape.context()));
+        meta.put(a + "embedding_length", new GgufWriter.UInt32(shape.dim()));
+        meta.put(a + "feed_forward_length", new GgufWriter.UInt32(shape.ffnDim()));
+        meta.put(a + "block_count", new GgufWriter.UInt32(shape.layers()));
+        meta.put(a + "attention.head_count", new GgufWriter.UInt32(shape.heads()));
+        meta.put(a + "attention.head_count_kv", new GgufWriter.UInt32(shape.kvHeads()));
+        meta.put(a + "attention.key_length", new GgufWriter.UInt32(shape.headDim()));
+        meta.put(a + "attention.value_length", new GgufWriter.UInt32(shape.headDim()));
+        meta.put(a + "rope.dimension_count", new GgufWriter.UInt32(shape.headDim()));
+        meta.put(a + "rope.freq_base", (float) shape.ropeTheta());
+        meta.put(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+        return meta;
     }
 
     /** llama.cpp's tensor name of an HF one (its gguf-py TensorNameMap for these families). */
@@ -186,6 +204,8 @@ public final class RandomTransformers {
         String mapped = switch (part) {
             case "input_layernorm.weight" -> "attn_norm.weight";
             case "self_attn.q_proj.weight" -> "attn_q.weight";
+            case "self_attn.qkv_proj.weight" -> "attn_qkv.weight";
+            case "mlp.gate_up_proj.weight" -> "ffn_up.weight";
             case "self_attn.k_proj.weight" -> "attn_k.weight";
             case "self_attn.v_proj.weight" -> "attn_v.weight";
             case "self_attn.q_proj.bias" -> "attn_q.bias";

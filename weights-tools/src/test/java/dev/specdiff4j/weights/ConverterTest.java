@@ -184,7 +184,7 @@ class ConverterTest {
                             o -> o.write(t.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)))));
         }
         assertThatThrownBy(() -> Converter.convert(renamed, dir.resolve("r.gguf"), new Converter.Options(Converter.Format.GGUF, null, false, null)))
-                .hasMessage("model_type 'bert' is not supported; this build runs gpt2, llama, mistral, qwen2 and qwen3 (targets and AR drafters), "
+                .hasMessage("model_type 'bert' is not supported; this build runs gpt2, llama, mistral, qwen2, qwen3 and phi3 (targets and AR drafters), "
                         + "mdlm (diffusion drafter) and block_drafter (target-conditioned drafter)");
 
         // rows that are not whole Q8_0 blocks

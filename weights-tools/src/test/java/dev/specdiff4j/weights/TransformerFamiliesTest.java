@@ -106,10 +106,10 @@ class TransformerFamiliesTest {
         assertThatThrownBy(() -> TransformerLoader.load(hf, new LoadOptions(null, KERNELS)))
                 .hasMessageContaining("lm_head.weight");
 
-        Files.writeString(config, original.replace("\"rope_theta\"", "\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}, \"rope_theta\""),
+        Files.writeString(config, original.replace("\"rope_theta\"", "\"rope_scaling\": {\"rope_type\": \"longrope\", \"factor\": 4.0}, \"rope_theta\""),
                 StandardCharsets.UTF_8);
         assertThatThrownBy(() -> TransformerLoader.load(hf, new LoadOptions(null, KERNELS)))
-                .isInstanceOf(ModelFormatException.class).hasMessageContaining("rope_scaling type 'yarn' is not supported");
+                .isInstanceOf(ModelFormatException.class).hasMessageContaining("rope_scaling type 'longrope' is not supported");
     }
 
     @Test

@@ -37,11 +37,13 @@ public final class ModelFiles implements AutoCloseable {
         QWEN2,
         /** Qwen 2 without the biases and with per-head QK-norm. */
         QWEN3,
+        /** Llama's layout with fused q/k/v ({@code qkv_proj}) and gate/up ({@code gate_up_proj}) projections (Phi-3). */
+        PHI3,
         UNKNOWN;
 
         /** Whether {@code dev.specdiff4j.engine.model.transformer.TransformerLoader} runs it. */
         public boolean isTransformerFamily() {
-            return this == LLAMA || this == MISTRAL || this == QWEN2 || this == QWEN3;
+            return this == LLAMA || this == MISTRAL || this == QWEN2 || this == QWEN3 || this == PHI3;
         }
 
         /** The family of a GGUF {@code general.architecture} or an HF {@code model_type}, or UNKNOWN. */
@@ -55,6 +57,7 @@ public final class ModelFiles implements AutoCloseable {
                 case "mistral" -> MISTRAL;
                 case "qwen2" -> QWEN2;
                 case "qwen3" -> QWEN3;
+                case "phi3" -> PHI3;
                 default -> UNKNOWN;
             };
         }
@@ -80,7 +83,7 @@ public final class ModelFiles implements AutoCloseable {
     private record Recognised(Architecture architecture, String unsupportedReason) {
     }
 
-    private static final String SUPPORTED = "this build runs gpt2, llama, mistral, qwen2 and qwen3 (targets and AR drafters), "
+    private static final String SUPPORTED = "this build runs gpt2, llama, mistral, qwen2, qwen3 and phi3 (targets and AR drafters), "
             + "mdlm (diffusion drafter) and block_drafter (target-conditioned drafter)";
 
     public static ModelFiles open(Path path) throws IOException {

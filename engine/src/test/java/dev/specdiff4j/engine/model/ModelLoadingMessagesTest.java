@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** A model that cannot be loaded says which file and which field is wrong, in words the user can act on. */
 class ModelLoadingMessagesTest {
-    private static final String SUPPORTED = "this build runs gpt2, llama, mistral, qwen2 and qwen3 (targets and AR drafters), "
+    private static final String SUPPORTED = "this build runs gpt2, llama, mistral, qwen2, qwen3 and phi3 (targets and AR drafters), "
             + "mdlm (diffusion drafter) and block_drafter (target-conditioned drafter)";
 
     private static void load(Path path) throws IOException {

@@ -45,12 +45,23 @@ public final class LlamaSpecs {
         int ropeDims = g.metadata().containsKey(a + "rope.dimension_count") ? (int) g.integer(a + "rope.dimension_count") : headDim;
         RopeSpec rope;
         Object scaling = g.metadata().get(a + "rope.scaling.type");
+        if (g.find("rope_factors_long.weight").isPresent()) {
+            throw new ModelFormatException(g.path() + ": LongRoPE (rope_factors_long.weight, Phi-3 128k) is not supported");
+        }
         if (g.find("rope_freqs.weight").isPresent()) {
             rope = RopeSpec.withFrequencyFactors(ropeDims, theta, g.tensor("rope_freqs.weight").toFloatArray());
         } else if (scaling == null || "none".equals(scaling)) {
             rope = RopeSpec.of(ropeDims, theta);
         } else if ("linear".equals(scaling)) {
             rope = linear(ropeDims, theta, g.number(a + "rope.scaling.factor"));
+        } else if ("yarn".equals(scaling)) {
+            // llama.cpp: mscale = rope.scaling.attn_factor (default 1) · (1 + 0.1·ln(factor))
+            double factor = g.number(a + "rope.scaling.factor");
+            double attn = g.metadata().containsKey(a + "rope.scaling.attn_factor") ? g.number(a + "rope.scaling.attn_factor") : 1;
+            rope = RopeSpec.yarn(ropeDims, theta, factor, g.number(a + "rope.scaling.original_context_length"),
+                    g.metadata().containsKey(a + "rope.scaling.yarn_beta_fast") ? g.number(a + "rope.scaling.yarn_beta_fast") : 32,
+                    g.metadata().containsKey(a + "rope.scaling.yarn_beta_slow") ? g.number(a + "rope.scaling.yarn_beta_slow") : 1,
+                    attn * RopeSpec.yarnAttentionFactor(factor));
         } else {
             throw new ModelFormatException(g.path() + ": RoPE scaling '" + scaling + "' (" + a + "rope.scaling.type) is not supported");
         }
@@ -80,15 +91,20 @@ public final class LlamaSpecs {
                 case "linear" -> linear(headDim, theta, s.number("factor"));
                 case "llama3" -> RopeSpec.llama3(headDim, theta, s.number("factor"), s.number("low_freq_factor"),
                         s.number("high_freq_factor"), s.number("original_max_position_embeddings"));
-                default -> throw new ModelFormatException(where + ": rope_scaling type '" + type + "' is not supported (default, linear, llama3)");
+                case "yarn" -> yarn(s, headDim, theta, c.integerOr("max_position_embeddings", 2048));
+                default -> throw new ModelFormatException(where + ": rope_scaling type '" + type + "' is not supported (default, linear, llama3, yarn)");
             };
         }
         boolean qkvBias = switch (family) {
             case QWEN2 -> true;
             default -> c.boolOr("attention_bias", false);
         };
+        if (c.has("partial_rotary_factor") && c.number("partial_rotary_factor") != 1.0) {
+            throw new ModelFormatException(where + ": partial rotary embedding (partial_rotary_factor " + c.number("partial_rotary_factor")
+                    + ") is not supported");
+        }
         int window = switch (family) {
-            case MISTRAL -> c.integerOr("sliding_window", 0);
+            case MISTRAL, PHI3 -> c.integerOr("sliding_window", 0);
             case QWEN2, QWEN3 -> c.boolOr("use_sliding_window", false) ? c.integerOr("sliding_window", 0) : 0;
             default -> 0;
         };
@@ -96,6 +112,29 @@ public final class LlamaSpecs {
                 c.integer("num_hidden_layers"), heads, kvHeads, headDim, c.integer("intermediate_size"), TransformerSpec.Norm.RMS_NORM,
                 (float) c.numberOr("rms_norm_eps", 1e-6), rope, qkvBias, family == ModelFiles.Architecture.QWEN3, TransformerSpec.Mlp.SWIGLU,
                 c.boolOr("tie_word_embeddings", false), window, eos(c));
+    }
+
+    /**
+     * HF's YaRN parameters: {@code factor}, {@code original_max_position_embeddings} (else the config's
+     * {@code max_position_embeddings}), {@code beta_fast} 32, {@code beta_slow} 1, and {@code attention_factor}, else the
+     * ratio of {@code mscale} and {@code mscale_all_dim}'s factors when both are set, else {@code 0.1·ln(factor) + 1}.
+     */
+    private static RopeSpec yarn(JsonFields s, int headDim, double theta, int maxPositions) {
+        double factor = s.number("factor");
+        double attention;
+        if (s.has("attention_factor")) {
+            attention = s.number("attention_factor");
+        } else if (s.has("mscale") && s.has("mscale_all_dim") && s.number("mscale") != 0 && s.number("mscale_all_dim") != 0) {
+            attention = mscale(factor, s.number("mscale")) / mscale(factor, s.number("mscale_all_dim"));
+        } else {
+            attention = RopeSpec.yarnAttentionFactor(factor);
+        }
+        return RopeSpec.yarn(headDim, theta, factor, s.numberOr("original_max_position_embeddings", maxPositions), s.numberOr("beta_fast", 32),
+                s.numberOr("beta_slow", 1), attention);
+    }
+
+    private static double mscale(double factor, double mscale) {
+        return factor <= 1 ? 1 : 0.1 * mscale * Math.log(factor) + 1;
     }
 
     /** Linear position interpolation: every frequency divided by {@code factor}. */

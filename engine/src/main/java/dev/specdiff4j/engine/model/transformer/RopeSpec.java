@@ -7,9 +7,16 @@ package dev.specdiff4j.engine.model.transformer;
  *
  * @param dimensions        rotated dimensions per head (all of them: partial rotation is not supported)
  * @param inverseFrequency  per pair i < dimensions/2: the angle per position, scaling already applied
+ * @param attentionFactor   what the cosines and sines are multiplied by (YaRN's attention scaling; 1 otherwise)
  */
-public record RopeSpec(int dimensions, double[] inverseFrequency) {
+public record RopeSpec(int dimensions, double[] inverseFrequency, double attentionFactor) {
+    /** RoPE without attention scaling. */
+    public RopeSpec(int dimensions, double[] inverseFrequency) {
+        this(dimensions, inverseFrequency, 1.0);
+    }
+
     public RopeSpec {
+        if (!(attentionFactor > 0) || Double.isInfinite(attentionFactor)) throw new IllegalArgumentException("RoPE attention factor " + attentionFactor);
         if (dimensions <= 0 || dimensions % 2 != 0) throw new IllegalArgumentException("RoPE needs a positive even dimension count, not " + dimensions);
         if (inverseFrequency.length != dimensions / 2) {
             throw new IllegalArgumentException("RoPE over " + dimensions + " dimensions needs " + dimensions / 2 + " frequencies, not " + inverseFrequency.length);
@@ -24,18 +31,19 @@ public record RopeSpec(int dimensions, double[] inverseFrequency) {
 
     @Override
     public String toString() {
-        return String.format(java.util.Locale.ROOT, "RoPE(%d dimensions, frequencies %.3g to %.3g)", dimensions, inverseFrequency[0],
-                inverseFrequency[inverseFrequency.length - 1]);
+        return String.format(java.util.Locale.ROOT, "RoPE(%d dimensions, frequencies %.3g to %.3g%s)", dimensions, inverseFrequency[0],
+                inverseFrequency[inverseFrequency.length - 1], attentionFactor == 1 ? "" : String.format(java.util.Locale.ROOT, ", attention factor %.4f", attentionFactor));
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RopeSpec r && r.dimensions == dimensions && java.util.Arrays.equals(r.inverseFrequency, inverseFrequency);
+        return o instanceof RopeSpec r && r.dimensions == dimensions && java.util.Arrays.equals(r.inverseFrequency, inverseFrequency)
+                && Double.compare(r.attentionFactor, attentionFactor) == 0;
     }
 
     @Override
     public int hashCode() {
-        return 31 * dimensions + java.util.Arrays.hashCode(inverseFrequency);
+        return 31 * (31 * dimensions + java.util.Arrays.hashCode(inverseFrequency)) + Double.hashCode(attentionFactor);
     }
 
     /** Plain RoPE: {@code θ^(−2i/dimensions)}. */
@@ -78,5 +86,36 @@ public record RopeSpec(int dimensions, double[] inverseFrequency) {
         }
         for (int i = 0; i < f.length; i++) f[i] /= factors[i];
         return new RopeSpec(dimensions, f);
+    }
+
+    /**
+     * YaRN (HF {@code _compute_yarn_parameters}, llama.cpp's {@code rope_yarn}): pair i keeps its frequency (extrapolation)
+     * below the correction range, is divided by {@code factor} (interpolation) above it, and mixes the two linearly inside it;
+     * the range spans the pairs that turn {@code betaFast} down to {@code betaSlow} times over {@code originalContext}
+     * positions (floored / ceiled). Cosines and sines are scaled by {@code attentionFactor}, by default
+     * {@code 0.1·ln(factor) + 1}.
+     */
+    public static RopeSpec yarn(int dimensions, double theta, double factor, double originalContext, double betaFast, double betaSlow,
+                                double attentionFactor) {
+        double[] f = of(dimensions, theta).inverseFrequency;
+        double low = Math.max(Math.floor(yarnCorrectionDim(betaFast, dimensions, theta, originalContext)), 0);
+        double high = Math.min(Math.ceil(yarnCorrectionDim(betaSlow, dimensions, theta, originalContext)), dimensions - 1);
+        if (low == high) high += 0.001;
+        for (int i = 0; i < f.length; i++) {
+            double ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
+            double extrapolation = 1 - ramp;
+            f[i] = f[i] / factor * (1 - extrapolation) + f[i] * extrapolation;
+        }
+        return new RopeSpec(dimensions, f, attentionFactor);
+    }
+
+    /** YaRN's default attention factor for a scaling factor: {@code 0.1·ln(factor) + 1} (1 for factors up to 1). */
+    public static double yarnAttentionFactor(double factor) {
+        return factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1;
+    }
+
+    /** The pair index whose wavelength turns {@code rotations} times over {@code context} positions. */
+    private static double yarnCorrectionDim(double rotations, int dimensions, double theta, double context) {
+        return dimensions * Math.log(context / (rotations * 2 * Math.PI)) / (2 * Math.log(theta));
     }
 }

@@ -29,13 +29,14 @@ final class RopeTables {
             int grown = Math.min(maxPositions, Math.max(positions, Math.max(64, t.positions() * 2)));
             double[] frequency = spec.inverseFrequency();
             int half = frequency.length;
+            double scale = spec.attentionFactor();
             float[] cos = new float[grown * half];
             float[] sin = new float[grown * half];
             for (int p = 0; p < grown; p++) {
                 for (int i = 0; i < half; i++) {
                     double angle = p * frequency[i];
-                    cos[p * half + i] = (float) Math.cos(angle);
-                    sin[p * half + i] = (float) Math.sin(angle);
+                    cos[p * half + i] = (float) (Math.cos(angle) * scale);
+                    sin[p * half + i] = (float) (Math.sin(angle) * scale);
                 }
             }
             current = t = new Tables(grown, cos, sin);

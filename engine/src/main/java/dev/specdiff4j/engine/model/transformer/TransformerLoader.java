@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Loads the Llama-layout families ({@code llama}, {@code mistral}, {@code qwen2}, {@code qwen3}) into a {@link Transformer}:
+ * Loads the Llama-layout families ({@code llama}, {@code mistral}, {@code qwen2}, {@code qwen3}, {@code phi3}) into a {@link Transformer}:
  * from llama.cpp GGUF files (its tensor names and metadata keys) and from HF folders ({@code config.json} + safetensors,
  * HF tensor names). The specs come from {@link LlamaSpecs}.
  *
@@ -132,8 +132,14 @@ public final class TransformerLoader {
         Tensor embedding = m.load(n.matrix("token_embd.weight", spec.vocabSize(), d));
         Tensor head = spec.tiedOutput() ? embedding : m.load(n.matrix("output.weight", spec.vocabSize(), d));
         List<TransformerWeights.Block> blocks = new ArrayList<>();
+        boolean fused = files.architecture() == ModelFiles.Architecture.PHI3;
         for (int l = 0; l < spec.layers(); l++) {
             String b = "blk." + l + ".";
+            if (fused) {
+                blocks.add(fusedBlock(n, spec, m, b + "attn_norm.weight", b + "attn_qkv.weight", b + "attn_output.weight", b + "ffn_norm.weight",
+                        b + "ffn_up.weight", b + "ffn_down.weight"));
+                continue;
+            }
             Tensor wq = n.matrix(b + "attn_q.weight", spec.qDim(), d);
             Tensor wk = n.matrix(b + "attn_k.weight", spec.kvDim(), d);
             float[] qBias = spec.qkvBias() ? n.vector(b + "attn_q.bias", spec.qDim()) : null;
@@ -163,9 +169,15 @@ public final class TransformerLoader {
         Tensor embedding = m.load(n.matrix("model.embed_tokens.weight", spec.vocabSize(), d));
         Tensor head = spec.tiedOutput() ? embedding : m.load(n.matrix("lm_head.weight", spec.vocabSize(), d));
         List<TransformerWeights.Block> blocks = new ArrayList<>();
+        boolean fused = files.architecture() == ModelFiles.Architecture.PHI3;
         for (int l = 0; l < spec.layers(); l++) {
             String b = "model.layers." + l + ".";
             String a = b + "self_attn.";
+            if (fused) {
+                blocks.add(fusedBlock(n, spec, m, b + "input_layernorm.weight", a + "qkv_proj.weight", a + "o_proj.weight",
+                        b + "post_attention_layernorm.weight", b + "mlp.gate_up_proj.weight", b + "mlp.down_proj.weight"));
+                continue;
+            }
             blocks.add(new TransformerWeights.Block(
                     n.vector(b + "input_layernorm.weight", d), null,
                     m.load(n.matrix(a + "q_proj.weight", spec.qDim(), d)), spec.qkvBias() ? n.vector(a + "q_proj.bias", spec.qDim()) : null,
@@ -178,5 +190,35 @@ public final class TransformerLoader {
                     m.load(n.matrix(b + "mlp.down_proj.weight", d, f)), null));
         }
         return new TransformerWeights(embedding, null, blocks, n.vector("model.norm.weight", d), null, head);
+    }
+
+    /**
+     * A phi3 block: q, k and v are row ranges of one fused [qDim + 2·kvDim, C] matrix (in that order), gate and up the two
+     * halves of one [2F, C] matrix (gate first), as both HF's Phi3 and llama.cpp's phi3 store them; the slices share the stored
+     * bytes.
+     */
+    private static TransformerWeights.Block fusedBlock(TensorNames n, TransformerSpec spec, Matrices m, String attnNorm, String qkvName,
+                                                       String output, String ffnNorm, String gateUpName, String down) {
+        int d = spec.dim();
+        int f = spec.ffnDim();
+        Tensor qkv = n.matrix(qkvName, spec.qDim() + 2 * spec.kvDim(), d);
+        Tensor gateUp = n.matrix(gateUpName, 2 * f, d);
+        return new TransformerWeights.Block(
+                n.vector(attnNorm, d), null,
+                m.load(rows(qkv, 0, spec.qDim())), null,
+                m.load(rows(qkv, spec.qDim(), spec.kvDim())), null,
+                m.load(rows(qkv, spec.qDim() + spec.kvDim(), spec.kvDim())), null,
+                null, null,
+                m.load(n.matrix(output, d, spec.qDim())), null,
+                n.vector(ffnNorm, d), null,
+                m.load(rows(gateUp, 0, f)), m.load(rows(gateUp, f, f)), null,
+                m.load(n.matrix(down, d, f)), null);
+    }
+
+    /** Rows [from, from + count) of a matrix, sharing its bytes (rows are whole quantization blocks). */
+    static Tensor rows(Tensor t, int from, int count) {
+        long rowBytes = t.rowBytes();
+        return new Tensor(t.name() + "[" + from + ":" + (from + count) + "]", t.dtype(), new long[] {count, t.cols()},
+                t.data().asSlice(from * rowBytes, count * rowBytes));
     }
 }
