@@ -24,6 +24,7 @@ import dev.specdiff4j.engine.model.ContextLimitException;
 import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.LoadOptions;
 import dev.specdiff4j.engine.model.LoadedModel;
+import dev.specdiff4j.engine.model.transformer.Transformer;
 import dev.specdiff4j.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -132,10 +133,9 @@ public final class Generator implements AutoCloseable {
             CausalLanguageModel decoding = target;
             String[] targetDevice = DeviceBackends.parse(spec.targetDevice());
             if (targetDevice != null) {
-                if (!(target instanceof Gpt2 gpt2)) {
-                    throw new IllegalArgumentException("device backends run GPT-2 targets only; " + spec.target() + " is not one");
-                }
-                decoding = track(opened, DeviceBackends.find(targetDevice[0]).offload(gpt2, targetDevice[1]));
+                Transformer core = target instanceof Gpt2 gpt2 ? gpt2.core() : target instanceof Transformer t ? t : null;
+                if (core == null) throw new IllegalArgumentException("device backends run transformer targets; " + spec.target() + " is not one");
+                decoding = track(opened, DeviceBackends.find(targetDevice[0]).offload(core.spec(), core.weights(), targetDevice[1]));
             }
             String[] drafterDevice = DeviceBackends.parse(spec.drafterDevice());
             if (drafterDevice != null) {

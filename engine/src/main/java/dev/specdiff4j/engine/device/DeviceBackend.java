@@ -1,8 +1,9 @@
 package dev.specdiff4j.engine.device;
 
 import dev.specdiff4j.engine.model.CausalLanguageModel;
-import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
+import dev.specdiff4j.engine.model.transformer.TransformerSpec;
+import dev.specdiff4j.engine.model.transformer.TransformerWeights;
 
 /**
  * An accelerator backend (found with {@link java.util.ServiceLoader}; the TornadoVM one lives in the
@@ -21,10 +22,12 @@ public interface DeviceBackend {
     java.util.List<String> devices();
 
     /**
-     * A target model that computes on {@code device} (backend-specific, e.g. "0:0"; null for the backend's
-     * default). The returned model owns neither the CPU model nor its files; closing it frees device memory.
+     * A target model, given as the transformer core's spec and weights (a GPT-2's are {@code Gpt2.core()}'s), that
+     * computes on {@code device} (backend-specific, e.g. "0:0"; null for the backend's default). The returned model owns
+     * neither the weights nor their files; closing it frees device memory. A spec the backend cannot run (a norm,
+     * attention or MLP variant its kernels lack) is an {@link IllegalArgumentException} that says which part.
      */
-    CausalLanguageModel offload(Gpt2 model, String device);
+    CausalLanguageModel offload(TransformerSpec spec, TransformerWeights weights, String device);
 
     /** The denoising passes of a diffusion drafter on a device; null when the backend cannot run them. */
     default MaskedDiffusionLm.Passes offload(MaskedDiffusionLm model, String device) {

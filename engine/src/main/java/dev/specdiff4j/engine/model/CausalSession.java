@@ -55,7 +55,7 @@ public abstract class CausalSession implements CausalLanguageModel.Session {
     }
 
     /** The checks before a pass that appends {@code tokens} (also run per session by a multi-sequence batch pass). */
-    final void checkForward(int[] tokens, int logitRows) {
+    protected final void checkForward(int[] tokens, int logitRows) {
         if (closed) throw new IllegalStateException("the session was closed");
         int k = tokens.length;
         if (k == 0) throw new IllegalArgumentException("forward needs at least one token");
@@ -67,7 +67,7 @@ public abstract class CausalSession implements CausalLanguageModel.Session {
     }
 
     /** Counts {@code k} tokens appended by a pass computed outside {@link #compute} (a multi-sequence batch pass). */
-    final void advance(int k) {
+    protected final void advance(int k) {
         length += k;
     }
 

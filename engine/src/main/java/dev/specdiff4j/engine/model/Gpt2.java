@@ -2,6 +2,9 @@ package dev.specdiff4j.engine.model;
 
 import dev.specdiff4j.engine.io.TensorSource;
 import dev.specdiff4j.engine.kernels.Kernels;
+import dev.specdiff4j.engine.model.transformer.Transformer;
+import dev.specdiff4j.engine.model.transformer.TransformerSpec;
+import dev.specdiff4j.engine.model.transformer.TransformerWeights;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Tensor;
 
@@ -9,7 +12,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,7 +19,8 @@ import java.util.Optional;
  * GPT-2 (HF GPT2LMHeadModel, or a llama.cpp GPT-2 GGUF): pre-LN blocks, fused q|k|v projection, causal
  * attention, tanh-GELU MLP, final LayerNorm, LM head tied to the token embedding (or GGUF's explicit
  * {@code output.weight}). Weight matrices are kept [out, in] in the dtype asked for; HF's Conv1D
- * weights ([in, out]) are transposed once at load time.
+ * weights ([in, out]) are transposed once at load time. The forward pass is the transformer core's ({@link #core()}): GPT-2
+ * is a configuration of it (LayerNorm with biases, learned positions, one fused q|k|v matmul, GELU MLP).
  */
 public final class Gpt2 implements LoadedModel {
     /** One block's weights; matrices are [out, in]. */
@@ -36,6 +39,7 @@ public final class Gpt2 implements LoadedModel {
     private final ModelFiles files;
     private final Arena arena;
     private final String dtypeDescription;
+    private final Transformer core;
 
     private Gpt2(Gpt2Config config, Tensor tokenEmbedding, Tensor positionEmbedding, Tensor lmHead, List<Layer> layers,
                  float[] lnFinalWeight, float[] lnFinalBias, Kernels kernels, ModelFiles files, Arena arena) {
@@ -50,6 +54,25 @@ public final class Gpt2 implements LoadedModel {
         this.files = files;
         this.arena = arena;
         this.dtypeDescription = layers.isEmpty() ? tokenEmbedding.dtype().displayName() : layers.get(0).qkv().dtype().displayName();
+        this.core = kernels == null ? null : new Transformer(spec(config, lmHead == tokenEmbedding), coreWeights(), kernels, null, null);
+    }
+
+    /** GPT-2 as a configuration of the transformer core. */
+    static TransformerSpec spec(Gpt2Config c, boolean tiedOutput) {
+        return new TransformerSpec("gpt2", c.vocabSize(), c.contextLength(), c.dim(), c.layers(), c.heads(), c.heads(), c.headDim(),
+                c.ffnDim(), TransformerSpec.Norm.LAYER_NORM, c.layerNormEps(), null, true, false, TransformerSpec.Mlp.GELU_TANH,
+                tiedOutput, 0, c.eosTokenId());
+    }
+
+    /** The same weights as the core's blocks: q, k and v are row slices of the fused q|k|v matrix, projected in one matmul. */
+    private TransformerWeights coreWeights() {
+        int d = config.dim();
+        List<TransformerWeights.Block> blocks = new ArrayList<>();
+        for (Layer l : layers) {
+            blocks.add(TransformerWeights.Block.fusedQkv(l.ln1Weight(), l.ln1Bias(), l.qkv(), l.qkvBias(), d, d, l.proj(), l.projBias(),
+                    l.ln2Weight(), l.ln2Bias(), null, l.fc(), l.fcBias(), l.fcProj(), l.fcProjBias()));
+        }
+        return new TransformerWeights(tokenEmbedding, positionEmbedding, blocks, lnFinalWeight, lnFinalBias, lmHead);
     }
 
     /** Loads an HF GPT-2 folder or a GPT-2 GGUF file. */
@@ -191,310 +214,30 @@ public final class Gpt2 implements LoadedModel {
                 config.parameters() / 1e6, dtypeDescription, config.contextLength(), kernels.describe());
     }
 
+    /** The transformer core that runs this model's passes (over the same weights, not copies). */
+    public Transformer core() {
+        return core;
+    }
+
     @Override
     public Session newSession() {
-        return new Gpt2Session(Math.min(config.contextLength(), 64));
+        return core.newSession();
     }
 
     @Override
     public Session newSession(int positions) {
-        if (positions < 1) throw new IllegalArgumentException("a session needs room for at least one position, got " + positions);
-        return new Gpt2Session(Math.min(config.contextLength(), positions));
+        return core.newSession(positions);
     }
 
     /** Keys and values of every layer, float32. */
     @Override
     public long kvBytesPerPosition() {
-        return 2L * config.layers() * config.dim() * Float.BYTES;
+        return core.kvBytesPerPosition();
     }
 
     @Override
     public BatchPass newBatchPass() {
-        return new Gpt2Batch();
-    }
-
-    /** Writes the attention output of layer {@code layer} (k rows) from the fused q|k|v rows of a pass. */
-    @FunctionalInterface
-    private interface AttentionStep {
-        void run(int layer, PassBuffers b, int k);
-    }
-
-    /** Sees the residual stream {@code x} (k rows) after block {@code layer}; null when nobody asks for hidden states. */
-    @FunctionalInterface
-    private interface BlockObserver {
-        void after(int layer, float[] x, int k);
-    }
-
-    /**
-     * The transformer over {@code k} rows: token and position embeddings, every block (attention by {@code attention}, which
-     * stores the fresh keys/values in the right caches), residual stream left in {@code b.x}; {@code afterBlock}, if not null, sees
-     * the residual stream after each block. Every step but attention is
-     * per row, so a row's result does not depend on the other rows of the pass.
-     */
-    private void blocks(PassBuffers b, int[] tokens, int[] positions, BlockObserver afterBlock, AttentionStep attention) {
-        int k = tokens.length;
-        int d = config.dim();
-        b.ensure(k, 0);
-        kernels.embedding(tokenEmbedding, tokens, b.x);
-        kernels.embedding(positionEmbedding, positions, b.k);
-        kernels.residualAdd(b.x, b.k, null, k, d);
-        for (int l = 0; l < config.layers(); l++) {
-            Layer layer = layers.get(l);
-            kernels.layerNorm(b.x, k, d, layer.ln1Weight(), layer.ln1Bias(), config.layerNormEps(), b.h);
-            kernels.matmul(b.h, k, layer.qkv(), layer.qkvBias(), b.qkv);
-            attention.run(l, b, k);
-            kernels.matmul(b.attn, k, layer.proj(), layer.projBias(), b.out);
-            kernels.residualAdd(b.x, b.out, null, k, d);
-            kernels.layerNorm(b.x, k, d, layer.ln2Weight(), layer.ln2Bias(), config.layerNormEps(), b.h);
-            kernels.matmul(b.h, k, layer.fc(), layer.fcBias(), b.ffn);
-            kernels.geluTanh(b.ffn, k * config.ffnDim());
-            kernels.matmul(b.ffn, k, layer.fcProj(), layer.fcProjBias(), b.out);
-            kernels.residualAdd(b.x, b.out, null, k, d);
-            if (afterBlock != null) afterBlock.after(l, b.x, k);
-        }
-    }
-
-    /** Final norm and LM head over the given rows of a residual stream (per-row work: the same bits in any batch). */
-    private float[][] logits(PassBuffers b, float[] hidden, int[] which) {
-        int n = which.length;
-        int d = config.dim();
-        b.ensure(1, n);
-        float[] last = b.last;
-        for (int i = 0; i < n; i++) System.arraycopy(hidden, which[i] * d, last, i * d, d);
-        kernels.layerNorm(last, n, d, lnFinalWeight, lnFinalBias, config.layerNormEps(), last);
-        int vocab = config.vocabSize();
-        float[] logits = b.logits;
-        kernels.matmul(last, n, lmHead, null, logits);
-        float[][] rows = new float[n][];
-        for (int r = 0; r < n; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
-        return rows;
-    }
-
-    /** A sequence's KV cache and scratch buffers. Not thread-safe: one session per generation. */
-    private final class Gpt2Session extends CausalSession {
-        private final int d = config.dim();
-        private float[][] keys = new float[config.layers()][];   // (L, capacity * C)
-        private float[][] values = new float[config.layers()][]; // (L, capacity * C)
-        private int capacity;
-        private final PassBuffers buffers = new PassBuffers(config.dim(), config.ffnDim(), config.vocabSize());
-        /** For each block, its slot in a captured feature row, or −1; null when nothing is captured. */
-        private int[] featureSlot;
-        private int featureLayers;
-        private float[] features = new float[0]; // (k, featureLayers · C) of the latest pass
-
-        Gpt2Session(int positions) {
-            super(config.contextLength(), config.vocabSize());
-            ensureCapacity(positions);
-        }
-
-        Gpt2 outer() {
-            return Gpt2.this;
-        }
-
-        private void ensureCapacity(int positions) {
-            if (positions <= capacity) return;
-            int grown = Math.min(config.contextLength(), Math.max(positions, capacity * 2));
-            for (int l = 0; l < config.layers(); l++) {
-                keys[l] = keys[l] == null ? new float[grown * d] : Arrays.copyOf(keys[l], grown * d);
-                values[l] = values[l] == null ? new float[grown * d] : Arrays.copyOf(values[l], grown * d);
-            }
-            capacity = grown;
-        }
-
-        /** Stores the fresh keys/values of {@code count} pass rows from row {@code row} at cache rows start.. of layer l. */
-        private void store(int l, float[] qkv, int row, int count, int start) {
-            for (int t = 0; t < count; t++) {
-                System.arraycopy(qkv, (row + t) * 3 * d + d, keys[l], (start + t) * d, d);
-                System.arraycopy(qkv, (row + t) * 3 * d + 2 * d, values[l], (start + t) * d, d);
-            }
-        }
-
-        private static void queries(float[] qkv, int row, int count, int d, float[] q) {
-            for (int t = 0; t < count; t++) System.arraycopy(qkv, (row + t) * 3 * d, q, t * d, d);
-        }
-
-        @Override
-        protected float[][] compute(int[] tokens, int logitRows, int start) {
-            pass(tokens, start, buffers.positions(start, tokens.length), null);
-            if (logitRows == 0) return new float[0][];
-            int k = tokens.length;
-            int[] which = new int[logitRows];
-            for (int r = 0; r < logitRows; r++) which[r] = k - logitRows + r;
-            return logits(buffers, buffers.x, which);
-        }
-
-        /** One pass over {@code tokens} stored at cache rows start..; {@code tree} null: causal, else each row's visible tree rows. */
-        private void pass(int[] tokens, int start, int[] positions, int[][] tree) {
-            ensureCapacity(start + tokens.length);
-            BlockObserver observer = null;
-            if (featureSlot != null) {
-                features = new float[tokens.length * featureLayers * d];
-                observer = (l, x, k) -> {
-                    if (featureSlot[l] >= 0) keepFeatures(x, k, featureSlot[l]);
-                };
-            }
-            blocks(buffers, tokens, positions, observer, (l, b, k) -> {
-                queries(b.qkv, 0, k, d, b.q);
-                store(l, b.qkv, 0, k, start);
-                if (tree == null) kernels.attention(b.q, k, keys[l], values[l], start + k, start, true, config.heads(), config.headDim(), b.attn);
-                else kernels.treeAttention(b.q, k, keys[l], values[l], start, tree, config.heads(), config.headDim(), b.attn);
-            });
-        }
-
-        private void keepFeatures(float[] x, int k, int slot) {
-            int width = featureLayers * d;
-            for (int t = 0; t < k; t++) System.arraycopy(x, t * d, features, t * width + slot * d, d);
-        }
-
-        @Override
-        public boolean supportsFeatures() {
-            return true;
-        }
-
-        @Override
-        public void captureFeatures(int[] layers) {
-            if (layers.length == 0) {
-                featureSlot = null;
-                return;
-            }
-            int[] slots = new int[config.layers()];
-            Arrays.fill(slots, -1);
-            for (int i = 0; i < layers.length; i++) {
-                int l = layers[i];
-                if (l < 0 || l >= config.layers()) {
-                    throw new IllegalArgumentException("layer " + l + " does not exist: this GPT-2 has blocks 0 to " + (config.layers() - 1));
-                }
-                if (slots[l] >= 0) throw new IllegalArgumentException("layer " + l + " is asked for twice");
-                slots[l] = i;
-            }
-            featureSlot = slots;
-            featureLayers = layers.length;
-        }
-
-        @Override
-        public float[] features() {
-            if (featureSlot == null) throw new IllegalStateException("captureFeatures was not called: no hidden states are kept");
-            return features;
-        }
-
-        @Override
-        public boolean supportsTrees() {
-            return true;
-        }
-
-        @Override
-        protected TreeLogits computeTree(int[] tokens, int[] parents, int[] depths, int[][] visible, int start) {
-            int k = tokens.length;
-            int[] positions = new int[k];
-            for (int i = 0; i < k; i++) positions[i] = start + depths[i];
-            pass(tokens, start, positions, visible);
-            float[] hidden = Arrays.copyOf(buffers.x, k * d); // the residual stream before the final norm
-            int[] firstChild = new int[k];
-            Arrays.fill(firstChild, -1);
-            for (int i = k - 1; i > 0; i--) if (parents[i] >= 0) firstChild[parents[i]] = i;
-            float[][] rows = new float[k][];
-            return node -> {
-                if (rows[node] == null) {
-                    // the node and its first-child chain (the likeliest continuation of a best-first tree) in one LM-head pass
-                    int count = 0;
-                    for (int n = node; n >= 0 && rows[n] == null; n = firstChild[n]) count++;
-                    int[] batch = new int[count];
-                    count = 0;
-                    for (int n = node; n >= 0 && rows[n] == null; n = firstChild[n]) batch[count++] = n;
-                    float[][] computed = logits(buffers, hidden, batch);
-                    for (int i = 0; i < batch.length; i++) rows[batch[i]] = computed[i];
-                }
-                return rows[node];
-            };
-        }
-
-        @Override
-        protected void moveRow(int from, int to) {
-            for (int l = 0; l < config.layers(); l++) {
-                System.arraycopy(keys[l], from * d, keys[l], to * d, d);
-                System.arraycopy(values[l], from * d, values[l], to * d, d);
-            }
-        }
-
-        @Override
-        protected void release() {
-            keys = new float[0][];
-            values = new float[0][];
-        }
-    }
-
-    /**
-     * One pass over the rows of several sessions (continuous batching): the rows of all sessions go through every matmul
-     * together (each weight read once per pass), attention runs per session over its own cache.
-     */
-    private final class Gpt2Batch implements BatchPass {
-        private final PassBuffers buffers = new PassBuffers(config.dim(), config.ffnDim(), config.vocabSize());
-
-        @Override
-        public float[][][] forward(List<Session> sessions, List<int[]> tokens, int[] logitRows) {
-            int n = sessions.size();
-            if (tokens.size() != n || logitRows.length != n) {
-                throw new IllegalArgumentException("a batch pass needs one token array and one logit count per session, got "
-                        + n + " sessions, " + tokens.size() + " token arrays and " + logitRows.length + " counts");
-            }
-            Gpt2Session[] seqs = new Gpt2Session[n];
-            int[] offsets = new int[n + 1];
-            int[] starts = new int[n];
-            int logitCount = 0;
-            for (int i = 0; i < n; i++) {
-                if (!(sessions.get(i) instanceof Gpt2Session s) || s.outer() != Gpt2.this) {
-                    throw new IllegalArgumentException("session " + i + " of the batch is not a session of this model");
-                }
-                for (int j = 0; j < i; j++) {
-                    if (seqs[j] == s) throw new IllegalArgumentException("session " + i + " appears twice in the batch");
-                }
-                s.checkForward(tokens.get(i), logitRows[i]);
-                if (s.featureSlot != null) {
-                    throw new IllegalArgumentException("session " + i + " captures hidden states, which a batch pass does not keep; "
-                            + "run it on its own");
-                }
-                seqs[i] = s;
-                starts[i] = s.length();
-                offsets[i + 1] = offsets[i] + tokens.get(i).length;
-                logitCount += logitRows[i];
-            }
-            int total = offsets[n];
-            int[] allTokens = new int[total];
-            int[] positions = new int[total];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(tokens.get(i), 0, allTokens, offsets[i], tokens.get(i).length);
-                for (int t = offsets[i]; t < offsets[i + 1]; t++) positions[t] = starts[i] + t - offsets[i];
-                seqs[i].ensureCapacity(starts[i] + tokens.get(i).length);
-            }
-            int d = config.dim();
-            blocks(buffers, allTokens, positions, null, (l, b, k) -> {
-                for (int i = 0; i < n; i++) {
-                    Gpt2Session s = seqs[i];
-                    int row = offsets[i];
-                    int count = offsets[i + 1] - row;
-                    s.store(l, b.qkv, row, count, starts[i]);
-                    Gpt2Session.queries(b.qkv, row, count, d, b.q);
-                    // b.h is free here (the qkv matmul consumed it): the session's output rows, then moved into place
-                    kernels.attention(b.q, count, s.keys[l], s.values[l], starts[i] + count, starts[i], true, config.heads(),
-                            config.headDim(), b.h);
-                    System.arraycopy(b.h, 0, b.attn, row * d, count * d);
-                }
-            });
-            int[] which = new int[logitCount];
-            int w = 0;
-            for (int i = 0; i < n; i++) {
-                for (int r = 0; r < logitRows[i]; r++) which[w++] = offsets[i + 1] - logitRows[i] + r;
-            }
-            float[][] all = logitCount == 0 ? new float[0][] : logits(buffers, buffers.x, which);
-            float[][][] result = new float[n][][];
-            w = 0;
-            for (int i = 0; i < n; i++) {
-                result[i] = Arrays.copyOfRange(all, w, w + logitRows[i]);
-                w += logitRows[i];
-                seqs[i].advance(tokens.get(i).length);
-            }
-            return result;
-        }
+        return core.newBatchPass();
     }
 
     @Override

@@ -66,6 +66,14 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return dtype.bytesFor(cols());
     }
 
+    /** Rows {@code from .. from+count} of a matrix as a tensor over the same memory (no copy). */
+    public Tensor rowSlice(int from, int count) {
+        if (from < 0 || count < 0 || from + count > rows()) {
+            throw new IllegalArgumentException(name + ": rows " + from + ".." + (from + count) + " outside 0.." + rows());
+        }
+        return new Tensor(name, dtype, new long[] {count, cols()}, data.asSlice(from * rowBytes(), count * rowBytes()));
+    }
+
     /** One element as a float (slow; for tests, tools and small tensors). */
     public float get(long index) {
         return switch (dtype) {

@@ -81,7 +81,7 @@ public final class DeviceModelCheck {
     }
 
     private static TornadoGpt2 onDevice(Gpt2 model, int rows, int logitRows) {
-        return new TornadoGpt2(model, device, Devices.describe(device), rows, logitRows, 2);
+        return new TornadoGpt2(model.core().spec(), model.core().weights(), device, Devices.describe(device), rows, logitRows, 2);
     }
 
     private static Gpt2 load(Path folder, DType dtype, Kernels kernels) throws Exception {

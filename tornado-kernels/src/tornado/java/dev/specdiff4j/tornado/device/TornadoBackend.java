@@ -2,7 +2,7 @@ package dev.specdiff4j.tornado.device;
 
 import dev.specdiff4j.engine.device.DeviceBackend;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
-import dev.specdiff4j.engine.model.Gpt2;
+import dev.specdiff4j.engine.model.transformer.TransformerWeights;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.tornado.Parallel;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -88,9 +88,14 @@ public final class TornadoBackend implements DeviceBackend {
     }
 
     @Override
-    public CausalLanguageModel offload(Gpt2 model, String device) {
+    public CausalLanguageModel offload(dev.specdiff4j.engine.model.transformer.TransformerSpec spec, TransformerWeights weights,
+                                       String device) {
+        String unsupported = TransformerSpec.unsupported(spec, weights);
+        if (unsupported != null) {
+            throw new IllegalArgumentException("the TornadoVM backend cannot run this " + spec.family() + " model: " + unsupported);
+        }
         TornadoDevice d = Devices.find(device);
-        return new TornadoGpt2(model, d, "tornado:" + (device == null ? "0:0" : device) + " " + Devices.describe(d),
+        return new TornadoGpt2(spec, weights, d, "tornado:" + (device == null ? "0:0" : device) + " " + Devices.describe(d),
                 property("specdiff4j.tornado.rows", 32), property("specdiff4j.tornado.logitRows", 16), property("specdiff4j.tornado.sessions", 2));
     }
 

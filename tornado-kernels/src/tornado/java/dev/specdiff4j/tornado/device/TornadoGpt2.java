@@ -2,43 +2,45 @@ package dev.specdiff4j.tornado.device;
 
 import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.model.CausalSession;
-import dev.specdiff4j.engine.model.Gpt2;
+import dev.specdiff4j.engine.model.transformer.TransformerWeights;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 import java.util.Arrays;
 
 /**
- * A GPT-2 whose forward passes run on a TornadoVM device ({@link DeviceTransformer}). Sessions share the device
+ * A core transformer (the GPT-2 configuration, see {@link TransformerSpec#unsupported}) whose forward passes run on a TornadoVM device ({@link DeviceTransformer}). Sessions share the device
  * weights and each hold one slot of the device key/value cache; a forward longer than the device batch is split
  * into chunks, and truncating only moves the session's length back (positions past it are rewritten before they
  * are read again).
  */
 final class TornadoGpt2 implements CausalLanguageModel {
-    private final Gpt2 model;
+    private final dev.specdiff4j.engine.model.transformer.TransformerSpec spec;
+    private final String weightType;
     private final DeviceTransformer device;
     private final String deviceName;
 
-    TornadoGpt2(Gpt2 model, TornadoDevice device, String deviceName, int maxRows, int maxLogitRows, int slots) {
-        this.model = model;
+    TornadoGpt2(dev.specdiff4j.engine.model.transformer.TransformerSpec spec, TransformerWeights weights, TornadoDevice device,
+                String deviceName, int maxRows, int maxLogitRows, int slots) {
+        this.spec = spec;
+        this.weightType = weights.tokenEmbedding().dtype().displayName();
         this.deviceName = deviceName;
-        this.device = new DeviceTransformer(TransformerSpec.of(model), device, maxRows, maxLogitRows, model.contextLength(), slots);
+        this.device = new DeviceTransformer(TransformerSpec.of(spec, weights), device, maxRows, maxLogitRows, spec.contextLength(), slots);
     }
 
     @Override
     public int vocabSize() {
-        return model.vocabSize();
+        return spec.vocabSize();
     }
 
     @Override
     public int contextLength() {
-        return model.contextLength();
+        return spec.contextLength();
     }
 
     @Override
     public String describe() {
-        String cpu = model.describe();
-        int on = cpu.lastIndexOf(" on ");
-        return (on < 0 ? cpu : cpu.substring(0, on)) + " on " + deviceName + " (TornadoVM, " + device.slots() + " session slots, "
+        return String.format("%s %d layers x %d (%.1f M parameters, %s weights, context %d)", spec.family(), spec.layers(), spec.dim(),
+                spec.parameters() / 1e6, weightType, spec.contextLength()) + " on " + deviceName + " (TornadoVM, " + device.slots() + " session slots, "
                 + device.maxRows() + "-token passes)";
     }
 
@@ -61,7 +63,7 @@ final class TornadoGpt2 implements CausalLanguageModel {
         private final int slot;
 
         DeviceSession(int slot) {
-            super(model.contextLength(), model.vocabSize());
+            super(spec.contextLength(), spec.vocabSize());
             this.slot = slot;
         }
 
@@ -74,7 +76,7 @@ final class TornadoGpt2 implements CausalLanguageModel {
 
         private float[][] run(int[] tokens, int logitRows, int length) {
             int k = tokens.length;
-            int vocab = model.vocabSize();
+            int vocab = spec.vocabSize();
             float[][] rows = new float[logitRows][];
             int firstLogit = k - logitRows;
             for (int from = 0; from < k; from += device.maxRows()) {

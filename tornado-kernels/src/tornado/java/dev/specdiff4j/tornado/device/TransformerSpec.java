@@ -1,9 +1,8 @@
 package dev.specdiff4j.tornado.device;
 
-import dev.specdiff4j.engine.model.Gpt2;
-import dev.specdiff4j.engine.model.Gpt2Config;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
 import dev.specdiff4j.engine.model.MdlmConfig;
+import dev.specdiff4j.engine.model.transformer.TransformerWeights;
 import dev.specdiff4j.engine.tensor.Tensor;
 import dev.specdiff4j.tornado.ArrayMatrix;
 
@@ -35,20 +34,46 @@ record TransformerSpec(String name, int vocab, int dim, int heads, int ffn, floa
         return dim / heads;
     }
 
-    static TransformerSpec of(Gpt2 model) {
-        Gpt2Config c = model.config();
-        Gpt2.Weights w = model.weights();
+    /**
+     * The device form of a core transformer; the device graph runs the GPT-2 configuration of the core (LayerNorm, learned
+     * positions, multi-head attention with one fused q|k|v matrix, GELU MLP), anything else is refused naming the part.
+     */
+    static TransformerSpec of(dev.specdiff4j.engine.model.transformer.TransformerSpec spec, TransformerWeights w) {
+        String unsupported = unsupported(spec, w);
+        if (unsupported != null) {
+            throw new IllegalArgumentException("the TornadoVM backend cannot run this " + spec.family() + " model: " + unsupported);
+        }
         Matrices m = new Matrices();
-        float[] ones = new float[c.dim()];
+        int d = spec.dim();
+        float[] ones = new float[d];
         Arrays.fill(ones, 1f);
         List<Layer> layers = new ArrayList<>();
-        for (Gpt2.Layer l : w.layers()) {
-            layers.add(new Layer(l.ln1Weight(), l.ln1Bias(), m.of(l.qkv()), l.qkvBias(), m.of(l.proj()), l.projBias(), ones,
-                    l.ln2Weight(), l.ln2Bias(), m.of(l.fc()), l.fcBias(), m.of(l.fcProj()), l.fcProjBias(), ones));
+        for (TransformerWeights.Block b : w.blocks()) {
+            layers.add(new Layer(b.attentionNorm(), b.attentionNormBias(), m.of(b.wqkv()), orZeros(b.qkvBias(), 3 * d), m.of(b.wo()),
+                    orZeros(b.oBias(), d), ones, b.mlpNorm(), b.mlpNormBias(), m.of(b.up()), orZeros(b.upBias(), spec.ffnDim()),
+                    m.of(b.down()), orZeros(b.downBias(), d), ones));
         }
-        return new TransformerSpec("gpt2", c.vocabSize(), c.dim(), c.heads(), c.ffnDim(), c.layerNormEps(), true, c.contextLength(),
-                m.of(w.tokenEmbedding()), w.positionEmbedding().toFloatArray(), null, null, layers, w.lnFinalWeight(), w.lnFinalBias(),
-                m.of(w.lmHead()), new float[c.vocabSize()]);
+        return new TransformerSpec(spec.family(), spec.vocabSize(), d, spec.heads(), spec.ffnDim(), spec.normEps(), true,
+                spec.contextLength(), m.of(w.tokenEmbedding()), w.positionEmbedding().toFloatArray(), null, null, layers, w.finalNorm(),
+                w.finalNormBias(), m.of(w.lmHead()), new float[spec.vocabSize()]);
+    }
+
+    /** Why the device graph cannot run a core spec, or null when it can. */
+    static String unsupported(dev.specdiff4j.engine.model.transformer.TransformerSpec spec, TransformerWeights w) {
+        if (spec.norm() != dev.specdiff4j.engine.model.transformer.TransformerSpec.Norm.LAYER_NORM) return spec.norm() + " (LayerNorm only)";
+        if (spec.rope() != null || w.positionEmbedding() == null) return "rotary positions (learned position embeddings only)";
+        if (spec.kvHeads() != spec.heads()) return "grouped key/value heads " + spec.heads() + "/" + spec.kvHeads() + " (multi-head only)";
+        if (spec.heads() * spec.headDim() != spec.dim()) return "head dimension " + spec.headDim() + " x " + spec.heads() + " heads != " + spec.dim();
+        if (spec.qkNorm()) return "QK-norm";
+        if (spec.mlp() != dev.specdiff4j.engine.model.transformer.TransformerSpec.Mlp.GELU_TANH) return spec.mlp() + " MLP (GELU only)";
+        for (TransformerWeights.Block b : w.blocks()) {
+            if (b.wqkv() == null) return "separate q/k/v matrices (one fused q|k|v matrix only)";
+        }
+        return null;
+    }
+
+    private static float[] orZeros(float[] v, int n) {
+        return v != null ? v : new float[n];
     }
 
     static TransformerSpec of(MaskedDiffusionLm model) {

@@ -8,6 +8,7 @@ import dev.specdiff4j.engine.model.ModelFiles;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The decoder-only transformer written once, configured by a {@link TransformerSpec}: pre-norm blocks (LayerNorm or
@@ -88,7 +89,13 @@ public final class Transformer implements LoadedModel {
 
     @Override
     public Session newSession() {
-        return new TransformerSession();
+        return new TransformerSession(Math.min(spec.contextLength(), 64));
+    }
+
+    @Override
+    public Session newSession(int positions) {
+        if (positions < 1) throw new IllegalArgumentException("a session needs room for at least one position, got " + positions);
+        return new TransformerSession(Math.min(spec.contextLength(), positions));
     }
 
     /** Keys and values of every layer, kvHeads wide, float32 (what the scheduler's KV budget counts). */
@@ -98,9 +105,167 @@ public final class Transformer implements LoadedModel {
     }
 
     @Override
+    public BatchPass newBatchPass() {
+        return new TransformerBatch();
+    }
+
+    @Override
     public void close() {
         if (files != null) files.close();
         if (arena != null) arena.close();
+    }
+
+    /** Writes the attention output of layer {@code layer} (k rows, into {@code b.attn}) from {@code b.q}, {@code b.k}, {@code b.v}, storing the keys and values. */
+    @FunctionalInterface
+    private interface AttentionStep {
+        void run(int layer, TransformerBuffers b, int k);
+    }
+
+    /** Sees the residual stream {@code x} (k rows) after block {@code layer}; null when nobody asks for hidden states. */
+    @FunctionalInterface
+    private interface BlockObserver {
+        void after(int layer, float[] x, int k);
+    }
+
+    /**
+     * Every block over {@code k} rows at {@code positions}: embeddings, then per block norm, q/k/v projection (one fused
+     * matmul when the block has one), QK-norm, RoPE, {@code attention} (which stores the fresh keys/values in the right
+     * caches), output projection, MLP. Leaves the residual stream (before the final norm) in {@code b.x}. Every step but
+     * attention is per row, so a row's result does not depend on the other rows of the pass.
+     */
+    private void blocks(TransformerBuffers b, int[] tokens, int[] positions, BlockObserver afterBlock, AttentionStep attention) {
+        int k = tokens.length;
+        int d = spec.dim();
+        b.ensure(k);
+        kernels.embedding(weights.tokenEmbedding(), tokens, b.x);
+        if (weights.positionEmbedding() != null) {
+            kernels.embedding(weights.positionEmbedding(), positions, b.h);
+            kernels.residualAdd(b.x, b.h, null, k, d);
+        }
+        for (int l = 0; l < spec.layers(); l++) {
+            TransformerWeights.Block block = weights.blocks().get(l);
+            norm(b.x, k, block.attentionNorm(), block.attentionNormBias(), b.h);
+            if (block.wqkv() != null) {
+                project(b, block, k);
+            } else {
+                kernels.matmul(b.h, k, block.wq(), block.qBias(), b.q);
+                kernels.matmul(b.h, k, block.wk(), block.kBias(), b.k);
+                kernels.matmul(b.h, k, block.wv(), block.vBias(), b.v);
+            }
+            if (block.qNorm() != null) {
+                kernels.rmsNorm(b.q, k * spec.heads(), spec.headDim(), block.qNorm(), spec.normEps(), b.q);
+                kernels.rmsNorm(b.k, k * spec.kvHeads(), spec.headDim(), block.kNorm(), spec.normEps(), b.k);
+            }
+            if (rope != null) {
+                rotate(b, b.q, k, spec.heads(), positions);
+                rotate(b, b.k, k, spec.kvHeads(), positions);
+            }
+            attention.run(l, b, k);
+            kernels.matmul(b.attn, k, block.wo(), block.oBias(), b.out);
+            kernels.residualAdd(b.x, b.out, null, k, d);
+            norm(b.x, k, block.mlpNorm(), block.mlpNormBias(), b.h);
+            int f = spec.ffnDim();
+            kernels.matmul(b.h, k, block.up(), block.upBias(), b.up);
+            if (block.gate() != null) {
+                kernels.matmul(b.h, k, block.gate(), null, b.gate);
+                kernels.swiglu(b.gate, b.up, k * f);
+                kernels.matmul(b.gate, k, block.down(), block.downBias(), b.out);
+            } else {
+                kernels.geluTanh(b.up, k * f);
+                kernels.matmul(b.up, k, block.down(), block.downBias(), b.out);
+            }
+            kernels.residualAdd(b.x, b.out, null, k, d);
+            if (afterBlock != null) afterBlock.after(l, b.x, k);
+        }
+    }
+
+    /** The fused q|k|v projection of {@code b.h}: one matmul over the stacked matrix, its rows split into q, k and v. */
+    private void project(TransformerBuffers b, TransformerWeights.Block block, int k) {
+        int qDim = spec.qDim();
+        int kvDim = spec.kvDim();
+        int width = qDim + 2 * kvDim;
+        float[] qkv = b.qkv(k * width);
+        kernels.matmul(b.h, k, block.wqkv(), block.qkvBias(), qkv);
+        for (int t = 0; t < k; t++) {
+            System.arraycopy(qkv, t * width, b.q, t * qDim, qDim);
+            System.arraycopy(qkv, t * width + qDim, b.k, t * kvDim, kvDim);
+            System.arraycopy(qkv, t * width + qDim + kvDim, b.v, t * kvDim, kvDim);
+        }
+    }
+
+    private void norm(float[] x, int k, float[] weight, float[] bias, float[] out) {
+        if (spec.norm() == TransformerSpec.Norm.RMS_NORM) kernels.rmsNorm(x, k, spec.dim(), weight, spec.normEps(), out);
+        else kernels.layerNorm(x, k, spec.dim(), weight, bias, spec.normEps(), out);
+    }
+
+    /**
+     * RoPE on k rows of {@code heads} heads at {@code positions}: one kernel call per run of consecutive positions (the
+     * whole pass of one sequence; a session's rows in a batch pass; a chain of a tree).
+     */
+    private void rotate(TransformerBuffers b, float[] x, int k, int heads, int[] positions) {
+        int width = heads * spec.headDim();
+        int maxPosition = 0;
+        for (int r = 0; r < k; r++) maxPosition = Math.max(maxPosition, positions[r]);
+        RopeTables.Tables t = rope.covering(maxPosition + 1);
+        for (int r = 0; r < k; ) {
+            int end = r + 1;
+            while (end < k && positions[end] == positions[end - 1] + 1) end++;
+            if (r == 0 && end == k) {
+                kernels.rope(x, k, heads, spec.headDim(), positions[0], t.cos(), t.sin());
+                return;
+            }
+            int rows = end - r;
+            float[] run = b.row(rows * width);
+            System.arraycopy(x, r * width, run, 0, rows * width);
+            kernels.rope(run, rows, heads, spec.headDim(), positions[r], t.cos(), t.sin());
+            System.arraycopy(run, 0, x, r * width, rows * width);
+            r = end;
+        }
+    }
+
+    /**
+     * Attention of the k query rows in {@code q} over a cache whose rows start.. are theirs, into {@code out}: causal, or
+     * each row over its visible {@code tree} rows; one query group at a time under GQA.
+     */
+    private void attend(TransformerBuffers b, float[] q, int k, float[] layerKeys, float[] layerValues, int start, int[][] tree,
+                        float[] out) {
+        int hd = spec.headDim();
+        int group = spec.heads() / spec.kvHeads();
+        if (group == 1) {
+            if (tree == null) kernels.attention(q, k, layerKeys, layerValues, start + k, start, true, spec.heads(), hd, out);
+            else kernels.treeAttention(q, k, layerKeys, layerValues, start, tree, spec.heads(), hd, out);
+            return;
+        }
+        int qDim = spec.qDim();
+        for (int j = 0; j < group; j++) {
+            for (int t = 0; t < k; t++) {
+                for (int g = 0; g < spec.kvHeads(); g++) {
+                    System.arraycopy(q, t * qDim + (g * group + j) * hd, b.groupQ, (t * spec.kvHeads() + g) * hd, hd);
+                }
+            }
+            if (tree == null) kernels.attention(b.groupQ, k, layerKeys, layerValues, start + k, start, true, spec.kvHeads(), hd, b.groupOut);
+            else kernels.treeAttention(b.groupQ, k, layerKeys, layerValues, start, tree, spec.kvHeads(), hd, b.groupOut);
+            for (int t = 0; t < k; t++) {
+                for (int g = 0; g < spec.kvHeads(); g++) {
+                    System.arraycopy(b.groupOut, (t * spec.kvHeads() + g) * hd, out, t * qDim + (g * group + j) * hd, hd);
+                }
+            }
+        }
+    }
+
+    /** Final norm and LM head over the given rows of a residual stream (per-row work: the same bits in any batch). */
+    private float[][] logits(TransformerBuffers b, float[] hidden, int[] which) {
+        int n = which.length;
+        int d = spec.dim();
+        float[] last = b.last(n * d);
+        for (int i = 0; i < n; i++) System.arraycopy(hidden, which[i] * d, last, i * d, d);
+        norm(last, n, weights.finalNorm(), weights.finalNormBias(), last);
+        int vocab = spec.vocabSize();
+        float[] logits = b.logits(n * vocab);
+        kernels.matmul(last, n, weights.lmHead(), null, logits);
+        float[][] rows = new float[n][];
+        for (int r = 0; r < n; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+        return rows;
     }
 
     /** A sequence's KV cache (kvHeads wide, RoPE applied to keys) and scratch buffers. One session per generation. */
@@ -111,10 +276,28 @@ public final class Transformer implements LoadedModel {
         private final float[][] values = new float[spec.layers()][];
         private int capacity;
         private final TransformerBuffers buffers = new TransformerBuffers(spec);
+        /** For each block, its slot in a captured feature row, or −1; null when nothing is captured. */
+        private int[] featureSlot;
+        private int featureLayers;
+        private float[] features = new float[0]; // (k, featureLayers · C) of the latest pass
 
-        TransformerSession() {
+        TransformerSession(int positions) {
             super(spec.contextLength(), spec.vocabSize());
-            ensureCapacity(Math.min(spec.contextLength(), 64));
+            ensureCapacity(positions);
+        }
+
+        Transformer outer() {
+            return Transformer.this;
+        }
+
+        /** The checks before a batch pass appends {@code tokens} to this session. */
+        private void checkBatchRows(int[] tokens, int logitRows) {
+            checkForward(tokens, logitRows);
+        }
+
+        /** Counts the tokens a batch pass appended. */
+        private void appended(int k) {
+            advance(k);
         }
 
         private void ensureCapacity(int positions) {
@@ -127,6 +310,12 @@ public final class Transformer implements LoadedModel {
             capacity = grown;
         }
 
+        /** Stores the fresh keys/values of {@code count} pass rows from row {@code row} at cache rows start.. of layer l. */
+        private void store(int l, TransformerBuffers b, int row, int count, int start) {
+            System.arraycopy(b.k, row * kvDim, keys[l], start * kvDim, count * kvDim);
+            System.arraycopy(b.v, row * kvDim, values[l], start * kvDim, count * kvDim);
+        }
+
         @Override
         protected float[][] compute(int[] tokens, int logitRows, int start) {
             int[] positions = new int[tokens.length];
@@ -135,7 +324,7 @@ public final class Transformer implements LoadedModel {
             if (logitRows == 0) return new float[0][];
             int[] which = new int[logitRows];
             for (int r = 0; r < logitRows; r++) which[r] = tokens.length - logitRows + r;
-            return logits(buffers.x, which);
+            return logits(buffers, buffers.x, which);
         }
 
         /**
@@ -143,97 +332,55 @@ public final class Transformer implements LoadedModel {
          * else each row's visible tree rows. Leaves the residual stream (before the final norm) in {@code buffers.x}.
          */
         private void pass(int[] tokens, int start, int[] positions, int[][] tree) {
-            int k = tokens.length;
-            ensureCapacity(start + k);
-            buffers.ensure(k);
-            TransformerBuffers b = buffers;
-            kernels.embedding(weights.tokenEmbedding(), tokens, b.x);
-            if (weights.positionEmbedding() != null) {
-                kernels.embedding(weights.positionEmbedding(), positions, b.h);
-                kernels.residualAdd(b.x, b.h, null, k, d);
+            ensureCapacity(start + tokens.length);
+            BlockObserver observer = null;
+            if (featureSlot != null) {
+                features = new float[tokens.length * featureLayers * d];
+                observer = (l, x, k) -> {
+                    if (featureSlot[l] >= 0) keepFeatures(x, k, featureSlot[l]);
+                };
             }
-            for (int l = 0; l < spec.layers(); l++) {
-                TransformerWeights.Block block = weights.blocks().get(l);
-                norm(b.x, k, block.attentionNorm(), block.attentionNormBias(), b.h);
-                kernels.matmul(b.h, k, block.wq(), block.qBias(), b.q);
-                kernels.matmul(b.h, k, block.wk(), block.kBias(), b.k);
-                kernels.matmul(b.h, k, block.wv(), block.vBias(), b.v);
-                if (block.qNorm() != null) {
-                    kernels.rmsNorm(b.q, k * spec.heads(), spec.headDim(), block.qNorm(), spec.normEps(), b.q);
-                    kernels.rmsNorm(b.k, k * spec.kvHeads(), spec.headDim(), block.kNorm(), spec.normEps(), b.k);
-                }
-                if (rope != null) {
-                    rotate(b.q, k, spec.heads(), positions, tree != null);
-                    rotate(b.k, k, spec.kvHeads(), positions, tree != null);
-                }
-                System.arraycopy(b.k, 0, keys[l], start * kvDim, k * kvDim);
-                System.arraycopy(b.v, 0, values[l], start * kvDim, k * kvDim);
-                attend(k, keys[l], values[l], start, tree);
-                kernels.matmul(b.attn, k, block.wo(), block.oBias(), b.out);
-                kernels.residualAdd(b.x, b.out, null, k, d);
-                norm(b.x, k, block.mlpNorm(), block.mlpNormBias(), b.h);
-                int f = spec.ffnDim();
-                kernels.matmul(b.h, k, block.up(), block.upBias(), b.up);
-                if (block.gate() != null) {
-                    kernels.matmul(b.h, k, block.gate(), null, b.gate);
-                    kernels.swiglu(b.gate, b.up, k * f);
-                    kernels.matmul(b.gate, k, block.down(), block.downBias(), b.out);
-                } else {
-                    kernels.geluTanh(b.up, k * f);
-                    kernels.matmul(b.up, k, block.down(), block.downBias(), b.out);
-                }
-                kernels.residualAdd(b.x, b.out, null, k, d);
-            }
+            blocks(buffers, tokens, positions, observer, (l, b, k) -> {
+                store(l, b, 0, k, start);
+                attend(b, b.q, k, keys[l], values[l], start, tree, b.attn);
+            });
         }
 
-        private void norm(float[] x, int k, float[] weight, float[] bias, float[] out) {
-            if (spec.norm() == TransformerSpec.Norm.RMS_NORM) kernels.rmsNorm(x, k, d, weight, spec.normEps(), out);
-            else kernels.layerNorm(x, k, d, weight, bias, spec.normEps(), out);
+        private void keepFeatures(float[] x, int k, int slot) {
+            int width = featureLayers * d;
+            for (int t = 0; t < k; t++) System.arraycopy(x, t * d, features, t * width + slot * d, d);
         }
 
-        /** RoPE on k rows of {@code heads} heads; rows of a tree sit at their own positions, so they are rotated one by one. */
-        private void rotate(float[] x, int k, int heads, int[] positions, boolean rowByRow) {
-            int width = heads * spec.headDim();
-            int maxPosition = 0;
-            for (int r = 0; r < k; r++) maxPosition = Math.max(maxPosition, positions[r]);
-            RopeTables.Tables t = rope.covering(maxPosition + 1);
-            if (!rowByRow) {
-                kernels.rope(x, k, heads, spec.headDim(), positions[0], t.cos(), t.sin());
+        @Override
+        public boolean supportsFeatures() {
+            return true;
+        }
+
+        @Override
+        public void captureFeatures(int[] layers) {
+            if (layers.length == 0) {
+                featureSlot = null;
                 return;
             }
-            float[] row = buffers.row(width);
-            for (int r = 0; r < k; r++) {
-                System.arraycopy(x, r * width, row, 0, width);
-                kernels.rope(row, 1, heads, spec.headDim(), positions[r], t.cos(), t.sin());
-                System.arraycopy(row, 0, x, r * width, width);
+            int[] slots = new int[spec.layers()];
+            Arrays.fill(slots, -1);
+            for (int i = 0; i < layers.length; i++) {
+                int l = layers[i];
+                if (l < 0 || l >= spec.layers()) {
+                    throw new IllegalArgumentException("layer " + l + " does not exist: this " + spec.family() + " model has blocks 0 to "
+                            + (spec.layers() - 1));
+                }
+                if (slots[l] >= 0) throw new IllegalArgumentException("layer " + l + " is asked for twice");
+                slots[l] = i;
             }
+            featureSlot = slots;
+            featureLayers = layers.length;
         }
 
-        /** Attention of the k query rows in {@code buffers.q} over the cache, into {@code buffers.attn}, one query group at a time. */
-        private void attend(int k, float[] layerKeys, float[] layerValues, int start, int[][] tree) {
-            TransformerBuffers b = buffers;
-            int hd = spec.headDim();
-            int group = spec.heads() / spec.kvHeads();
-            if (group == 1) {
-                if (tree == null) kernels.attention(b.q, k, layerKeys, layerValues, start + k, start, true, spec.heads(), hd, b.attn);
-                else kernels.treeAttention(b.q, k, layerKeys, layerValues, start, tree, spec.heads(), hd, b.attn);
-                return;
-            }
-            int qDim = spec.qDim();
-            for (int j = 0; j < group; j++) {
-                for (int t = 0; t < k; t++) {
-                    for (int g = 0; g < spec.kvHeads(); g++) {
-                        System.arraycopy(b.q, t * qDim + (g * group + j) * hd, b.groupQ, (t * spec.kvHeads() + g) * hd, hd);
-                    }
-                }
-                if (tree == null) kernels.attention(b.groupQ, k, layerKeys, layerValues, start + k, start, true, spec.kvHeads(), hd, b.groupOut);
-                else kernels.treeAttention(b.groupQ, k, layerKeys, layerValues, start, tree, spec.kvHeads(), hd, b.groupOut);
-                for (int t = 0; t < k; t++) {
-                    for (int g = 0; g < spec.kvHeads(); g++) {
-                        System.arraycopy(b.groupOut, (t * spec.kvHeads() + g) * hd, b.attn, t * qDim + (g * group + j) * hd, hd);
-                    }
-                }
-            }
+        @Override
+        public float[] features() {
+            if (featureSlot == null) throw new IllegalStateException("captureFeatures was not called: no hidden states are kept");
+            return features;
         }
 
         @Override
@@ -247,10 +394,22 @@ public final class Transformer implements LoadedModel {
             int[] positions = new int[k];
             for (int i = 0; i < k; i++) positions[i] = start + depths[i];
             pass(tokens, start, positions, visible);
-            float[] hidden = Arrays.copyOf(buffers.x, k * d);
+            float[] hidden = Arrays.copyOf(buffers.x, k * d); // the residual stream before the final norm
+            int[] firstChild = new int[k];
+            Arrays.fill(firstChild, -1);
+            for (int i = k - 1; i > 0; i--) if (parents[i] >= 0) firstChild[parents[i]] = i;
             float[][] rows = new float[k][];
             return node -> {
-                if (rows[node] == null) rows[node] = logits(hidden, new int[] {node})[0];
+                if (rows[node] == null) {
+                    // the node and its first-child chain (the likeliest continuation of a best-first tree) in one LM-head pass
+                    int count = 0;
+                    for (int n = node; n >= 0 && rows[n] == null; n = firstChild[n]) count++;
+                    int[] batch = new int[count];
+                    count = 0;
+                    for (int n = node; n >= 0 && rows[n] == null; n = firstChild[n]) batch[count++] = n;
+                    float[][] computed = logits(buffers, hidden, batch);
+                    for (int i = 0; i < batch.length; i++) rows[batch[i]] = computed[i];
+                }
                 return rows[node];
             };
         }
@@ -263,24 +422,84 @@ public final class Transformer implements LoadedModel {
             }
         }
 
-        /** Final norm and LM head over the given rows of a residual stream (per-row work: the same bits in any batch). */
-        private float[][] logits(float[] hidden, int[] which) {
-            int n = which.length;
-            float[] last = buffers.last(n * d);
-            for (int i = 0; i < n; i++) System.arraycopy(hidden, which[i] * d, last, i * d, d);
-            norm(last, n, weights.finalNorm(), weights.finalNormBias(), last);
-            int vocab = spec.vocabSize();
-            float[] logits = buffers.logits(n * vocab);
-            kernels.matmul(last, n, weights.lmHead(), null, logits);
-            float[][] rows = new float[n][];
-            for (int r = 0; r < n; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
-            return rows;
-        }
-
         @Override
         protected void release() {
             Arrays.fill(keys, null);
             Arrays.fill(values, null);
+        }
+    }
+
+    /**
+     * One pass over the rows of several sessions (continuous batching): the rows of all sessions go through every matmul
+     * together (each weight read once per pass), RoPE and attention run per session over its own positions and cache.
+     */
+    private final class TransformerBatch implements BatchPass {
+        private final TransformerBuffers buffers = new TransformerBuffers(spec);
+
+        @Override
+        public float[][][] forward(List<Session> sessions, List<int[]> tokens, int[] logitRows) {
+            int n = sessions.size();
+            if (tokens.size() != n || logitRows.length != n) {
+                throw new IllegalArgumentException("a batch pass needs one token array and one logit count per session, got "
+                        + n + " sessions, " + tokens.size() + " token arrays and " + logitRows.length + " counts");
+            }
+            TransformerSession[] seqs = new TransformerSession[n];
+            int[] offsets = new int[n + 1];
+            int[] starts = new int[n];
+            int logitCount = 0;
+            for (int i = 0; i < n; i++) {
+                if (!(sessions.get(i) instanceof TransformerSession s) || s.outer() != Transformer.this) {
+                    throw new IllegalArgumentException("session " + i + " of the batch is not a session of this model");
+                }
+                for (int j = 0; j < i; j++) {
+                    if (seqs[j] == s) throw new IllegalArgumentException("session " + i + " appears twice in the batch");
+                }
+                s.checkBatchRows(tokens.get(i), logitRows[i]);
+                if (s.featureSlot != null) {
+                    throw new IllegalArgumentException("session " + i + " captures hidden states, which a batch pass does not keep; "
+                            + "run it on its own");
+                }
+                seqs[i] = s;
+                starts[i] = s.length();
+                offsets[i + 1] = offsets[i] + tokens.get(i).length;
+                logitCount += logitRows[i];
+            }
+            int total = offsets[n];
+            int[] allTokens = new int[total];
+            int[] positions = new int[total];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(tokens.get(i), 0, allTokens, offsets[i], tokens.get(i).length);
+                for (int t = offsets[i]; t < offsets[i + 1]; t++) positions[t] = starts[i] + t - offsets[i];
+                seqs[i].ensureCapacity(starts[i] + tokens.get(i).length);
+            }
+            int qDim = spec.qDim();
+            blocks(buffers, allTokens, positions, null, (l, b, k) -> {
+                for (int i = 0; i < n; i++) {
+                    TransformerSession s = seqs[i];
+                    int row = offsets[i];
+                    int count = offsets[i + 1] - row;
+                    s.store(l, b, row, count, starts[i]);
+                    float[] q = b.sessionQ(count * qDim);
+                    float[] out = b.sessionOut(count * qDim);
+                    System.arraycopy(b.q, row * qDim, q, 0, count * qDim);
+                    attend(b, q, count, s.keys[l], s.values[l], starts[i], null, out);
+                    System.arraycopy(out, 0, b.attn, row * qDim, count * qDim);
+                }
+            });
+            int[] which = new int[logitCount];
+            int w = 0;
+            for (int i = 0; i < n; i++) {
+                for (int r = 0; r < logitRows[i]; r++) which[w++] = offsets[i + 1] - logitRows[i] + r;
+            }
+            float[][] all = logitCount == 0 ? new float[0][] : logits(buffers, buffers.x, which);
+            float[][][] result = new float[n][][];
+            w = 0;
+            for (int i = 0; i < n; i++) {
+                result[i] = Arrays.copyOfRange(all, w, w + logitRows[i]);
+                w += logitRows[i];
+                seqs[i].appended(tokens.get(i).length);
+            }
+            return result;
         }
     }
 }

@@ -19,7 +19,10 @@ final class TransformerBuffers {
     float[] out;      // (k, C) a sub-layer's output before the residual add
     float[] up;       // (k, F)
     float[] gate;     // (k, F)
+    private float[] qkv = new float[0];        // (k, H*hd + 2*KV*hd) a fused q|k|v projection
     private float[] row = new float[0];
+    private float[] sessionQ = new float[0];   // the queries of one session of a batch pass
+    private float[] sessionOut = new float[0]; // their attention output
     private float[] last = new float[0];
     private float[] logits = new float[0];
 
@@ -48,6 +51,21 @@ final class TransformerBuffers {
     float[] row(int length) {
         if (row.length < length) row = new float[length];
         return row;
+    }
+
+    float[] qkv(int length) {
+        if (qkv.length < length) qkv = new float[length];
+        return qkv;
+    }
+
+    float[] sessionQ(int length) {
+        if (sessionQ.length < length) sessionQ = new float[length];
+        return sessionQ;
+    }
+
+    float[] sessionOut(int length) {
+        if (sessionOut.length < length) sessionOut = new float[length];
+        return sessionOut;
     }
 
     float[] last(int length) {

@@ -2,6 +2,7 @@ package dev.specdiff4j.engine.model.transformer;
 
 import dev.specdiff4j.engine.tensor.Tensor;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -33,9 +34,39 @@ public record TransformerWeights(Tensor tokenEmbedding, Tensor positionEmbedding
      * @param gate          (F, C) SwiGLU gate, or null for a GELU MLP
      * @param up            (F, C)
      * @param down          (C, F)
+     * @param wqkv          (H*hd + 2*KV*hd, C) q, k and v stacked, projected in one matmul (wq, wk, wv are row slices of
+     *                      it), or null for three matmuls
+     * @param qkvBias       (H*hd + 2*KV*hd) the biases of a fused projection, or null
      */
     public record Block(float[] attentionNorm, float[] attentionNormBias, Tensor wq, float[] qBias, Tensor wk, float[] kBias,
                         Tensor wv, float[] vBias, float[] qNorm, float[] kNorm, Tensor wo, float[] oBias, float[] mlpNorm,
-                        float[] mlpNormBias, Tensor gate, Tensor up, float[] upBias, Tensor down, float[] downBias) {
+                        float[] mlpNormBias, Tensor gate, Tensor up, float[] upBias, Tensor down, float[] downBias,
+                        Tensor wqkv, float[] qkvBias) {
+
+        /** A block with separate q, k and v projections. */
+        public Block(float[] attentionNorm, float[] attentionNormBias, Tensor wq, float[] qBias, Tensor wk, float[] kBias,
+                     Tensor wv, float[] vBias, float[] qNorm, float[] kNorm, Tensor wo, float[] oBias, float[] mlpNorm,
+                     float[] mlpNormBias, Tensor gate, Tensor up, float[] upBias, Tensor down, float[] downBias) {
+            this(attentionNorm, attentionNormBias, wq, qBias, wk, kBias, wv, vBias, qNorm, kNorm, wo, oBias, mlpNorm, mlpNormBias,
+                    gate, up, upBias, down, downBias, null, null);
+        }
+
+        /**
+         * A block whose q, k and v come from one stacked matrix (GPT-2's {@code c_attn}), projected in one matmul; the
+         * separate projections are zero-copy row slices of it, for code that wants them one by one.
+         */
+        public static Block fusedQkv(float[] attentionNorm, float[] attentionNormBias, Tensor wqkv, float[] qkvBias, int qDim,
+                                     int kvDim, Tensor wo, float[] oBias, float[] mlpNorm, float[] mlpNormBias, Tensor gate,
+                                     Tensor up, float[] upBias, Tensor down, float[] downBias) {
+            if (wqkv.rows() != qDim + 2 * kvDim) {
+                throw new IllegalArgumentException(wqkv.name() + " has " + wqkv.rows() + " rows, q|k|v needs " + (qDim + 2 * kvDim));
+            }
+            float[] qb = qkvBias == null ? null : Arrays.copyOfRange(qkvBias, 0, qDim);
+            float[] kb = qkvBias == null ? null : Arrays.copyOfRange(qkvBias, qDim, qDim + kvDim);
+            float[] vb = qkvBias == null ? null : Arrays.copyOfRange(qkvBias, qDim + kvDim, qDim + 2 * kvDim);
+            return new Block(attentionNorm, attentionNormBias, wqkv.rowSlice(0, qDim), qb, wqkv.rowSlice(qDim, kvDim), kb,
+                    wqkv.rowSlice(qDim + kvDim, kvDim), vb, null, null, wo, oBias, mlpNorm, mlpNormBias, gate, up, upBias, down,
+                    downBias, wqkv, qkvBias);
+        }
     }
 }
