@@ -36,12 +36,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The command's jar ({@code cli/target/specdiff4j.jar}) is shaded with the classes nothing reaches dropped, and Jinjava
- * without the libraries that only its extras use: a class that only reflection reaches would be missing from it and
- * nothing else would notice. So chat runs through that jar here: {@code generate --chat}, {@code chat} and {@code serve}
- * with {@code /v1/chat/completions} (plain and streamed) must answer exactly what the same commands answer in-process from
- * the modules' own jars, and the real chat templates of the {@code @huggingface/jinja} oracle must render from the shaded
- * jar alone as they do in the chat module's tests. Needs the packaged jar: runs through {@code ./mvnw verify}.
+ * The command's jar ({@code cli/target/specdiff4j.jar}) is shaded and then shrunk by ProGuard: classes and members nothing
+ * reaches are dropped, so one that only reflection or ServiceLoader reaches would be missing from it and nothing else would
+ * notice. So every command path runs through that jar here and must answer exactly what the same command answers in-process
+ * from the modules' own jars: {@code -V}, {@code completion}, {@code generate} (plain and {@code --chat}), {@code chat},
+ * {@code convert}, {@code inspect}, a bad flag and a corrupt model file, and {@code serve} with {@code /v1/completions} and
+ * {@code /v1/chat/completions} (plain and streamed) and {@code /metrics}; the real chat templates of the
+ * {@code @huggingface/jinja} oracle must render from the shaded jar alone as they do in the chat module's tests; and the
+ * jar must stay under 8,000,000 bytes. Needs the packaged jar: runs through {@code ./mvnw verify}.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ShadedJarTest {
@@ -111,6 +113,68 @@ class ShadedJarTest {
     }
 
     @Test
+    void theJarIsUnderEightMegabytes() throws IOException {
+        assertThat(Files.size(jar)).as(jar + " in bytes").isLessThan(8_000_000L);
+    }
+
+    /** Runs the command through the jar and in-process; both must exit and print the same. */
+    private static Run sameThroughTheJar(String... args) throws Exception {
+        Run expected = inProcess("", args);
+        Run shaded = throughTheJar("", args);
+        assertThat(shaded.exitCode()).as(String.join(" ", args) + ": " + shaded.err()).isEqualTo(expected.exitCode());
+        assertThat(shaded.out()).as(String.join(" ", args)).isEqualTo(expected.out());
+        return shaded;
+    }
+
+    @Test
+    void versionCompletionAndPlainGenerateRunFromTheShadedJarAsFromTheModules() throws Exception {
+        assertThat(sameThroughTheJar("-V").out()).startsWith("specdiff4j ");
+        assertThat(sameThroughTheJar("completion").out()).contains("complete").contains("generate");
+        assertThat(sameThroughTheJar("generate", "--mode", "specdiff", "--max-tokens", "8", "--threads", "2", "It was the first time that").out())
+                .isNotBlank();
+        assertThat(sameThroughTheJar("generate", "--mode", "sd", "--max-tokens", "8", "--threads", "2", "It was the first time that").out())
+                .isNotBlank();
+    }
+
+    @Test
+    void errorsAreTheSameOneSentenceFromTheShadedJar() throws Exception {
+        Path dir = Files.createDirectories(Path.of("target", "shaded-jar-test"));
+        Path corrupt = dir.resolve("corrupt.gguf");
+        Files.write(corrupt, "GGUF\u0003\u0000\u0000\u0000 this is no model".getBytes(StandardCharsets.UTF_8));
+        for (String[] args : List.of(new String[] {"generate", "--no-such-flag", "x"}, new String[] {"inspect", corrupt.toString()},
+                new String[] {"generate", "--model", corrupt.toString(), "--mode", "ar", "--max-tokens", "2", "x"})) {
+            Run expected = inProcess("", args);
+            Run shaded = throughTheJar("", args);
+            assertThat(expected.exitCode()).as(String.join(" ", args)).isNotZero();
+            assertThat(shaded.exitCode()).as(String.join(" ", args) + ": " + shaded.err()).isEqualTo(expected.exitCode());
+            assertThat(withoutJvmWarnings(shaded.err())).as(String.join(" ", args)).isEqualTo(expected.err());
+        }
+    }
+
+    /** The JVM's own warning lines on stderr (incubator modules), which the in-process run does not print. */
+    private static String withoutJvmWarnings(String err) {
+        return err.lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).map(l -> l + System.lineSeparator())
+                .collect(java.util.stream.Collectors.joining());
+    }
+
+    @Test
+    void convertAndInspectRunFromTheShadedJarAsFromTheModules() throws Exception {
+        Path dir = Files.createDirectories(Path.of("target", "shaded-jar-test"));
+        Path model = Sources.ROOT.resolve("models/demo/ar-drafter");
+        Path fromJar = dir.resolve("from-jar.gguf");
+        Path fromModules = dir.resolve("from-modules.gguf");
+        Files.deleteIfExists(fromJar);
+        Files.deleteIfExists(fromModules);
+        Run expected = inProcess("", "convert", model.toString(), fromModules.toString(), "--to", "gguf", "--dtype", "q8_0");
+        assertThat(expected.exitCode()).as(expected.err()).isZero();
+        Run shaded = throughTheJar("", "convert", model.toString(), fromJar.toString(), "--to", "gguf", "--dtype", "q8_0");
+        assertThat(shaded.exitCode()).as(shaded.err()).isZero();
+        assertThat(Files.mismatch(fromJar, fromModules)).as("the jar's GGUF against the modules' GGUF").isEqualTo(-1L);
+        assertThat(sameThroughTheJar("inspect", fromJar.toString()).out()).contains("runnable");
+        assertThat(sameThroughTheJar("inspect", "--json", model.toString()).out()).contains("\"architecture\"");
+    }
+
+    @Test
     void generateWithChatRunsFromTheShadedJarAsFromTheModules() throws Exception {
         String[] args = args("generate", List.of("--chat", "--mode", "ar"), "Tell me about the city.");
         Run expected = inProcess("", args);
@@ -133,23 +197,21 @@ class ShadedJarTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void chatCompletionsAreServedFromTheShadedJar() throws Exception {
-        Run reference = inProcess("", args("generate", List.of("--chat", "--mode", "ar"), "Tell me about the city."));
-        assertThat(reference.exitCode()).as(reference.err()).isZero();
-        assertThat(reference.out()).endsWith(System.lineSeparator());
-        String expected = reference.out().substring(0, reference.out().length() - System.lineSeparator().length());
+    void completionsChatCompletionsAndMetricsAreServedFromTheShadedJar() throws Exception {
+        String expected = greedyText(inProcess("", args("generate", List.of("--chat", "--mode", "ar"), "Tell me about the city.")));
+        String expectedCompletion = greedyText(inProcess("", "generate", "--mode", "ar", "--max-tokens", "8", "--threads", "2", "It was the first time that"));
         Process server = new ProcessBuilder(java("serve", "--port", "0", "--threads", "2")).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             int port = awaitPort(server);
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             String messages = "\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"Tell me about the city.\"}],"
                     + " \"max_tokens\": 8, \"temperature\": 0";
-            HttpResponse<String> plain = post(client, port, "{" + messages + "}");
+            HttpResponse<String> plain = post(client, port, "/v1/chat/completions", "{" + messages + "}");
             assertThat(plain.statusCode()).as(plain.body()).isEqualTo(200);
             Map<String, Object> choice = (Map<String, Object>) ((List<Object>) Json.parseObject(plain.body()).get("choices")).get(0);
             assertThat(((Map<String, Object>) choice.get("message")).get("content")).isEqualTo(expected);
 
-            HttpResponse<String> streamed = post(client, port, "{" + messages + ", \"stream\": true}");
+            HttpResponse<String> streamed = post(client, port, "/v1/chat/completions", "{" + messages + ", \"stream\": true}");
             assertThat(streamed.statusCode()).as(streamed.body()).isEqualTo(200);
             StringBuilder deltas = new StringBuilder();
             List<String> events = streamed.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
@@ -160,6 +222,28 @@ class ShadedJarTest {
                 if (content != null) deltas.append(content);
             }
             assertThat(deltas.toString()).isEqualTo(expected);
+
+            String prompt = "\"prompt\": \"It was the first time that\", \"max_tokens\": 8, \"temperature\": 0";
+            HttpResponse<String> completion = post(client, port, "/v1/completions", "{" + prompt + "}");
+            assertThat(completion.statusCode()).as(completion.body()).isEqualTo(200);
+            Map<String, Object> first = (Map<String, Object>) ((List<Object>) Json.parseObject(completion.body()).get("choices")).get(0);
+            assertThat(first.get("text")).isEqualTo(expectedCompletion);
+
+            HttpResponse<String> streamedCompletion = post(client, port, "/v1/completions", "{" + prompt + ", \"stream\": true}");
+            assertThat(streamedCompletion.statusCode()).as(streamedCompletion.body()).isEqualTo(200);
+            List<String> chunks = streamedCompletion.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+            assertThat(chunks).last().isEqualTo("[DONE]");
+            StringBuilder text = new StringBuilder();
+            for (String chunk : chunks.subList(0, chunks.size() - 1)) {
+                Object piece = ((Map<String, Object>) ((List<Object>) Json.parseObject(chunk).get("choices")).get(0)).get("text");
+                if (piece != null) text.append(piece);
+            }
+            assertThat(text.toString()).isEqualTo(expectedCompletion);
+
+            HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("specdiff4j_requests_completed_total 4");
         } finally {
             server.destroyForcibly();
             server.waitFor();
@@ -192,8 +276,15 @@ class ShadedJarTest {
         }
     }
 
-    private static HttpResponse<String> post(HttpClient client, int port, String body) throws IOException, InterruptedException {
-        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions")).timeout(Duration.ofSeconds(60))
+    /** A greedy generation's text: what the command printed, without its last line break. */
+    private static String greedyText(Run run) {
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).endsWith(System.lineSeparator());
+        return run.out().substring(0, run.out().length() - System.lineSeparator().length());
+    }
+
+    private static HttpResponse<String> post(HttpClient client, int port, String path, String body) throws IOException, InterruptedException {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
