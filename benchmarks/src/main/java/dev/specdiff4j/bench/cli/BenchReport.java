@@ -97,7 +97,7 @@ final class BenchReport implements Callable<Integer> {
             "--repeats", "" + sweepOptions.repeats, "--threads", "2", "--out", data.resolve("block-drafter").toString()};
         String blockSection = skipBlockDrafter ? "Not rerun by this report (`--skip-block-drafter`).\n"
                 : "`" + String.join(" ", blockArgs) + "`, in a JVM of its own (same protocol and prompts as the sweep above; the "
-                + "sampling rows use the main job's γ = " + GenerationConfig.DEFAULT_GAMMA + "):\n\n" + FreshJvm.run(blockArgs);
+                + "sampling rows use the main job's γ with this drafter, " + GenerationConfig.BLOCK_DRAFTER_GAMMA + "):\n\n" + FreshJvm.run(blockArgs);
         String decodeTable = FreshJvm.run("bench", "decode", "--threads", "2", "--tokens", "64", "--repeats", "6",
                 "--dtype", String.join(",", DecodeBenchmark.DTYPES));
         String projection = "Not rerun by this report (`--skip-projection`: it writes and loads about 14 GB of random models).\n";

@@ -102,7 +102,7 @@ final class BenchSpecDiff implements Callable<Integer> {
         Path d = drafter != null ? drafter : DemoModels.drafter();
         Path a = arDrafter != null ? arDrafter : DemoModels.arDrafter();
         Files.createDirectories(out);
-        List<BenchConfig> configs = configs();
+        List<BenchConfig> configs = configs(new ModelSpec(t, d, a, null, null, 1, 0).defaultGamma(Mode.SPECDIFF));
         List<String> text = prompts != null ? PromptSet.file(prompts) : PromptSet.named(sweep.promptSet);
         text = text.subList(0, Math.min(sweep.promptCount, text.size()));
         Map<DType, List<BenchConfig>> groups = new LinkedHashMap<>();
@@ -162,7 +162,8 @@ final class BenchSpecDiff implements Callable<Integer> {
         return outcome;
     }
 
-    private List<BenchConfig> configs() {
+    /** {@code mainJobGamma}: the γ a generation with this drafter gets by default (the block drafter's differs from the MDLM's). */
+    private List<BenchConfig> configs(int mainJobGamma) {
         List<BenchConfig> c = new ArrayList<>();
         for (int g : sweep.sdGammas) c.add(new BenchConfig(Mode.SD, g, 1, 0, AcceptancePolicy.GREEDY, true, false, 0, null, sweep.window));
         for (int g : sweep.gammas) {
@@ -170,7 +171,7 @@ final class BenchSpecDiff implements Callable<Integer> {
             if (exact) c.add(new BenchConfig(Mode.SPECDIFF, g, 2, 0, AcceptancePolicy.GREEDY, false, false, 0, null, sweep.window));
         }
         // the overlap, adaptive, sampling and dtype rows use the main job's defaults
-        int bestGamma = GenerationConfig.DEFAULT_GAMMA;
+        int bestGamma = mainJobGamma;
         int bestSteps = GenerationConfig.DEFAULT_STEPS;
         if (adaptive > 0) c.add(new BenchConfig(Mode.SPECDIFF, Math.min(bestGamma, adaptive), bestSteps, 0, AcceptancePolicy.GREEDY, true, false, adaptive, null, sweep.window));
         if (overlap) {

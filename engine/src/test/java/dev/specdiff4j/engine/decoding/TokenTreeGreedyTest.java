@@ -127,7 +127,7 @@ class TokenTreeGreedyTest {
                 .hasMessageContaining("adaptive");
         assertThatThrownBy(() -> new SpeculativeSettings(3, 3, 3, AcceptancePolicy.MARGINAL, new SamplingConfig(1, 0, 1, 0), false, 8))
                 .hasMessageContaining("marginal");
-        assertThatThrownBy(() -> new SpeculativeSettings(3, 3, 3, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false, -2))
+        assertThatThrownBy(() -> new SpeculativeSettings(3, 3, 3, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false, -3))
                 .hasMessageContaining("tree budget");
     }
 }
