@@ -85,22 +85,8 @@ class LlamaConvertAgreementTest {
                     largest, worst / largest);
             assertThat(worst).as("%s: largest logit difference to llama.cpp", label).isLessThan(allowed);
 
-            int[] ourTokens = new int[STEPS];
-            float[][] ourRows = new float[STEPS][];
-            float[] row = our[prompt.length - 1];
-            for (int i = 0; i < STEPS; i++) {
-                ourRows[i] = row;
-                ourTokens[i] = argmax(row);
-                row = session.forwardLast(new int[] {ourTokens[i]});
-            }
-            int[] theirTokens = theirs.greedy(prompt, STEPS).tokens();
-            int agreeing = 0;
-            while (agreeing < STEPS && theirTokens[agreeing] == ourTokens[agreeing]) agreeing++;
-            System.out.printf("%s: %d of %d greedy tokens identical%n", label, agreeing, STEPS);
-            if (agreeing < STEPS) {
-                float gap = ourRows[agreeing][ourTokens[agreeing]] - ourRows[agreeing][theirTokens[agreeing]];
-                assertThat(gap).as("%s: greedy step %d parts from llama.cpp only at a near-tie", label, agreeing).isLessThan(2 * allowed);
-            }
+            GreedyAgreement.assertAgrees(label, our[prompt.length - 1], token -> session.forwardLast(new int[] {token}), theirs, prompt, STEPS,
+                    allowed);
         }
     }
 
@@ -132,9 +118,4 @@ class LlamaConvertAgreementTest {
         HfTokenizerWriter.write(new BpeTrainer(BpeTrainer.Options.gpt2Style(VOCAB), null).train(docs), folder.resolve("tokenizer.json"));
     }
 
-    private static int argmax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-        return best;
-    }
 }

@@ -69,28 +69,9 @@ class LlamaFamiliesAgreementTest {
                     prompt.length, worst, largest, worst / largest);
             assertThat(worst).as("%s: largest logit difference to llama.cpp", family).isLessThan(allowed);
 
-            int[] ourTokens = new int[STEPS];
-            float[][] ourRows = new float[STEPS][];
-            float[] row = our[prompt.length - 1];
-            for (int i = 0; i < STEPS; i++) {
-                ourRows[i] = row;
-                ourTokens[i] = argmax(row);
-                row = session.forwardLast(new int[] {ourTokens[i]});
-            }
-            int[] theirTokens = theirs.greedy(prompt, STEPS).tokens();
-            int agreeing = 0;
-            while (agreeing < STEPS && theirTokens[agreeing] == ourTokens[agreeing]) agreeing++;
-            System.out.printf("%s: %d of %d greedy tokens identical%n", family, agreeing, STEPS);
-            if (agreeing < STEPS) {
-                float gap = ourRows[agreeing][ourTokens[agreeing]] - ourRows[agreeing][theirTokens[agreeing]];
-                assertThat(gap).as("%s: greedy step %d parts from llama.cpp only at a near-tie", family, agreeing).isLessThan(2 * allowed);
-            }
+            GreedyAgreement.assertAgrees(family, our[prompt.length - 1], token -> session.forwardLast(new int[] {token}), theirs, prompt, STEPS,
+                    allowed);
         }
     }
 
-    private static int argmax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-        return best;
-    }
 }

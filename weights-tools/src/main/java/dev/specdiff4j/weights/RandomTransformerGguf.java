@@ -41,7 +41,7 @@ public final class RandomTransformerGguf {
     public static Path write(Path file, RandomTransformers.Shape shape, DType dtype, GgufFile vocabulary, long seed) throws IOException {
         int tokens = ((List<?>) vocabulary.metadata().get("tokenizer.ggml.tokens")).size();
         if (tokens != shape.vocab()) throw new IllegalArgumentException("the vocabulary has " + tokens + " tokens, the shape " + shape.vocab());
-        Map<String, Object> meta = RandomTransformers.ggufMetadata(shape, fileType(dtype));
+        Map<String, Object> meta = RandomTransformers.ggufMetadata(shape, (int) QuantMix.PURE.fileType(dtype));
         meta.putAll(RandomTransformers.tokenizerMetadata(vocabulary));
         int d = shape.dim();
         int q = shape.heads() * shape.headDim();
@@ -75,21 +75,6 @@ public final class RandomTransformerGguf {
         return file;
     }
 
-    /** llama.cpp's {@code LLAMA_FTYPE_MOSTLY_*} code of a file whose matrices are all {@code dtype}. */
-    static int fileType(DType dtype) {
-        return switch (dtype) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            case Q5_0 -> 8;
-            case Q5_1 -> 9;
-            case Q4_K -> 14;
-            case Q5_K -> 16;
-            case Q6_K -> 18;
-            case BF16 -> 32;
-        };
-    }
 
     /**
      * A [rows, cols] matrix (or [n] vector) of uniform values in {@code center ± scale}, its own random stream per name, written

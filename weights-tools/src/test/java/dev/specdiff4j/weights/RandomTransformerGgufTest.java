@@ -30,6 +30,9 @@ class RandomTransformerGgufTest {
     /** 100 tokens: more than one 64-row chunk, and a partial last one. */
     static final RandomTransformers.Shape SHAPE = new RandomTransformers.Shape("llama", 100, 256, 256, 2, 4, 2, 64, 512, 500000, true);
 
+    /** llama.cpp's LLAMA_FTYPE_MOSTLY_F16 / _Q8_0 / _Q4_K_S (llama.h). */
+    static final java.util.Map<String, Long> LLAMA_FTYPE = java.util.Map.of("f16", 1L, "q8_0", 7L, "q4_k", 14L);
+
     @ParameterizedTest
     @ValueSource(strings = {"f16", "q8_0", "q4_k"})
     void writesEveryMatrixInTheDtypeAndTheLoaderRunsIt(String name, @TempDir Path dir) throws IOException {
@@ -37,7 +40,7 @@ class RandomTransformerGgufTest {
         Path file = RandomTransformerGguf.write(dir.resolve("m.gguf"), SHAPE, dtype, vocabulary(dir, SHAPE.vocab()), 5);
         try (GgufFile g = GgufFile.open(file)) {
             assertThat(g.metadata()).containsEntry("general.architecture", "llama").containsEntry("llama.block_count", 2L)
-                    .containsEntry("general.file_type", (long) RandomTransformerGguf.fileType(dtype));
+                    .containsEntry("general.file_type", LLAMA_FTYPE.get(name));
             assertThat(g.names()).contains("token_embd.weight", "blk.1.ffn_down.weight", "output_norm.weight").doesNotContain("output.weight");
             Tensor embedding = g.find("token_embd.weight").orElseThrow();
             assertThat(embedding.dtype()).isEqualTo(dtype);
