@@ -35,14 +35,15 @@ public final class VectorKernels implements Kernels {
      * helpers at NodeCountInliningCutoff and the vectors are boxed (docs/notes/16-kernels-round3.md); kept, tested for
      * exactness, for the next attempt. The outputs are the same bits either way.
      */
-    static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
+    static final boolean QUANT_IN_REGISTERS = Boolean.getBoolean("specdiff4j.quantInRegisters");
     /**
      * With {@code -Dspecdiff4j.f16Loop=true}, F16 rows without infinities or NaNs are decoded into the buffer by a plain
      * conversion loop that C2 vectorises into vcvtph2ps ({@link RowDecoder#f16FiniteRows}) instead of the Vector API
      * widening. Off by default until it measures faster (docs/notes/16-kernels-round4.md); the outputs are the same bits.
      */
     static final boolean F16_LOOP = Boolean.getBoolean("specdiff4j.f16Loop");
-    static final boolean QUANT_IN_REGISTERS = Boolean.getBoolean("specdiff4j.quantInRegisters");
+    /** F16 passes of fewer tokens than this widen in registers ({@code -Dspecdiff4j.f16DirectMaxTokens}, for A/B runs). */
+    static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
 
     private final WorkerPool pool;
     /**
