@@ -190,7 +190,11 @@ class BatchSpeculationTest {
     @Test
     void draftsAreVerifiedInTheSamePassAsOtherSequencesRows() throws Exception {
         AtomicInteger mixed = new AtomicInteger();
+        // No pass runs until both sequences are queued: otherwise, on a busy machine, the plain sequence can finish
+        // all its tokens before the speculative one is submitted, and no pass would ever mix the two.
+        CountDownLatch bothSubmitted = new CountDownLatch(1);
         CausalLanguageModel recording = new WrappedPassModel(target, inner -> (sessions, tokens, logitRows) -> {
+            awaitUninterruptibly(bothSubmitted);
             boolean plainRow = false;
             boolean draftRows = false;
             for (int i = 0; i < sessions.size(); i++) {
@@ -204,12 +208,22 @@ class BatchSpeculationTest {
         try (BatchScheduler scheduler = new BatchScheduler(recording, new BatchSettings(4, 8, Long.MAX_VALUE, 16))) {
             BatchSequence plain = scheduler.submit(new int[] {1, 2}, 30, SamplingConfig.greedy(), -1, () -> false);
             BatchSequence spec = scheduler.submitSpeculative(new int[] {3, 4}, 30, settings, new AutoregressiveDrafter(small, 300), -1, () -> false);
+            bothSubmitted.countDown();
             while (plain.next() >= 0) Thread.onSpinWait();
             while (spec.next() >= 0) Thread.onSpinWait();
             assertThat(spec.rounds()).isPositive();
             assertThat(spec.drafted()).isPositive();
         }
         assertThat(mixed.get()).isPositive();
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
