@@ -101,9 +101,18 @@ public record GenerationConfig(Mode mode, int maxTokens, SamplingConfig sampling
     /**
      * The default γ with a target-conditioned block drafter (the main job's drafter when the bundled models are used): the
      * best measured so far on the demo pair (docs/notes/17-defaults-round2.md says from which runs);
-     * {@link ModelSpec#defaultGamma} and {@link Generator#defaults} pick it by drafter kind.
+     * {@link #defaultGamma} picks it by drafter kind, for {@link ModelSpec#defaultGamma} and {@link Generator#defaults}.
      */
     public static final int BLOCK_DRAFTER_GAMMA = 4;
+
+    /**
+     * The γ a generation in {@code mode} uses when none is given: {@link #BLOCK_DRAFTER_GAMMA}, at most
+     * {@code blockDrafterMaxGamma} (its block size less one), when a block drafter drafts; else {@link #DEFAULT_GAMMA}.
+     */
+    public static int defaultGamma(Mode mode, boolean blockDrafter, int blockDrafterMaxGamma) {
+        if (mode != Mode.SPECDIFF || !blockDrafter) return DEFAULT_GAMMA;
+        return Math.max(1, Math.min(BLOCK_DRAFTER_GAMMA, blockDrafterMaxGamma));
+    }
     /** Token trees are off by default (docs/notes/17-token-trees.md). */
     public static final int DEFAULT_TREE = 0;
 

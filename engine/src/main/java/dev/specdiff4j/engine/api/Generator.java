@@ -211,13 +211,11 @@ public final class Generator implements AutoCloseable {
     }
 
     /**
-     * A builder with the defaults that fit the loaded drafters: {@code mode}, and for specdiff with a block drafter γ =
-     * {@link GenerationConfig#BLOCK_DRAFTER_GAMMA} (at most its block size less one) instead of the MDLM's
-     * {@link GenerationConfig#DEFAULT_GAMMA}.
+     * A builder with the defaults that fit the loaded drafters: {@code mode} and its default γ
+     * ({@link GenerationConfig#defaultGamma}).
      */
     public GenerationConfig.Builder defaults(Mode mode) {
-        int gamma = mode == Mode.SPECDIFF && blockDrafter != null
-                ? Math.min(GenerationConfig.BLOCK_DRAFTER_GAMMA, blockDrafter.config().maxGamma()) : GenerationConfig.DEFAULT_GAMMA;
+        int gamma = GenerationConfig.defaultGamma(mode, blockDrafter != null, blockDrafter == null ? 0 : blockDrafter.config().maxGamma());
         return GenerationConfig.builder().mode(mode).gamma(gamma);
     }
 

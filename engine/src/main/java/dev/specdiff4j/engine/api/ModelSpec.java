@@ -37,16 +37,14 @@ public record ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DTyp
     }
 
     /**
-     * The draft length γ a generation in {@code mode} uses when none is given: {@link GenerationConfig#BLOCK_DRAFTER_GAMMA}
-     * (at most the drafter's block size less one) when the diffusion drafter is a block drafter, else
-     * {@link GenerationConfig#DEFAULT_GAMMA}. Reads only the drafter's config.
+     * The draft length γ a generation in {@code mode} uses when none is given ({@link GenerationConfig#defaultGamma}),
+     * reading only the diffusion drafter's config.
      */
     public int defaultGamma(Mode mode) throws IOException {
         if (mode != Mode.SPECDIFF || diffusionDrafter == null) return GenerationConfig.DEFAULT_GAMMA;
         try (ModelFiles files = ModelFiles.open(diffusionDrafter)) {
             if (files.architecture() != ModelFiles.Architecture.BLOCK_DRAFTER || files.config() == null) return GenerationConfig.DEFAULT_GAMMA;
-            int maxGamma = files.config().integer("block_size") - 1;
-            return Math.max(1, Math.min(GenerationConfig.BLOCK_DRAFTER_GAMMA, maxGamma));
+            return GenerationConfig.defaultGamma(mode, true, files.config().integer("block_size") - 1);
         } catch (RuntimeException e) {
             return GenerationConfig.BLOCK_DRAFTER_GAMMA; // a malformed config: loading it reports what is wrong
         }
