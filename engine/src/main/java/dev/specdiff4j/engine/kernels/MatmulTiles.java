@@ -59,7 +59,7 @@ final class MatmulTiles {
     }
 
     /** L F32 weights starting at byte {@code offset} (the 4-row F32 tiles: kind is always F32 there). */
-    static FloatVector wF32(MemorySegment w, long offset) {
+    private static FloatVector wF32(MemorySegment w, long offset) {
         return FloatVector.fromMemorySegment(F, w, offset, LE);
     }
 
@@ -75,7 +75,7 @@ final class MatmulTiles {
      * model whose decode steps widen F16 in registers while its longer passes run F32 tiles on decoded rows would
      * otherwise compile one tile for both and merge vectors of both paths.
      */
-    static FloatVector wHalf(MemorySegment w, long offset, int kind) {
+    private static FloatVector wHalf(MemorySegment w, long offset, int kind) {
         ShortVector s = ShortVector.fromMemorySegment(RowDecoder.S, w, offset, LE);
         return kind == F16 ? RowDecoder.f16Finite(s) : RowDecoder.bf16(s);
     }
@@ -354,7 +354,7 @@ final class MatmulTiles {
     }
 
     /** Finishes one output: the lane sum (done by the caller), the tail, the bias. */
-    static void store(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long rowStart,
+    private static void store(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long rowStart,
                               float[] x, int xRow, int upper, int cols, float laneSum) {
         float sum = upper == cols ? laneSum : tail(w, rowStart, kind, x, xRow, upper, cols, laneSum);
         out[t * rows + r] = sum + bias(bias, r);

@@ -46,15 +46,7 @@ public final class VectorKernels implements Kernels {
     /** F16 passes of fewer tokens than this widen in registers ({@code -Dspecdiff4j.f16DirectMaxTokens}, for A/B runs). */
     static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
 
-    /**
-     * Weight rows per register tile of a pass over 4 or more tokens: 4 (the 4×4 tile, 16 accumulators; for 512-bit
-     * vectors, 32 registers) or 2 (two 2×4 tiles per 4-row block, 8 accumulators; fits AVX2's 16 registers). The outputs
-     * are the same bits either way. {@code -Dspecdiff4j.rowTile=2|4} overrides the choice for A/B runs.
-     */
-    static final int ROW_TILE = rowTile(System.getProperty("specdiff4j.rowTile"));
-
     private final WorkerPool pool;
-    private final int rowTile;
     /**
      * Decoded weight rows live in native memory, like the weights themselves: if the vector loads of the matmul tiles ever saw
      * a heap segment as well, their type profile would turn megamorphic and every matmul in the process would lose its
@@ -72,25 +64,8 @@ public final class VectorKernels implements Kernels {
 
     /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
     public VectorKernels(int threads) {
-        this(threads, ROW_TILE);
-    }
-
-    /** Kernels whose passes over 4 or more tokens use register tiles of {@code rowTile} (2 or 4) weight rows. */
-    VectorKernels(int threads, int rowTile) {
         if (VectorMath.WIDTH_ERROR != null) throw new IllegalArgumentException(VectorMath.WIDTH_ERROR);
-        if (rowTile != 2 && rowTile != 4) throw new IllegalArgumentException("rowTile must be 2 or 4, got " + rowTile);
-        this.rowTile = rowTile;
         this.pool = new WorkerPool(threads, "specdiff4j-kernels");
-    }
-
-    /** The row tile asked for with {@code -Dspecdiff4j.rowTile}, else the default for this vector width. */
-    static int rowTile(String asked) {
-        if (asked == null) return L <= 8 ? 2 : 4;
-        return switch (asked.trim()) {
-            case "2" -> 2;
-            case "4" -> 4;
-            default -> throw new IllegalArgumentException("specdiff4j.rowTile must be 2 or 4, got '" + asked + "'");
-        };
     }
 
     /** Kernels on all available processors. */
@@ -106,7 +81,7 @@ public final class VectorKernels implements Kernels {
     @Override
     public String describe() {
         return "vector (Java Vector API, " + F.vectorBitSize() + "-bit" + (System.getProperty("specdiff4j.vectorBits") == null
-                ? " (the widest here)" : " (-Dspecdiff4j.vectorBits)") + ", " + L + " floats per vector, " + rowTile + "×4 tiles, " + pool.threads()
+                ? " (the widest here)" : " (-Dspecdiff4j.vectorBits)") + ", " + L + " floats per vector, " + pool.threads()
                 + (pool.threads() == 1 ? " thread)" : " threads)");
     }
 
@@ -198,44 +173,22 @@ public final class VectorKernels implements Kernels {
             if (n < 4) break;
             if (tileKind != MatmulTiles.F32) {
                 // 16-bit weights widened in registers: their own copies of the tiles (see MatmulTiles.wHalf)
-                for (int t = 0; t < whole; t += 4) tile4Half(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
+                for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
                 if (left != null) {
-                    tile4Half(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
                 } else if (whole < k) {
                     MatmulTiles.tile4x1Half(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
                 }
                 continue;
             }
-            for (int t = 0; t < whole; t += 4) tile4(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
+            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
             if (left != null) {
-                tile4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                 left.copyOut(out, whole, r);
             } else if (whole < k) {
                 MatmulTiles.tile4x1(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
             }
-        }
-    }
-
-    /** 4 F32 rows × 4 tokens: one 4×4 tile or two 2×4 tiles ({@link #rowTile}). */
-    private void tile4(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
-                       float[] lanes) {
-        if (rowTile == 4) {
-            MatmulTiles.tile4x4(w, kind, w0, stride, cols, x, t, bias, r, rows, out, lanes);
-        } else {
-            TwoRowTiles.tile2x4(w, kind, w0, stride, cols, x, t, bias, r, rows, out, lanes);
-            TwoRowTiles.tile2x4(w, kind, w0 + 2 * stride, stride, cols, x, t, bias, r + 2, rows, out, lanes);
-        }
-    }
-
-    /** 4 F16 or BF16 rows × 4 tokens, widened in registers: one 4×4 tile or two 2×4 tiles ({@link #rowTile}). */
-    private void tile4Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
-                           float[] lanes) {
-        if (rowTile == 4) {
-            MatmulTiles.tile4x4Half(w, kind, w0, stride, cols, x, t, bias, r, rows, out, lanes);
-        } else {
-            TwoRowTiles.tile2x4Half(w, kind, w0, stride, cols, x, t, bias, r, rows, out, lanes);
-            TwoRowTiles.tile2x4Half(w, kind, w0 + 2 * stride, stride, cols, x, t, bias, r + 2, rows, out, lanes);
         }
     }
 
