@@ -37,11 +37,12 @@ public final class VectorKernels implements Kernels {
      */
     static final boolean QUANT_IN_REGISTERS = Boolean.getBoolean("specdiff4j.quantInRegisters");
     /**
-     * With {@code -Dspecdiff4j.f16Loop=true}, F16 rows without infinities or NaNs are decoded into the buffer by a plain
-     * conversion loop that C2 vectorises into vcvtph2ps ({@link RowDecoder#f16FiniteRows}) instead of the Vector API
-     * widening. Off by default until it measures faster (docs/notes/16-kernels-round4.md); the outputs are the same bits.
+     * F16 rows without infinities or NaNs that a pass decodes into the buffer (passes of {@link #F16_DIRECT_MAX_TOKENS}
+     * tokens or more) go through a plain conversion loop that C2 vectorises into vcvtph2ps ({@link RowDecoder#f16FiniteRows})
+     * instead of the Vector API widening: measured faster for 4- and 16-token passes (docs/notes/16-kernels-round5.md).
+     * {@code -Dspecdiff4j.f16Loop=false} turns it off; the outputs are the same bits.
      */
-    static final boolean F16_LOOP = Boolean.getBoolean("specdiff4j.f16Loop");
+    static final boolean F16_LOOP = Boolean.parseBoolean(System.getProperty("specdiff4j.f16Loop", "true"));
     /** F16 passes of fewer tokens than this widen in registers ({@code -Dspecdiff4j.f16DirectMaxTokens}, for A/B runs). */
     static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
 
