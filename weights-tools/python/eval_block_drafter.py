@@ -6,9 +6,12 @@ of a linear greedy round for several γ. The same teacher-forced measure as the 
 PyTorch reference (models.BlockDrafter) on the F32 or F16 weights of an HF folder.
 
 For sampling (--temperature, default 0.8): on the held-out samples whose continuation was sampled, blocks at the same
-positions, the probability that strict speculative sampling accepts row j, Σ min(p_T, q_T) with p_T the target's and
-q_T the drafter's distribution at temperature T, and its running product (rows taken as independent), with the
-target's probability mass inside the draft vocabulary (the most any drafter over it can be accepted with).
+positions, the probability that row j is accepted given the text before it, with p_T the target's and q_T the drafter's
+distribution at temperature T, under each of the engine's rules (docs/ALGORITHM.md, section 4): MARGINAL with a draft
+drawn from q_T, Σ min(p_T, q_T); STRICT with a draft drawn from q_T, Σ q_T p_T; STRICT with the drafter's most likely
+token, p_T(argmax q) (what the engine drafts under STRICT); each with its running product (rows taken as independent,
+and the text before row j taken as accepted: an estimate, strict_chains.py measures the chain exactly), and the
+target's probability mass inside the draft vocabulary (the most a MARGINAL drafter over it can be accepted with).
 
     /usr/bin/python3 weights-tools/python/eval_block_drafter.py --target models/demo/target \\
         --drafter models/demo/block-drafter --heldout data/distill/heldout-target-samples.ids.npy
@@ -78,16 +81,20 @@ def main():
     with torch.no_grad():
         logits = model(feats, pos, ids[rows, pos], wte, gamma)
     sel = rows[:, :, None]
-    accept = soft_targets.strict_acceptance(logits, logits_v[sel, at], lse[sel, at, 0], t)
     cover = soft_targets.coverage(logits_v[sel, at], lse[sel, at, 0], t)
-    streak = torch.cumprod(accept, -1).mean((0, 1))
-    print(f"{len(ids)} samples at temperature 0.8, {pos.numel()} blocks; strict acceptance at T = {t}")
-    print("per row, Σ min(p, q), j = 1..%d: %s" % (gamma, " ".join(f"{x:.3f}" for x in accept.mean((0, 1)).tolist())))
-    print("P(first j accepted), rows independent: %s" % " ".join(f"{x:.3f}" for x in streak.tolist()))
+    print(f"{len(ids)} samples at temperature {t}, {pos.numel()} blocks; acceptance per row given the text before it")
     print(f"target mass inside the draft vocabulary ({len(model.draft_ids)} ids): {cover.mean().item():.3f}")
-    for g in range(1, gamma + 1):
-        accepted = streak[:g].sum().item()
-        print(f"γ = {g}: expected accepted {accepted:.3f}, α {accepted / g:.3f}, tokens per round {accepted + 1:.3f}")
+    for name, rule in (("MARGINAL, drawn draft, Σ min(p, q)", soft_targets.marginal_acceptance),
+                       ("STRICT, drawn draft, Σ q·p", soft_targets.strict_acceptance_of_draw),
+                       ("STRICT, most likely draft, p(argmax q)", soft_targets.strict_acceptance_of_guess)):
+        accept = rule(logits, logits_v[sel, at], lse[sel, at, 0], t)
+        streak = torch.cumprod(accept, -1).mean((0, 1))
+        print(f"{name}: per row j = 1..{gamma}: {' '.join(f'{x:.3f}' for x in accept.mean((0, 1)).tolist())}; "
+              f"P(first j accepted), rows independent: {' '.join(f'{x:.3f}' for x in streak.tolist())}")
+        for g in (3, 4):
+            accepted = streak[:g].sum().item()
+            print(f"    γ = {g}: expected accepted {accepted:.3f}, α {accepted / g:.3f}, tokens per round {accepted + 1:.3f}")
+
 
 if __name__ == "__main__":
     main()

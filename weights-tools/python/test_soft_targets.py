@@ -62,16 +62,34 @@ class CrossEntropyTest(unittest.TestCase):
 
 
 class AcceptanceTest(unittest.TestCase):
-    def test_strict_acceptance_is_the_overlap(self):
+    def test_marginal_acceptance_is_the_overlap(self):
         v, lse = restricted([0, 1], 1.0)
         # q uniform: min(1/4, 1/2) + min(3/4, 1/2) = 3/4
-        a = soft_targets.strict_acceptance(torch.zeros(1, 2), v, lse, 1.0)
+        a = soft_targets.marginal_acceptance(torch.zeros(1, 2), v, lse, 1.0)
         self.assertAlmostEqual(a.item(), 0.75, places=6)
+
+    def test_strict_acceptance_of_a_draw_is_the_expected_target_probability(self):
+        v, lse = restricted([0, 1], 1.0)
+        # q uniform: 1/2 · 1/4 + 1/2 · 3/4 = 1/2
+        self.assertAlmostEqual(soft_targets.strict_acceptance_of_draw(torch.zeros(1, 2), v, lse, 1.0).item(), 0.5, places=6)
+        # at T = 1/2 the target is (0.1, 0.9) and draft logits (0, ln 2) give q ∝ (1, 4) = (0.2, 0.8): 0.02 + 0.72 = 0.74
+        q_logits = torch.tensor([[0.0, math.log(2.0)]])
+        v, lse = restricted([0, 1], 0.5)
+        self.assertAlmostEqual(soft_targets.strict_acceptance_of_draw(q_logits, v, lse, 0.5).item(), 0.74, places=6)
+
+    def test_strict_acceptance_of_the_guess_is_the_target_probability_of_the_drafts_argmax(self):
+        v, lse = restricted([0, 1], 0.5)
+        # argmax of (0, ln 2) is token 1: p_0.5(1) = 0.9, above the draw's 0.74 with the same logits
+        self.assertAlmostEqual(soft_targets.strict_acceptance_of_guess(torch.tensor([[0.0, math.log(2.0)]]), v, lse, 0.5).item(),
+                               0.9, places=6)
+        # a drafter whose argmax is the target's less likely token: p_0.5(0) = 0.1
+        self.assertAlmostEqual(soft_targets.strict_acceptance_of_guess(torch.tensor([[1.0, 0.0]]), v, lse, 0.5).item(),
+                               0.1, places=6)
 
     def test_acceptance_and_coverage_stop_at_the_draft_vocabulary(self):
         v, lse = restricted([0], 1.0)
         # the best a drafter over V = {0} can do is p(0) = 1/4
-        self.assertAlmostEqual(soft_targets.strict_acceptance(torch.tensor([[5.0]]), v, lse, 1.0).item(), 0.25, places=6)
+        self.assertAlmostEqual(soft_targets.marginal_acceptance(torch.tensor([[5.0]]), v, lse, 1.0).item(), 0.25, places=6)
         self.assertAlmostEqual(soft_targets.coverage(v, lse, 1.0).item(), 0.25, places=6)
 
 

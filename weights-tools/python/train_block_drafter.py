@@ -123,10 +123,10 @@ def soft_loss(logits, logits_v, lse, rows, at, temperatures, weights):
 
 
 def sampled_acceptance(logits, logits_v, lse, rows, at, k, temperature):
-    """Per row j: the mean strict acceptance Σ min(p_T, q_T) at temperature k of the list, and the mean over blocks of
+    """Per row j: the mean MARGINAL acceptance Σ min(p_T, q_T) at temperature k of the list, and the mean over blocks of
     its running product (the chance that rows 1..j are all accepted, rows taken as independent)."""
     sel = rows[:, None, None]
-    a = soft_targets.strict_acceptance(logits, logits_v[sel, at], lse[sel, at, k], temperature)
+    a = soft_targets.marginal_acceptance(logits, logits_v[sel, at], lse[sel, at, k], temperature)
     return a.mean((0, 1)), torch.cumprod(a, dim=-1).mean((0, 1))
 
 
@@ -229,7 +229,7 @@ def main():
         expected = chain[:4].sum().item()
         print(f"step {step}: train loss {loss:.3f}, held-out loss {hl:.3f}, P(first j accepted) "
               f"{' '.join(f'{x:.3f}' for x in chain.tolist())}, accepted per block of 4 {expected:.2f} "
-              f"(α {expected / 4:.3f}); sampled text, strict at T = {temperatures[0] if temperatures else '-'}: "
+              f"(α {expected / 4:.3f}); sampled text, MARGINAL at T = {temperatures[0] if temperatures else '-'}: "
               f"{' '.join(f'{x:.3f}' for x in schain.tolist())} (α {schain[:4].sum().item() / 4:.3f}), "
               f"{time.time() - started:.0f} s", flush=True)
         log.write(f"{step},{loss:.4f},{hl:.4f}," + ",".join(f"{x:.4f}" for x in chain.tolist())

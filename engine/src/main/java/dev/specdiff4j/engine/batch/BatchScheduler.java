@@ -233,7 +233,7 @@ public final class BatchScheduler implements AutoCloseable {
             if (s.session != null) continue;
             s.session = model.newSession(s.positions);
             if (s.speculates()) {
-                s.drafts = s.drafter.open(s.speculative.sampling(), s.speculative.sampling().seed());
+                s.drafts = s.drafter.open(s.speculative.sampling(), s.speculative.sampling().seed(), s.speculative.policy());
                 s.rounds = new SpeculativeRounds(s.speculative, model.vocabSize());
             }
         }

@@ -13,6 +13,12 @@ import java.util.function.BooleanSupplier;
  *
  * <p>It cannot draft ahead while the target verifies (overlap): the next block needs the target's features of the block
  * being verified. Token trees take the top candidates of each row of the one pass.
+ *
+ * <p>When sampling, its rows are drawn independently (each from its own seeded stream) from softmax(logits), at temperature 1
+ * whatever the request's, so row j's distribution given the drafts before it is row j itself, as MARGINAL acceptance needs. Under STRICT acceptance, which accepts a fixed guess d
+ * with probability p(d) whatever chose it, it drafts each row's most likely token instead: a drawn d is accepted with
+ * Σ q·p on average, the row's most likely token with p(argmax q), higher whenever q ranks the target's likely tokens
+ * first (docs/notes/18-block-drafter-round3.md measures both on the demo pair).
  */
 public final class BlockDrafter implements Drafter {
     private final BlockDiffusionDrafter model;
@@ -42,6 +48,16 @@ public final class BlockDrafter implements Drafter {
 
     @Override
     public Session open(SamplingConfig sampling, long seed) {
+        return open(sampling, seed, AcceptancePolicy.MARGINAL);
+    }
+
+    @Override
+    public Session open(SamplingConfig sampling, long seed, AcceptancePolicy policy) {
+        boolean mostLikely = sampling.isGreedy() || policy == AcceptancePolicy.STRICT;
+        // drawn drafts come from the drafter's own distribution, softmax(logits) (with the request's top-k and top-p): on the
+        // demo pair at T = 0.8 it overlaps the target's p_0.8 more than softmax(logits / 0.8) does (0.65 of row 1 against
+        // 0.50, docs/notes/18-block-drafter-round3.md); MARGINAL is exact for any row the drafts are drawn from
+        SamplingConfig drawing = mostLikely ? sampling : new SamplingConfig(1.0, sampling.topK(), sampling.topP(), sampling.seed());
         BlockDiffusionDrafter.Context context = model.newContext();
         int[] ids = model.config().draftVocab();
         int vocab = targetVocab();
@@ -69,12 +85,12 @@ public final class BlockDrafter implements Drafter {
                 }
                 float[][] logits = rows(committed, gamma);
                 int[] tokens = new int[gamma];
-                double[][] probabilities = sampling.isGreedy() ? null : new double[gamma][];
+                double[][] probabilities = mostLikely ? null : new double[gamma][];
                 for (int j = 0; j < gamma; j++) {
-                    if (sampling.isGreedy()) {
+                    if (mostLikely) {
                         tokens[j] = Probabilities.argmax(logits[j], vocab);
                     } else {
-                        probabilities[j] = Probabilities.of(logits[j], vocab, sampling);
+                        probabilities[j] = Probabilities.of(logits[j], vocab, drawing);
                         tokens[j] = Probabilities.draw(probabilities[j], Seeds.at(seed, 4, committed.length + j).nextDouble());
                     }
                 }

@@ -14,6 +14,15 @@ public interface Drafter {
     Session open(SamplingConfig sampling, long seed);
 
     /**
+     * As {@link #open(SamplingConfig, long)}, for drafts that the target will judge by {@code policy}. A drafter may draft
+     * differently for a policy that allows it: STRICT accepts any fixed guess d with probability p(d), however d was chosen,
+     * so a drafter may guess its most likely tokens there instead of sampling them. The default ignores the policy.
+     */
+    default Session open(SamplingConfig sampling, long seed, AcceptancePolicy policy) {
+        return open(sampling, seed);
+    }
+
+    /**
      * The target blocks whose hidden states this drafter reads (empty: it drafts from tokens alone). A speculative decoder
      * asks its target session for them and hands every committed position's row to {@link Session#observeTargetFeatures}
      * before each proposal.

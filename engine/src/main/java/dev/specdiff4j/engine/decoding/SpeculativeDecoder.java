@@ -72,7 +72,7 @@ public final class SpeculativeDecoder {
                     + "states (" + drafter.describe() + "): its next block needs the features of the block being verified");
         }
         try (CausalLanguageModel.Session session = target.newSession();
-             Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed())) {
+             Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed(), settings.policy())) {
             long start = System.nanoTime();
             prefill(session, drafts, prompt, feeds);
             long prefill = System.nanoTime() - start;
@@ -176,7 +176,7 @@ public final class SpeculativeDecoder {
         AcceptanceEstimate estimate = new AcceptanceEstimate();
         boolean feeds = drafter.targetFeatureLayers().length > 0;
         try (CausalLanguageModel.Session session = target.newSession();
-             Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed())) {
+             Drafter.Session drafts = drafter.open(settings.sampling(), settings.sampling().seed(), settings.policy())) {
             if (!session.supportsTrees()) throw new IllegalArgumentException("this target (" + target.describe() + ") cannot verify token trees");
             VerifyCost cost = auto ? VerifyCost.of(target) : null;
             long start = System.nanoTime();

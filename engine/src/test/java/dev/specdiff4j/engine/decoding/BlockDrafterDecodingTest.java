@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The block drafter inside speculative decoding: greedy output is plain greedy output (linear rounds and token trees), the
  * target's features reach the drafter for exactly the committed positions and equal those of one pass over the committed
- * text, and overlap is refused.
+ * text, overlap is refused, and under STRICT acceptance it drafts each row's most likely token.
  */
 class BlockDrafterDecodingTest {
     private static final VectorKernels KERNELS = new VectorKernels(2);
@@ -167,6 +167,44 @@ class BlockDrafterDecodingTest {
         }
         assertThat(accepted).as("rounds that accept several tokens (so that several rows are handed over at once)").isGreaterThan(rounds);
         assertThat(checks.get()).isGreaterThan(20);
+    }
+
+    /** The drafter's proposal after {@code committed}, with the target's features of every committed position but the last. */
+    private static Drafter.Proposal proposal(int[] committed, SamplingConfig sampling, long seed, AcceptancePolicy policy) {
+        BlockDrafter drafter = new BlockDrafter(block);
+        try (CausalLanguageModel.Session target = models.target().newSession();
+             Drafter.Session drafts = drafter.open(sampling, seed, policy)) {
+            target.captureFeatures(drafter.targetFeatureLayers());
+            target.forward(Arrays.copyOf(committed, committed.length - 1), 0);
+            drafts.observeTargetFeatures(0, target.features(), committed.length - 1);
+            return drafts.propose(committed, 4, false, () -> false);
+        }
+    }
+
+    /**
+     * STRICT accepts a fixed guess whatever chose it, so there the drafter guesses each row's most likely token (the greedy
+     * proposal, for every seed and temperature); MARGINAL needs drafts drawn from the rows it is given, so there it draws,
+     * from its own distribution at temperature 1 whatever the request's (the rows are the same at T = 1.5 and T = 0.5).
+     */
+    @Test
+    void strictDraftsEachRowsMostLikelyTokenAndMarginalDrawsThem() {
+        int drawnDiffer = 0;
+        for (int[] committed : SpeculativeGreedyTest.prompts(3, 300, 21)) {
+            int[] greedy = proposal(committed, SamplingConfig.greedy(), 0, AcceptancePolicy.GREEDY).tokens();
+            for (long seed = 1; seed <= 8; seed++) {
+                Drafter.Proposal strict = proposal(committed, SamplingConfig.sampling(1.5, seed), seed, AcceptancePolicy.STRICT);
+                assertThat(strict.tokens()).as("STRICT, seed %d", seed).containsExactly(greedy);
+                Drafter.Proposal marginal = proposal(committed, SamplingConfig.sampling(1.5, seed), seed, AcceptancePolicy.MARGINAL);
+                assertThat(marginal.rows()).as("MARGINAL hands over the rows it drew from").hasNumberOfRows(4);
+                for (int j = 0; j < 4; j++) assertThat(marginal.rows()[j][marginal.tokens()[j]]).isPositive();
+                Drafter.Proposal colder = proposal(committed, SamplingConfig.sampling(0.5, seed), seed, AcceptancePolicy.MARGINAL);
+                for (int j = 0; j < 4; j++) {
+                    assertThat(colder.rows()[j]).as("row %d at T = 0.5 and 1.5", j).containsExactly(marginal.rows()[j]);
+                }
+                if (!Arrays.equals(marginal.tokens(), greedy)) drawnDiffer++;
+            }
+        }
+        assertThat(drawnDiffer).as("MARGINAL proposals that are not the greedy one").isGreaterThan(12);
     }
 
     @Test
