@@ -360,49 +360,23 @@ public final class VectorKernels implements Kernels {
             for (int task = s; task < e; task++) {
                 int t = task / heads;
                 int h = task % heads;
-                attendPaged(q, t * dim + h * headDim, pages, keyBase + h * headDim, valueBase + h * headDim, pageRows, dim,
-                        firstPosition + t + 1, headDim, scale, out);
+                int visible = firstPosition + t + 1;
+                float[][] rows = pagedRows.get(); // this head's keys and values, gathered: attendOne sums as over a contiguous cache
+                if (rows[0].length < visible * headDim) {
+                    rows = new float[][] {new float[visible * headDim + 512], new float[visible * headDim + 512]};
+                    pagedRows.set(rows);
+                }
+                for (int j = 0; j < visible; j++) {
+                    int from = (j % pageRows) * dim + h * headDim;
+                    System.arraycopy(pages[j / pageRows], keyBase + from, rows[0], j * headDim, headDim);
+                    System.arraycopy(pages[j / pageRows], valueBase + from, rows[1], j * headDim, headDim);
+                }
+                attendOne(q, t * dim + h * headDim, rows[0], rows[1], 0, headDim, visible, visible, null, headDim, scale, out);
             }
         });
     }
 
-    /** {@link #attendOne} over contiguous rows, with row j read from its page: the same loops, so the same bits. */
-    private void attendPaged(float[] q, int qBase, float[][] pages, int keyOffset, int valueOffset, int pageRows, int dim, int visible,
-                             int headDim, float scale, float[] out) {
-        float[] scores = scoreBuffer.get();
-        if (scores.length < visible) {
-            scores = new float[Math.max(visible, 256)];
-            scoreBuffer.set(scores);
-        }
-        int upper = headDim - headDim % L;
-        for (int j = 0; j < visible; j++) {
-            float[] page = pages[j / pageRows];
-            int kBase = keyOffset + (j % pageRows) * dim;
-            FloatVector acc = FloatVector.zero(F);
-            for (int i = 0; i < upper; i += L) {
-                acc = FloatVector.fromArray(F, q, qBase + i).fma(FloatVector.fromArray(F, page, kBase + i), acc);
-            }
-            float dot = VectorMath.sum(acc);
-            for (int i = upper; i < headDim; i++) dot = Math.fma(q[qBase + i], page[kBase + i], dot);
-            scores[j] = dot * scale;
-        }
-        softmaxRow(scores, 0, visible);
-        for (int i = 0; i < upper; i += L) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int j = 0; j < visible; j++) {
-                int vBase = valueOffset + (j % pageRows) * dim;
-                acc = FloatVector.fromArray(F, pages[j / pageRows], vBase + i).fma(FloatVector.broadcast(F, scores[j]), acc);
-            }
-            acc.intoArray(out, qBase + i);
-        }
-        for (int i = upper; i < headDim; i++) {
-            float acc = 0;
-            for (int j = 0; j < visible; j++) {
-                acc = Math.fma(pages[j / pageRows][valueOffset + (j % pageRows) * dim + i], scores[j], acc);
-            }
-            out[qBase + i] = acc;
-        }
-    }
+    private final ThreadLocal<float[][]> pagedRows = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     /**
      * One (query, head) pair over {@code visible} key rows: row j is j itself for j < {@code prefix} and

@@ -104,8 +104,7 @@ public final class Transformer implements LoadedModel {
     public Session newSession(int positions, KvPages pages) {
         int rows = pages.pool().pageRows();
         if (pages.pool().pageFloats() != kvPageFloats(rows)) {
-            throw new IllegalArgumentException("KV pages of " + pages.pool().pageFloats() + " floats do not fit this model: "
-                    + rows + " positions take " + kvPageFloats(rows));
+            throw new IllegalArgumentException("KV pages of " + pages.pool().pageFloats() + " floats do not fit this model");
         }
         return new TransformerSession(Math.min(spec.contextLength(), positions), pages);
     }
@@ -248,15 +247,6 @@ public final class Transformer implements LoadedModel {
      * Attention of the k query rows in {@code q} over a cache whose rows start.. are theirs, into {@code out}: causal, or
      * each row over its visible {@code tree} rows; one query group at a time under GQA.
      */
-    private void attend(TransformerBuffers b, float[] q, int k, float[] layerKeys, float[] layerValues, int start, int[][] tree,
-                        float[] out) {
-        int hd = spec.headDim();
-        attend(b, q, k, out, (rows, count, heads, result) -> {
-            if (tree == null) kernels.attention(rows, count, layerKeys, layerValues, start + count, start, true, heads, hd, result);
-            else kernels.treeAttention(rows, count, layerKeys, layerValues, start, tree, heads, hd, result);
-        });
-    }
-
     /** The attention kernel over one cache: {@code count} query rows of {@code heads} heads into {@code out}. */
     @FunctionalInterface
     private interface CacheAttention {
@@ -380,17 +370,20 @@ public final class Transformer implements LoadedModel {
 
         /** Causal attention (tree null) or tree attention of k query rows at cache rows start.. over layer l's cache. */
         private void attendCache(TransformerBuffers b, float[] q, int k, int l, int start, int[][] tree, float[] out) {
+            int hd = spec.headDim();
             if (paged == null) {
-                attend(b, q, k, keys[l], values[l], start, tree, out);
+                attend(b, q, k, out, (rows, count, heads, result) -> {
+                    if (tree == null) kernels.attention(rows, count, keys[l], values[l], start + count, start, true, heads, hd, result);
+                    else kernels.treeAttention(rows, count, keys[l], values[l], start, tree, heads, hd, result);
+                });
                 return;
             }
-            if (tree != null) throw new UnsupportedOperationException("a paged session does not verify token trees");
             int pageRows = paged.pool().pageRows();
             int keyBase = 2 * l * pageRows * kvDim;
             int valueBase = keyBase + pageRows * kvDim;
             float[][] pages = paged.pages();
             attend(b, q, k, out, (rows, count, heads, result) ->
-                    kernels.pagedAttention(rows, count, pages, keyBase, valueBase, pageRows, start, heads, spec.headDim(), result));
+                    kernels.pagedAttention(rows, count, pages, keyBase, valueBase, pageRows, start, heads, hd, result));
         }
 
         @Override
@@ -493,7 +486,7 @@ public final class Transformer implements LoadedModel {
 
         @Override
         protected void moveRow(int from, int to) {
-            if (paged != null) throw new UnsupportedOperationException("a paged session does not verify token trees");
+            if (paged != null) throw new UnsupportedOperationException("a paged session has no token trees");
             for (int l = 0; l < spec.layers(); l++) {
                 System.arraycopy(keys[l], from * kvDim, keys[l], to * kvDim, kvDim);
                 System.arraycopy(values[l], from * kvDim, values[l], to * kvDim, kvDim);
