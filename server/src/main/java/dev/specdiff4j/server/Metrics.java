@@ -64,6 +64,10 @@ final class Metrics {
             gauge(b, "specdiff4j_batch_rows", "Token rows in the last batched pass (decode tokens and prompt chunks).", batch.lastBatchRows());
             gauge(b, "specdiff4j_kv_cache_used_bytes", "KV-cache memory reserved by the batch's sequences.", batch.kvUsedBytes());
             gauge(b, "specdiff4j_kv_cache_budget_bytes", "KV-cache memory the batch may reserve.", batch.kvBudgetBytes());
+            gauge(b, "specdiff4j_kv_cache_page_bytes", "Bytes of a KV page.", batch.kvPageBytes());
+            gauge(b, "specdiff4j_kv_cache_pages_used", "KV pages held.", batch.kvPagesUsed());
+            gauge(b, "specdiff4j_kv_cache_pages_free", "KV pages left in the budget.", batch.kvPagesFree());
+            gauge(b, "specdiff4j_kv_cache_pages_allocated", "KV pages allocated.", batch.kvPagesAllocated());
             counter(b, "specdiff4j_batch_steps_total", "Batched passes run.", batch.steps());
             gauge(b, "specdiff4j_batch_tokens_per_second", "Tokens generated per second of batch work, all sequences together.",
                     batch.tokensPerSecond());

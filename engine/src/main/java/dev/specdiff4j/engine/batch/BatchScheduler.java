@@ -6,6 +6,8 @@ import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.decoding.SpeculativeRounds;
 import dev.specdiff4j.engine.decoding.SpeculativeSettings;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.KvPagePool;
+import dev.specdiff4j.engine.model.KvPages;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,7 +21,13 @@ import java.util.function.BooleanSupplier;
  * Continuous batching for plain autoregressive decoding: one thread runs one pass per step over the rows of every active
  * sequence (each with its own KV cache, position and sampler). New requests join and finished or cancelled ones leave
  * between steps; a prompt is prefilled in chunks that share the steps with the decoding sequences; KV memory is reserved
- * per sequence at admission against a budget. Since the model's passes are batch invariant, a request's tokens do not
+ * per sequence at admission against a budget.
+ *
+ * <p>The KV caches live in one {@link KvPagePool} of pages of {@link #KV_PAGE_ROWS} positions (models that page their cache,
+ * {@link CausalLanguageModel#kvPageFloats}): a sequence takes pages as it grows and gives them all back when it leaves, for
+ * whatever reason (finished, cancelled, failed, scheduler closed); pages are allocated on first demand and then reused.
+ * Admission reserves a request's whole need (prompt + max tokens, at most the context) against the budget, so a sequence's
+ * pages are always there when it grows: growth never waits, never fails, and never depends on the other sequences. Since the model's passes are batch invariant, a request's tokens do not
  * depend on what else runs (greedy: the tokens of the request alone; sampling: its own seeded stream).
  *
  * <p>Callers {@link #submit} a request and read its tokens from the returned {@link BatchSequence} on their own thread.
@@ -31,6 +39,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final BatchSettings settings;
     private final long bytesPerPosition;
     private final CausalLanguageModel.BatchPass pass;
+    private final KvPagePool pages;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ArrayDeque<BatchSequence> waiting = new ArrayDeque<>();
@@ -49,7 +58,21 @@ public final class BatchScheduler implements AutoCloseable {
         this.settings = settings;
         this.bytesPerPosition = model.kvBytesPerPosition();
         this.pass = model.newBatchPass();
+        this.pages = new KvPagePool(KV_PAGE_ROWS, model.kvPageFloats(KV_PAGE_ROWS), pageCapacity(settings, bytesPerPosition));
         this.loop = Thread.ofPlatform().daemon().name("specdiff4j-batch").start(this::run);
+    }
+
+    /** Positions per KV page. */
+    public static final int KV_PAGE_ROWS = 16;
+
+    /**
+     * Pages the reservations can ever need together: the budget in whole pages plus one partly filled page per sequence (a
+     * reservation rounded up to pages).
+     */
+    private static int pageCapacity(BatchSettings settings, long bytesPerPosition) {
+        if (bytesPerPosition == 0) return Integer.MAX_VALUE;
+        long pages = settings.kvBudgetBytes() / (KV_PAGE_ROWS * bytesPerPosition) + settings.maxSequences();
+        return (int) Math.min(Integer.MAX_VALUE, pages);
     }
 
     public BatchSettings settings() {
@@ -128,7 +151,10 @@ public final class BatchScheduler implements AutoCloseable {
     public BatchStats stats() {
         lock.lock();
         try {
-            return new BatchStats(runningCount, waiting.size(), lastRows, lastSize, kvUsed, settings.kvBudgetBytes(), steps, generated, busyNanos);
+            long pageBytes = (long) pages.pageFloats() * Float.BYTES;
+            int used = pages.inUse();
+            return new BatchStats(runningCount, waiting.size(), lastRows, lastSize, kvUsed, settings.kvBudgetBytes(), pageBytes, used,
+                    pages.capacity() - used, pages.allocated(), steps, generated, busyNanos);
         } finally {
             lock.unlock();
         }
@@ -231,7 +257,8 @@ public final class BatchScheduler implements AutoCloseable {
         }
         for (BatchSequence s : active) {
             if (s.session != null) continue;
-            s.session = model.newSession(s.positions);
+            s.pages = new KvPages(pages);
+            s.session = model.newSession(s.positions, s.pages);
             if (s.speculates()) {
                 s.drafts = s.drafter.open(s.speculative.sampling(), s.speculative.sampling().seed(), s.speculative.policy());
                 s.rounds = new SpeculativeRounds(s.speculative, model.vocabSize());

@@ -7,6 +7,7 @@ import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.decoding.SpeculativeRounds;
 import dev.specdiff4j.engine.decoding.SpeculativeSettings;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.KvPages;
 
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BooleanSupplier;
@@ -26,6 +27,7 @@ public final class BatchSequence {
     final int positions;
     final long reservedBytes;
     CausalLanguageModel.Session session;
+    KvPages pages; // its page table (the session's cache when the model pages it)
     int prefilled;
     int generated;
     int pending;
@@ -91,10 +93,14 @@ public final class BatchSequence {
         committed[committedLength++] = token;
     }
 
-    /** Closes what the scheduler opened for this sequence (its caches). */
+    /** Closes what the scheduler opened for this sequence (its caches) and gives its KV pages back. */
     void release() {
-        if (session != null) session.close();
-        if (drafts != null) drafts.close();
+        try {
+            if (session != null) session.close();
+            if (drafts != null) drafts.close();
+        } finally {
+            if (pages != null) pages.release();
+        }
     }
 
     boolean stopRequested() {

@@ -80,6 +80,29 @@ public interface Kernels extends AutoCloseable {
                    int heads, int headDim, float[] out);
 
     /**
+     * Causal attention as {@link #attention}, over a cache kept in fixed-size pages (a paged KV cache): key row j (absolute
+     * position j) lies in {@code pages[j / pageRows]} at offset {@code keyBase + (j % pageRows)·heads·headDim}, value row j at
+     * {@code valueBase + ...} of the same page. Query t is at position {@code firstPosition + t} and sees rows
+     * {@code [0, firstPosition + t + 1)}, in order, so the result equals {@link #attention} over the same rows laid out
+     * contiguously, bit for bit.
+     *
+     * <p>The default gathers the rows into contiguous arrays and calls {@link #attention}; implementations may index instead.
+     */
+    default void pagedAttention(float[] q, int k, float[][] pages, int keyBase, int valueBase, int pageRows, int firstPosition,
+                                int heads, int headDim, float[] out) {
+        int dim = heads * headDim;
+        int rows = firstPosition + k;
+        float[] keys = new float[rows * dim];
+        float[] values = new float[rows * dim];
+        for (int j = 0; j < rows; j++) {
+            int offset = (j % pageRows) * dim;
+            System.arraycopy(pages[j / pageRows], keyBase + offset, keys, j * dim, dim);
+            System.arraycopy(pages[j / pageRows], valueBase + offset, values, j * dim, dim);
+        }
+        attention(q, k, keys, values, rows, firstPosition, true, heads, headDim, out);
+    }
+
+    /**
      * Attention of k query rows that form a token tree after a cached prefix (token-tree verification). The keys and values
      * hold the prefix in rows {@code [0, prefix)} and the k tree rows after it; query t sees the prefix and then the tree rows
      * {@code prefix + a} for each {@code a} in {@code visible[t]} (ascending: its ancestors and itself), in that order. A row

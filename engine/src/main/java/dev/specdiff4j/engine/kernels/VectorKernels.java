@@ -352,6 +352,33 @@ public final class VectorKernels implements Kernels {
         });
     }
 
+    @Override
+    public void pagedAttention(float[] q, int k, float[][] pages, int keyBase, int valueBase, int pageRows, int firstPosition,
+                               int heads, int headDim, float[] out) {
+        int dim = heads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        pool.parallelFor(k * heads, 1, (s, e) -> {
+            for (int task = s; task < e; task++) {
+                int t = task / heads;
+                int h = task % heads;
+                int visible = firstPosition + t + 1;
+                float[][] rows = pagedRows.get(); // this head's keys and values, gathered: attendOne sums as over a contiguous cache
+                if (rows[0].length < visible * headDim) {
+                    rows = new float[][] {new float[visible * headDim + 512], new float[visible * headDim + 512]};
+                    pagedRows.set(rows);
+                }
+                for (int j = 0; j < visible; j++) {
+                    int from = (j % pageRows) * dim + h * headDim;
+                    System.arraycopy(pages[j / pageRows], keyBase + from, rows[0], j * headDim, headDim);
+                    System.arraycopy(pages[j / pageRows], valueBase + from, rows[1], j * headDim, headDim);
+                }
+                attendOne(q, t * dim + h * headDim, rows[0], rows[1], 0, headDim, visible, visible, null, headDim, scale, out);
+            }
+        });
+    }
+
+    private final ThreadLocal<float[][]> pagedRows = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+
     /**
      * One (query, head) pair over {@code visible} key rows: row j is j itself for j < {@code prefix} and
      * {@code prefix + tail[j - prefix]} after it (tail null: contiguous). The loops are the same either way, so a tree row

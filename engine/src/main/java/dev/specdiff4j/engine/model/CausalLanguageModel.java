@@ -23,6 +23,20 @@ public interface CausalLanguageModel extends AutoCloseable {
         return newSession();
     }
 
+    /**
+     * A session for a batch scheduler whose cache lives in {@code pages} (taken from their pool as it grows, given back when it
+     * closes), for up to {@code positions} positions. Models that keep their cache themselves ({@link #kvPageFloats} 0) ignore
+     * the pages: the default is {@link #newSession(int)}.
+     */
+    default Session newSession(int positions, KvPages pages) {
+        return newSession(positions);
+    }
+
+    /** Floats of one KV page of {@code pageRows} positions for {@link #newSession(int, KvPages)}; 0 when the model does not page its cache. */
+    default int kvPageFloats(int pageRows) {
+        return 0;
+    }
+
     /** Bytes of KV cache one position of a session takes, for memory budgets; 0 when the model does not say. */
     default long kvBytesPerPosition() {
         return 0;

@@ -229,6 +229,16 @@ public final class Gpt2 implements LoadedModel {
         return core.newSession(positions);
     }
 
+    @Override
+    public Session newSession(int positions, KvPages pages) {
+        return core.newSession(positions, pages);
+    }
+
+    @Override
+    public int kvPageFloats(int pageRows) {
+        return core.kvPageFloats(pageRows);
+    }
+
     /** Keys and values of every layer, float32. */
     @Override
     public long kvBytesPerPosition() {

@@ -1,6 +1,7 @@
 package dev.specdiff4j.engine.batch;
 
 import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.KvPages;
 
 import java.util.function.UnaryOperator;
 
@@ -29,6 +30,16 @@ record WrappedPassModel(CausalLanguageModel model, UnaryOperator<CausalLanguageM
     @Override
     public Session newSession(int positions) {
         return model.newSession(positions);
+    }
+
+    @Override
+    public Session newSession(int positions, KvPages pages) {
+        return model.newSession(positions, pages);
+    }
+
+    @Override
+    public int kvPageFloats(int pageRows) {
+        return model.kvPageFloats(pageRows);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.specdiff4j.engine.model.transformer;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.model.CausalSession;
+import dev.specdiff4j.engine.model.KvPages;
 import dev.specdiff4j.engine.model.LoadedModel;
 import dev.specdiff4j.engine.model.ModelFiles;
 
@@ -89,13 +90,32 @@ public final class Transformer implements LoadedModel {
 
     @Override
     public Session newSession() {
-        return new TransformerSession(Math.min(spec.contextLength(), 64));
+        return new TransformerSession(Math.min(spec.contextLength(), 64), null);
     }
 
     @Override
     public Session newSession(int positions) {
         if (positions < 1) throw new IllegalArgumentException("a session needs room for at least one position, got " + positions);
-        return new TransformerSession(Math.min(spec.contextLength(), positions));
+        return new TransformerSession(Math.min(spec.contextLength(), positions), null);
+    }
+
+    /** A session whose keys and values live in {@code pages} (layout: {@link #kvPageFloats}); it gives them back when closed. */
+    @Override
+    public Session newSession(int positions, KvPages pages) {
+        int rows = pages.pool().pageRows();
+        if (pages.pool().pageFloats() != kvPageFloats(rows)) {
+            throw new IllegalArgumentException("KV pages of " + pages.pool().pageFloats() + " floats do not fit this model");
+        }
+        return new TransformerSession(Math.min(spec.contextLength(), positions), pages);
+    }
+
+    /**
+     * A page holds, for each layer l in turn, the keys of its positions (pageRows × kvDim) and then their values:
+     * 2 · layers · pageRows · kvDim floats.
+     */
+    @Override
+    public int kvPageFloats(int pageRows) {
+        return Math.toIntExact(2L * spec.layers() * pageRows * spec.kvDim());
     }
 
     /** Keys and values of every layer, kvHeads wide, float32 (what the scheduler's KV budget counts). */
@@ -227,13 +247,18 @@ public final class Transformer implements LoadedModel {
      * Attention of the k query rows in {@code q} over a cache whose rows start.. are theirs, into {@code out}: causal, or
      * each row over its visible {@code tree} rows; one query group at a time under GQA.
      */
-    private void attend(TransformerBuffers b, float[] q, int k, float[] layerKeys, float[] layerValues, int start, int[][] tree,
-                        float[] out) {
+    /** The attention kernel over one cache: {@code count} query rows of {@code heads} heads into {@code out}. */
+    @FunctionalInterface
+    private interface CacheAttention {
+        void run(float[] q, int count, int heads, float[] out);
+    }
+
+    /** {@code cache} run on all query heads at once, or on one query group at a time under GQA. */
+    private void attend(TransformerBuffers b, float[] q, int k, float[] out, CacheAttention cache) {
         int hd = spec.headDim();
         int group = spec.heads() / spec.kvHeads();
         if (group == 1) {
-            if (tree == null) kernels.attention(q, k, layerKeys, layerValues, start + k, start, true, spec.heads(), hd, out);
-            else kernels.treeAttention(q, k, layerKeys, layerValues, start, tree, spec.heads(), hd, out);
+            cache.run(q, k, spec.heads(), out);
             return;
         }
         int qDim = spec.qDim();
@@ -243,8 +268,7 @@ public final class Transformer implements LoadedModel {
                     System.arraycopy(q, t * qDim + (g * group + j) * hd, b.groupQ, (t * spec.kvHeads() + g) * hd, hd);
                 }
             }
-            if (tree == null) kernels.attention(b.groupQ, k, layerKeys, layerValues, start + k, start, true, spec.kvHeads(), hd, b.groupOut);
-            else kernels.treeAttention(b.groupQ, k, layerKeys, layerValues, start, tree, spec.kvHeads(), hd, b.groupOut);
+            cache.run(b.groupQ, k, spec.kvHeads(), b.groupOut);
             for (int t = 0; t < k; t++) {
                 for (int g = 0; g < spec.kvHeads(); g++) {
                     System.arraycopy(b.groupOut, (t * spec.kvHeads() + g) * hd, out, t * qDim + (g * group + j) * hd, hd);
@@ -268,22 +292,27 @@ public final class Transformer implements LoadedModel {
         return rows;
     }
 
-    /** A sequence's KV cache (kvHeads wide, RoPE applied to keys) and scratch buffers. One session per generation. */
+    /**
+     * A sequence's KV cache (kvHeads wide, RoPE applied to keys) and scratch buffers. One session per generation. The cache is
+     * one array per layer that grows by copying, or, for a batch scheduler's sequence, the pages of a {@link KvPages} table.
+     */
     private final class TransformerSession extends CausalSession {
         private final int d = spec.dim();
         private final int kvDim = spec.kvDim();
         private final float[][] keys = new float[spec.layers()][];
         private final float[][] values = new float[spec.layers()][];
         private int capacity;
+        private final KvPages paged; // null: the arrays above
         private final TransformerBuffers buffers = new TransformerBuffers(spec);
         /** For each block, its slot in a captured feature row, or −1; null when nothing is captured. */
         private int[] featureSlot;
         private int featureLayers;
         private float[] features = new float[0]; // (k, featureLayers · C) of the latest pass
 
-        TransformerSession(int positions) {
+        TransformerSession(int positions, KvPages paged) {
             super(spec.contextLength(), spec.vocabSize());
-            ensureCapacity(positions);
+            this.paged = paged;
+            if (paged == null) ensureCapacity(positions);
         }
 
         Transformer outer() {
@@ -301,6 +330,10 @@ public final class Transformer implements LoadedModel {
         }
 
         private void ensureCapacity(int positions) {
+            if (paged != null) {
+                paged.ensure(positions);
+                return;
+            }
             if (positions <= capacity) return;
             int grown = Math.min(spec.contextLength(), Math.max(positions, capacity * 2));
             for (int l = 0; l < spec.layers(); l++) {
@@ -312,8 +345,45 @@ public final class Transformer implements LoadedModel {
 
         /** Stores the fresh keys/values of {@code count} pass rows from row {@code row} at cache rows start.. of layer l. */
         private void store(int l, TransformerBuffers b, int row, int count, int start) {
+            if (paged != null) {
+                storePaged(l, b, row, count, start);
+                return;
+            }
             System.arraycopy(b.k, row * kvDim, keys[l], start * kvDim, count * kvDim);
             System.arraycopy(b.v, row * kvDim, values[l], start * kvDim, count * kvDim);
+        }
+
+        private void storePaged(int l, TransformerBuffers b, int row, int count, int start) {
+            int pageRows = paged.pool().pageRows();
+            int keyBase = 2 * l * pageRows * kvDim;
+            int valueBase = keyBase + pageRows * kvDim;
+            for (int t = 0; t < count; ) {
+                int position = start + t;
+                float[] page = paged.pages()[position / pageRows];
+                int offset = (position % pageRows) * kvDim;
+                int run = Math.min(count - t, pageRows - position % pageRows); // rows that stay in this page
+                System.arraycopy(b.k, (row + t) * kvDim, page, keyBase + offset, run * kvDim);
+                System.arraycopy(b.v, (row + t) * kvDim, page, valueBase + offset, run * kvDim);
+                t += run;
+            }
+        }
+
+        /** Causal attention (tree null) or tree attention of k query rows at cache rows start.. over layer l's cache. */
+        private void attendCache(TransformerBuffers b, float[] q, int k, int l, int start, int[][] tree, float[] out) {
+            int hd = spec.headDim();
+            if (paged == null) {
+                attend(b, q, k, out, (rows, count, heads, result) -> {
+                    if (tree == null) kernels.attention(rows, count, keys[l], values[l], start + count, start, true, heads, hd, result);
+                    else kernels.treeAttention(rows, count, keys[l], values[l], start, tree, heads, hd, result);
+                });
+                return;
+            }
+            int pageRows = paged.pool().pageRows();
+            int keyBase = 2 * l * pageRows * kvDim;
+            int valueBase = keyBase + pageRows * kvDim;
+            float[][] pages = paged.pages();
+            attend(b, q, k, out, (rows, count, heads, result) ->
+                    kernels.pagedAttention(rows, count, pages, keyBase, valueBase, pageRows, start, heads, hd, result));
         }
 
         @Override
@@ -342,7 +412,7 @@ public final class Transformer implements LoadedModel {
             }
             blocks(buffers, tokens, positions, observer, (l, b, k) -> {
                 store(l, b, 0, k, start);
-                attend(b, b.q, k, keys[l], values[l], start, tree, b.attn);
+                attendCache(b, b.q, k, l, start, tree, b.attn);
             });
         }
 
@@ -385,7 +455,7 @@ public final class Transformer implements LoadedModel {
 
         @Override
         public boolean supportsTrees() {
-            return true;
+            return paged == null;
         }
 
         @Override
@@ -416,6 +486,7 @@ public final class Transformer implements LoadedModel {
 
         @Override
         protected void moveRow(int from, int to) {
+            if (paged != null) throw new UnsupportedOperationException("a paged session has no token trees");
             for (int l = 0; l < spec.layers(); l++) {
                 System.arraycopy(keys[l], from * kvDim, keys[l], to * kvDim, kvDim);
                 System.arraycopy(values[l], from * kvDim, values[l], to * kvDim, kvDim);
@@ -424,6 +495,7 @@ public final class Transformer implements LoadedModel {
 
         @Override
         protected void release() {
+            if (paged != null) paged.release();
             Arrays.fill(keys, null);
             Arrays.fill(values, null);
         }
@@ -482,7 +554,7 @@ public final class Transformer implements LoadedModel {
                     float[] q = b.sessionQ(count * qDim);
                     float[] out = b.sessionOut(count * qDim);
                     System.arraycopy(b.q, row * qDim, q, 0, count * qDim);
-                    attend(b, q, count, s.keys[l], s.values[l], starts[i], null, out);
+                    s.attendCache(b, q, count, l, starts[i], null, out);
                     System.arraycopy(out, 0, b.attn, row * qDim, count * qDim);
                 }
             });
