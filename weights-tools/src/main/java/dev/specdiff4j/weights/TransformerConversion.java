@@ -102,7 +102,7 @@ final class TransformerConversion {
         meta.put(a + "attention.layer_norm_rms_epsilon", spec.normEps());
         putRopeScaling(meta, tensors, files, spec, arch, theta);
         if (tokenizer instanceof SentencePieceBpeTokenizer spm) {
-            SentencePieceGgufVocab.put(meta, spm, HfSpecialTokens.read(files.path(), spec.vocabSize()), spec.vocabSize());
+            SentencePieceGgufVocab.put(meta, spm, files.path(), spec.vocabSize());
         } else {
             Converter.putTokenizer(meta, (BpeTokenizer) tokenizer, spec.vocabSize(), spec.eosTokenId(), files.config().integerOr("bos_token_id", -1));
         }
@@ -206,8 +206,7 @@ final class TransformerConversion {
         if (any instanceof BpeTokenizer bpe && bpe.mergeList() != null) return bpe;
         if (any instanceof SentencePieceBpeTokenizer spm) return spm;
         throw new ConversionException(files.path() + " holds a " + any.describe()
-                + "; convert writes byte-level BPE tokenizers with a merge list (Llama 3, Qwen) and SentencePiece-style BPE "
-                + "tokenizers (Llama 2, Mistral, TinyLlama) to GGUF");
+                + "; convert writes byte-level BPE (with merges) and SentencePiece-style BPE tokenizers to GGUF");
     }
 
     // ------------------------------------------------------------------------------------------ GGUF → GGUF
