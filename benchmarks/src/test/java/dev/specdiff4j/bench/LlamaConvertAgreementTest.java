@@ -11,6 +11,7 @@ import dev.specdiff4j.tokenizer.HfTokenizerWriter;
 import dev.specdiff4j.tokenizer.testing.ExternalFixtures;
 import dev.specdiff4j.weights.Converter;
 import dev.specdiff4j.weights.RandomTransformers;
+import dev.specdiff4j.weights.SentencePieceTokenizerJson;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -59,16 +60,44 @@ class LlamaConvertAgreementTest {
             assertThat(g.find("rope_freqs.weight").isPresent()).isEqualTo(family.equals("llama"));
             if (family.endsWith("-yarn")) assertThat(g.string(g.string("general.architecture") + ".rope.scaling.type")).isEqualTo("yarn");
         }
-        assertLlamaCppAgrees(library, gguf, family + " " + dtype, tolerance);
+        assertLlamaCppAgrees(library, gguf, family + " " + dtype, tolerance, VOCAB);
     }
 
-    private static void assertLlamaCppAgrees(Path library, Path gguf, String label, float tolerance) throws IOException {
+    /**
+     * A Mistral-shaped HF folder (model_type mistral with a sliding window, 64 wide) with Llama 2's SentencePiece vocabulary as
+     * the tokenizer.json HF makes of it (from llama.cpp's ggml-vocab-llama-spm.gguf): llama.cpp loads the "llama" vocabulary
+     * convert writes and decodes the same 32 greedy tokens.
+     */
+    @ParameterizedTest
+    @CsvSource({"f32, 0.0005", "f16, 0.002"})
+    void llamaCppDecodesOurSentencePieceConversionLikeWeDo(String dtype, float tolerance, @TempDir Path dir) throws IOException {
+        Path library = ExternalFixtures.folder("SPECDIFF4J_GGML_LIB", "libggml-base.so");
+        Path vocabs = ExternalFixtures.folder("SPECDIFF4J_LLAMA_VOCABS", "ggml-vocab-llama-spm.gguf");
+        Path hf = dir.resolve("hf");
+        int vocab;
+        try (GgufFile vocabulary = GgufFile.open(vocabs.resolve("ggml-vocab-llama-spm.gguf"))) {
+            vocab = ((List<?>) vocabulary.metadata().get("tokenizer.ggml.tokens")).size();
+            RandomTransformers.of(RandomTransformers.Shape.tiny("llama", vocab), 37, MATRIX_SCALE).writeHf(hf);
+            SentencePieceTokenizerJson.write(hf, vocabulary.metadata());
+        }
+        Map<String, Object> c = new LinkedHashMap<>(Json.parseObject(Files.readString(hf.resolve("config.json"))));
+        c.putAll(Map.of("model_type", "mistral", "architectures", List.of("MistralForCausalLM"), "sliding_window", 4096));
+        Files.writeString(hf.resolve("config.json"), Json.writePretty(c) + "\n", StandardCharsets.UTF_8);
+        Path gguf = dir.resolve("mistral-spm-" + dtype + ".gguf");
+        Converter.convert(hf, gguf, Converter.Options.of(Converter.Format.GGUF, dtype, false, null));
+        try (GgufFile g = GgufFile.open(gguf)) {
+            assertThat(g.string("tokenizer.ggml.model")).isEqualTo("llama");
+        }
+        assertLlamaCppAgrees(library, gguf, "mistral (SentencePiece vocabulary) " + dtype, tolerance, vocab);
+    }
+
+    private static void assertLlamaCppAgrees(Path library, Path gguf, String label, float tolerance, int vocab) throws IOException {
         int[] prompt = {1, 45, 99, 17, 201, 2, 33, 150};
         try (VectorKernels kernels = new VectorKernels(2);
              Transformer ours = TransformerLoader.load(gguf, new LoadOptions(null, kernels));
              var session = ours.newSession();
              LlamaCppNative theirs = new LlamaCppNative(library, gguf, 2, true)) {
-            assertThat(theirs.vocabSize()).isEqualTo(VOCAB);
+            assertThat(theirs.vocabSize()).isEqualTo(vocab);
             float[][] our = session.forward(prompt);
             theirs.forward(prompt, prompt.length);
             float worst = 0;

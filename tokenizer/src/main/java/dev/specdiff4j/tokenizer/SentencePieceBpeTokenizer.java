@@ -298,6 +298,11 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
         return tokenBytes[id].clone();
     }
 
+    /** What the tokenizer is made of (the arrays are its own: read them, do not change them). */
+    public Spec spec() {
+        return spec;
+    }
+
     @Override
     public int vocabSize() {
         return spec.pieces().length;

@@ -11,6 +11,7 @@ import dev.specdiff4j.engine.model.transformer.TransformerSpec;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Tensor;
 import dev.specdiff4j.tokenizer.BpeTokenizer;
+import dev.specdiff4j.tokenizer.SentencePieceBpeTokenizer;
 import dev.specdiff4j.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -25,7 +26,8 @@ import java.util.Map;
  * <ul>
  *   <li>HF folder → GGUF as llama.cpp's convert_hf_to_gguf.py writes it: its tensor names and metadata keys, the llama/mistral
  *       q/k rows permuted for its RoPE, Llama 3 RoPE scaling as {@code rope_freqs.weight}, linear scaling as
- *       {@code rope.scaling.*}, YaRN as {@code rope.scaling.type = yarn}, the byte-level BPE tokenizer as {@code tokenizer.ggml.*}. Mistral is written as
+ *       {@code rope.scaling.*}, YaRN as {@code rope.scaling.type = yarn}, the tokenizer as {@code tokenizer.ggml.*} (byte-level BPE as {@code gpt2},
+ *       SentencePiece-style BPE as {@code llama}, see {@link SentencePieceGgufVocab}). Mistral is written as
  *       {@code llama} (as llama.cpp does), its context capped at the sliding window so that the window never has to cut; phi3's
  *       fused {@code qkv_proj} / {@code gate_up_proj} become llama.cpp's {@code attn_qkv} / {@code ffn_up} as they are;</li>
  *   <li>GGUF → GGUF with another dtype (or the Q4_K_M mix): every metadata entry kept, matrices re-encoded.</li>
@@ -60,7 +62,7 @@ final class TransformerConversion {
         if (permuted && spec.qkvBias()) {
             throw new ConversionException("a llama model with q/k/v biases (attention_bias) cannot be written with llama.cpp's permuted q/k rows");
         }
-        BpeTokenizer tokenizer = byteLevelTokenizer(files);
+        Tokenizer tokenizer = ggufTokenizer(files);
         TensorSource t = files.tensors();
         List<OutputTensor> tensors = new ArrayList<>();
         DType[] matrixType = {null};
@@ -99,7 +101,11 @@ final class TransformerConversion {
         meta.put(a + "rope.freq_base", (float) theta);
         meta.put(a + "attention.layer_norm_rms_epsilon", spec.normEps());
         putRopeScaling(meta, tensors, files, spec, arch, theta);
-        Converter.putTokenizer(meta, tokenizer, spec.vocabSize(), spec.eosTokenId(), files.config().integerOr("bos_token_id", -1));
+        if (tokenizer instanceof SentencePieceBpeTokenizer spm) {
+            SentencePieceGgufVocab.put(meta, spm, files.path(), spec.vocabSize());
+        } else {
+            Converter.putTokenizer(meta, (BpeTokenizer) tokenizer, spec.vocabSize(), spec.eosTokenId(), files.config().integerOr("bos_token_id", -1));
+        }
         List<TensorWriteSource> sources = Converter.writeSources(tensors, options.progress());
         out.writeFile(stream -> GgufWriter.write(stream, meta, sources));
     }
@@ -189,7 +195,8 @@ final class TransformerConversion {
         return true;
     }
 
-    private static BpeTokenizer byteLevelTokenizer(ModelFiles files) throws IOException {
+    /** A byte-level BPE tokenizer (Llama 3, Qwen) or a SentencePiece-style one (Llama 2, Mistral, TinyLlama). */
+    private static Tokenizer ggufTokenizer(ModelFiles files) throws IOException {
         Tokenizer any;
         try {
             any = files.anyTokenizer();
@@ -197,8 +204,9 @@ final class TransformerConversion {
             throw new ConversionException(files.path() + " has no tokenizer the GGUF file could carry (" + e.getMessage() + ")");
         }
         if (any instanceof BpeTokenizer bpe && bpe.mergeList() != null) return bpe;
+        if (any instanceof SentencePieceBpeTokenizer spm) return spm;
         throw new ConversionException(files.path() + " holds a " + any.describe()
-                + "; convert writes byte-level BPE tokenizers (Llama 3, Qwen) to GGUF, not SentencePiece-style ones yet");
+                + "; convert writes byte-level BPE (with merges) and SentencePiece-style BPE tokenizers to GGUF");
     }
 
     // ------------------------------------------------------------------------------------------ GGUF → GGUF
