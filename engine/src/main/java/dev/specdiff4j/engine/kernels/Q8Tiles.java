@@ -12,18 +12,22 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Q8_0 matmul tiles that dequantize in registers: each block's 32 bytes become two float vectors, are
+ * Q8_0 matmul tiles that dequantize in registers: each block's 32 bytes become 32 / L float vectors, are
  * multiplied by the block scale and fed to the FMAs directly, instead of going through a float buffer.
  * The weights d·q are exact in float and the FMAs run in the same order as {@link MatmulTiles} on the
  * dequantized rows, so the results are bit-for-bit those of the buffered path: tiles of either kind can
- * be mixed without changing any output. Only for 16-float vectors (two per 32-value block).
+ * be mixed without changing any output. For 8- and 16-float vectors (AVX2, AVX-512).
  */
 final class Q8Tiles {
     private static final VectorSpecies<Float> F = VectorMath.F;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final int L = VectorMath.L;
+    /** As many bytes as F has floats: one B2F conversion widens them to one float vector. */
+    private static final VectorSpecies<Byte> B = L == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    /** Float vectors per Q8_0 block. */
+    private static final int CHUNKS = Q8.BLOCK / L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
-    static final boolean SUPPORTED = VectorMath.L == 16;
+    static final boolean SUPPORTED = L == 16 || L == 8;
 
     private Q8Tiles() {
     }
@@ -47,30 +51,28 @@ final class Q8Tiles {
             long o1 = o0 + rowBytes;
             long o2 = o1 + rowBytes;
             long o3 = o2 + rowBytes;
-            int c = x0 + b * Q8.BLOCK;
-            FloatVector lo = FloatVector.fromArray(F, x, c);
-            FloatVector hi = FloatVector.fromArray(F, x, c + 16);
             float d0 = d(w, o0);
             float d1 = d(w, o1);
             float d2 = d(w, o2);
             float d3 = d(w, o3);
-            a0 = q(w, o0 + 2).mul(d0).fma(lo, a0);
-            a0 = q(w, o0 + 18).mul(d0).fma(hi, a0);
-            a1 = q(w, o1 + 2).mul(d1).fma(lo, a1);
-            a1 = q(w, o1 + 18).mul(d1).fma(hi, a1);
-            a2 = q(w, o2 + 2).mul(d2).fma(lo, a2);
-            a2 = q(w, o2 + 18).mul(d2).fma(hi, a2);
-            a3 = q(w, o3 + 2).mul(d3).fma(lo, a3);
-            a3 = q(w, o3 + 18).mul(d3).fma(hi, a3);
+            // each accumulator takes the block's chunks in column order, as the buffered path does
+            for (int chunk = 0; chunk < CHUNKS; chunk++) {
+                FloatVector v = FloatVector.fromArray(F, x, x0 + b * Q8.BLOCK + chunk * L);
+                long q = 2 + (long) chunk * L;
+                a0 = q(w, o0 + q).mul(d0).fma(v, a0);
+                a1 = q(w, o1 + q).mul(d1).fma(v, a1);
+                a2 = q(w, o2 + q).mul(d2).fma(v, a2);
+                a3 = q(w, o3 + q).mul(d3).fma(v, a3);
+            }
         }
         a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, 16);
-        a2.intoArray(lanes, 32);
-        a3.intoArray(lanes, 48);
-        for (int i = 0; i < 4; i++) out[t * rows + r + i] = MatmulTiles.laneSum(lanes, i * 16) + bias(bias, r + i);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        for (int i = 0; i < 4; i++) out[t * rows + r + i] = MatmulTiles.laneSum(lanes, i * L) + bias(bias, r + i);
     }
 
-    /** Rows r..r+3 against tokens t..t+3: each dequantized half-block feeds four tokens. */
+    /** Rows r..r+3 against tokens t..t+3: each dequantized chunk of a block feeds four tokens. */
     static void tile4x4(MemorySegment w, long row0, long rowBytes, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
                         float[] lanes) {
         int blocks = cols / Q8.BLOCK;
@@ -91,9 +93,9 @@ final class Q8Tiles {
             float d1 = d(w, o1);
             float d2 = d(w, o2);
             float d3 = d(w, o3);
-            for (int half = 0; half < 2; half++) {
-                int c = b * Q8.BLOCK + half * 16;
-                long q = 2 + half * 16L;
+            for (int chunk = 0; chunk < CHUNKS; chunk++) {
+                int c = b * Q8.BLOCK + chunk * L;
+                long q = 2 + (long) chunk * L;
                 FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
                 FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
                 FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
@@ -121,24 +123,24 @@ final class Q8Tiles {
             }
         }
         a00.intoArray(lanes, 0);
-        a01.intoArray(lanes, 16);
-        a02.intoArray(lanes, 32);
-        a03.intoArray(lanes, 48);
-        a10.intoArray(lanes, 64);
-        a11.intoArray(lanes, 80);
-        a12.intoArray(lanes, 96);
-        a13.intoArray(lanes, 112);
-        a20.intoArray(lanes, 128);
-        a21.intoArray(lanes, 144);
-        a22.intoArray(lanes, 160);
-        a23.intoArray(lanes, 176);
-        a30.intoArray(lanes, 192);
-        a31.intoArray(lanes, 208);
-        a32.intoArray(lanes, 224);
-        a33.intoArray(lanes, 240);
+        a01.intoArray(lanes, L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
         for (int i = 0; i < 4; i++) {
             for (int j = 0; j < 4; j++) {
-                out[(t + j) * rows + r + i] = MatmulTiles.laneSum(lanes, (i * 4 + j) * 16) + bias(bias, r + i);
+                out[(t + j) * rows + r + i] = MatmulTiles.laneSum(lanes, (i * 4 + j) * L) + bias(bias, r + i);
             }
         }
     }

@@ -45,6 +45,14 @@ public final class VectorKernels implements Kernels {
     static final boolean F16_LOOP = Boolean.parseBoolean(System.getProperty("specdiff4j.f16Loop", "true"));
     /** F16 passes of fewer tokens than this widen in registers ({@code -Dspecdiff4j.f16DirectMaxTokens}, for A/B runs). */
     static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
+    /**
+     * Q8_0 passes of at most this many tokens dequantize in registers ({@link Q8Tiles}); longer ones decode each 4-row block
+     * once into the buffer and reuse it for every 4-token tile. With 16-float vectors always in registers; with 8-float
+     * vectors (AVX2) in registers up to 4 tokens: there a one-token step took 38 ms against 56 ms buffered, a 4-token pass
+     * 67 against 77 ms, but a 16-token pass 243 against 159 ms (GPT-2 small, docs/notes/16-kernels-round5.md). The
+     * outputs are the same bits either way ({@code -Dspecdiff4j.q8DirectMaxTokens} overrides it for A/B runs).
+     */
+    static final int Q8_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.q8DirectMaxTokens", L == 16 ? Integer.MAX_VALUE : 4);
 
     private final WorkerPool pool;
     /**
@@ -133,7 +141,7 @@ public final class VectorKernels implements Kernels {
         MemorySegment decoded = direct ? null : rowBuffer(4 * cols);
         long stride = direct ? w.rowBytes() : 4L * cols;
         int r = r0;
-        if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
+        if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED && k <= Q8_DIRECT_MAX_TOKENS) {
             // 4-row groups dequantize in registers; the leftover rows take the buffered path below
             long rowBytes = w.rowBytes();
             for (; r + 4 <= r1; r += 4) {
