@@ -31,15 +31,7 @@ public final class HfTokenizerWriter {
         for (int[] m : merges) mergeStrings.add(ByteLevel.encode(tokens.get(m[0])) + " " + ByteLevel.encode(tokens.get(m[1])));
         List<Object> added = new ArrayList<>();
         tokenizer.specialTokens().forEach((content, id) -> {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("id", id);
-            t.put("content", content);
-            t.put("single_word", false);
-            t.put("lstrip", false);
-            t.put("rstrip", false);
-            t.put("normalized", false);
-            t.put("special", true);
-            added.add(t);
+            added.add(addedToken(id, content));
         });
         Map<String, Object> byteLevel = new LinkedHashMap<>();
         byteLevel.put("type", "ByteLevel");
@@ -82,6 +74,19 @@ public final class HfTokenizerWriter {
         root.put("decoder", decoder);
         root.put("model", model);
         return Json.writePretty(root) + "\n";
+    }
+
+    /** A special token's entry in tokenizer.json's {@code added_tokens}, as HF's tokenizers write it. */
+    public static Map<String, Object> addedToken(int id, String content) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("id", id);
+        t.put("content", content);
+        t.put("single_word", false);
+        t.put("lstrip", false);
+        t.put("rstrip", false);
+        t.put("normalized", false);
+        t.put("special", true);
+        return t;
     }
 
     /** Writes atomically: a temporary file in the same folder, renamed when complete. */

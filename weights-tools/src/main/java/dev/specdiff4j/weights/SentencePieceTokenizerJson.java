@@ -1,6 +1,7 @@
 package dev.specdiff4j.weights;
 
 import dev.specdiff4j.json.Json;
+import dev.specdiff4j.tokenizer.HfTokenizerWriter;
 import dev.specdiff4j.tokenizer.SentencePieceBpeTokenizer;
 
 import java.io.IOException;
@@ -50,15 +51,7 @@ public final class SentencePieceTokenizerJson {
         for (int id = 0; id < pieces.length; id++) {
             int type = types[id];
             if (type != SentencePieceBpeTokenizer.CONTROL && type != SentencePieceBpeTokenizer.UNKNOWN) continue;
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("id", id);
-            t.put("content", pieces[id]);
-            t.put("single_word", false);
-            t.put("lstrip", false);
-            t.put("rstrip", false);
-            t.put("normalized", false);
-            t.put("special", true);
-            added.add(t);
+            added.add(HfTokenizerWriter.addedToken(id, pieces[id]));
         }
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("version", "1.0");
