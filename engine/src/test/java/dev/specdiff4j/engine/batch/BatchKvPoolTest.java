@@ -54,7 +54,10 @@ class BatchKvPoolTest {
     }
 
     private static List<Integer> run(BatchScheduler scheduler, int[] prompt, int maxTokens, BooleanSupplier stop) throws InterruptedException {
-        BatchSequence s = scheduler.submit(prompt, maxTokens, SamplingConfig.greedy(), -1, stop);
+        return drain(scheduler.submit(prompt, maxTokens, SamplingConfig.greedy(), -1, stop));
+    }
+
+    private static List<Integer> drain(BatchSequence s) throws InterruptedException {
         List<Integer> out = new ArrayList<>();
         int t;
         while ((t = s.next()) >= 0) out.add(t);
@@ -118,8 +121,13 @@ class BatchKvPoolTest {
 
         CountDownLatch running = new CountDownLatch(1);
         ExecutorService reader = Executors.newVirtualThreadPerTaskExecutor();
+        // once it holds pages, the sequence's stop check waits for close(): on a loaded machine the tiny model could
+        // otherwise finish all 60 tokens before close() is called
         Future<List<Integer>> open = reader.submit(() -> run(scheduler, new int[] {9}, 60, () -> {
-            if (scheduler.stats().kvPagesUsed() > 0) running.countDown();
+            if (scheduler.stats().kvPagesUsed() > 0) {
+                running.countDown();
+                while (!scheduler.isClosed()) Thread.onSpinWait();
+            }
             return false;
         }));
         running.await();
@@ -127,6 +135,15 @@ class BatchKvPoolTest {
         assertThat(open.get()).hasSizeLessThan(60);
         assertThat(scheduler.stats().kvPagesUsed()).isZero();
         reader.shutdown();
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void waitForNoRunning(BatchScheduler scheduler) throws InterruptedException {
@@ -154,7 +171,9 @@ class BatchKvPoolTest {
         try (BatchScheduler scheduler = new BatchScheduler(model, new BatchSettings(4, 8, 50 * perPosition))) {
             AtomicInteger mostQueued = new AtomicInteger();
             AtomicInteger mostPages = new AtomicInteger();
+            CountDownLatch allSubmitted = new CountDownLatch(1);
             BooleanSupplier watch = () -> {
+                awaitUninterruptibly(allSubmitted); // so a fast first request cannot finish before the others are queued
                 BatchStats s = scheduler.stats();
                 mostQueued.accumulateAndGet(s.queued(), Math::max);
                 mostPages.accumulateAndGet(s.kvPagesUsed(), Math::max);
@@ -164,9 +183,10 @@ class BatchKvPoolTest {
             ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
             List<Future<List<Integer>>> runs = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                int[] prompt = {3 + i, 5, 7};
-                runs.add(readers.submit(() -> run(scheduler, prompt, 37, watch)));
+                BatchSequence s = scheduler.submit(new int[] {3 + i, 5, 7}, 37, SamplingConfig.greedy(), -1, watch);
+                runs.add(readers.submit(() -> drain(s)));
             }
+            allSubmitted.countDown();
             for (int i = 0; i < 3; i++) assertThat(runs.get(i).get()).isEqualTo(alone(new int[] {3 + i, 5, 7}, 37));
             readers.shutdown();
             assertThat(mostQueued.get()).isPositive(); // 40 positions each: one at a time in a budget of 50
