@@ -126,11 +126,13 @@ public final class BatchScheduler implements AutoCloseable {
             throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens does not fit the context of " + model.contextLength());
         }
         int positions = (int) Math.min(model.contextLength(), (long) prompt.length + maxTokens);
-        long bytes = positions * bytesPerPosition;
+        long drafterBytes = drafter == null ? 0 : drafter.sessionBytes();
+        long bytes = positions * bytesPerPosition + drafterBytes;
         if (bytes > settings.kvBudgetBytes()) {
-            throw new KvBudgetException(String.format("this request needs %.1f MiB of KV cache (%d positions) but the batch "
+            throw new KvBudgetException(String.format("this request needs %.1f MiB of KV cache (%d positions%s) but the batch "
                     + "scheduler's whole KV budget is %.1f MiB; ask for fewer tokens or give the server more memory",
-                    bytes / 1048576.0, positions, settings.kvBudgetBytes() / 1048576.0));
+                    bytes / 1048576.0, positions, drafterBytes == 0 ? "" : String.format(", %.1f MiB of it the drafter's",
+                            drafterBytes / 1048576.0), settings.kvBudgetBytes() / 1048576.0));
         }
         BatchSequence s = new BatchSequence(prompt.clone(), maxTokens, sampling, eosId, stop, positions, bytes, drafter, speculative);
         lock.lock();

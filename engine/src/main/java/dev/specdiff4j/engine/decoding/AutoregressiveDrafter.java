@@ -33,6 +33,12 @@ public final class AutoregressiveDrafter implements Drafter {
         return targetVocab;
     }
 
+    /** The drafter's KV cache at its whole context (a session grows its cache up to that and slides within it). */
+    @Override
+    public long sessionBytes() {
+        return model.contextLength() * model.kvBytesPerPosition();
+    }
+
     @Override
     public Session open(SamplingConfig sampling, long seed) {
         return new ArSession(sampling, seed);

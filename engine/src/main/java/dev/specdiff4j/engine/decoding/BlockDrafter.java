@@ -1,6 +1,7 @@
 package dev.specdiff4j.engine.decoding;
 
 import dev.specdiff4j.engine.model.BlockDiffusionDrafter;
+import dev.specdiff4j.engine.model.BlockDrafterConfig;
 
 import java.util.Arrays;
 import java.util.function.BooleanSupplier;
@@ -44,6 +45,13 @@ public final class BlockDrafter implements Drafter {
     @Override
     public int[] targetFeatureLayers() {
         return model.config().targetLayers().clone();
+    }
+
+    /** The draft layers' keys and values of the target's features, for every position of the target's context. */
+    @Override
+    public long sessionBytes() {
+        BlockDrafterConfig c = model.config();
+        return 2L * c.layers() * c.targetPositions() * c.targetHidden() * Float.BYTES;
     }
 
     @Override

@@ -36,6 +36,12 @@ public final class DiffusionDrafter implements Drafter {
         return sampler.model().config().modelLength() - 2;
     }
 
+    /** Nothing: each proposal builds its keys and values anew for the window it drafts from, and drops them after. */
+    @Override
+    public long sessionBytes() {
+        return 0;
+    }
+
     @Override
     public Session open(SamplingConfig sampling, long seed) {
         return new Session() {

@@ -14,6 +14,13 @@ public interface Drafter {
     Session open(SamplingConfig sampling, long seed);
 
     /**
+     * The most bytes of cache one open session keeps between proposals (an autoregressive drafter's KV cache, grown at most
+     * to its context), for memory budgets such as the batch scheduler's. Buffers that live only during one proposal are not
+     * counted.
+     */
+    long sessionBytes();
+
+    /**
      * As {@link #open(SamplingConfig, long)}, for drafts that the target will judge by {@code policy}. A drafter may draft
      * differently for a policy that allows it: STRICT accepts any fixed guess d with probability p(d), however d was chosen,
      * so a drafter may guess its most likely tokens there instead of sampling them. The default ignores the policy.

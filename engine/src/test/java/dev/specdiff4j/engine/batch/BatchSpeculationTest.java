@@ -238,4 +238,31 @@ class BatchSpeculationTest {
         }
         assertThatThrownBy(() -> new BatchSettings(2, 4, 1, -1)).hasMessageContaining("drafted rows");
     }
+
+    @Test
+    void theDraftersCacheCountsInTheKvBudget() throws Exception {
+        Drafter ar = new AutoregressiveDrafter(small, 300);
+        // gpt2-tiny-drafter: 1 layer, 32 wide, context 64: keys and values of 64 positions, float32
+        assertThat(ar.sessionBytes()).isEqualTo(2L * 1 * 32 * 64 * Float.BYTES);
+        assertThat(new DiffusionDrafter(diffusion, 300, 2, new DraftingConfig(24, false, true)).sessionBytes()).isZero();
+        SpeculativeSettings settings = new SpeculativeSettings(3, 3, 3, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false);
+        int[] prompt = {3, 5, 7};
+        long targetBytes = (prompt.length + 20) * target.kvBytesPerPosition();
+        try (BatchScheduler scheduler = new BatchScheduler(target, new BatchSettings(2, 8, targetBytes + ar.sessionBytes() - 1))) {
+            assertThatThrownBy(() -> scheduler.submitSpeculative(prompt, 20, settings, ar, -1, () -> false))
+                    .isInstanceOf(KvBudgetException.class).hasMessageContaining("of it the drafter's");
+            BatchSequence plain = scheduler.submit(prompt, 20, SamplingConfig.greedy(), -1, () -> false);
+            while (plain.next() >= 0) {
+                // the target's cache alone fits
+            }
+        }
+        Request request = new Request(prompt, 20, SamplingConfig.greedy(), settings, ar, Integer.MAX_VALUE);
+        try (BatchScheduler scheduler = new BatchScheduler(target, new BatchSettings(2, 8, targetBytes + ar.sessionBytes()))) {
+            BatchSequence s = scheduler.submitSpeculative(prompt, 20, settings, ar, -1, () -> false);
+            List<Integer> out = new ArrayList<>();
+            int t;
+            while ((t = s.next()) >= 0) out.add(t);
+            assertThat(out).isEqualTo(alone(request));
+        }
+    }
 }

@@ -94,6 +94,11 @@ class BlockDrafterDecodingTest {
             }
 
             @Override
+            public long sessionBytes() {
+                return inner.sessionBytes();
+            }
+
+            @Override
             public int[] targetFeatureLayers() {
                 return layers;
             }

@@ -59,6 +59,11 @@ final class TestDrafters {
             }
 
             @Override
+            public long sessionBytes() {
+                return chain.sessionBytes();
+            }
+
+            @Override
             public Session open(SamplingConfig sampling, long seed) {
                 Session linear = chain.open(sampling, seed);
                 return new Session() {
@@ -107,6 +112,11 @@ final class TestDrafters {
             @Override
             public int targetVocab() {
                 return target.vocabSize();
+            }
+
+            @Override
+            public long sessionBytes() {
+                return target.contextLength() * target.kvBytesPerPosition();
             }
 
             @Override
