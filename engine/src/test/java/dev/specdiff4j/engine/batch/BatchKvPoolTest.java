@@ -137,15 +137,6 @@ class BatchKvPoolTest {
         reader.shutdown();
     }
 
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static void waitForNoRunning(BatchScheduler scheduler) throws InterruptedException {
         while (scheduler.stats().running() > 0) Thread.sleep(1);
     }
@@ -173,7 +164,7 @@ class BatchKvPoolTest {
             AtomicInteger mostPages = new AtomicInteger();
             CountDownLatch allSubmitted = new CountDownLatch(1);
             BooleanSupplier watch = () -> {
-                awaitUninterruptibly(allSubmitted); // so a fast first request cannot finish before the others are queued
+                Latches.awaitUninterruptibly(allSubmitted); // so a fast first request cannot finish before the others are queued
                 BatchStats s = scheduler.stats();
                 mostQueued.accumulateAndGet(s.queued(), Math::max);
                 mostPages.accumulateAndGet(s.kvPagesUsed(), Math::max);

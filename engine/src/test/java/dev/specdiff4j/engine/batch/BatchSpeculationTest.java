@@ -194,7 +194,7 @@ class BatchSpeculationTest {
         // all its tokens before the speculative one is submitted, and no pass would ever mix the two.
         CountDownLatch bothSubmitted = new CountDownLatch(1);
         CausalLanguageModel recording = new WrappedPassModel(target, inner -> (sessions, tokens, logitRows) -> {
-            awaitUninterruptibly(bothSubmitted);
+            Latches.awaitUninterruptibly(bothSubmitted);
             boolean plainRow = false;
             boolean draftRows = false;
             for (int i = 0; i < sessions.size(); i++) {
@@ -215,15 +215,6 @@ class BatchSpeculationTest {
             assertThat(spec.drafted()).isPositive();
         }
         assertThat(mixed.get()).isPositive();
-    }
-
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     @Test
