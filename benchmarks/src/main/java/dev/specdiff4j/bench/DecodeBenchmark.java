@@ -124,6 +124,14 @@ public final class DecodeBenchmark {
     /** The GGUF export of a random GPT-2 small in a dtype, made once and kept in the work folder. */
     Path model(DType dtype) throws IOException {
         if (llamaVocabulary != null) return llamaModel(dtype);
+        return randomGpt2Small(work, tokenizer, dtype, log);
+    }
+
+    /**
+     * A random-weight GPT-2 small (124 M parameters, seed 42, with the tokenizer of {@code tokenizer}) exported to GGUF in
+     * {@code dtype}; written once into {@code work} and reused.
+     */
+    public static Path randomGpt2Small(Path work, Path tokenizer, DType dtype, PrintStream log) throws IOException {
         Path hf = work.resolve("gpt2-small-random");
         if (!Files.exists(hf.resolve("model.safetensors"))) {
             log.println("writing a random-weight GPT-2 small (124 M parameters) to " + hf);

@@ -69,6 +69,7 @@ final class LlamaCppApi {
     static final int GGML_TYPE_F32 = 0;
     static final long CTX_OFFLOAD_KQV = 129;       // bool, the second of the trailing booleans
     static final long CTX_NO_PERF = 130;           // bool
+    static final long CTX_KV_UNIFIED = 133;        // bool, after op_offload and swa_full: one KV buffer for all sequences
 
     static final MemoryLayout PARAMS = MemoryLayout.structLayout(MemoryLayout.sequenceLayout(PARAMS_BYTES / 8, ValueLayout.JAVA_LONG));
 
@@ -200,7 +201,9 @@ final class LlamaCppApi {
             MemorySegment p = (MemorySegment) contextDefaultParams.invokeExact((java.lang.foreign.SegmentAllocator) arena);
             boolean ok = p.get(JAVA_INT, CTX_N_BATCH) == 2048 && p.get(JAVA_INT, CTX_N_UBATCH) == 512 && p.get(JAVA_INT, CTX_N_SEQ_MAX) == 1
                     && p.get(JAVA_INT, CTX_N_THREADS) > 0 && p.get(JAVA_INT, CTX_N_THREADS) == p.get(JAVA_INT, CTX_N_THREADS_BATCH)
-                    && p.get(JAVA_INT, CTX_TYPE_K) == 1 && p.get(JAVA_INT, CTX_TYPE_V) == 1 && p.get(JAVA_BYTE, CTX_OFFLOAD_KQV) == 1;
+                    && p.get(JAVA_INT, CTX_TYPE_K) == 1 && p.get(JAVA_INT, CTX_TYPE_V) == 1 && p.get(JAVA_BYTE, CTX_OFFLOAD_KQV) == 1
+                    && p.get(JAVA_BYTE, CTX_KV_UNIFIED - 2) == 1 && p.get(JAVA_BYTE, CTX_KV_UNIFIED - 1) == 1 // op_offload, swa_full
+                    && p.get(JAVA_BYTE, CTX_KV_UNIFIED) == 0;
             if (!ok) {
                 throw new IllegalStateException("the llama.cpp in " + folder + " lays out llama_context_params differently from these bindings "
                         + "(written for @node-llama-cpp/linux-x64 3.21.1); refusing to pass it parameters");

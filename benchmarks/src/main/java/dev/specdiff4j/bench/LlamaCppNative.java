@@ -26,13 +26,17 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * argmax, nothing else: no sampler chain, no detokenizing, no streaming, no JNI. The comparator the java-llama.cpp column
  * ({@link LlamaCpp}, a generic build behind JNI and a streaming server loop) cannot be.
  *
- * <p>Not thread-safe: one context, one sequence. Context 1024 tokens (GPT-2's), batches up to 512 tokens, llama.cpp's
- * defaults otherwise (F16 KV cache, flash attention on "auto").
+ * <p>Not thread-safe: one context. Context 1024 tokens (GPT-2's) per sequence, batches up to 512 tokens, llama.cpp's
+ * defaults otherwise (F16 KV cache, flash attention on "auto"). {@link #forward} and {@link #greedy} use sequence 0; a
+ * context made for several sequences ({@link #LlamaCppNative(Path, Path, int, boolean, int)}) also takes batches whose rows
+ * belong to different sequences ({@link #decode}), as llama-server's parallel slots do ({@link LlamaCppSlots}).
  */
 public final class LlamaCppNative implements AutoCloseable {
     /** Context length and the largest batch one {@code llama_decode} takes. */
     public static final int CONTEXT = 1024;
     public static final int MAX_BATCH = 512;
+    /** The most sequences one context is made for here (llama.cpp allows up to 256). */
+    public static final int MAX_SEQUENCES = 64;
 
     private final LlamaCppApi api;
     private final Arena arena = Arena.ofShared();
@@ -46,6 +50,9 @@ public final class LlamaCppNative implements AutoCloseable {
     private final MemorySegment tokens;
     private final MemorySegment positions;
     private final MemorySegment outputs;
+    private final MemorySegment rowSequences; // llama_seq_id*[MAX_BATCH]: row i points at sequenceIds[its sequence]
+    private final MemorySegment sequenceIds;  // llama_seq_id[sequences] = 0, 1, 2, ...
+    private final int sequences;
     private int length;
 
     /**
@@ -61,7 +68,19 @@ public final class LlamaCppNative implements AutoCloseable {
      * whose logits have near-ties that the F16 cache's rounding can flip).
      */
     public LlamaCppNative(Path libraryFolder, Path gguf, int threads, boolean f32Cache) {
+        this(libraryFolder, gguf, threads, f32Cache, 1);
+    }
+
+    /**
+     * As above, with room for {@code sequences} sequences of {@link #CONTEXT} tokens each, in separate KV streams
+     * ({@code n_seq_max = sequences}, {@code kv_unified = false}: what {@code llama-server --parallel N} sets up).
+     */
+    public LlamaCppNative(Path libraryFolder, Path gguf, int threads, boolean f32Cache, int sequences) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        if (sequences < 1 || sequences > MAX_SEQUENCES) {
+            throw new IllegalArgumentException("sequences must be 1 to " + MAX_SEQUENCES + ", not " + sequences);
+        }
+        this.sequences = sequences;
         checkGguf(gguf);
         this.api = LlamaCppApi.load(libraryFolder);
         this.threads = threads;
@@ -73,7 +92,9 @@ public final class LlamaCppNative implements AutoCloseable {
                 throw new IllegalArgumentException("llama.cpp could not load " + gguf + api.lastErrors());
             }
             MemorySegment p = (MemorySegment) api.contextDefaultParams.invokeExact((SegmentAllocator) arena);
-            p.set(JAVA_INT, LlamaCppApi.CTX_N_CTX, CONTEXT);
+            p.set(JAVA_INT, LlamaCppApi.CTX_N_CTX, CONTEXT * sequences);
+            p.set(JAVA_INT, LlamaCppApi.CTX_N_SEQ_MAX, sequences);
+            p.set(JAVA_BYTE, LlamaCppApi.CTX_KV_UNIFIED, (byte) 0);
             p.set(JAVA_INT, LlamaCppApi.CTX_N_BATCH, MAX_BATCH);
             p.set(JAVA_INT, LlamaCppApi.CTX_N_UBATCH, MAX_BATCH);
             p.set(JAVA_INT, LlamaCppApi.CTX_N_OUTPUTS_MAX_PER_SEQ, 0); // every row of a batch may ask for logits
@@ -93,7 +114,7 @@ public final class LlamaCppNative implements AutoCloseable {
             // what the context reports back must be what was written at the declared offsets
             int[] got = {(int) api.nCtx.invokeExact(context), (int) api.nBatch.invokeExact(context), (int) api.nThreads.invokeExact(context),
                 (int) api.nThreadsBatch.invokeExact(context)};
-            if (got[0] < CONTEXT || got[1] != MAX_BATCH || got[2] != threads || got[3] != threads) {
+            if (got[0] < CONTEXT * sequences || got[1] != MAX_BATCH || got[2] != threads || got[3] != threads) {
                 api.free.invokeExact(context);
                 api.modelFree.invokeExact(model);
                 throw new IllegalStateException("llama.cpp's context did not take the parameters given (n_ctx, n_batch, n_threads, n_threads_batch = "
@@ -113,17 +134,18 @@ public final class LlamaCppNative implements AutoCloseable {
         positions = arena.allocate(JAVA_INT, MAX_BATCH);
         outputs = arena.allocate(JAVA_BYTE, MAX_BATCH);
         MemorySegment seqCounts = arena.allocate(JAVA_INT, MAX_BATCH);
-        MemorySegment seqIds = arena.allocate(ADDRESS, MAX_BATCH);
-        MemorySegment sequenceZero = arena.allocate(JAVA_INT); // every token belongs to sequence 0
+        rowSequences = arena.allocate(ADDRESS, MAX_BATCH);
+        sequenceIds = arena.allocate(JAVA_INT, sequences);
+        for (int s = 0; s < sequences; s++) sequenceIds.setAtIndex(JAVA_INT, s, s);
         for (int i = 0; i < MAX_BATCH; i++) {
-            seqCounts.setAtIndex(JAVA_INT, i, 1);
-            seqIds.setAtIndex(ADDRESS, i, sequenceZero);
+            seqCounts.setAtIndex(JAVA_INT, i, 1); // each row belongs to exactly one sequence
+            rowSequences.setAtIndex(ADDRESS, i, sequenceIds.asSlice(0, JAVA_INT.byteSize()));
         }
         batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("token")), tokens);
         batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("embd")), MemorySegment.NULL);
         batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("pos")), positions);
         batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("n_seq_id")), seqCounts);
-        batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("seq_id")), seqIds);
+        batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("seq_id")), rowSequences);
         batch.set(ADDRESS, LlamaCppApi.BATCH.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("logits")), outputs);
     }
 
@@ -187,11 +209,39 @@ public final class LlamaCppNative implements AutoCloseable {
         if (length + ids.length > CONTEXT) throw new IllegalArgumentException("the context holds " + CONTEXT + " tokens; " + length + " + " + ids.length + " do not fit");
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= vocabSize) throw new IllegalArgumentException("token id " + ids[i] + " is outside the vocabulary (0–" + (vocabSize - 1) + ")");
-            tokens.setAtIndex(JAVA_INT, i, ids[i]);
-            positions.setAtIndex(JAVA_INT, i, length + i);
-            outputs.set(JAVA_BYTE, i, (byte) (i >= ids.length - outputRows ? 1 : 0));
+            setRow(i, ids[i], length + i, 0, i >= ids.length - outputRows);
         }
-        batch.set(JAVA_INT, 0, ids.length);
+        decode(ids.length);
+        length += ids.length;
+        int[] next = new int[outputRows];
+        for (int j = 0; j < outputRows; j++) next[j] = argmax(ids.length - outputRows + j);
+        return next;
+    }
+
+    /** Sequences this context was made for. */
+    public int sequences() {
+        return sequences;
+    }
+
+    /**
+     * Row {@code row} of the next {@link #decode}: {@code token} at {@code position} of sequence {@code sequence}, with its
+     * logits kept when {@code output}. Positions are the caller's to keep (a sequence's rows must continue its cache).
+     */
+    public void setRow(int row, int token, int position, int sequence, boolean output) {
+        if (row < 0 || row >= MAX_BATCH) throw new IllegalArgumentException("row " + row + " is outside a batch of " + MAX_BATCH);
+        if (token < 0 || token >= vocabSize) throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (0–" + (vocabSize - 1) + ")");
+        if (sequence < 0 || sequence >= sequences) throw new IllegalArgumentException("sequence " + sequence + " is outside 0–" + (sequences - 1));
+        if (position < 0 || position >= CONTEXT) throw new IllegalArgumentException("position " + position + " is outside a sequence's " + CONTEXT + " tokens");
+        tokens.setAtIndex(JAVA_INT, row, token);
+        positions.setAtIndex(JAVA_INT, row, position);
+        rowSequences.setAtIndex(ADDRESS, row, sequenceIds.asSlice((long) sequence * JAVA_INT.byteSize(), JAVA_INT.byteSize()));
+        outputs.set(JAVA_BYTE, row, (byte) (output ? 1 : 0));
+    }
+
+    /** One {@code llama_decode} of the first {@code rows} rows set with {@link #setRow}. */
+    public void decode(int rows) {
+        if (rows < 1 || rows > MAX_BATCH) throw new IllegalArgumentException("a pass takes 1 to " + MAX_BATCH + " rows, not " + rows);
+        batch.set(JAVA_INT, 0, rows);
         int status;
         try {
             status = (int) api.decode.invokeExact(context, batch);
@@ -199,10 +249,20 @@ public final class LlamaCppNative implements AutoCloseable {
             throw new IllegalStateException(t);
         }
         if (status != 0) throw new IllegalStateException("llama_decode returned " + status + api.lastErrors());
-        length += ids.length;
-        int[] next = new int[outputRows];
-        for (int j = 0; j < outputRows; j++) next[j] = argmax(ids.length - outputRows + j);
-        return next;
+    }
+
+    /** Forgets everything sequence {@code sequence} holds in the cache (a slot made free for the next request). */
+    public void clearSequence(int sequence) {
+        if (sequence < 0 || sequence >= sequences) throw new IllegalArgumentException("sequence " + sequence + " is outside 0–" + (sequences - 1));
+        try {
+            if (!(boolean) api.memorySeqRm.invokeExact(memory, sequence, -1, -1)) {
+                throw new IllegalStateException("llama.cpp refused to clear sequence " + sequence);
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     /** The logits after the last token of the last pass (a copy). */
@@ -219,7 +279,7 @@ public final class LlamaCppNative implements AutoCloseable {
     }
 
     /** The highest logit's token in an output row of the last pass (the lowest id among equals). */
-    private int argmax(int batchRow) {
+    public int argmax(int batchRow) {
         MemorySegment row = logitsRow(batchRow);
         int best = 0;
         float max = row.getAtIndex(JAVA_FLOAT, 0);

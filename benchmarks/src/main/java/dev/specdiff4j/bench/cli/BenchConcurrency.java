@@ -1,5 +1,8 @@
 package dev.specdiff4j.bench.cli;
 
+import dev.specdiff4j.bench.DecodeBenchmark;
+import dev.specdiff4j.bench.GgufExports;
+import dev.specdiff4j.bench.LlamaCppSlots;
 import dev.specdiff4j.bench.PromptSet;
 import dev.specdiff4j.cli.DebugOption;
 import dev.specdiff4j.cli.DemoModels;
@@ -13,6 +16,7 @@ import dev.specdiff4j.engine.api.ModelSpec;
 import dev.specdiff4j.engine.batch.BatchSettings;
 import dev.specdiff4j.engine.decoding.AutoregressiveDecoder;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
+import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.json.Json;
 import dev.specdiff4j.server.CompletionServer;
 import dev.specdiff4j.server.ServerSettings;
@@ -43,7 +47,9 @@ import java.util.concurrent.Future;
 @Command(name = "concurrency", mixinStandardHelpOptions = true,
         description = {"Continuous batching under load: the demo target behind `serve`'s server (mode ar, or sd with speculation inside the batch; greedy) with 1, 2, 4, ... clients",
             "each sending requests back to back. Per level: aggregate tokens/s, p50/p99 request latency, the mean batch size; every answer",
-            "is checked against the same prompt served alone. Also plain decoding without the scheduler (the alone path's cost)."})
+            "is checked against the same prompt served alone. Also plain decoding without the scheduler (the alone path's cost).",
+            "With --ggml-lib, llama.cpp serves the same requests with as many parallel slots as the most clients (llama-server --parallel N's",
+            "loop, in this JVM through FFM, no HTTP on its side), interleaved with ours level by level (A B B A)."})
 final class BenchConcurrency implements Callable<Integer> {
     @Mixin
     DebugOption debug;
@@ -60,8 +66,26 @@ final class BenchConcurrency implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "2", description = "Kernel threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--model", description = "The target (default: the demo target).")
-    Path model;
+    @Option(names = "--model", description = {"The target: a model folder or GGUF file, or " + DecodeBenchmark.GPT2_SMALL
+            + " (random weights, 124 M parameters, in --dtype) (default: the demo target)."})
+    String model;
+
+    @Option(names = "--dtype", defaultValue = "f16", description = "The weights of --model " + DecodeBenchmark.GPT2_SMALL + " (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--work", defaultValue = "target/bench-work", description = "Folder for the random model's files (default: ${DEFAULT-VALUE}).")
+    Path work;
+
+    @Option(names = "--ggml-lib", paramLabel = "DIR", defaultValue = "${env:SPECDIFF4J_GGML_LIB}", description = {"The bins/linux-x64 folder of "
+            + "@node-llama-cpp/linux-x64 for the llama.cpp parallel-slots comparator (default: $SPECDIFF4J_GGML_LIB; without it", "that comparator is left out)."})
+    Path ggmlLib;
+
+    @Option(names = "--no-llama", description = "Leave out the llama.cpp comparator.")
+    boolean noLlama;
+
+    @Option(names = "--repeats", defaultValue = "1", description = "A B B A blocks per level with llama.cpp (each engine runs 2 × this); "
+            + "without llama.cpp, runs per level (default: ${DEFAULT-VALUE}).")
+    int repeats;
 
     @Option(names = "--out", description = "Folder for concurrency.json and the plots (none: print only).")
     Path out;
@@ -80,11 +104,70 @@ final class BenchConcurrency implements Callable<Integer> {
             + "the scheduler's).")
     Integer draftRows;
 
-    /** One concurrency level. */
-    record Level(int clients, int requests, long generated, double seconds, double p50Ms, double p99Ms, double meanBatch, int mismatches) {
+    /** One run of one engine at one concurrency level. */
+    record Run(int requests, long generated, double seconds, double[] latenciesMs, long passes, long batchTokens, int mismatches) {
         double tokensPerSecond() {
             return generated / seconds;
         }
+    }
+
+    /** One concurrency level: our runs and llama.cpp's (none without the comparator), in the order they ran. */
+    record Level(int clients, List<Run> ours, List<Run> llama) {
+        double tokensPerSecond() {
+            return medianRate(ours);
+        }
+
+        double llamaTokensPerSecond() {
+            return llama.isEmpty() ? Double.NaN : medianRate(llama);
+        }
+
+        /** ours ÷ llama.cpp of each A B B A pair, sorted. */
+        double[] pairedRatios() {
+            double[] r = new double[llama.size()];
+            for (int i = 0; i < r.length; i++) r[i] = ours.get(i).tokensPerSecond() / llama.get(i).tokensPerSecond();
+            Arrays.sort(r);
+            return r;
+        }
+
+        int requests() {
+            return ours.get(0).requests;
+        }
+
+        double p50Ms() {
+            return percentile(pooled(ours), 0.50);
+        }
+
+        double p99Ms() {
+            return percentile(pooled(ours), 0.99);
+        }
+
+        double meanBatch() {
+            return meanBatch(ours);
+        }
+
+        int mismatches() {
+            return ours.stream().mapToInt(Run::mismatches).sum();
+        }
+
+        static double medianRate(List<Run> runs) {
+            return median(runs.stream().mapToDouble(Run::tokensPerSecond).toArray());
+        }
+
+        static double[] pooled(List<Run> runs) {
+            return runs.stream().flatMapToDouble(r -> Arrays.stream(r.latenciesMs)).sorted().toArray();
+        }
+
+        static double meanBatch(List<Run> runs) {
+            long passes = runs.stream().mapToLong(Run::passes).sum();
+            return passes == 0 ? 0 : (double) runs.stream().mapToLong(Run::batchTokens).sum() / passes;
+        }
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     @Override
@@ -95,7 +178,8 @@ final class BenchConcurrency implements Callable<Integer> {
 
     String run() throws Exception {
         int checkedThreads = LoadingOptions.checkThreads("--threads", threads);
-        Path target = model != null ? model : DemoModels.target();
+        if (repeats < 1) throw new IllegalArgumentException("--repeats must be at least 1, not " + repeats);
+        Path target = target();
         List<String> prompts = PromptSet.named("heldout");
         Mode requestMode = Mode.parse(mode);
         if (requestMode == Mode.SPECDIFF) throw new IllegalArgumentException("--mode takes ar or sd");
@@ -104,24 +188,61 @@ final class BenchConcurrency implements Callable<Integer> {
         BatchSettings defaults = BatchSettings.defaults();
         BatchSettings batch = draftRows == null ? defaults
                 : new BatchSettings(defaults.maxSequences(), defaults.stepTokens(), defaults.kvBudgetBytes(), draftRows);
+        boolean withLlama = !noLlama && ggmlLib != null;
+        if (!noLlama && ggmlLib == null) System.err.println("bench concurrency: no --ggml-lib and no SPECDIFF4J_GGML_LIB: the llama.cpp comparator is left out");
         try (Generator generator = Generator.open(spec, batch)) {
             int maxClients = levels.stream().mapToInt(Integer::intValue).max().orElse(1);
             ServerSettings settings = ServerSettings.defaults("bench").withAddress("127.0.0.1", 0)
                     .withCapacity(maxClients, 4 * maxClients, Duration.ofMinutes(10))
                     .withLimits(1 << 20, generator.target().contextLength(), Duration.ofMinutes(10)).withDefaults(Mode.AR, 1, 1);
-            try (CompletionServer server = CompletionServer.start(generator, settings)) {
+            try (CompletionServer server = CompletionServer.start(generator, settings);
+                 LlamaCppSlots llama = withLlama ? new LlamaCppSlots(ggmlLib, GgufExports.f16(target), checkedThreads, maxClients, generator.eosId()) : null) {
                 Client client = new Client(server.port(), tokens, requestMode == Mode.SD
                         ? Map.of("mode", "sd", "gamma", gamma) : Map.of("mode", "ar"));
                 int distinct = Math.min(prompts.size(), maxClients * requestsPerClient);
                 List<String> alone = new ArrayList<>();
-                for (int i = 0; i < distinct; i++) alone.add(client.complete(prompts.get(i)).text); // also the warm-up
+                List<int[]> promptIds = new ArrayList<>();
+                List<int[]> llamaAlone = new ArrayList<>();
+                for (int i = 0; i < distinct; i++) {
+                    alone.add(client.complete(prompts.get(i)).text); // also the warm-up
+                    promptIds.add(generator.tokenizer().encode(prompts.get(i)));
+                    if (llama != null) llamaAlone.add(llama.complete(promptIds.get(i), tokens));
+                }
                 Alone plain = alone(generator, prompts.get(0));
                 List<Level> results = new ArrayList<>();
-                for (int clients : levels) results.add(level(generator, client, clients, prompts, alone));
+                for (int clients : levels) {
+                    List<Run> ours = new ArrayList<>();
+                    List<Run> theirs = new ArrayList<>();
+                    for (int r = 0; r < repeats; r++) {
+                        if (llama == null) {
+                            ours.add(level(generator, client, clients, prompts, alone));
+                            continue;
+                        }
+                        // A B B A: ours, llama.cpp, llama.cpp, ours; pairs (1st A, 1st B) and (2nd A, 2nd B)
+                        ours.add(level(generator, client, clients, prompts, alone));
+                        theirs.add(llamaLevel(llama, clients, promptIds, llamaAlone));
+                        Run b = llamaLevel(llama, clients, promptIds, llamaAlone);
+                        ours.add(level(generator, client, clients, prompts, alone));
+                        theirs.add(b);
+                    }
+                    results.add(new Level(clients, ours, theirs));
+                    System.err.printf(Locale.ROOT, "bench concurrency: %d clients: %.1f tok/s%s%n", clients, results.getLast().tokensPerSecond(),
+                            llama == null ? "" : String.format(Locale.ROOT, ", llama.cpp %.1f tok/s", results.getLast().llamaTokensPerSecond()));
+                }
                 if (out != null) write(results, plain);
-                return markdown(generator, results, plain, checkedThreads);
+                return markdown(generator, llama, results, plain, checkedThreads);
             }
         }
+    }
+
+    /** --model as a path, or the random GPT-2 small in --dtype, or the demo target. */
+    private Path target() throws java.io.IOException {
+        if (model == null) return DemoModels.target();
+        if (model.equals(DecodeBenchmark.GPT2_SMALL)) {
+            Files.createDirectories(work);
+            return DecodeBenchmark.randomGpt2Small(work, DemoModels.tokenizer(), DType.parse(dtype), System.err);
+        }
+        return Path.of(model);
     }
 
     /**
@@ -146,7 +267,7 @@ final class BenchConcurrency implements Callable<Integer> {
         return new Alone(plain[2], scheduled[2]);
     }
 
-    private Level level(Generator generator, Client client, int clients, List<String> prompts, List<String> alone) throws Exception {
+    private Run level(Generator generator, Client client, int clients, List<String> prompts, List<String> alone) throws Exception {
         long stepsBefore = generator.batchStats().steps();
         long generatedBefore = generator.batchStats().generated();
         List<Future<List<Answer>>> futures = new ArrayList<>();
@@ -174,11 +295,44 @@ final class BenchConcurrency implements Callable<Integer> {
                 if (!a.text.equals(alone.get((c * requestsPerClient + r) % alone.size()))) mismatches++;
             }
         }
-        double[] sorted = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        long steps = generator.batchStats().steps() - stepsBefore;
-        long batchTokens = generator.batchStats().generated() - generatedBefore;
-        return new Level(clients, sorted.length, generated, seconds, percentile(sorted, 0.50), percentile(sorted, 0.99),
-                steps == 0 ? 0 : (double) batchTokens / steps, mismatches);
+        return new Run(latencies.size(), generated, seconds, latencies.stream().mapToDouble(Double::doubleValue).toArray(),
+                generator.batchStats().steps() - stepsBefore, generator.batchStats().generated() - generatedBefore, mismatches);
+    }
+
+    /** The same clients and prompts against llama.cpp's slots; answers compared with the ones it gave each prompt alone. */
+    private Run llamaLevel(LlamaCppSlots llama, int clients, List<int[]> promptIds, List<int[]> alone) throws Exception {
+        long[] before = llama.counts();
+        List<Future<List<double[]>>> futures = new ArrayList<>();
+        long start = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+            for (int c = 0; c < clients; c++) {
+                int first = c * requestsPerClient;
+                futures.add(pool.submit(() -> {
+                    List<double[]> answers = new ArrayList<>(); // {millis, tokens, equal to alone}
+                    for (int r = 0; r < requestsPerClient; r++) {
+                        int p = (first + r) % alone.size();
+                        long t0 = System.nanoTime();
+                        int[] answer = llama.complete(promptIds.get(p), tokens);
+                        answers.add(new double[] {(System.nanoTime() - t0) / 1e6, answer.length, Arrays.equals(answer, alone.get(p)) ? 1 : 0});
+                    }
+                    return answers;
+                }));
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long[] after = llama.counts();
+        List<Double> latencies = new ArrayList<>();
+        long generated = 0;
+        int mismatches = 0;
+        for (Future<List<double[]>> f : futures) {
+            for (double[] a : f.get()) {
+                latencies.add(a[0]);
+                generated += (long) a[1];
+                if (a[2] == 0) mismatches++;
+            }
+        }
+        return new Run(latencies.size(), generated, seconds, latencies.stream().mapToDouble(Double::doubleValue).toArray(),
+                after[0] - before[0], after[1] - before[1], mismatches);
     }
 
     /** Nearest-rank percentile. */
@@ -213,7 +367,7 @@ final class BenchConcurrency implements Callable<Integer> {
         }
     }
 
-    private String markdown(Generator generator, List<Level> results, Alone plain, int threadCount) {
+    private String markdown(Generator generator, LlamaCppSlots llama, List<Level> results, Alone plain, int threadCount) {
         StringBuilder b = new StringBuilder();
         Level one = results.stream().filter(l -> l.clients == 1).findFirst().orElse(results.get(0));
         b.append(String.format(Locale.ROOT, "%s behind `serve`'s server in this JVM on loopback, %d kernel threads, mode %s (γ %d when sd; drafted rows per pass: %d), greedy, "
@@ -222,11 +376,30 @@ final class BenchConcurrency implements Callable<Integer> {
                 + "(median of 5 alternating pairs): plain decoding without the scheduler %.1f tok/s, `Generator.generate` through the "
                 + "scheduler %.1f tok/s (%.3f×).%n%n", generator.describe(), threadCount, mode, gamma, generator.batchSettings().draftRows(), tokens, requestsPerClient, plain.plain(),
                 plain.scheduled(), plain.scheduled() / plain.plain()));
-        b.append("| clients | requests | aggregate tok/s | × 1 client | p50 latency ms | p99 latency ms | mean batch | answers ≠ alone |\n");
-        b.append("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (Level l : results) {
-            b.append(String.format(Locale.ROOT, "| %d | %d | %.1f | %.2f | %.0f | %.0f | %.1f | %d |%n", l.clients, l.requests,
-                    l.tokensPerSecond(), l.tokensPerSecond() / one.tokensPerSecond(), l.p50Ms, l.p99Ms, l.meanBatch, l.mismatches));
+        if (llama != null) {
+            b.append(String.format(Locale.ROOT, "llama.cpp: %s, on the same weights (%s), the same prompt tokens and request counts, greedy, "
+                    + "called in this JVM with no HTTP (our side goes through the server). Each level ran A B B A %d time(s) (A = specdiff4j, "
+                    + "B = llama.cpp); tok/s are medians of each engine's runs, ÷ llama.cpp the median of the paired ratios (range). Answers ≠ "
+                    + "alone: answers that differ from the same engine's answer to the prompt alone.%n%n", llama.describe(),
+                    model == null || !model.equals(DecodeBenchmark.GPT2_SMALL) ? "F16 GGUF export" : "the same GGUF file", repeats));
+            b.append("| clients | requests | specdiff4j tok/s | × 1 client | p50 ms | p99 ms | mean batch | ≠ alone | llama.cpp tok/s | × 1 client | p50 ms | p99 ms | mean batch | ≠ alone | ÷ llama.cpp |\n");
+            b.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (Level l : results) {
+                double[] ratios = l.pairedRatios();
+                double[] theirs = Level.pooled(l.llama);
+                b.append(String.format(Locale.ROOT, "| %d | %d | %.1f | %.2f | %.0f | %.0f | %.1f | %d | %.1f | %.2f | %.0f | %.0f | %.1f | %d | %.2f× [%.2f–%.2f] |%n",
+                        l.clients, l.requests(), l.tokensPerSecond(), l.tokensPerSecond() / one.tokensPerSecond(), l.p50Ms(), l.p99Ms(), l.meanBatch(),
+                        l.mismatches(), l.llamaTokensPerSecond(), l.llamaTokensPerSecond() / one.llamaTokensPerSecond(), percentile(theirs, 0.5),
+                        percentile(theirs, 0.99), Level.meanBatch(l.llama), l.llama.stream().mapToInt(Run::mismatches).sum(), median(ratios),
+                        ratios[0], ratios[ratios.length - 1]));
+            }
+        } else {
+            b.append("| clients | requests | aggregate tok/s | × 1 client | p50 latency ms | p99 latency ms | mean batch | answers ≠ alone |\n");
+            b.append("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (Level l : results) {
+                b.append(String.format(Locale.ROOT, "| %d | %d | %.1f | %.2f | %.0f | %.0f | %.1f | %d |%n", l.clients, l.requests(),
+                        l.tokensPerSecond(), l.tokensPerSecond() / one.tokensPerSecond(), l.p50Ms(), l.p99Ms(), l.meanBatch(), l.mismatches()));
+            }
         }
         if (out != null) b.append("\n![throughput vs clients](bench/concurrency-throughput.png)\n\n![latency vs clients](bench/concurrency-latency.png)\n");
         return b.toString();
@@ -236,24 +409,41 @@ final class BenchConcurrency implements Callable<Integer> {
         Files.createDirectories(out);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Level l : results) {
-            rows.add(Map.of("clients", l.clients, "requests", l.requests, "generated_tokens", l.generated, "seconds", l.seconds,
-                    "tokens_per_second", l.tokensPerSecond(), "p50_ms", l.p50Ms, "p99_ms", l.p99Ms, "mean_batch", l.meanBatch,
-                    "mismatches", l.mismatches));
+            Map<String, Object> row = new java.util.LinkedHashMap<>(Map.of("clients", l.clients, "requests", l.requests(),
+                    "tokens_per_second", l.tokensPerSecond(), "runs_tokens_per_second", l.ours.stream().map(Run::tokensPerSecond).toList(),
+                    "p50_ms", l.p50Ms(), "p99_ms", l.p99Ms(), "mean_batch", l.meanBatch(), "mismatches", l.mismatches()));
+            if (!l.llama.isEmpty()) {
+                double[] theirs = Level.pooled(l.llama);
+                row.put("llama_tokens_per_second", l.llamaTokensPerSecond());
+                row.put("llama_runs_tokens_per_second", l.llama.stream().map(Run::tokensPerSecond).toList());
+                row.put("llama_p50_ms", percentile(theirs, 0.5));
+                row.put("llama_p99_ms", percentile(theirs, 0.99));
+                row.put("llama_mean_batch", Level.meanBatch(l.llama));
+                row.put("paired_ratios", Arrays.stream(l.pairedRatios()).boxed().toList());
+            }
+            rows.add(row);
         }
         Files.writeString(out.resolve("concurrency.json"), Json.writePretty(Map.of("mode", mode, "tokens", tokens, "requests_per_client", requestsPerClient,
-                "alone_plain_tokens_per_second", plain.plain(), "alone_scheduled_tokens_per_second", plain.scheduled(), "levels", rows)) + "\n");
+                "model", model == null ? "demo target" : model, "alone_plain_tokens_per_second", plain.plain(),
+                "alone_scheduled_tokens_per_second", plain.scheduled(), "levels", rows)) + "\n");
         double[] x = results.stream().mapToDouble(Level::clients).toArray();
+        boolean withLlama = !results.get(0).llama.isEmpty();
         XYChart throughput = new XYChartBuilder().width(800).height(450).title("Aggregate throughput (mode " + mode + ", greedy)")
                 .xAxisTitle("concurrent clients").yAxisTitle("tokens/s").build();
         throughput.addSeries("specdiff4j serve", x, results.stream().mapToDouble(Level::tokensPerSecond).toArray());
+        if (withLlama) throughput.addSeries("llama.cpp parallel slots", x, results.stream().mapToDouble(Level::llamaTokensPerSecond).toArray());
         throughput.addSeries("1 client × clients (ideal)", x, Arrays.stream(x).map(c -> c * results.get(0).tokensPerSecond()
                 / results.get(0).clients).toArray());
         throughput.getStyler().setYAxisMin(0.0);
         BitmapEncoder.saveBitmapWithDPI(throughput, out.resolve("concurrency-throughput.png").toString(), BitmapEncoder.BitmapFormat.PNG, 110);
         XYChart latency = new XYChartBuilder().width(800).height(450).title("Request latency").xAxisTitle("concurrent clients")
                 .yAxisTitle("ms").build();
-        latency.addSeries("p50", x, results.stream().mapToDouble(Level::p50Ms).toArray());
-        latency.addSeries("p99", x, results.stream().mapToDouble(Level::p99Ms).toArray());
+        latency.addSeries("specdiff4j p50", x, results.stream().mapToDouble(Level::p50Ms).toArray());
+        latency.addSeries("specdiff4j p99", x, results.stream().mapToDouble(Level::p99Ms).toArray());
+        if (withLlama) {
+            latency.addSeries("llama.cpp p50", x, results.stream().mapToDouble(l -> percentile(Level.pooled(l.llama), 0.5)).toArray());
+            latency.addSeries("llama.cpp p99", x, results.stream().mapToDouble(l -> percentile(Level.pooled(l.llama), 0.99)).toArray());
+        }
         latency.getStyler().setYAxisMin(0.0);
         BitmapEncoder.saveBitmapWithDPI(latency, out.resolve("concurrency-latency.png").toString(), BitmapEncoder.BitmapFormat.PNG, 110);
     }

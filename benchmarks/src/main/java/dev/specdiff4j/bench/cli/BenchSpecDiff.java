@@ -5,6 +5,7 @@ import dev.specdiff4j.cli.DebugOption;
 import dev.specdiff4j.cli.DemoModels;
 import dev.specdiff4j.bench.BenchConfig;
 import dev.specdiff4j.bench.ConfigResult;
+import dev.specdiff4j.bench.GgufExports;
 import dev.specdiff4j.bench.LlamaCpp;
 import dev.specdiff4j.bench.LlamaCppNative;
 import dev.specdiff4j.bench.PairedRatios;
@@ -20,7 +21,6 @@ import dev.specdiff4j.engine.decoding.AcceptancePolicy;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.json.Json;
 import dev.specdiff4j.tokenizer.Tokenizer;
-import dev.specdiff4j.weights.Converter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,7 +29,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -128,7 +127,7 @@ final class BenchSpecDiff implements Callable<Integer> {
                 if (kernels.isEmpty()) kernels = g.describe(); // the first group: the weights as stored
                 SpecDiffBench bench = new SpecDiffBench(SpecDiffBench.Engine.of(g), new SpecDiffBench.Options(sweep.maxTokens, sweep.repeats, ids), progress);
                 if (!noLlama && dtype == null && llama == null) {
-                    Path gguf = f16Export(t);
+                    Path gguf = GgufExports.f16(t);
                     if (ggmlLib != null) llamaFfm = measureLlamaFfm(gguf, bench, group.get(0), ffmDescription);
                     llama = measureLlama(gguf, bench, group.get(0));
                 }
@@ -196,29 +195,6 @@ final class BenchSpecDiff implements Callable<Integer> {
             for (String dt : dtypes) c.add(new BenchConfig(Mode.SPECDIFF, bestGamma, bestSteps, 0, AcceptancePolicy.GREEDY, true, false, 0, DType.parse(dt), sweep.window));
         }
         return c;
-    }
-
-    private static FileTime newestFile(Path path) throws IOException {
-        if (!Files.isDirectory(path)) return Files.getLastModifiedTime(path);
-        try (var files = Files.list(path)) {
-            FileTime newest = FileTime.fromMillis(0);
-            for (Path f : files.toList()) {
-                FileTime t = Files.getLastModifiedTime(f);
-                if (t.compareTo(newest) > 0) newest = t;
-            }
-            return newest;
-        }
-    }
-
-    /** The target's F16 GGUF export that llama.cpp decodes. */
-    private static Path f16Export(Path target) throws IOException {
-        // the export is a build product: it goes to the work folder, not next to the results, and is redone for a changed target
-        Path gguf = Path.of("target", "bench-work", "llama-" + Integer.toHexString(target.toAbsolutePath().normalize().hashCode()) + "-f16.gguf");
-        Files.createDirectories(gguf.getParent());
-        if (!Files.exists(gguf) || Files.getLastModifiedTime(gguf).compareTo(newestFile(target)) < 0) {
-            Converter.convert(target, gguf, new Converter.Options(Converter.Format.GGUF, DType.F16, true, null));
-        }
-        return gguf;
     }
 
     /** llama.cpp's own decode calls (FFM) on the F16 export against our AR baseline, with the sweep's protocol. */
