@@ -66,12 +66,13 @@ final class RowDecoder {
      * through two heap arrays of at least {@code count} elements: C2 compiles the plain conversion loop over arrays into
      * vcvtph2ps (one instruction per vector; the Vector API has no such conversion and needs four), but not the same loop
      * over a memory segment. Exact for every finite half; infinities and NaNs are left to {@link #f16(ShortVector)}, whose
-     * NaN payloads are the JDK's scalar ones.
+     * NaN payloads are the JDK's scalar ones. With {@code dst} null the floats stay in {@code floats} (the caller reads them
+     * there).
      */
     static void f16FiniteRows(MemorySegment seg, long offset, int count, short[] halfs, float[] floats, MemorySegment dst) {
         MemorySegment.copy(seg, SHORT_LE, offset, halfs, 0, count);
         for (int i = 0; i < count; i++) floats[i] = Float.float16ToFloat(halfs[i]);
-        MemorySegment.copy(floats, 0, dst, FLOAT_LE, 0, count);
+        if (dst != null) MemorySegment.copy(floats, 0, dst, FLOAT_LE, 0, count);
     }
 
     private static void bf16(MemorySegment seg, long offset, int count, MemorySegment dst) {

@@ -43,6 +43,11 @@ public final class VectorKernels implements Kernels {
      * {@code -Dspecdiff4j.f16Loop=false} turns it off; the outputs are the same bits.
      */
     static final boolean F16_LOOP = Boolean.parseBoolean(System.getProperty("specdiff4j.f16Loop", "true"));
+    /**
+     * The tiles read the conversion loop's floats where it wrote them (a heap segment over its array) instead of a copy in
+     * the off-heap row buffer; {@code -Dspecdiff4j.f16InPlace=false} copies them, for A/B runs. The same bits either way.
+     */
+    static final boolean F16_IN_PLACE = Boolean.parseBoolean(System.getProperty("specdiff4j.f16InPlace", "true"));
     /** F16 passes of fewer tokens than this widen in registers ({@code -Dspecdiff4j.f16DirectMaxTokens}, for A/B runs). */
     static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
     /**
@@ -138,7 +143,7 @@ public final class VectorKernels implements Kernels {
         short[] halfs = f16Loop ? halfScratch(4 * cols) : null;
         float[] floats = f16Loop ? scratch(floatScratch, 4 * cols) : null;
         int tileKind = direct ? kind : MatmulTiles.F32;
-        MemorySegment decoded = direct ? null : rowBuffer(4 * cols);
+        MemorySegment decoded = direct ? null : f16Loop && F16_IN_PLACE ? MemorySegment.ofArray(floats) : rowBuffer(4 * cols);
         long stride = direct ? w.rowBytes() : 4L * cols;
         int r = r0;
         if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED && k <= Q8_DIRECT_MAX_TOKENS) {
@@ -171,7 +176,7 @@ public final class VectorKernels implements Kernels {
             int n = Math.min(4, r1 - r);
             MemorySegment seg = direct ? w.data() : decoded;
             long base = direct ? r * stride : 0;
-            if (f16Loop) RowDecoder.f16FiniteRows(w.data(), r * w.rowBytes(), n * cols, halfs, floats, decoded);
+            if (f16Loop) RowDecoder.f16FiniteRows(w.data(), r * w.rowBytes(), n * cols, halfs, floats, F16_IN_PLACE ? null : decoded);
             else if (!direct) RowDecoder.decode(w, r, n, decoded);
             for (int i = 0; i < n && n < 4; i++) {
                 int t = 0;
