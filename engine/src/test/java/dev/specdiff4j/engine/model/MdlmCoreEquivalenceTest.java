@@ -3,6 +3,8 @@ package dev.specdiff4j.engine.model;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.ReferenceKernels;
 import dev.specdiff4j.engine.kernels.VectorKernels;
+import dev.specdiff4j.engine.model.transformer.BidirectionalCache;
+import dev.specdiff4j.engine.model.transformer.TransformerSpec;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.testing.Fixtures;
 import org.junit.jupiter.api.AfterAll;
@@ -18,9 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The MDLM computes what its hand-written loop computed, bit for bit: the loop is kept here ({@link LegacyCache}: fused
  * q|k|v matmul, NeoX rotary, bidirectional attention over the cached keys of every position, gated residuals, GELU MLP,
  * final LayerNorm and the output layer with its bias, every step a {@link Kernels} call in the old order), and
- * {@link MaskedDiffusionLm#forward} and {@link MaskedDiffusionLm.BlockCache} must give its exact floats: a whole
- * sequence, some rows of it, and a run of block refreshes (several starts and sizes, changed and unchanged tokens, so
- * that the cached keys of the other positions are stale in the same way in both).
+ * {@link MaskedDiffusionLm#forward}, {@link MaskedDiffusionLm.BlockCache} and the core's own {@link BidirectionalCache}
+ * must give its exact floats: a whole sequence, some rows of it, and a run of block refreshes (several starts and sizes,
+ * changed and unchanged tokens, so that the cached keys of the other positions are stale in the same way in both).
  */
 class MdlmCoreEquivalenceTest {
     private static final VectorKernels VECTOR = new VectorKernels(2);
@@ -130,21 +132,29 @@ class MdlmCoreEquivalenceTest {
                 assertRowsEqual(model.forward(ids, 5, 7), Arrays.copyOfRange(expected, 5, 12), fixture + " rows 5..11 of " + length);
             }
 
-            // a full pass, then refreshes of blocks of several positions and sizes, each against the stale cache the ones before left
+            // a full pass, then refreshes of blocks of several positions and sizes, each against the stale cache the ones before
+            // left; through the model's block cache and through the core's
+            assertThat(model.core().spec().attention()).isEqualTo(TransformerSpec.Attention.BIDIRECTIONAL);
             int length = 40;
             int[] ids = noisyTokens(r, length, maskId);
             LegacyCache legacy = new LegacyCache(model, length);
             MaskedDiffusionLm.BlockCache cache = model.new BlockCache(length);
-            assertRowsEqual(cache.full(ids, 8, 16), legacy.full(ids, 8, 16), fixture + " full pass");
+            BidirectionalCache core = model.core().newBidirectionalCache(length);
+            float[][] expected = legacy.full(ids, 8, 16);
+            assertRowsEqual(cache.full(ids, 8, 16), expected, fixture + " full pass");
+            assertRowsEqual(core.full(ids, 8, 16), expected, fixture + " full pass on the core");
             int[][] blocks = {{8, 16}, {0, 4}, {36, 4}, {17, 1}, {3, 9}, {0, length}, {8, 16}};
             for (int[] block : blocks) {
                 int start = block[0];
                 int[] tokens = noisyTokens(r, block[1], maskId);
-                assertRowsEqual(cache.refresh(start, tokens), legacy.refresh(start, tokens.clone()),
-                        fixture + " refresh of " + block[1] + " at " + start);
+                expected = legacy.refresh(start, tokens.clone());
+                assertRowsEqual(cache.refresh(start, tokens), expected, fixture + " refresh of " + block[1] + " at " + start);
+                assertRowsEqual(core.refresh(start, tokens), expected, fixture + " refresh of " + block[1] + " at " + start + " on the core");
             }
             int[] unchanged = Arrays.copyOfRange(legacy.ids, 20, 28);
-            assertRowsEqual(cache.refresh(20, unchanged), legacy.refresh(20, unchanged.clone()), fixture + " refresh of an unchanged block");
+            expected = legacy.refresh(20, unchanged.clone());
+            assertRowsEqual(cache.refresh(20, unchanged), expected, fixture + " refresh of an unchanged block");
+            assertRowsEqual(core.refresh(20, unchanged), expected, fixture + " refresh of an unchanged block on the core");
 
             // the CPU passes the sampler asks for are the same block cache
             try (MaskedDiffusionLm.Passes passes = model.passes(length)) {
