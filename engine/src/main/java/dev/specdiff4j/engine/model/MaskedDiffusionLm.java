@@ -2,6 +2,11 @@ package dev.specdiff4j.engine.model;
 
 import dev.specdiff4j.engine.io.TensorSource;
 import dev.specdiff4j.engine.kernels.Kernels;
+import dev.specdiff4j.engine.model.transformer.BidirectionalCache;
+import dev.specdiff4j.engine.model.transformer.RopeSpec;
+import dev.specdiff4j.engine.model.transformer.Transformer;
+import dev.specdiff4j.engine.model.transformer.TransformerSpec;
+import dev.specdiff4j.engine.model.transformer.TransformerWeights;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Tensor;
 
@@ -20,7 +25,8 @@ import java.util.function.IntFunction;
  * vector is a constant, so at load time every adaLN modulation is computed once and folded in: each
  * "LayerNorm(x)·w·(1 + scale) + shift" becomes a LayerNorm with weight w·(1 + scale) and bias shift,
  * and the gates become per-feature residual weights. What remains is a bidirectional pre-LN transformer
- * with GPT-NeoX rotary embeddings, computed with the same kernels as the GPT-2 target.
+ * with GPT-NeoX rotary embeddings: a configuration of the transformer core ({@link #core()}, {@link #spec}) that every
+ * CPU pass runs on.
  *
  * <p>Two ways to run it: {@link #forward} over a whole sequence (exact), and a {@link BlockCache}
  * whose {@code refresh} recomputes only a block of positions against keys and values cached for all
@@ -39,11 +45,11 @@ public final class MaskedDiffusionLm implements AutoCloseable {
     private final float[] finalNormBias;
     private final Tensor outputWeight;
     private final float[] outputBias;
-    private final float[] ropeCos;
-    private final float[] ropeSin;
+    private final float[] invFreq;
     private final Kernels kernels;
     private final ModelFiles files;
     private final Arena arena;
+    private final Transformer core;
     private volatile IntFunction<Passes> devicePasses;
     private volatile String deviceDescription;
 
@@ -56,12 +62,38 @@ public final class MaskedDiffusionLm implements AutoCloseable {
         this.finalNormBias = finalNormBias;
         this.outputWeight = outputWeight;
         this.outputBias = outputBias;
+        this.invFreq = invFreq;
         this.kernels = kernels;
         this.files = files;
         this.arena = arena;
-        RotaryTables rope = RotaryTables.of(invFreq, config.modelLength());
-        this.ropeCos = rope.cos();
-        this.ropeSin = rope.sin();
+        this.core = kernels == null ? null : new Transformer(spec(config, invFreq), coreWeights(), kernels, null, null);
+    }
+
+    /**
+     * The MDLM DiT as a configuration of the transformer core: bidirectional attention, LayerNorm (the folded adaLN shift
+     * as its bias), multi-head attention without biases from one fused q|k|v matrix, NeoX RoPE over the stored float32
+     * {@code inv_freq} with float32 angles, GELU MLP with biases, an untied output layer with a bias.
+     */
+    static TransformerSpec spec(MdlmConfig c, float[] invFreq) {
+        return new TransformerSpec("mdlm", c.vocabSize(), c.modelLength(), c.dim(), c.blocks(), c.heads(), c.heads(), c.headDim(),
+                4 * c.dim(), TransformerSpec.Norm.LAYER_NORM, MdlmConfig.LAYER_NORM_EPS, RopeSpec.float32(invFreq), false, false,
+                TransformerSpec.Mlp.GELU_TANH, false, 0, -1, TransformerSpec.Attention.BIDIRECTIONAL);
+    }
+
+    /** The same weights as the core's blocks, the adaLN gates as residual gates. */
+    private TransformerWeights coreWeights() {
+        int d = config.dim();
+        List<TransformerWeights.Block> coreBlocks = new ArrayList<>();
+        for (Block b : blocks) {
+            coreBlocks.add(TransformerWeights.Block.fusedQkv(b.norm1Weight(), b.norm1Bias(), b.qkv(), null, d, d, b.out(), null,
+                    b.norm2Weight(), b.norm2Bias(), null, b.fc1(), b.fc1Bias(), b.fc2(), b.fc2Bias()).withResidualGates(b.gate1(), b.gate2()));
+        }
+        return new TransformerWeights(embedding, null, coreBlocks, finalNormWeight, finalNormBias, outputWeight, outputBias);
+    }
+
+    /** The transformer core every CPU pass of this model runs on. */
+    public Transformer core() {
+        return core;
     }
 
     public static MaskedDiffusionLm load(Path path, LoadOptions options) throws IOException {
@@ -187,7 +219,8 @@ public final class MaskedDiffusionLm implements AutoCloseable {
     }
 
     public Weights weights() {
-        return new Weights(embedding, blocks, finalNormWeight, finalNormBias, outputWeight, outputBias, ropeCos, ropeSin);
+        RotaryTables rope = RotaryTables.of(invFreq, config.modelLength());
+        return new Weights(embedding, blocks, finalNormWeight, finalNormBias, outputWeight, outputBias, rope.cos(), rope.sin());
     }
 
     /**
@@ -273,24 +306,18 @@ public final class MaskedDiffusionLm implements AutoCloseable {
     /**
      * Keys and values of every position of a sequence, kept so that later passes recompute only a block
      * of positions: those positions attend to the fresh keys of the block and to the cached keys of all
-     * the others (computed by the last full pass, when the block held other tokens).
+     * the others (computed by the last full pass, when the block held other tokens). The core's
+     * {@link BidirectionalCache}, with the drafter's checks.
      */
     public final class BlockCache implements Passes {
-        private final int length;
-        private final float[][] keys;
-        private final float[][] values;
-        private int[] ids;
-        private final PassBuffers buffers;
+        private final BidirectionalCache cache;
 
         public BlockCache(int length) {
             if (length < 1 || length > config.modelLength()) {
                 throw new IllegalArgumentException("a sequence of " + length + " positions does not fit the drafter's model length "
                         + config.modelLength());
             }
-            this.length = length;
-            this.keys = new float[config.blocks()][length * config.dim()];
-            this.values = new float[config.blocks()][length * config.dim()];
-            this.buffers = new PassBuffers(config.dim(), 4 * config.dim(), config.vocabSize());
+            this.cache = core.newBidirectionalCache(length);
         }
 
         @Override
@@ -300,9 +327,8 @@ public final class MaskedDiffusionLm implements AutoCloseable {
         /** A full pass over all positions (exact); fills the cache; logits of rows [firstRow, firstRow + rows). */
         @Override
         public float[][] full(int[] sequence, int firstRow, int rows) {
-            if (sequence.length != length) throw new IllegalArgumentException("the cache holds " + length + " positions, got " + sequence.length);
-            this.ids = sequence.clone();
-            return run(sequence, 0, firstRow, rows);
+            checkTokens(sequence);
+            return cache.full(sequence, firstRow, rows);
         }
 
         /**
@@ -311,60 +337,14 @@ public final class MaskedDiffusionLm implements AutoCloseable {
          */
         @Override
         public float[][] refresh(int start, int[] block) {
-            if (ids == null) throw new IllegalStateException("refresh needs a full pass first");
-            if (start < 0 || start + block.length > length) throw new IllegalArgumentException("block outside the sequence");
-            System.arraycopy(block, 0, ids, start, block.length);
-            return run(block, start, start, block.length);
+            checkTokens(block);
+            return cache.refresh(start, block);
         }
 
-        private float[][] run(int[] tokens, int start, int firstLogitRow, int logitRows) {
-            int k = tokens.length;
-            int d = config.dim();
+        private void checkTokens(int[] tokens) {
             for (int id : tokens) {
                 if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the drafter's vocabulary of " + config.vocabSize());
             }
-            buffers.ensure(k, logitRows);
-            float[] x = buffers.x;
-            float[] h = buffers.h;
-            float[] qkv = buffers.qkv;
-            float[] q = buffers.q;
-            float[] kk = buffers.k;
-            float[] attn = buffers.attn;
-            float[] o = buffers.out;
-            float[] ffn = buffers.ffn;
-            kernels.embedding(embedding, tokens, x);
-            for (int l = 0; l < blocks.size(); l++) {
-                Block b = blocks.get(l);
-                kernels.layerNorm(x, k, d, b.norm1Weight(), b.norm1Bias(), MdlmConfig.LAYER_NORM_EPS, h);
-                kernels.matmul(h, k, b.qkv(), null, qkv);
-                for (int t = 0; t < k; t++) {
-                    System.arraycopy(qkv, t * 3 * d, q, t * d, d);
-                    System.arraycopy(qkv, t * 3 * d + d, kk, t * d, d);
-                    System.arraycopy(qkv, t * 3 * d + 2 * d, values[l], (start + t) * d, d);
-                }
-                kernels.rope(q, k, config.heads(), config.headDim(), start, ropeCos, ropeSin);
-                kernels.rope(kk, k, config.heads(), config.headDim(), start, ropeCos, ropeSin);
-                System.arraycopy(kk, 0, keys[l], start * d, k * d);
-                kernels.attention(q, k, keys[l], values[l], length, start, false, config.heads(), config.headDim(), attn);
-                kernels.matmul(attn, k, b.out(), null, o);
-                kernels.residualAdd(x, o, b.gate1(), k, d);
-                kernels.layerNorm(x, k, d, b.norm2Weight(), b.norm2Bias(), MdlmConfig.LAYER_NORM_EPS, h);
-                kernels.matmul(h, k, b.fc1(), b.fc1Bias(), ffn);
-                kernels.geluTanh(ffn, k * 4 * d);
-                kernels.matmul(ffn, k, b.fc2(), b.fc2Bias(), o);
-                kernels.residualAdd(x, o, b.gate2(), k, d);
-            }
-            int from = firstLogitRow - start;
-            if (from < 0 || from + logitRows > k) throw new IllegalArgumentException("logit rows outside the computed positions");
-            float[] rowsX = buffers.last;
-            System.arraycopy(x, from * d, rowsX, 0, logitRows * d);
-            kernels.layerNorm(rowsX, logitRows, d, finalNormWeight, finalNormBias, MdlmConfig.LAYER_NORM_EPS, rowsX);
-            int vocab = config.vocabSize();
-            float[] logits = buffers.logits;
-            kernels.matmul(rowsX, logitRows, outputWeight, outputBias, logits);
-            float[][] out = new float[logitRows][];
-            for (int r = 0; r < logitRows; r++) out[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
-            return out;
         }
     }
 

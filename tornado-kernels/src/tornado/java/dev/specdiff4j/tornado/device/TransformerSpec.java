@@ -50,16 +50,19 @@ record TransformerSpec(String name, int vocab, int dim, int heads, int ffn, floa
         List<Layer> layers = new ArrayList<>();
         for (TransformerWeights.Block b : w.blocks()) {
             layers.add(new Layer(b.attentionNorm(), b.attentionNormBias(), m.of(b.wqkv()), orZeros(b.qkvBias(), 3 * d), m.of(b.wo()),
-                    orZeros(b.oBias(), d), ones, b.mlpNorm(), b.mlpNormBias(), m.of(b.up()), orZeros(b.upBias(), spec.ffnDim()),
-                    m.of(b.down()), orZeros(b.downBias(), d), ones));
+                    orZeros(b.oBias(), d), orOnes(b.attentionGate(), ones), b.mlpNorm(), b.mlpNormBias(), m.of(b.up()),
+                    orZeros(b.upBias(), spec.ffnDim()), m.of(b.down()), orZeros(b.downBias(), d), orOnes(b.mlpGate(), ones)));
         }
         return new TransformerSpec(spec.family(), spec.vocabSize(), d, spec.heads(), spec.ffnDim(), spec.normEps(), true,
                 spec.contextLength(), m.of(w.tokenEmbedding()), w.positionEmbedding().toFloatArray(), null, null, layers, w.finalNorm(),
-                w.finalNormBias(), m.of(w.lmHead()), new float[spec.vocabSize()]);
+                w.finalNormBias(), m.of(w.lmHead()), orZeros(w.lmHeadBias(), spec.vocabSize()));
     }
 
     /** Why the device graph cannot run a core spec, or null when it can. */
     static String unsupported(dev.specdiff4j.engine.model.transformer.TransformerSpec spec, TransformerWeights w) {
+        if (spec.attention() != dev.specdiff4j.engine.model.transformer.TransformerSpec.Attention.CAUSAL) {
+            return "bidirectional attention (causal sessions only; the MDLM has its own device passes)";
+        }
         if (spec.norm() != dev.specdiff4j.engine.model.transformer.TransformerSpec.Norm.LAYER_NORM) return spec.norm() + " (LayerNorm only)";
         if (spec.rope() != null || w.positionEmbedding() == null) return "rotary positions (learned position embeddings only)";
         if (spec.kvHeads() != spec.heads()) return "grouped key/value heads " + spec.heads() + "/" + spec.kvHeads() + " (multi-head only)";
@@ -74,6 +77,10 @@ record TransformerSpec(String name, int vocab, int dim, int heads, int ffn, floa
 
     private static float[] orZeros(float[] v, int n) {
         return v != null ? v : new float[n];
+    }
+
+    private static float[] orOnes(float[] gate, float[] ones) {
+        return gate != null ? gate : ones;
     }
 
     static TransformerSpec of(MaskedDiffusionLm model) {

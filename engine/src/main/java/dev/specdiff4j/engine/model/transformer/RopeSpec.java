@@ -8,11 +8,25 @@ package dev.specdiff4j.engine.model.transformer;
  * @param dimensions        rotated dimensions per head (all of them: partial rotation is not supported)
  * @param inverseFrequency  per pair i < dimensions/2: the angle per position, scaling already applied
  * @param attentionFactor   what the cosines and sines are multiplied by (YaRN's attention scaling; 1 otherwise)
+ * @param float32Angles     whether an angle is the float32 product {@code (float) position · (float) inverseFrequency[i]}, as
+ *                          torch computes it from a float32 {@code inv_freq} buffer (the MDLM DiT), instead of a double one
  */
-public record RopeSpec(int dimensions, double[] inverseFrequency, double attentionFactor) {
+public record RopeSpec(int dimensions, double[] inverseFrequency, double attentionFactor, boolean float32Angles) {
     /** RoPE without attention scaling. */
     public RopeSpec(int dimensions, double[] inverseFrequency) {
         this(dimensions, inverseFrequency, 1.0);
+    }
+
+    /** RoPE with angles in double. */
+    public RopeSpec(int dimensions, double[] inverseFrequency, double attentionFactor) {
+        this(dimensions, inverseFrequency, attentionFactor, false);
+    }
+
+    /** RoPE over a float32 {@code inv_freq} buffer with float32 angles, as torch computes them (no attention scaling). */
+    public static RopeSpec float32(float[] inverseFrequency) {
+        double[] f = new double[inverseFrequency.length];
+        for (int i = 0; i < f.length; i++) f[i] = inverseFrequency[i];
+        return new RopeSpec(2 * f.length, f, 1.0, true);
     }
 
     public RopeSpec {
@@ -31,19 +45,21 @@ public record RopeSpec(int dimensions, double[] inverseFrequency, double attenti
 
     @Override
     public String toString() {
-        return String.format(java.util.Locale.ROOT, "RoPE(%d dimensions, frequencies %.3g to %.3g%s)", dimensions, inverseFrequency[0],
-                inverseFrequency[inverseFrequency.length - 1], attentionFactor == 1 ? "" : String.format(java.util.Locale.ROOT, ", attention factor %.4f", attentionFactor));
+        return String.format(java.util.Locale.ROOT, "RoPE(%d dimensions, frequencies %.3g to %.3g%s%s)", dimensions, inverseFrequency[0],
+                inverseFrequency[inverseFrequency.length - 1], attentionFactor == 1 ? "" : String.format(java.util.Locale.ROOT, ", attention factor %.4f", attentionFactor),
+                float32Angles ? ", float32 angles" : "");
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof RopeSpec r && r.dimensions == dimensions && java.util.Arrays.equals(r.inverseFrequency, inverseFrequency)
-                && Double.compare(r.attentionFactor, attentionFactor) == 0;
+                && Double.compare(r.attentionFactor, attentionFactor) == 0 && r.float32Angles == float32Angles;
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * dimensions + java.util.Arrays.hashCode(inverseFrequency)) + Double.hashCode(attentionFactor);
+        return 31 * (31 * (31 * dimensions + java.util.Arrays.hashCode(inverseFrequency)) + Double.hashCode(attentionFactor))
+                + Boolean.hashCode(float32Angles);
     }
 
     /** Plain RoPE: {@code θ^(−2i/dimensions)}. */

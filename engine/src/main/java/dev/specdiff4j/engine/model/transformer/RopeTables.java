@@ -34,7 +34,7 @@ final class RopeTables {
             float[] sin = new float[grown * half];
             for (int p = 0; p < grown; p++) {
                 for (int i = 0; i < half; i++) {
-                    double angle = p * frequency[i];
+                    double angle = spec.float32Angles() ? (float) p * (float) frequency[i] : p * frequency[i];
                     cos[p * half + i] = (float) (Math.cos(angle) * scale);
                     sin[p * half + i] = (float) (Math.sin(angle) * scale);
                 }

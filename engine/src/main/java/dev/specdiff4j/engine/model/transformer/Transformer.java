@@ -12,10 +12,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The decoder-only transformer written once, configured by a {@link TransformerSpec}: pre-norm blocks (LayerNorm or
- * RMSNorm), attention with grouped key/value heads (GQA/MQA), optional q/k/v biases and per-head QK-norm, RoPE or learned
- * positions, a GELU or SwiGLU MLP, a tied or separate LM head. Every operation is a {@link Kernels} call (matmul over any
- * weight dtype), and all of them work row by row, so a token's logits do not depend on the batch it was computed in.
+ * The transformer written once, configured by a {@link TransformerSpec}: pre-norm blocks (LayerNorm or RMSNorm), attention
+ * with grouped key/value heads (GQA/MQA), optional q/k/v biases and per-head QK-norm, RoPE or learned positions, optional
+ * per-feature residual gates, a GELU or SwiGLU MLP, a tied or separate LM head with an optional bias. Every operation is a
+ * {@link Kernels} call (matmul over any weight dtype), and all of them work row by row, so a token's logits do not depend
+ * on the batch it was computed in. A causal spec runs in sessions ({@link #newSession}, {@link #newBatchPass}); a
+ * bidirectional one in a {@link BidirectionalCache}.
  *
  * <p>Grouped attention without copying the cache: query heads {@code g·r + j} (r = heads / kvHeads) all read key/value
  * head g, so for each j the queries {@code g·r + j} of every g are gathered into a kvHeads-wide row and attended against
@@ -90,11 +92,13 @@ public final class Transformer implements LoadedModel {
 
     @Override
     public Session newSession() {
+        requireCausal();
         return new TransformerSession(Math.min(spec.contextLength(), 64), null);
     }
 
     @Override
     public Session newSession(int positions) {
+        requireCausal();
         if (positions < 1) throw new IllegalArgumentException("a session needs room for at least one position, got " + positions);
         return new TransformerSession(Math.min(spec.contextLength(), positions), null);
     }
@@ -102,6 +106,7 @@ public final class Transformer implements LoadedModel {
     /** A session whose keys and values live in {@code pages} (layout: {@link #kvPageFloats}); it gives them back when closed. */
     @Override
     public Session newSession(int positions, KvPages pages) {
+        requireCausal();
         int rows = pages.pool().pageRows();
         if (pages.pool().pageFloats() != kvPageFloats(rows)) {
             throw new IllegalArgumentException("KV pages of " + pages.pool().pageFloats() + " floats do not fit this model");
@@ -126,7 +131,30 @@ public final class Transformer implements LoadedModel {
 
     @Override
     public BatchPass newBatchPass() {
+        requireCausal();
         return new TransformerBatch();
+    }
+
+    /**
+     * Keys and values of every position of a sequence of {@code length} positions for a bidirectional model: full passes
+     * and block refreshes ({@link BidirectionalCache}).
+     */
+    public BidirectionalCache newBidirectionalCache(int length) {
+        if (spec.attention() != TransformerSpec.Attention.BIDIRECTIONAL) {
+            throw new IllegalStateException("this " + spec.family() + " model attends causally: it runs in sessions, not in a bidirectional cache");
+        }
+        if (length < 1 || length > spec.contextLength()) {
+            throw new IllegalArgumentException("a sequence of " + length + " positions does not fit the " + spec.family()
+                    + " model's context of " + spec.contextLength());
+        }
+        return new BidirectionalCache(this, length);
+    }
+
+    private void requireCausal() {
+        if (spec.attention() != TransformerSpec.Attention.CAUSAL) {
+            throw new IllegalStateException("this " + spec.family() + " model attends bidirectionally: it has no causal sessions; "
+                    + "use newBidirectionalCache");
+        }
     }
 
     @Override
@@ -137,13 +165,13 @@ public final class Transformer implements LoadedModel {
 
     /** Writes the attention output of layer {@code layer} (k rows, into {@code b.attn}) from {@code b.q}, {@code b.k}, {@code b.v}, storing the keys and values. */
     @FunctionalInterface
-    private interface AttentionStep {
+    interface AttentionStep {
         void run(int layer, TransformerBuffers b, int k);
     }
 
     /** Sees the residual stream {@code x} (k rows) after block {@code layer}; null when nobody asks for hidden states. */
     @FunctionalInterface
-    private interface BlockObserver {
+    interface BlockObserver {
         void after(int layer, float[] x, int k);
     }
 
@@ -153,7 +181,7 @@ public final class Transformer implements LoadedModel {
      * caches), output projection, MLP. Leaves the residual stream (before the final norm) in {@code b.x}. Every step but
      * attention is per row, so a row's result does not depend on the other rows of the pass.
      */
-    private void blocks(TransformerBuffers b, int[] tokens, int[] positions, BlockObserver afterBlock, AttentionStep attention) {
+    void blocks(TransformerBuffers b, int[] tokens, int[] positions, BlockObserver afterBlock, AttentionStep attention) {
         int k = tokens.length;
         int d = spec.dim();
         b.ensure(k);
@@ -182,7 +210,7 @@ public final class Transformer implements LoadedModel {
             }
             attention.run(l, b, k);
             kernels.matmul(b.attn, k, block.wo(), block.oBias(), b.out);
-            kernels.residualAdd(b.x, b.out, null, k, d);
+            kernels.residualAdd(b.x, b.out, block.attentionGate(), k, d);
             norm(b.x, k, block.mlpNorm(), block.mlpNormBias(), b.h);
             int f = spec.ffnDim();
             kernels.matmul(b.h, k, block.up(), block.upBias(), b.up);
@@ -194,7 +222,7 @@ public final class Transformer implements LoadedModel {
                 kernels.geluTanh(b.up, k * f);
                 kernels.matmul(b.up, k, block.down(), block.downBias(), b.out);
             }
-            kernels.residualAdd(b.x, b.out, null, k, d);
+            kernels.residualAdd(b.x, b.out, block.mlpGate(), k, d);
             if (afterBlock != null) afterBlock.after(l, b.x, k);
         }
     }
@@ -243,18 +271,14 @@ public final class Transformer implements LoadedModel {
         }
     }
 
-    /**
-     * Attention of the k query rows in {@code q} over a cache whose rows start.. are theirs, into {@code out}: causal, or
-     * each row over its visible {@code tree} rows; one query group at a time under GQA.
-     */
     /** The attention kernel over one cache: {@code count} query rows of {@code heads} heads into {@code out}. */
     @FunctionalInterface
-    private interface CacheAttention {
+    interface CacheAttention {
         void run(float[] q, int count, int heads, float[] out);
     }
 
     /** {@code cache} run on all query heads at once, or on one query group at a time under GQA. */
-    private void attend(TransformerBuffers b, float[] q, int k, float[] out, CacheAttention cache) {
+    void attend(TransformerBuffers b, float[] q, int k, float[] out, CacheAttention cache) {
         int hd = spec.headDim();
         int group = spec.heads() / spec.kvHeads();
         if (group == 1) {
@@ -278,7 +302,7 @@ public final class Transformer implements LoadedModel {
     }
 
     /** Final norm and LM head over the given rows of a residual stream (per-row work: the same bits in any batch). */
-    private float[][] logits(TransformerBuffers b, float[] hidden, int[] which) {
+    float[][] logits(TransformerBuffers b, float[] hidden, int[] which) {
         int n = which.length;
         int d = spec.dim();
         float[] last = b.last(n * d);
@@ -286,7 +310,7 @@ public final class Transformer implements LoadedModel {
         norm(last, n, weights.finalNorm(), weights.finalNormBias(), last);
         int vocab = spec.vocabSize();
         float[] logits = b.logits(n * vocab);
-        kernels.matmul(last, n, weights.lmHead(), null, logits);
+        kernels.matmul(last, n, weights.lmHead(), weights.lmHeadBias(), logits);
         float[][] rows = new float[n][];
         for (int r = 0; r < n; r++) rows[r] = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
         return rows;

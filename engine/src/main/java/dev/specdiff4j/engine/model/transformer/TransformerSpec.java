@@ -1,9 +1,9 @@
 package dev.specdiff4j.engine.model.transformer;
 
 /**
- * The shape and the choices of a decoder-only transformer: what {@link Transformer} needs to run any family it knows
- * (Llama 2/3, Mistral, Qwen 2/2.5, Qwen 3). Every block is: norm → attention (+ residual) → norm → MLP (+ residual); the
- * stream ends in a final norm and the LM head.
+ * The shape and the choices of a transformer: what {@link Transformer} needs to run any family it knows (GPT-2, Llama 2/3,
+ * Mistral, Qwen 2/2.5, Qwen 3, and the bidirectional MDLM DiT). Every block is: norm → attention (+ residual) → norm → MLP
+ * (+ residual); the stream ends in a final norm and the LM head.
  *
  * @param family        the family's name, for the user ("llama", "qwen2", ...)
  * @param vocabSize     rows of the embedding and of the LM head
@@ -24,14 +24,26 @@ package dev.specdiff4j.engine.model.transformer;
  * @param slidingWindow attention window of the family (0: none); the context is capped at it, so every query sees all
  *                      its keys and the window never has to cut any
  * @param eosTokenId    end-of-sequence id from the model's config, or -1
+ * @param attention     causal (a decoder: sessions that append tokens) or bidirectional (every position sees every other:
+ *                      {@link Transformer#newBidirectionalCache})
  */
 public record TransformerSpec(String family, int vocabSize, int contextLength, int dim, int layers, int heads, int kvHeads,
                               int headDim, int ffnDim, Norm norm, float normEps, RopeSpec rope, boolean qkvBias, boolean qkNorm,
-                              Mlp mlp, boolean tiedOutput, int slidingWindow, int eosTokenId) {
+                              Mlp mlp, boolean tiedOutput, int slidingWindow, int eosTokenId, Attention attention) {
 
     public enum Norm { LAYER_NORM, RMS_NORM }
 
     public enum Mlp { GELU_TANH, SWIGLU }
+
+    public enum Attention { CAUSAL, BIDIRECTIONAL }
+
+    /** A decoder (causal attention). */
+    public TransformerSpec(String family, int vocabSize, int contextLength, int dim, int layers, int heads, int kvHeads, int headDim,
+                           int ffnDim, Norm norm, float normEps, RopeSpec rope, boolean qkvBias, boolean qkNorm, Mlp mlp,
+                           boolean tiedOutput, int slidingWindow, int eosTokenId) {
+        this(family, vocabSize, contextLength, dim, layers, heads, kvHeads, headDim, ffnDim, norm, normEps, rope, qkvBias, qkNorm, mlp,
+                tiedOutput, slidingWindow, eosTokenId, Attention.CAUSAL);
+    }
 
     public TransformerSpec {
         String where = family + " model: ";
@@ -50,6 +62,7 @@ public record TransformerSpec(String family, int vocabSize, int contextLength, i
             throw new IllegalArgumentException(where + "RoPE over " + rope.dimensions() + " of a head's " + headDim
                     + " dimensions (partial rotary embedding) is not supported");
         }
+        if (attention == null) throw new IllegalArgumentException(where + "no attention kind");
         if (slidingWindow < 0) throw new IllegalArgumentException(where + "negative sliding window " + slidingWindow);
         if (slidingWindow > 0) contextLength = Math.min(contextLength, slidingWindow);
     }

@@ -4,7 +4,9 @@ import dev.specdiff4j.engine.tensor.Tensor;
 
 /**
  * A plain double-precision forward pass of a RMSNorm/SwiGLU/RoPE transformer, written from HF's LlamaForCausalLM and
- * Qwen3ForCausalLM equations with no kernel, no cache and no batching: the test oracle of {@link TransformerTest}.
+ * Qwen3ForCausalLM equations with no kernel, no cache and no batching: the test oracle of {@link TransformerTest}. Also
+ * what the MDLM DiT adds: bidirectional attention (every position sees all), per-feature residual gates
+ * (x += gate ⊙ y) and an LM-head bias.
  */
 final class ScalarTransformer {
     private ScalarTransformer() {
@@ -35,30 +37,31 @@ final class ScalarTransformer {
                 double[] attn = new double[s.qDim()];
                 for (int head = 0; head < s.heads(); head++) {
                     int kv = head / group;
-                    double[] scores = new double[t + 1];
+                    int visible = s.attention() == TransformerSpec.Attention.CAUSAL ? t + 1 : n;
+                    double[] scores = new double[visible];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= t; j++) {
+                    for (int j = 0; j < visible; j++) {
                         double dot = 0;
                         for (int i = 0; i < hd; i++) dot += q[t][head * hd + i] * k[j][kv * hd + i];
                         scores[j] = dot / Math.sqrt(hd);
                         max = Math.max(max, scores[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j <= t; j++) sum += scores[j] = Math.exp(scores[j] - max);
-                    for (int j = 0; j <= t; j++) {
+                    for (int j = 0; j < visible; j++) sum += scores[j] = Math.exp(scores[j] - max);
+                    for (int j = 0; j < visible; j++) {
                         for (int i = 0; i < hd; i++) attn[head * hd + i] += scores[j] / sum * v[j][kv * hd + i];
                     }
                 }
-                add(x[t], linear(b.wo(), attn, b.oBias()));
+                add(x[t], linear(b.wo(), attn, b.oBias()), b.attentionGate());
                 double[] h = rmsNorm(x[t], b.mlpNorm(), s.normEps());
                 double[] gate = linear(b.gate(), h, null);
                 double[] up = linear(b.up(), h, null);
                 for (int i = 0; i < gate.length; i++) gate[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
-                add(x[t], linear(b.down(), gate, null));
+                add(x[t], linear(b.down(), gate, null), b.mlpGate());
             }
         }
         double[][] logits = new double[n][];
-        for (int t = 0; t < n; t++) logits[t] = linear(w.lmHead(), rmsNorm(x[t], w.finalNorm(), s.normEps()), null);
+        for (int t = 0; t < n; t++) logits[t] = linear(w.lmHead(), rmsNorm(x[t], w.finalNorm(), s.normEps()), w.lmHeadBias());
         return logits;
     }
 
@@ -104,7 +107,7 @@ final class ScalarTransformer {
         return out;
     }
 
-    private static void add(double[] x, double[] y) {
-        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    private static void add(double[] x, double[] y, float[] gate) {
+        for (int i = 0; i < x.length; i++) x[i] += (gate == null ? 1 : gate[i]) * y[i];
     }
 }

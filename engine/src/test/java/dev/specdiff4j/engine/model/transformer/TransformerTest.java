@@ -63,7 +63,7 @@ class TransformerTest {
         return Tensor.of(name, DType.F32, new long[] {rows, cols}, vector(r, rows * cols, scale), ARENA);
     }
 
-    private static float[] vector(SplittableRandom r, int n, double scale) {
+    static float[] vector(SplittableRandom r, int n, double scale) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
         return v;
