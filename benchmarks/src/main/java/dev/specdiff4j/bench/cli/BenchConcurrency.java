@@ -49,7 +49,8 @@ import java.util.concurrent.Future;
             "each sending requests back to back. Per level: aggregate tokens/s, p50/p99 request latency, the mean batch size; every answer",
             "is checked against the same prompt served alone. Also plain decoding without the scheduler (the alone path's cost).",
             "With --ggml-lib, llama.cpp serves the same requests with as many parallel slots as the most clients (llama-server --parallel N's",
-            "loop, in this JVM through FFM, no HTTP on its side), interleaved with ours level by level (A B B A)."})
+            "loop, in this JVM through FFM, no HTTP on its side), interleaved with ours level by level (A B B A). A warm-up level at the",
+            "most clients runs first and is not recorded."})
 final class BenchConcurrency implements Callable<Integer> {
     @Mixin
     DebugOption debug;
@@ -209,6 +210,9 @@ final class BenchConcurrency implements Callable<Integer> {
                     if (llama != null) llamaAlone.add(llama.complete(promptIds.get(i), tokens));
                 }
                 Alone plain = alone(generator, prompts.get(0));
+                // warm-up at the largest level, not recorded: every batch width the sweep uses gets compiled first
+                level(generator, client, maxClients, prompts, alone);
+                if (llama != null) llamaLevel(llama, maxClients, promptIds, llamaAlone);
                 List<Level> results = new ArrayList<>();
                 for (int clients : levels) {
                     List<Run> ours = new ArrayList<>();
@@ -268,6 +272,14 @@ final class BenchConcurrency implements Callable<Integer> {
     }
 
     private Run level(Generator generator, Client client, int clients, List<String> prompts, List<String> alone) throws Exception {
+        return level(generator, client, clients, requestsPerClient, prompts, alone);
+    }
+
+    /**
+     * {@code clients} threads each sending {@code requestsPerClient} requests back to back through {@code client}; every
+     * answer compared with the same prompt's answer in {@code alone}.
+     */
+    static Run level(Generator generator, Client client, int clients, int requestsPerClient, List<String> prompts, List<String> alone) throws Exception {
         long stepsBefore = generator.batchStats().steps();
         long generatedBefore = generator.batchStats().generated();
         List<Future<List<Answer>>> futures = new ArrayList<>();
@@ -341,11 +353,11 @@ final class BenchConcurrency implements Callable<Integer> {
         return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
     }
 
-    private record Answer(String text, int tokens, double millis) {
+    record Answer(String text, int tokens, double millis) {
     }
 
     /** A plain HTTP client of the completions endpoint (greedy, the given mode). */
-    private record Client(HttpClient http, URI uri, int tokens, Map<String, Object> mode) {
+    record Client(HttpClient http, URI uri, int tokens, Map<String, Object> mode) {
         Client(int port, int tokens, Map<String, Object> mode) {
             this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), URI.create("http://127.0.0.1:" + port + "/v1/completions"),
                     tokens, mode);
