@@ -197,9 +197,8 @@ final class BenchConcurrency implements Callable<Integer> {
                     .withCapacity(maxClients, 4 * maxClients, Duration.ofMinutes(10))
                     .withLimits(1 << 20, generator.target().contextLength(), Duration.ofMinutes(10)).withDefaults(Mode.AR, 1, 1);
             try (CompletionServer server = CompletionServer.start(generator, settings);
-                 LlamaCppSlots llama = withLlama ? new LlamaCppSlots(ggmlLib, GgufExports.f16(target), checkedThreads, maxClients, generator.eosId()) : null) {
-                Client client = new Client(server.port(), tokens, requestMode == Mode.SD
-                        ? Map.of("mode", "sd", "gamma", gamma) : Map.of("mode", "ar"));
+                 LlamaCppSlots llama = withLlama ? new LlamaCppSlots(ggmlLib, GgufExports.f16(target), checkedThreads, maxClients, generator.eosId()) : null;
+                 Client client = new Client(server.port(), tokens, requestMode == Mode.SD ? Map.of("mode", "sd", "gamma", gamma) : Map.of("mode", "ar"))) {
                 int distinct = Math.min(prompts.size(), maxClients * requestsPerClient);
                 List<String> alone = new ArrayList<>();
                 List<int[]> promptIds = new ArrayList<>();
@@ -279,7 +278,16 @@ final class BenchConcurrency implements Callable<Integer> {
      * {@code clients} threads each sending {@code requestsPerClient} requests back to back through {@code client}; every
      * answer compared with the same prompt's answer in {@code alone}.
      */
-    static Run level(Generator generator, Client client, int clients, int requestsPerClient, List<String> prompts, List<String> alone) throws Exception {
+    static Run level(Generator generator, Client shared, int clients, int requestsPerClient, List<String> prompts, List<String> alone) throws Exception {
+        // connections of its own: one left idle past the server's idle timeout (while another server ran) could be closed
+        // under a request that is being sent on it
+        try (Client client = shared.fresh()) {
+            return send(generator, client, clients, requestsPerClient, prompts, alone);
+        }
+    }
+
+    private static Run send(Generator generator, Client client, int clients, int requestsPerClient, List<String> prompts, List<String> alone)
+            throws Exception {
         long stepsBefore = generator.batchStats().steps();
         long generatedBefore = generator.batchStats().generated();
         List<Future<List<Answer>>> futures = new ArrayList<>();
@@ -357,10 +365,23 @@ final class BenchConcurrency implements Callable<Integer> {
     }
 
     /** A plain HTTP client of the completions endpoint (greedy, the given mode). */
-    record Client(HttpClient http, URI uri, int tokens, Map<String, Object> mode) {
+    record Client(HttpClient http, URI uri, int tokens, Map<String, Object> mode) implements AutoCloseable {
         Client(int port, int tokens, Map<String, Object> mode) {
-            this(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), URI.create("http://127.0.0.1:" + port + "/v1/completions"),
-                    tokens, mode);
+            this(newHttpClient(), URI.create("http://127.0.0.1:" + port + "/v1/completions"), tokens, mode);
+        }
+
+        private static HttpClient newHttpClient() {
+            return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        }
+
+        /** The same requests over new connections. */
+        Client fresh() {
+            return new Client(newHttpClient(), uri, tokens, mode);
+        }
+
+        @Override
+        public void close() {
+            http.close();
         }
 
         @SuppressWarnings("unchecked")

@@ -79,7 +79,7 @@ final class BenchCrossover implements Callable<Integer> {
     private record Served(int draftRows, Generator generator, CompletionServer server, BenchConcurrency.Client client) implements AutoCloseable {
         @Override
         public void close() {
-            try (generator) {
+            try (generator; client) {
                 server.close();
             }
         }
