@@ -34,8 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The chat API as real clients use it: LangChain4j's OpenAiChatModel and OpenAiStreamingChatModel and Spring AI's
- * OpenAiChatModel (on the official OpenAI Java SDK), also behind its fluent ChatClient, talk to the server on the bundled demo models, with an API
- * key, and get exactly the reply the server gives a plain HTTP request (greedy decoding).
+ * OpenAiChatModel (on the official OpenAI Java SDK), alone and behind its fluent ChatClient, talk to the server on the
+ * bundled demo models, with an API key, and get exactly the reply the server gives a plain HTTP request (greedy decoding).
  */
 @SuppressWarnings("unchecked")
 class OpenAiClientsTest {
