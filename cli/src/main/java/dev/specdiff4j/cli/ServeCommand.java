@@ -81,7 +81,8 @@ final class ServeCommand implements Callable<Integer> {
     int idleTimeout;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:SPECDIFF4J_API_KEY}", description = "Require "
-            + "'Authorization: Bearer KEY' on /v1/* (default: the SPECDIFF4J_API_KEY environment variable; none: open).")
+            + "'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize; /health* and /metrics stay open (default: the "
+            + "SPECDIFF4J_API_KEY environment variable; none: open).")
     String apiKey;
 
     @Option(names = "--allowed-hosts", paramLabel = "NAME", split = ",", description = "Host header names accepted besides the bound "
