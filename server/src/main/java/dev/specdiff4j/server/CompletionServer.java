@@ -246,9 +246,9 @@ public final class CompletionServer implements AutoCloseable {
         if (settings.defaultMode() == Mode.SD && !generator.hasArDrafter()) {
             throw new IllegalArgumentException("the default mode sd needs an autoregressive drafter, and none is loaded");
         }
-        int context = generator.target().contextLength();
+        int context = generator.contextLength();
         if (settings.maxGamma() >= context) {
-            throw new IllegalArgumentException("the largest gamma (" + settings.maxGamma() + ") must be smaller than the target's context of "
+            throw new IllegalArgumentException("the largest gamma (" + settings.maxGamma() + ") must be smaller than the context of "
                     + context + " tokens");
         }
     }
@@ -460,7 +460,7 @@ public final class CompletionServer implements AutoCloseable {
                 throw ApiError.invalid("prompt", "token id " + id + " is outside the target model's vocabulary of " + vocab + " tokens");
             }
         }
-        int context = generator.target().contextLength();
+        int context = generator.contextLength();
         if (prompt.length >= context) {
             throw new ApiError(400, "invalid_request_error", "prompt", "context_length_exceeded", "the prompt has " + prompt.length
                     + " tokens but the model's context holds " + context + " (and at least one new token must fit)");
