@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What a repository such as Maven Central refuses a release without: a name, description, URL, licence, developer and SCM
- * in the pom every module inherits (and in the BOM, which has no parent), and a -sources and a -javadoc jar beside each jar.
+ * in the pom every module inherits (and in the BOM, which has no parent), and a -sources and a -javadoc jar for each jar.
  */
 class PublishingMetadataTest {
     private static final List<String> PUBLISHED = List.of("specdiff4j-tokenizer", "specdiff4j-engine", "specdiff4j-weights-tools",
@@ -41,19 +41,46 @@ class PublishingMetadataTest {
     }
 
     @Test
-    void everyPublishedJarHasSourcesAndJavadocBesideIt() {
+    void everyPublishedJarHasSourcesBesideIt() {
         String version = System.getProperty("specdiff4j.version");
         List<Path> jars = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator)).map(Path::of)
                 .filter(p -> PUBLISHED.stream().anyMatch(n -> p.getFileName().toString().equals(n + "-" + version + ".jar")))
                 .filter(Files::isRegularFile).toList();
         assumeTrue(jars.size() == PUBLISHED.size(), "the class path holds build folders, not jars: run through ./mvnw verify to check the jars");
-        for (Path jar : jars) {
-            String base = jar.getFileName().toString().replaceFirst("\\.jar$", "");
-            assertThat(jar.resolveSibling(base + "-sources.jar")).as("sources of " + jar).isRegularFile();
-            // the javadoc jar is built in verify, after this module's tests when the jars come from the local repository
-            Path javadoc = jar.resolveSibling(base + "-javadoc.jar");
-            if (jar.getParent().getFileName().toString().equals("target")) assertThat(javadoc).as("javadoc of " + jar).isRegularFile();
+        for (Path jar : jars) assertThat(jar.resolveSibling(base(jar) + "-sources.jar")).as("sources of " + jar).isRegularFile();
+    }
+
+    /** The javadoc jars are built in verify (after these tests in a module's own build), so their build is checked in the poms. */
+    @Test
+    void everyModuleBuildsSourcesAndJavadocJars() throws Exception {
+        Element plugins = child(child(parse(Sources.ROOT.resolve("pom.xml")).getDocumentElement(), "build"), "plugins");
+        assertThat(goalsOf(plugins, "maven-source-plugin")).contains("jar-no-fork");
+        assertThat(goalsOf(plugins, "maven-javadoc-plugin")).contains("jar");
+        for (String artifact : PUBLISHED) {
+            Path pom = Sources.ROOT.resolve(artifact.substring("specdiff4j-".length())).resolve("pom.xml");
+            assertThat(Files.readString(pom)).as(pom + " skips no sources or javadoc").doesNotContain("maven.javadoc.skip")
+                    .doesNotContain("maven.source.skip");
         }
+    }
+
+    private static List<String> goalsOf(Element plugins, String artifactId) {
+        for (Node n = plugins.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element plugin && plugin.getTagName().equals("plugin") && text(plugin, "artifactId").equals(artifactId)) {
+                return List.of(goalTexts(child(plugin, "executions")));
+            }
+        }
+        throw new AssertionError("the parent pom's build has no " + artifactId);
+    }
+
+    private static String[] goalTexts(Element executions) {
+        org.w3c.dom.NodeList goals = executions.getElementsByTagName("goal");
+        String[] out = new String[goals.getLength()];
+        for (int i = 0; i < out.length; i++) out[i] = goals.item(i).getTextContent().strip();
+        return out;
+    }
+
+    private static String base(Path jar) {
+        return jar.getFileName().toString().replaceFirst("\\.jar$", "");
     }
 
     private static Document parse(Path pom) throws Exception {
