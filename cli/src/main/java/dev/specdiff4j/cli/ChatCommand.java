@@ -41,10 +41,13 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     LoadingOptions loading;
 
+    @Mixin
+    ContextSizeOption context;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "PATH", description = "Target: HF folder or .gguf file with a chat template (default: the bundled demo target).")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Target: HF folder or .gguf file with a chat template (default: the bundled demo target).")
     Path model;
 
     @Option(names = "--mode", defaultValue = "specdiff", description = "ar, sd (autoregressive drafter) or specdiff (default: ${DEFAULT-VALUE}).")
@@ -53,7 +56,7 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--drafter", paramLabel = "PATH", description = "Drafter for specdiff: an MDLM or a block drafter folder (default: the bundled block drafter; the bundled MDLM with --model).")
     Path drafter;
 
-    @Option(names = "--ar-drafter", paramLabel = "PATH", description = "Autoregressive drafter for sd (default: the bundled demo one).")
+    @Option(names = {"--ar-drafter", "-md", "--model-draft"}, paramLabel = "PATH", description = "Autoregressive drafter for sd (default: the bundled demo one).")
     Path arDrafter;
 
     @Option(names = "--gamma", description = "Draft length γ (default: " + GenerationConfig.BLOCK_DRAFTER_GAMMA + " with a block drafter, else "
@@ -63,7 +66,7 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "" + GenerateCommand.DEFAULT_STEPS, description = "Denoising steps T (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--max-tokens", defaultValue = "256", description = "Tokens per reply at most (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-n", "--max-tokens", "--n-predict"}, defaultValue = "256", description = "Tokens per reply at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "A system message that opens the conversation.")
@@ -81,7 +84,7 @@ final class ChatCommand implements Callable<Integer> {
         Path target = model != null ? model : DemoModels.target();
         Path diffusion = m == Mode.SPECDIFF ? (drafter != null ? drafter : DemoModels.mainJobDrafter(model == null, false, true)) : null;
         Path ar = m == Mode.SD ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;
-        ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0);
+        ModelSpec modelSpec = context.applyTo(new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0));
         GenerationConfig base = GenerationConfig.builder().mode(m).maxTokens(maxTokens).sampling(samplingConfig)
                 .gamma(gamma != null ? gamma : modelSpec.defaultGamma(m)).steps(steps)
                 .verify(samplingConfig.isGreedy() ? AcceptancePolicy.GREEDY : AcceptancePolicy.STRICT).stop(stop).stopAtEos(true).build();
@@ -132,7 +135,7 @@ final class ChatCommand implements Callable<Integer> {
 
     /** The prompt of the conversation, dropping its oldest turns until it leaves room for a reply; null if even the last message is too long. */
     private static int[] fit(Generator generator, ChatTemplate template, List<ChatMessage> conversation, int opening, PrintWriter err) {
-        int context = generator.target().contextLength();
+        int context = generator.contextLength();
         while (true) {
             int[] prompt = ChatPrompts.encode(template, generator.tokenizer(), conversation);
             if (prompt.length < context) return prompt;

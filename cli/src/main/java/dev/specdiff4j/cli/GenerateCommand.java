@@ -46,6 +46,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     LoadingOptions loading;
 
+    @Mixin
+    ContextSizeOption context;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -142,8 +145,8 @@ final class GenerateCommand implements Callable<Integer> {
         Path diffusion = m == Mode.SPECDIFF || drafter != null ? (drafter != null ? drafter
                 : DemoModels.mainJobDrafter(model == null, overlap, "cpu".equals(device) && "cpu".equals(drafterDevice))) : null;
         Path ar = m == Mode.SD || arDrafter != null ? (arDrafter != null ? arDrafter : DemoModels.arDrafter()) : null;
-        ModelSpec modelSpec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), draftThreads,
-                device, drafterDevice);
+        ModelSpec modelSpec = context.applyTo(new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(),
+                draftThreads, device, drafterDevice));
         GenerationConfig config = config(m, gamma != null ? gamma : modelSpec.defaultGamma(m));
         long loadStart = System.nanoTime();
         try (Generator generator = Generator.open(modelSpec)) {

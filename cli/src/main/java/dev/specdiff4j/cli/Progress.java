@@ -1,6 +1,11 @@
 package dev.specdiff4j.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * A one-line progress bar with rate and ETA for long work (benchmarks, conversion, tokenizer training): redrawn in place on a
@@ -38,11 +43,32 @@ public final class Progress {
     }
 
     /**
-     * Whether the output is an interactive terminal. Since JDK 22 {@link System#console()} is never null, so it says nothing
-     * by itself: {@code isTerminal()} does (it needs both standard input and output to be a terminal; Java cannot ask about
-     * stderr alone, and a redirected stdout is taken as a log).
+     * Whether standard error, where the bars go, is an interactive terminal. On Linux the target of {@code /proc/self/fd/2}
+     * says so ({@code /dev/pts/N} or {@code /dev/ttyN}; a pipe or a file is a log). Elsewhere Java cannot ask about stderr
+     * alone: {@link java.io.Console#isTerminal()} answers for standard input and output (since JDK 22
+     * {@link System#console()} is never null, so it says nothing by itself), and a redirected stdout is taken as a log.
      */
     static boolean isTerminal() {
+        return isTerminal(stderrTarget(), Progress::consoleIsTerminal);
+    }
+
+    /** The decision: from the target of the stderr link when there is one, else from {@code fallback}. */
+    static boolean isTerminal(Optional<String> stderrTarget, BooleanSupplier fallback) {
+        if (stderrTarget.isEmpty()) return fallback.getAsBoolean();
+        String target = stderrTarget.get();
+        return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+    }
+
+    /** Where file descriptor 2 points ("/dev/pts/0", "pipe:[1234]", a file), where the system says (Linux's /proc). */
+    static Optional<String> stderrTarget() {
+        try {
+            return Optional.of(Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString());
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean consoleIsTerminal() {
         java.io.Console console = System.console();
         return console != null && console.isTerminal();
     }

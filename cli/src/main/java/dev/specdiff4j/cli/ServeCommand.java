@@ -28,6 +28,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     LoadingOptions loading;
 
+    @Mixin
+    ContextSizeOption context;
+
     @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Target (default: the bundled demo target).")
     Path model;
 
@@ -81,7 +84,8 @@ final class ServeCommand implements Callable<Integer> {
     int idleTimeout;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:SPECDIFF4J_API_KEY}", description = "Require "
-            + "'Authorization: Bearer KEY' on /v1/* (default: the SPECDIFF4J_API_KEY environment variable; none: open).")
+            + "'Authorization: Bearer KEY' on /v1/*, /tokenize and /detokenize; /health* and /metrics stay open (default: the "
+            + "SPECDIFF4J_API_KEY environment variable; none: open).")
     String apiKey;
 
     @Option(names = "--allowed-hosts", paramLabel = "NAME", split = ",", description = "Host header names accepted besides the bound "
@@ -105,7 +109,7 @@ final class ServeCommand implements Callable<Integer> {
         Path target = model != null ? model : DemoModels.target();
         Path diffusion = drafter != null ? drafter : DemoModels.mainJobDrafterIfPresent(model == null);
         Path ar = arDrafter != null ? arDrafter : DemoModels.arDrafterIfPresent();
-        ModelSpec spec = new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0);
+        ModelSpec spec = context.applyTo(new ModelSpec(target, diffusion, ar, loading.dtype(), loading.kernels, loading.threads(), 0));
         ServerSettings settings = settings(alias != null ? alias : target.getFileName().toString(),
                 gamma != null ? gamma : spec.defaultGamma(Mode.parse(mode)));
         // listening (alive, not ready) while the models load, so that a load balancer's probes can tell the two apart

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The command line's manners: short flags, -V everywhere, whole summaries, completion, progress in logs, thread bounds. */
 class CommandLinePolishTest {
 
-    private static final List<String> COMMANDS = List.of("generate", "diffuse", "inspect", "convert", "bench", "serve", "tokenize",
+    private static final List<String> COMMANDS = List.of("generate", "diffuse", "inspect", "convert", "bench", "serve", "chat", "tokenize",
             "train-tokenizer", "completion");
 
     @Test
@@ -68,9 +68,26 @@ class CommandLinePolishTest {
         assertThat(d.prompt.option).isEqualTo("x");
 
         ServeCommand s = new ServeCommand();
-        new CommandLine(s).parseArgs("-m", "t", "-t", "2");
+        new CommandLine(s).parseArgs("-m", "t", "-t", "2", "-c", "256");
         assertThat(s.model).isEqualTo(Path.of("t"));
         assertThat(s.loading.threads).isEqualTo(2);
+        assertThat(s.context.contextSize).isEqualTo(256);
+
+        ChatCommand c = new ChatCommand();
+        new CommandLine(c).parseArgs("-m", "t.gguf", "-md", "d", "-n", "9", "-c", "128", "-t", "1");
+        assertThat(c.model).isEqualTo(Path.of("t.gguf"));
+        assertThat(c.arDrafter).isEqualTo(Path.of("d"));
+        assertThat(c.maxTokens).isEqualTo(9);
+        assertThat(c.context.contextSize).isEqualTo(128);
+        assertThat(c.loading.threads).isEqualTo(1);
+
+        GenerateCommand withContext = new GenerateCommand();
+        new CommandLine(withContext).parseArgs("--ctx-size", "32", "Hi");
+        assertThat(withContext.context.contextSize).isEqualTo(32);
+        assertThat(new GenerateCommand()).satisfies(fresh -> {
+            new CommandLine(fresh).parseArgs("Hi");
+            assertThat(fresh.context.contextSize).as("0: the model's context").isZero();
+        });
     }
 
     @Test

@@ -41,6 +41,25 @@ class ModelCommandsTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void ctxSizeEndsAGenerationWhereAModelWithThatContextWould(@TempDir Path dir) throws Exception {
+        Path target = TinyModels.withTokenizer("gpt2-tiny", dir);
+        CliTestSupport.Result r = CliTestSupport.run("generate", "--mode", "ar", "-m", target.toString(), "-c", "16", "-n", "100",
+                "--no-eos", "--json", "The quick brown");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        Map<String, Object> json = Json.parseObject(r.out().trim());
+        int prompt = ((List<Object>) json.get("prompt_tokens")).size();
+        assertThat((List<Object>) json.get("tokens")).hasSize(16 - prompt + 1);
+        assertThat(((Map<String, Object>) json.get("stats")).get("finish_reason")).isEqualTo("context");
+
+        CliTestSupport.Result tooLarge = CliTestSupport.run("generate", "--mode", "ar", "-m", target.toString(), "--ctx-size", "65", "x");
+        assertThat(tooLarge.exitCode()).isEqualTo(1);
+        assertThat(tooLarge.err()).contains("context size of 65 tokens is more than").contains("(64)");
+        assertThat(CliTestSupport.run("generate", "--mode", "ar", "-m", target.toString(), "-c", "-1", "x").err())
+                .contains("--ctx-size must be 0 (the model's context) or more, got -1");
+    }
+
+    @Test
     void generateStreamsTextAndPrintsASummary(@TempDir Path dir) throws Exception {
         Path target = TinyModels.withTokenizer("gpt2-tiny", dir);
         CliTestSupport.Result r = CliTestSupport.run("generate", "--model", target.toString(), "--drafter", Fixtures.folder("mdlm-tiny").toString(),

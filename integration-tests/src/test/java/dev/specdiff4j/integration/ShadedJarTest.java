@@ -117,6 +117,17 @@ class ShadedJarTest {
         assertThat(Files.size(jar)).as(jar + " in bytes").isLessThan(8_000_000L);
     }
 
+    @Test
+    void theJarHasOneNoticeWithOursAndTheLibrariesNotices() throws IOException {
+        try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile())) {
+            assertThat(f.getEntry("META-INF/NOTICE.md")).as("merged into META-INF/NOTICE").isNull();
+            assertThat(f.getEntry("META-INF/NOTICE.txt")).as("merged into META-INF/NOTICE").isNull();
+            String notice = new String(f.getInputStream(f.getEntry("META-INF/NOTICE")).readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(notice).contains("Copyright 2026 the specdiff4j authors").contains("Jackson").contains("Apache Commons Lang")
+                    .contains("Jakarta Annotations");
+        }
+    }
+
     /** Runs the command through the jar and in-process; both must exit and print the same. */
     private static Run sameThroughTheJar(String... args) throws Exception {
         Run expected = inProcess("", args);

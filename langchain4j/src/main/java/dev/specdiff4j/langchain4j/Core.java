@@ -1,7 +1,6 @@
 package dev.specdiff4j.langchain4j;
 
 import dev.langchain4j.data.message.AiMessage;
-import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
@@ -15,16 +14,11 @@ import dev.specdiff4j.engine.api.GenerationConfig;
 import dev.specdiff4j.engine.api.GenerationListener;
 import dev.specdiff4j.engine.api.GenerationResult;
 import dev.specdiff4j.engine.api.Generator;
-import dev.specdiff4j.engine.api.ModelSpec;
 import dev.specdiff4j.engine.decoding.AcceptancePolicy;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /** What the four models share: the generator, the default settings, request settings on top of them, and the answers' shapes. */
 final class Core {
@@ -33,30 +27,16 @@ final class Core {
     final GenerationConfig defaults;
     final String modelName;
     final Executor executor;
-    final Function<List<ChatMessage>, String> promptFormatter;
+    /** Null for the language models, which take their prompt as it is. */
+    final ChatFormat chatFormat;
 
-    private Core(Generator generator, boolean ownsGenerator, GenerationConfig defaults, String modelName, Executor executor,
-                 Function<List<ChatMessage>, String> promptFormatter) {
+    Core(Generator generator, boolean ownsGenerator, GenerationConfig defaults, String modelName, Executor executor, ChatFormat chatFormat) {
         this.generator = generator;
         this.ownsGenerator = ownsGenerator;
         this.defaults = defaults;
-        this.modelName = modelName;
-        this.executor = executor;
-        this.promptFormatter = promptFormatter;
-    }
-
-    static Core open(Generator shared, ModelSpec spec, GenerationConfig defaults, String modelName, Executor executor,
-                     Function<List<ChatMessage>, String> promptFormatter) {
-        Generator generator = shared;
-        if (generator == null) {
-            try {
-                generator = Generator.open(spec);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot load " + spec.target() + ": " + e.getMessage(), e);
-            }
-        }
-        String name = modelName != null ? modelName : generator.spec().target().getFileName().toString();
-        return new Core(generator, shared == null, defaults, name, executor == null ? Runnable::run : executor, promptFormatter);
+        this.modelName = modelName != null ? modelName : generator.spec().target().getFileName().toString();
+        this.executor = executor == null ? Runnable::run : executor;
+        this.chatFormat = chatFormat;
     }
 
     /** The request's settings over the model's defaults; what specdiff4j cannot do (tools, JSON mode, penalties) is refused. */
@@ -87,14 +67,18 @@ final class Core {
         return d != null && d != 0;
     }
 
-    /** Runs a chat request: its parameters over the builder's defaults, its messages through the prompt formatter. */
+    /** Runs a chat request: its parameters over the builder's defaults, its messages through the chat format. */
     GenerationResult generate(ChatRequest request, Consumer<String> onText) {
         GenerationConfig config = configFor(request.parameters());
-        return generate(promptFormatter.apply(request.messages()), config, onText);
+        return generate(chatFormat.encode(request.messages(), generator.tokenizer()), config, onText);
     }
 
     /** Generates; {@code onText} receives the text as it is committed, leading white space of the answer left out. */
     GenerationResult generate(String prompt, GenerationConfig config, Consumer<String> onText) {
+        return generate(generator.tokenizer().encode(prompt), config, onText);
+    }
+
+    private GenerationResult generate(int[] prompt, GenerationConfig config, Consumer<String> onText) {
         return generator.generate(prompt, config, new LeadingSpaceTrimmer(onText), new Cancellation());
     }
 

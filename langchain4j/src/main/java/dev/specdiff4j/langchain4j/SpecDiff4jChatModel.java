@@ -7,9 +7,10 @@ import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 
 /**
- * A LangChain4j {@link ChatModel}. The messages become a prompt through the builder's {@code promptFormatter} (default
- * {@link ChatPrompts#plain()}); request parameters (max output tokens, temperature, top-k, top-p, stop sequences) override the
- * builder's defaults; tools, JSON mode and penalties are refused with an {@code UnsupportedFeatureException}.
+ * A LangChain4j {@link ChatModel}. The messages become a prompt through the target model's own chat template, and the reply
+ * stops where the template ends one; a model without a template gets the {@link ChatPrompts#plain()} transcript, stopped at
+ * the next user turn (the builder's {@code chatTemplate} or {@code promptFormatter} choose otherwise). Request parameters
+ * (max output tokens, temperature, top-k, top-p, stop sequences) override the builder's defaults; tools, JSON mode and penalties are refused with an {@code UnsupportedFeatureException}.
  */
 public final class SpecDiff4jChatModel extends SpecDiff4jModel implements ChatModel {
     private SpecDiff4jChatModel(Core core) {

@@ -1,6 +1,7 @@
 package dev.specdiff4j.langchain4j;
 
 import dev.langchain4j.data.message.ChatMessage;
+import dev.specdiff4j.chat.ChatTemplate;
 import dev.specdiff4j.engine.api.GenerationConfig;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;
@@ -9,15 +10,18 @@ import dev.specdiff4j.engine.decoding.AcceptancePolicy;
 import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.decoding.SamplingConfig;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
  * The options every specdiff4j LangChain4j model is built with: where the models come from (a shared {@link Generator}, or a
  * target and drafters that the model loads and closes itself), the speculative settings (mode, γ, T, acceptance policy,
- * drafter window) and the defaults of each request (tokens, sampling, stop strings). Unset options keep
+ * drafter window, token trees), how the chat models write a conversation as a prompt, and the defaults of each request (tokens, sampling, stop strings). Unset options keep
  * {@link GenerationConfig}'s defaults: specdiff, γ = {@value GenerationConfig#DEFAULT_GAMMA}, T =
  * {@value GenerationConfig#DEFAULT_STEPS}, greedy, 128 tokens.
  */
@@ -37,7 +41,9 @@ public abstract class SpecDiff4jModelBuilder<B extends SpecDiff4jModelBuilder<B,
     private List<String> stop;
     private String modelName;
     private Executor executor = Runnable::run;
-    private Function<List<ChatMessage>, String> promptFormatter = ChatPrompts.plain();
+    /** Null (with no chat template either): the model's own template, else the plain transcript. */
+    private Function<List<ChatMessage>, String> promptFormatter;
+    private ChatTemplate chatTemplate;
 
     SpecDiff4jModelBuilder() {
     }
@@ -114,6 +120,17 @@ public abstract class SpecDiff4jModelBuilder<B extends SpecDiff4jModelBuilder<B,
         return self();
     }
 
+    /**
+     * Token-tree verification: 0 off (the default), N &gt; 0 a tree of at most N drafted nodes, {@link GenerationConfig#TREE_AUTO}
+     * a size chosen each round from the target's measured cost and the recent acceptance, {@link GenerationConfig#TREE_CHAIN} a
+     * linear draft cut the same way ({@link GenerationConfig#parseTree(String)} reads "off", "auto", "chain" or a number).
+     * Not with {@link #overlap}, {@link #adaptiveGamma} or marginal acceptance.
+     */
+    public B tree(int tree) {
+        config.tree(tree);
+        return self();
+    }
+
     /** How many recent tokens the diffusion drafter sees. */
     public B drafterWindow(int window) {
         this.window = window;
@@ -150,7 +167,10 @@ public abstract class SpecDiff4jModelBuilder<B extends SpecDiff4jModelBuilder<B,
         return self();
     }
 
-    /** Stop strings (default: none; for the chat models with the plain format, {@link ChatPrompts#PLAIN_TURN_END}). */
+    /**
+     * Stop strings (default: none; for the chat models, where the chat template ends a reply, such as {@code <|im_end|>}, or
+     * {@link ChatPrompts#PLAIN_TURN_END} in the plain format).
+     */
     public B stop(List<String> stop) {
         this.stop = List.copyOf(stop);
         return self();
@@ -169,11 +189,22 @@ public abstract class SpecDiff4jModelBuilder<B extends SpecDiff4jModelBuilder<B,
     }
 
     /**
-     * How the chat models turn messages into a prompt (default: {@link ChatPrompts#plain()}). A model's chat template plugs in
-     * here.
+     * The chat models render conversations with this template instead of the model's own, special tokens read as their ids,
+     * and stop where it ends a reply; for example a template that is not in the model's files:
+     * {@code chatTemplate(ChatTemplate.of(Files.readString(jinjaFile), "<s>", "</s>"))}.
+     */
+    public B chatTemplate(ChatTemplate chatTemplate) {
+        this.chatTemplate = Objects.requireNonNull(chatTemplate, "chatTemplate");
+        return self();
+    }
+
+    /**
+     * How the chat models turn messages into prompt text, read as plain text (special-token text is not turned into ids).
+     * By default they render the messages with the target model's own chat template, and only when it has none use
+     * {@link ChatPrompts#plain()}; {@code promptFormatter(ChatPrompts.plain())} uses the plain transcript with any model.
      */
     public B promptFormatter(Function<List<ChatMessage>, String> promptFormatter) {
-        this.promptFormatter = promptFormatter;
+        this.promptFormatter = Objects.requireNonNull(promptFormatter, "promptFormatter");
         return self();
     }
 
@@ -187,18 +218,37 @@ public abstract class SpecDiff4jModelBuilder<B extends SpecDiff4jModelBuilder<B,
         if (generator != null && (diffusionDrafter != null || arDrafter != null || kernels != null)) {
             throw new IllegalStateException("drafters and kernels are chosen when the Generator is opened; set them with target(...), not with generator(...)");
         }
-        if (promptFormatter == null) throw new IllegalStateException("promptFormatter must not be null");
+        if (promptFormatter != null && chatTemplate != null) throw new IllegalStateException("set promptFormatter(...) or chatTemplate(...), not both");
         config.sampling(new SamplingConfig(temperature, topK, topP, seed));
         if (window != null) config.drafting(new DraftingConfig(window, false, true));
-        List<String> stops = stop != null ? stop : chat && promptFormatter == ChatPrompts.plain() ? List.of(ChatPrompts.PLAIN_TURN_END) : List.of();
-        GenerationConfig base = config.stop(stops).build();
-        ModelSpec spec = null;
-        if (target != null) {
-            spec = ModelSpec.of(target);
-            if (diffusionDrafter != null) spec = spec.withDiffusionDrafter(diffusionDrafter);
-            if (arDrafter != null) spec = spec.withArDrafter(arDrafter);
-            if (kernels != null) spec = spec.withKernels(kernels, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), 0);
+        GenerationConfig checked = config.build(); // bad settings fail here, before any model is loaded
+        Generator g = generator != null ? generator : open();
+        try {
+            ChatFormat format = chat ? chatFormat(g) : null;
+            List<String> stops = stop != null ? stop : format != null ? format.replyEnds() : List.of();
+            return new Core(g, generator == null, checked.toBuilder().stop(stops).build(), modelName, executor, format);
+        } catch (RuntimeException | Error e) {
+            if (generator == null) g.close();
+            throw e;
         }
-        return Core.open(generator, spec, base, modelName, executor, promptFormatter);
+    }
+
+    private ChatFormat chatFormat(Generator g) {
+        if (promptFormatter == ChatPrompts.plain()) return ChatFormat.plain();
+        if (promptFormatter != null) return ChatFormat.custom(promptFormatter);
+        if (chatTemplate != null) return ChatFormat.template(chatTemplate);
+        return ChatFormat.ofModel(g);
+    }
+
+    private Generator open() {
+        ModelSpec spec = ModelSpec.of(target);
+        if (diffusionDrafter != null) spec = spec.withDiffusionDrafter(diffusionDrafter);
+        if (arDrafter != null) spec = spec.withArDrafter(arDrafter);
+        if (kernels != null) spec = spec.withKernels(kernels, threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), 0);
+        try {
+            return Generator.open(spec);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot load " + spec.target() + ": " + e.getMessage(), e);
+        }
     }
 }

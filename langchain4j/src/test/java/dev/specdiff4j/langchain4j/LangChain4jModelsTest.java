@@ -18,16 +18,21 @@ import dev.langchain4j.model.language.LanguageModel;
 import dev.langchain4j.model.language.StreamingLanguageModel;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.Response;
+import dev.specdiff4j.chat.ChatTemplate;
+import dev.specdiff4j.engine.api.Cancellation;
 import dev.specdiff4j.engine.api.GenerationConfig;
+import dev.specdiff4j.engine.api.GenerationListener;
 import dev.specdiff4j.engine.api.GenerationResult;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.GeneratorClosedException;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,17 +106,75 @@ class LangChain4jModelsTest {
     }
 
     @Test
-    void chatModelContinuesThePlainTranscript() {
+    void chatModelRendersTheModelsOwnTemplateAndStopsWhereItEndsAReply() {
         ChatModel chat = SpecDiff4jChatModel.builder().generator(generator).maxTokens(16).modelName("demo").build();
-        List<ChatMessage> messages = List.of(SystemMessage.from("A conversation about the news."), UserMessage.from("What did the jury say?"));
-        ChatResponse r = chat.chat(messages);
-        String prompt = ChatPrompts.plain().apply(messages);
-        GenerationResult expected = direct(prompt, GenerationConfig.builder().maxTokens(16).stop(List.of(ChatPrompts.PLAIN_TURN_END)).build());
+        ChatResponse r = chat.chat(SystemMessage.from("A conversation about the news."), UserMessage.from("What did the jury say?"));
+        // the demo target's tokenizer_config.json: "Role: content" blocks with the role capitalized, then the assistant's cue
+        String prompt = "System: A conversation about the news.\n\nUser: What did the jury say?\n\nAssistant:";
+        GenerationResult expected = direct(prompt, GenerationConfig.builder().maxTokens(16).stop(List.of("\n\n")).build());
         assertThat(r.aiMessage().text()).isEqualTo(expected.text().stripLeading());
-        assertThat(r.aiMessage().text()).doesNotContain("\nUser:");
         assertThat(r.modelName()).isEqualTo("demo");
         assertThat(r.tokenUsage().inputTokenCount()).isEqualTo(generator.tokenizer().encode(prompt).length);
         assertThat(r.tokenUsage().outputTokenCount()).isEqualTo(expected.tokens().length);
+        assertThat(chat.defaultRequestParameters().stopSequences()).containsExactly("\n\n");
+    }
+
+    @Test
+    void chatModelContinuesThePlainTranscriptWhenAskedTo() {
+        ChatModel chat = SpecDiff4jChatModel.builder().generator(generator).maxTokens(16).promptFormatter(ChatPrompts.plain()).build();
+        List<ChatMessage> messages = List.of(SystemMessage.from("A conversation about the news."), UserMessage.from("What did the jury say?"));
+        ChatResponse r = chat.chat(messages);
+        String prompt = "A conversation about the news.\n\nUser: What did the jury say?\nAssistant:";
+        GenerationResult expected = direct(prompt, GenerationConfig.builder().maxTokens(16).stop(List.of(ChatPrompts.PLAIN_TURN_END)).build());
+        assertThat(r.aiMessage().text()).isEqualTo(expected.text().stripLeading()).doesNotContain("\nUser:");
+        assertThat(r.tokenUsage().inputTokenCount()).isEqualTo(generator.tokenizer().encode(prompt).length);
+        assertThat(r.tokenUsage().outputTokenCount()).isEqualTo(expected.tokens().length);
+        assertThat(chat.defaultRequestParameters().stopSequences()).containsExactly(ChatPrompts.PLAIN_TURN_END);
+    }
+
+    @Test
+    void aModelWithoutATemplateFallsBackToThePlainTranscript() throws Exception {
+        Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "no-template");
+        for (String file : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            Files.createSymbolicLink(dir.resolve(file), DEMO.resolve("target").resolve(file).toAbsolutePath());
+        }
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"eos_token\": \"<|endoftext|>\"}");
+        try (SpecDiff4jChatModel chat = SpecDiff4jChatModel.builder().target(dir).mode(Mode.AR).kernels("reference", 1).maxTokens(8).build()) {
+            assertThat(chat.defaultRequestParameters().stopSequences()).containsExactly(ChatPrompts.PLAIN_TURN_END);
+            assertThat(chat.chat(UserMessage.from("Hello")).aiMessage().text()).isEqualTo(SpecDiff4jChatModel.builder().generator(generator)
+                    .mode(Mode.AR).maxTokens(8).promptFormatter(ChatPrompts.plain()).build().chat(UserMessage.from("Hello")).aiMessage().text());
+        }
+    }
+
+    @Test
+    void aChatTemplateOfOurOwnReadsItsSpecialTokensAsIds() {
+        ChatTemplate template = ChatTemplate.of("{% for m in messages %}{{ m.role }}: {{ m.content }}<|endoftext|>{% endfor %}"
+                + "{% if add_generation_prompt %}assistant:{% endif %}", "", "<|endoftext|>");
+        ChatModel chat = SpecDiff4jChatModel.builder().generator(generator).maxTokens(6).chatTemplate(template).build();
+        ChatResponse r = chat.chat(UserMessage.from("Hi"), AiMessage.from("Hello."), UserMessage.from("Bye"));
+        String prompt = "user: Hi<|endoftext|>assistant: Hello.<|endoftext|>user: Bye<|endoftext|>assistant:";
+        int[] ids = generator.tokenizer().encode(prompt, Tokenizer.SpecialTokens.AS_IDS);
+        assertThat(ids).hasSizeLessThan(generator.tokenizer().encode(prompt).length).contains(generator.eosId());
+        assertThat(r.tokenUsage().inputTokenCount()).isEqualTo(ids.length);
+        GenerationResult expected = generator.generate(ids, GenerationConfig.builder().maxTokens(6).stop(List.of("<|endoftext|>")).build(),
+                GenerationListener.NONE, new Cancellation());
+        assertThat(r.aiMessage().text()).isEqualTo(expected.text().stripLeading());
+        assertThat(chat.defaultRequestParameters().stopSequences()).containsExactly("<|endoftext|>");
+        assertThatThrownBy(() -> chat.chat(ToolExecutionResultMessage.from("1", "t", "r"))).isInstanceOf(UnsupportedFeatureException.class);
+        assertThatThrownBy(() -> SpecDiff4jChatModel.builder().generator(generator).chatTemplate(template).promptFormatter(ChatPrompts.plain()).build())
+                .hasMessage("set promptFormatter(...) or chatTemplate(...), not both");
+    }
+
+    @Test
+    void tokenTreesAreASpeculativeSetting() {
+        SpecDiff4jLanguageModel tree = SpecDiff4jLanguageModel.builder().generator(generator).mode(Mode.SD).gamma(3).tree(6).maxTokens(20).build();
+        assertThat(tree.defaultConfig().tree()).isEqualTo(6);
+        assertThat(tree.generate(PROMPT).content())
+                .isEqualTo(SpecDiff4jLanguageModel.builder().generator(generator).mode(Mode.AR).maxTokens(20).build().generate(PROMPT).content());
+        assertThat(SpecDiff4jChatModel.builder().generator(generator).tree(GenerationConfig.TREE_AUTO).build().defaultConfig().tree())
+                .isEqualTo(GenerationConfig.TREE_AUTO);
+        assertThatThrownBy(() -> SpecDiff4jLanguageModel.builder().generator(generator).tree(6).overlap(true).build())
+                .hasMessageContaining("--tree cannot be combined with --overlap");
     }
 
     @Test
@@ -121,7 +184,7 @@ class LangChain4jModelsTest {
                 .parameters(ChatRequestParameters.builder().maxOutputTokens(3).temperature(0.8).build()).build());
         assertThat(r.tokenUsage().outputTokenCount()).isBetween(1, 3);
         assertThat(chat.defaultRequestParameters().maxOutputTokens()).isEqualTo(64);
-        assertThat(chat.defaultRequestParameters().stopSequences()).containsExactly(ChatPrompts.PLAIN_TURN_END);
+        assertThat(chat.defaultRequestParameters().stopSequences()).containsExactly("\n\n");
     }
 
     @Test

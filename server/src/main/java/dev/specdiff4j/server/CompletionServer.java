@@ -10,7 +10,6 @@ import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.batch.KvBudgetException;
 import dev.specdiff4j.engine.api.GeneratorClosedException;
 import dev.specdiff4j.engine.api.Mode;
-import dev.specdiff4j.engine.decoding.DecodeStats;
 import dev.specdiff4j.engine.decoding.FinishReason;
 import dev.specdiff4j.json.Json;
 import dev.specdiff4j.tokenizer.Tokenizer;
@@ -247,9 +246,9 @@ public final class CompletionServer implements AutoCloseable {
         if (settings.defaultMode() == Mode.SD && !generator.hasArDrafter()) {
             throw new IllegalArgumentException("the default mode sd needs an autoregressive drafter, and none is loaded");
         }
-        int context = generator.target().contextLength();
+        int context = generator.contextLength();
         if (settings.maxGamma() >= context) {
-            throw new IllegalArgumentException("the largest gamma (" + settings.maxGamma() + ") must be smaller than the target's context of "
+            throw new IllegalArgumentException("the largest gamma (" + settings.maxGamma() + ") must be smaller than the context of "
                     + context + " tokens");
         }
     }
@@ -461,7 +460,7 @@ public final class CompletionServer implements AutoCloseable {
                 throw ApiError.invalid("prompt", "token id " + id + " is outside the target model's vocabulary of " + vocab + " tokens");
             }
         }
-        int context = generator.target().contextLength();
+        int context = generator.contextLength();
         if (prompt.length >= context) {
             throw new ApiError(400, "invalid_request_error", "prompt", "context_length_exceeded", "the prompt has " + prompt.length
                     + " tokens but the model's context holds " + context + " (and at least one new token must fit)");
@@ -524,11 +523,11 @@ public final class CompletionServer implements AutoCloseable {
         choice.put("text", r.text());
         choice.put("index", 0);
         choice.put("logprobs", request.logprobs() >= 0 ? completionLogprobs(entries, new int[1]) : null);
-        choice.put("finish_reason", finishReason(r.finishReason(), generation.stoppedBy(RunningGeneration.StopReason.TIMEOUT)));
+        choice.put("finish_reason", finishReason(r.finishReason()));
         Map<String, Object> body = envelope();
         body.put("choices", List.of(choice));
         body.put("usage", usage(prompt.length, r.tokens().length));
-        body.put("specdiff4j", stats(r.stats(), r.kernels()));
+        body.put("specdiff4j", extension(r, generation));
         ctx.contentType("application/json").result(Json.write(body));
     }
 
@@ -566,10 +565,10 @@ public final class CompletionServer implements AutoCloseable {
             if (r == null || generation.stoppedBy(RunningGeneration.StopReason.SHUTDOWN)) {
                 send(out, shutDownMidway().body());
             } else {
-                Map<String, Object> last = chunk(id, "", finishReason(r.finishReason(), generation.stoppedBy(RunningGeneration.StopReason.TIMEOUT)));
+                Map<String, Object> last = chunk(id, "", finishReason(r.finishReason()));
                 if (request.logprobs() >= 0) logprobsInto(last, completionLogprobs(pending, offset));
                 last.put("usage", usage(prompt.length, r.tokens().length));
-                last.put("specdiff4j", stats(r.stats(), r.kernels()));
+                last.put("specdiff4j", extension(r, generation));
                 send(out, last);
             }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
@@ -691,7 +690,7 @@ public final class CompletionServer implements AutoCloseable {
         }
 
         private String finish(GenerationResult r) {
-            return finishReason(r.finishReason(), generation.stoppedBy(RunningGeneration.StopReason.TIMEOUT));
+            return finishReason(r.finishReason());
         }
 
         private void complete() {
@@ -713,7 +712,7 @@ public final class CompletionServer implements AutoCloseable {
             Map<String, Object> body = envelope("chat.completion");
             body.put("choices", List.of(choice));
             body.put("usage", usage(prompt.length, r.tokens().length));
-            body.put("specdiff4j", stats(r.stats(), r.kernels()));
+            body.put("specdiff4j", extension(r, generation));
             ctx.contentType("application/json").result(Json.write(body));
         }
 
@@ -761,7 +760,7 @@ public final class CompletionServer implements AutoCloseable {
                     Map<String, Object> last = envelope("chat.completion.chunk");
                     last.put("choices", List.of());
                     last.put("usage", usage(prompt.length, r.tokens().length));
-                    last.put("specdiff4j", stats(r.stats(), r.kernels()));
+                    last.put("specdiff4j", extension(r, generation));
                     if (request.includeUsage()) send(out, last);
                 }
                 out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
@@ -809,18 +808,24 @@ public final class CompletionServer implements AutoCloseable {
         return u;
     }
 
-    private static Map<String, Object> stats(DecodeStats s, String kernels) {
-        Map<String, Object> m = s.toMap();
-        m.put("kernels", kernels);
+    /** The extension object of an answer: the decoding statistics, the kernels, and why the generation ended in our own terms. */
+    private static Map<String, Object> extension(GenerationResult r, RunningGeneration generation) {
+        Map<String, Object> m = r.stats().toMap();
+        m.put("kernels", r.kernels());
+        m.put("finish_reason", generation.stoppedBy(RunningGeneration.StopReason.TIMEOUT) && r.finishReason() == FinishReason.CANCELLED
+                ? "timeout" : r.finishReason().name().toLowerCase(Locale.ROOT));
         return m;
     }
 
-    private static String finishReason(FinishReason reason, boolean timedOut) {
-        if (timedOut) return "timeout";
+    /**
+     * OpenAI's finish_reason, which has no value for a timeout or a cancellation: "stop" at the end-of-text token or a stop
+     * string, "length" for every other end (max_tokens, the context, the --timeout, a cancellation), as llama-server
+     * reports a generation cut by its time limit. The precise reason is the extension's {@code specdiff4j.finish_reason}.
+     */
+    static String finishReason(FinishReason reason) {
         return switch (reason) {
-            case LENGTH, CONTEXT -> "length";
             case EOS, STOP -> "stop";
-            case CANCELLED -> "cancelled";
+            case LENGTH, CONTEXT, CANCELLED -> "length";
         };
     }
 

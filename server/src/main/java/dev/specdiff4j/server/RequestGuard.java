@@ -14,7 +14,8 @@ import java.util.Set;
  * Checks made before any route runs, against requests a web page could make on the user's behalf: the Host
  * header must name this server (against DNS rebinding), a POST must be JSON (a cross-site form or
  * "simple" request cannot send application/json without a CORS preflight), and with an API key, /v1/*,
- * /tokenize and /detokenize need it as a bearer token. CORS is off unless origins are configured: then a
+ * /tokenize and /detokenize need it as a bearer token (health checks and /metrics stay open for probes and scrapers;
+ * they hold no prompt or reply). CORS is off unless origins are configured: then a
  * request from one of them gets the CORS headers, and its preflight (OPTIONS) is answered here.
  */
 final class RequestGuard {

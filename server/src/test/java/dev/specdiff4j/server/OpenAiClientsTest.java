@@ -13,6 +13,7 @@ import dev.specdiff4j.json.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.prompt.Prompt;
 import org.springframework.ai.openai.OpenAiChatOptions;
 
@@ -33,8 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The chat API as real clients use it: LangChain4j's OpenAiChatModel and OpenAiStreamingChatModel and Spring AI's
- * OpenAiChatModel (on the official OpenAI Java SDK) talk to the server on the bundled demo models, with an API
- * key, and get exactly the reply the server gives a plain HTTP request (greedy decoding).
+ * OpenAiChatModel (on the official OpenAI Java SDK), alone and behind its fluent ChatClient, talk to the server on the
+ * bundled demo models, with an API key, and get exactly the reply the server gives a plain HTTP request (greedy decoding).
  */
 @SuppressWarnings("unchecked")
 class OpenAiClientsTest {
@@ -131,5 +132,23 @@ class OpenAiClientsTest {
             if (r.getResult() != null && r.getResult().getOutput().getText() != null) streamed.append(r.getResult().getOutput().getText());
         });
         assertThat(streamed.toString()).isEqualTo(expected);
+    }
+
+    @Test
+    void springAiChatClient() {
+        org.springframework.ai.openai.OpenAiChatModel model = org.springframework.ai.openai.OpenAiChatModel.builder()
+                .options(OpenAiChatOptions.builder().baseUrl(baseUrl()).apiKey(KEY).model("demo").maxTokens(MAX_TOKENS).temperature(0.0).build())
+                .build();
+        ChatClient client = ChatClient.builder(model).defaultSystem(SYSTEM).build();
+        // the user text goes through ChatClient's own template rendering on its way
+        org.springframework.ai.chat.model.ChatResponse response = client.prompt()
+                .user(u -> u.text("It was a {weather} morning in the city, and").param("weather", "cold")).call().chatResponse();
+        assertThat(response.getResult().getOutput().getText()).isEqualTo(expected);
+        assertThat(response.getMetadata().getUsage().getPromptTokens()).isEqualTo(((Number) expectedUsage.get("prompt_tokens")).intValue());
+        assertThat(response.getMetadata().getUsage().getCompletionTokens()).isEqualTo(((Number) expectedUsage.get("completion_tokens")).intValue());
+
+        List<String> streamed = client.prompt().user(USER).stream().content().collectList().block(Duration.ofSeconds(60));
+        assertThat(String.join("", streamed)).isEqualTo(expected);
+        assertThat(client.prompt().user(USER).call().content()).isEqualTo(expected);
     }
 }

@@ -145,6 +145,50 @@ class ServerChatTest {
     }
 
     @Test
+    void aChatStopsAtTheRequestsStopStringsAsWellAsAtTheReplyEnd() throws Exception {
+        String request = "{\"messages\": [{\"role\": \"user\", \"content\": \"The quick brown\"}], \"max_tokens\": 16, \"temperature\": 0}";
+        String whole = (String) ((Map<String, Object>) choice(json(post("/v1/chat/completions", request))).get("message")).get("content");
+        assertThat(whole).as("the unstopped reply must be long enough to cut").hasSizeGreaterThanOrEqualTo(3);
+        String stop = whole.substring(whole.length() / 2, whole.length() / 2 + 1);
+        String cut = whole.substring(0, whole.indexOf(stop));
+        for (String stopField : List.of(Json.write(stop), "[\"\\u0000never\", " + Json.write(stop) + "]")) {
+            String stopped = request.replace("\"temperature\": 0}", "\"temperature\": 0, \"stop\": " + stopField + "}");
+            Map<String, Object> c = choice(json(post("/v1/chat/completions", stopped)));
+            assertThat(((Map<String, Object>) c.get("message")).get("content")).as(stopField).isEqualTo(cut);
+            assertThat(c.get("finish_reason")).isEqualTo("stop");
+            StringBuilder streamed = new StringBuilder();
+            Object finish = null;
+            for (String e : events(post("/v1/chat/completions", stopped.replace("{\"messages\"", "{\"stream\": true, \"messages\"")).body())) {
+                Map<String, Object> chunk = choice(Json.parseObject(e));
+                Object content = ((Map<String, Object>) chunk.get("delta")).get("content");
+                if (content != null) streamed.append((String) content);
+                if (chunk.get("finish_reason") != null) finish = chunk.get("finish_reason");
+            }
+            assertThat(streamed.toString()).isEqualTo(cut);
+            assertThat(finish).isEqualTo("stop");
+        }
+    }
+
+    @Test
+    void streamedCompletionsCarryTheSameLogprobsAsAWholeOne() throws Exception {
+        String request = "{\"prompt\": \"The lazy dog\", \"max_tokens\": 10, \"temperature\": 0, \"logprobs\": 2, \"specdiff4j\": {\"mode\": \"specdiff\"}}";
+        Map<String, Object> wholeBody = json(post("/v1/completions", request));
+        Map<String, Object> whole = (Map<String, Object>) choice(wholeBody).get("logprobs");
+        int generated = ((Number) ((Map<String, Object>) wholeBody.get("usage")).get("completion_tokens")).intValue();
+        assertThat((List<Object>) whole.get("tokens")).isNotEmpty().hasSize(generated);
+        Map<String, List<Object>> streamed = new java.util.LinkedHashMap<>();
+        for (String e : events(post("/v1/completions", request.replace("{\"prompt\"", "{\"stream\": true, \"prompt\"")).body())) {
+            Map<String, Object> c = choice(Json.parseObject(e));
+            Map<String, Object> lp = (Map<String, Object>) c.get("logprobs");
+            assertThat(lp).as("every chunk of a stream that asked for logprobs has them").isNotNull();
+            for (Map.Entry<String, Object> field : lp.entrySet()) {
+                streamed.computeIfAbsent(field.getKey(), k -> new ArrayList<>()).addAll((List<Object>) field.getValue());
+            }
+        }
+        assertThat(streamed).isEqualTo(whole);
+    }
+
+    @Test
     void logprobsAreTheTargetsAndGreedyPicksTheMostLikelyToken() throws Exception {
         Map<String, Object> completion = json(post("/v1/completions", "{\"prompt\": \"The lazy dog\", \"max_tokens\": 8, \"temperature\": 0,"
                 + " \"logprobs\": 3, \"specdiff4j\": {\"mode\": \"specdiff\"}}"));

@@ -137,7 +137,7 @@ class ServerHardeningTest {
     }
 
     @Test
-    void anApiKeyGuardsTheApiButNotTheHealthCheck() throws Exception {
+    void anApiKeyGuardsTheApiButNotTheHealthCheckOrTheMetrics() throws Exception {
         try (ServerFixture keyed = new ServerFixture(ServerFixture.settings().withAccess(new ServerSettings.Access("s3cret", Set.of())))) {
             HttpResponse<String> without = keyed.post("/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 1}");
             assertThat(without.statusCode()).isEqualTo(401);
@@ -150,6 +150,7 @@ class ServerHardeningTest {
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(right.statusCode()).as(right.body()).isEqualTo(200);
             assertThat(keyed.get("/health").statusCode()).isEqualTo(200);
+            assertThat(keyed.get("/metrics").statusCode()).as("open to scrapers, by choice").isEqualTo(200);
         }
     }
 }

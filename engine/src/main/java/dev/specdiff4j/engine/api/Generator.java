@@ -69,6 +69,8 @@ public final class Generator implements AutoCloseable {
     private final LoadedModel arDrafter;
     private final Tokenizer tokenizer;
     private final int eosId;
+    /** Tokens a generation may hold, prompt and reply: the spec's context size, else the target's whole context. */
+    private final int contextLength;
     private final ExecutorService background;
     private final BatchScheduler batch;
     private final Generations generations = new Generations(this::release);
@@ -88,6 +90,7 @@ public final class Generator implements AutoCloseable {
         int eos = target.eosTokenId();
         if (eos < 0) eos = tokenizer.specialTokenId("<|endoftext|>").orElse(-1);
         this.eosId = eos;
+        this.contextLength = spec.contextSize() > 0 ? spec.contextSize() : target.contextLength();
         this.background = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("specdiff4j-draft-ahead").unstarted(r));
         this.batch = new BatchScheduler(decodingTarget, batchSettings);
     }
@@ -105,6 +108,10 @@ public final class Generator implements AutoCloseable {
             Kernels drafterKernels = spec.drafterThreads() == 0 ? kernels
                     : track(opened, KernelsSelection.create(spec.kernels(), spec.drafterThreads()));
             LoadedModel target = track(opened, LoadedModel.load(spec.target(), new LoadOptions(spec.dtype(), kernels)));
+            if (spec.contextSize() > target.contextLength()) {
+                throw new IllegalArgumentException("a context size of " + spec.contextSize() + " tokens is more than " + spec.target()
+                        + " holds (" + target.contextLength() + ")");
+            }
             Tokenizer tokenizer = target.files().anyTokenizer();
             if (tokenizer.vocabSize() > target.vocabSize()) {
                 throw new IllegalArgumentException("the tokenizer of " + spec.target() + " has " + tokenizer.vocabSize()
@@ -176,6 +183,11 @@ public final class Generator implements AutoCloseable {
 
     public Tokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** Tokens a generation may hold, prompt and reply together: {@link ModelSpec#contextSize()}, else the target's context. */
+    public int contextLength() {
+        return contextLength;
     }
 
     public LoadedModel target() {
@@ -286,9 +298,13 @@ public final class Generator implements AutoCloseable {
             if (eosId < 0) throw new IllegalArgumentException("the prompt is empty and the model has no start token");
             ids = new int[] {eosId};
         }
-        if (ids.length >= target.contextLength()) {
-            throw new ContextLimitException(ids.length + 1, target.contextLength());
+        if (ids.length >= contextLength) {
+            throw new ContextLimitException(ids.length + 1, contextLength);
         }
+        // a context size below the model's ends a generation where the model's own context would: the last token is never fed
+        int room = contextLength - ids.length + 1;
+        boolean capped = contextLength < target.contextLength() && config.maxTokens() > room;
+        if (capped) config = config.toBuilder().maxTokens(room).build();
         TextAssembler text = new TextAssembler(tokenizer, config.stop(), listener);
         List<int[]> chunks = new ArrayList<>();
         int eos = config.stopAtEos() ? eosId : -1;
@@ -320,7 +336,9 @@ public final class Generator implements AutoCloseable {
         String finalText = text.finish();
         int[] generated = chunks.stream().flatMapToInt(java.util.Arrays::stream).toArray();
         var reason = cancellation.isCancelled() ? dev.specdiff4j.engine.decoding.FinishReason.CANCELLED
-                : text.stopped() ? dev.specdiff4j.engine.decoding.FinishReason.STOP : stats.finishReason();
+                : text.stopped() ? dev.specdiff4j.engine.decoding.FinishReason.STOP
+                : capped && stats.finishReason() == dev.specdiff4j.engine.decoding.FinishReason.LENGTH
+                ? dev.specdiff4j.engine.decoding.FinishReason.CONTEXT : stats.finishReason();
         String targetKernels = decodingTarget == target ? kernels.describe() : decodingTarget.describe();
         String drafterComputes = config.mode() == Mode.SPECDIFF && spec.drafterDevice() != null && !spec.drafterDevice().equals("cpu")
                 ? "device " + spec.drafterDevice() : drafterKernels.describe();

@@ -19,17 +19,25 @@ import java.nio.file.Path;
  *                         n threads (needed to draft while the target verifies, --overlap)
  * @param targetDevice     "cpu" (or null), or a device backend with an optional device id: "tornado", "tornado:0:1"
  * @param drafterDevice    the same for the diffusion drafter's denoising passes
+ * @param contextSize      tokens a generation may hold, prompt and reply together (at most the target's context), or 0
+ *                         for the target's whole context
  */
 public record ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DType dtype, String kernels, int threads,
-                        int drafterThreads, String targetDevice, String drafterDevice) {
+                        int drafterThreads, String targetDevice, String drafterDevice, int contextSize) {
     public ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DType dtype, String kernels, int threads, int drafterThreads) {
-        this(target, diffusionDrafter, arDrafter, dtype, kernels, threads, drafterThreads, null, null);
+        this(target, diffusionDrafter, arDrafter, dtype, kernels, threads, drafterThreads, null, null, 0);
+    }
+
+    public ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DType dtype, String kernels, int threads, int drafterThreads,
+                     String targetDevice, String drafterDevice) {
+        this(target, diffusionDrafter, arDrafter, dtype, kernels, threads, drafterThreads, targetDevice, drafterDevice, 0);
     }
 
     public ModelSpec {
         if (target == null) throw new IllegalArgumentException("a target model is required");
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         if (drafterThreads < 0) throw new IllegalArgumentException("drafter threads must be >= 0, got " + drafterThreads);
+        if (contextSize < 0) throw new IllegalArgumentException("the context size must be 0 (the model's) or more, got " + contextSize);
     }
 
     public static ModelSpec of(Path target) {
@@ -51,22 +59,27 @@ public record ModelSpec(Path target, Path diffusionDrafter, Path arDrafter, DTyp
     }
 
     public ModelSpec withDevices(String target, String drafter) {
-        return new ModelSpec(this.target, diffusionDrafter, arDrafter, dtype, kernels, threads, drafterThreads, target, drafter);
+        return new ModelSpec(this.target, diffusionDrafter, arDrafter, dtype, kernels, threads, drafterThreads, target, drafter, contextSize);
     }
 
     public ModelSpec withDiffusionDrafter(Path p) {
-        return new ModelSpec(target, p, arDrafter, dtype, kernels, threads, drafterThreads, targetDevice, drafterDevice);
+        return new ModelSpec(target, p, arDrafter, dtype, kernels, threads, drafterThreads, targetDevice, drafterDevice, contextSize);
     }
 
     public ModelSpec withArDrafter(Path p) {
-        return new ModelSpec(target, diffusionDrafter, p, dtype, kernels, threads, drafterThreads, targetDevice, drafterDevice);
+        return new ModelSpec(target, diffusionDrafter, p, dtype, kernels, threads, drafterThreads, targetDevice, drafterDevice, contextSize);
     }
 
     public ModelSpec withDtype(DType d) {
-        return new ModelSpec(target, diffusionDrafter, arDrafter, d, kernels, threads, drafterThreads, targetDevice, drafterDevice);
+        return new ModelSpec(target, diffusionDrafter, arDrafter, d, kernels, threads, drafterThreads, targetDevice, drafterDevice, contextSize);
     }
 
     public ModelSpec withKernels(String name, int threadCount, int drafterThreadCount) {
-        return new ModelSpec(target, diffusionDrafter, arDrafter, dtype, name, threadCount, drafterThreadCount, targetDevice, drafterDevice);
+        return new ModelSpec(target, diffusionDrafter, arDrafter, dtype, name, threadCount, drafterThreadCount, targetDevice, drafterDevice, contextSize);
+    }
+
+    /** Caps the tokens a generation may hold, prompt and reply together, below the target's context (0: the whole context). */
+    public ModelSpec withContextSize(int tokens) {
+        return new ModelSpec(target, diffusionDrafter, arDrafter, dtype, kernels, threads, drafterThreads, targetDevice, drafterDevice, tokens);
     }
 }
