@@ -101,8 +101,8 @@ final class BenchConcurrency implements Callable<Integer> {
     @Option(names = "--gamma", defaultValue = "4", description = "γ of --mode sd (default: ${DEFAULT-VALUE}).")
     int gamma;
 
-    @Option(names = "--draft-rows", description = "The batch scheduler's drafted rows per pass for greedy sequences (default: "
-            + "the scheduler's).")
+    @Option(names = "--draft-rows", description = "BatchSettings.draftRows: with n greedy speculating sequences each drafts "
+            + "min(γ, draft rows ÷ n²) tokens (default: the scheduler's).")
     Integer draftRows;
 
     /** One run of one engine at one concurrency level. */
@@ -403,7 +403,7 @@ final class BenchConcurrency implements Callable<Integer> {
     private String markdown(Generator generator, LlamaCppSlots llama, List<Level> results, Alone plain, int threadCount) {
         StringBuilder b = new StringBuilder();
         Level one = results.stream().filter(l -> l.clients == 1).findFirst().orElse(results.get(0));
-        b.append(String.format(Locale.ROOT, "%s behind `serve`'s server in this JVM on loopback, %d kernel threads, mode %s (γ %d when sd; drafted rows per pass: %d), greedy, "
+        b.append(String.format(Locale.ROOT, "%s behind `serve`'s server in this JVM on loopback, %d kernel threads, mode %s (γ %d when sd; draft rows setting: %d), greedy, "
                 + "%d tokens per request, %d requests per client sent back to back; wall time on a shared machine. Latency: from sending a "
                 + "request to its complete answer. Mean batch: tokens generated per batched pass. One request alone in this JVM, no server "
                 + "(median of 5 alternating pairs): plain decoding without the scheduler %.1f tok/s, `Generator.generate` through the "

@@ -36,8 +36,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "crossover", mixinStandardHelpOptions = true,
         description = {"Speculation inside the batch against plain batched decoding: greedy sd requests (the demo pair by default) from 1, 2, 4, ... clients",
-            "served by one batch scheduler per --draft-rows setting (the drafted rows a pass holds for greedy speculating sequences;",
-            "0 = plain), interleaved A B C C B A at each level after a warm-up at the most clients. Per level and setting: aggregate",
+            "served by one batch scheduler per --draft-rows setting (BatchSettings.draftRows: with n greedy speculating sequences each",
+            "drafts min(γ, rows ÷ n²) tokens; 0 = plain), interleaved A B C C B A at each level after a warm-up at the most clients. Per level and setting: aggregate",
             "tokens/s and the median ratio to the first setting (paired within each half). Every answer is checked against the first",
             "setting's answer to the same prompt served alone."})
 final class BenchCrossover implements Callable<Integer> {
@@ -47,7 +47,7 @@ final class BenchCrossover implements Callable<Integer> {
     @Option(names = "--clients", split = ",", defaultValue = "1,2,4,8,16", description = "Concurrency levels (default: ${DEFAULT-VALUE}).")
     List<Integer> levels;
 
-    @Option(names = "--draft-rows", split = ",", defaultValue = "0,4,16,64", description = "Settings compared; the first is the baseline "
+    @Option(names = "--draft-rows", split = ",", defaultValue = "0,4,12,64", description = "Settings compared; the first is the baseline "
             + "(default: ${DEFAULT-VALUE}).")
     List<Integer> draftRows;
 
@@ -158,8 +158,8 @@ final class BenchCrossover implements Callable<Integer> {
     private String markdown(Generator any, List<List<List<BenchConcurrency.Run>>> runs) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%s; greedy sd requests (γ %d), %d tokens each, %d per client back to back, each setting behind its own "
-                + "server in this JVM; %d kernel threads. Settings: drafted rows a pass holds for greedy speculating sequences (each drafts "
-                + "min(γ, rows ÷ their number)); %d is the baseline. Each cell: median tok/s of the setting's %d runs; ratio: median of its "
+                + "server in this JVM; %d kernel threads. Settings: BatchSettings.draftRows (with n greedy speculating "
+                + "sequences each drafts min(γ, rows ÷ n²) tokens); %d is the baseline. Each cell: median tok/s of the setting's %d runs; ratio: median of its "
                 + "runs ÷ the baseline's run in the same half (min–max). Mean batch: target rows generated per pass.%n%n", any.describe(), gamma,
                 tokens, requestsPerClient, threads, draftRows.get(0), 2 * repeats));
         b.append("| clients |");

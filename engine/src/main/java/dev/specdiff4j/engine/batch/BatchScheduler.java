@@ -268,7 +268,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
         int greedyDrafting = 0;
         for (BatchSequence s : active) if (s.speculates() && !s.prefilling() && s.speculative.sampling().isGreedy()) greedyDrafting++;
-        int greedyShare = greedyDrafting == 0 ? 0 : settings.draftRows() / greedyDrafting;
+        int greedyShare = settings.greedyDraftShare(greedyDrafting);
         for (BatchSequence s : active) {
             if (s.prefilling()) continue;
             members.add(s);
