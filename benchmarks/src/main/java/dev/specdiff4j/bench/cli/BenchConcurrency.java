@@ -88,8 +88,11 @@ final class BenchConcurrency implements Callable<Integer> {
             + "without llama.cpp, runs per level (default: ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--out", description = "Folder for concurrency.json and the plots (none: print only).")
+    @Option(names = "--out", description = "Folder for NAME.json and the plots NAME-throughput.png, NAME-latency.png (none: print only).")
     Path out;
+
+    @Option(names = "--name", defaultValue = "concurrency", description = "File name stem of the results in --out (default: ${DEFAULT-VALUE}).")
+    String name = "concurrency";
 
     @Option(names = "--mode", defaultValue = "ar", description = "ar, or sd (speculation inside the batch with the AR drafter) "
             + "(default: ${DEFAULT-VALUE}).")
@@ -434,7 +437,10 @@ final class BenchConcurrency implements Callable<Integer> {
                         l.tokensPerSecond(), l.tokensPerSecond() / one.tokensPerSecond(), l.p50Ms(), l.p99Ms(), l.meanBatch(), l.mismatches()));
             }
         }
-        if (out != null) b.append("\n![throughput vs clients](bench/concurrency-throughput.png)\n\n![latency vs clients](bench/concurrency-latency.png)\n");
+        if (out != null) {
+            b.append("\n![throughput vs clients](bench/").append(name).append("-throughput.png)\n\n![latency vs clients](bench/").append(name)
+                    .append("-latency.png)\n");
+        }
         return b.toString();
     }
 
@@ -456,7 +462,7 @@ final class BenchConcurrency implements Callable<Integer> {
             }
             rows.add(row);
         }
-        Files.writeString(out.resolve("concurrency.json"), Json.writePretty(Map.of("mode", mode, "tokens", tokens, "requests_per_client", requestsPerClient,
+        Files.writeString(out.resolve(name + ".json"), Json.writePretty(Map.of("mode", mode, "tokens", tokens, "requests_per_client", requestsPerClient,
                 "model", model == null ? "demo target" : model, "alone_plain_tokens_per_second", plain.plain(),
                 "alone_scheduled_tokens_per_second", plain.scheduled(), "levels", rows)) + "\n");
         double[] x = results.stream().mapToDouble(Level::clients).toArray();
@@ -468,7 +474,7 @@ final class BenchConcurrency implements Callable<Integer> {
         throughput.addSeries("1 client × clients (ideal)", x, Arrays.stream(x).map(c -> c * results.get(0).tokensPerSecond()
                 / results.get(0).clients).toArray());
         throughput.getStyler().setYAxisMin(0.0);
-        BitmapEncoder.saveBitmapWithDPI(throughput, out.resolve("concurrency-throughput.png").toString(), BitmapEncoder.BitmapFormat.PNG, 110);
+        BitmapEncoder.saveBitmapWithDPI(throughput, out.resolve(name + "-throughput.png").toString(), BitmapEncoder.BitmapFormat.PNG, 110);
         XYChart latency = new XYChartBuilder().width(800).height(450).title("Request latency").xAxisTitle("concurrent clients")
                 .yAxisTitle("ms").build();
         latency.addSeries("specdiff4j p50", x, results.stream().mapToDouble(Level::p50Ms).toArray());
@@ -478,6 +484,6 @@ final class BenchConcurrency implements Callable<Integer> {
             latency.addSeries("llama.cpp p99", x, results.stream().mapToDouble(l -> percentile(Level.pooled(l.llama), 0.99)).toArray());
         }
         latency.getStyler().setYAxisMin(0.0);
-        BitmapEncoder.saveBitmapWithDPI(latency, out.resolve("concurrency-latency.png").toString(), BitmapEncoder.BitmapFormat.PNG, 110);
+        BitmapEncoder.saveBitmapWithDPI(latency, out.resolve(name + "-latency.png").toString(), BitmapEncoder.BitmapFormat.PNG, 110);
     }
 }

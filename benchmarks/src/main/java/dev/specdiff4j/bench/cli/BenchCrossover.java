@@ -120,8 +120,9 @@ final class BenchCrossover implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "bench crossover: %d clients done%n", clients);
             }
             String table = markdown(served.get(0).generator(), runs);
-            if (out != null) write(runs);
-            return table;
+            if (out == null) return table;
+            write(runs);
+            return table + "\n![tokens/s against clients per setting](bench/crossover.png)\n";
         } finally {
             for (Served s : served) s.close();
         }

@@ -61,15 +61,17 @@ final class BenchReport implements Callable<Integer> {
             description = "The target-conditioned block drafter of its own section (default: ${DEFAULT-VALUE}).") Path blockDrafter;
     @Option(names = "--skip-block-drafter", description = "Leave out the block drafter's section.") boolean skipBlockDrafter;
     @Option(names = "--only", paramLabel = "SECTION", description = {"Run one section alone and print its Markdown on stdout instead of writing",
-        "benchmarks.md (which only a full run writes). Sections: spark."}) String only;
+        "benchmarks.md (which only a full run writes). Sections: spark, concurrency."}) String only;
 
     @Override
     public Integer call() throws Exception {
         if (only != null) {
-            if (!only.equals("spark")) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--only " + only + ": the sections that run alone are: spark");
+            switch (only) {
+                case "spark" -> System.out.print(SparkSection.HEADING + SparkSection.markdown());
+                case "concurrency" -> System.out.print(ConcurrencySection.HEADING + ConcurrencySection.markdown(docs.resolve("bench")));
+                default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--only " + only
+                        + ": the sections that run alone are: spark, concurrency");
             }
-            System.out.print(SparkSection.HEADING + SparkSection.markdown());
             return 0;
         }
         long start = System.nanoTime();
@@ -113,8 +115,7 @@ final class BenchReport implements Callable<Integer> {
                 : FreshJvm.run("bench", "server", "--clients", "16", "--requests", "48", "--rounds", "4", "--threads", "2");
         String spark = skipSpark ? "Not rerun by this report (`--skip-spark`).\n" : SparkSection.markdown();
         String concurrency = skipConcurrency ? "Not rerun by this report (`--skip-concurrency`).\n"
-                : FreshJvm.run("bench", "concurrency", "--clients", "1,2,4,8,16", "--requests", "2", "--tokens", "48", "--threads", "2",
-                        "--out", data.toString());
+                : ConcurrencySection.markdown(data);
         BenchTokenizer tok = new BenchTokenizer();
         tok.repeats = 10;
         String tokenizer = tok.run();
@@ -183,9 +184,7 @@ final class BenchReport implements Callable<Integer> {
                 .append("asserts on (there with tiny random models), here on the demo models. What the server held:\n\n")
                 .append(server).append('\n');
         md.append(SparkSection.HEADING).append(spark).append('\n');
-        md.append("## Continuous batching: throughput and latency against concurrency\n\n")
-                .append("`bench concurrency --clients 1,2,4,8,16 --requests 2 --tokens 48 --threads 2`, in a JVM of its own: plain (ar) ")
-                .append("requests of concurrent clients share the batch scheduler's passes.\n\n").append(concurrency).append('\n');
+        md.append(ConcurrencySection.HEADING).append(concurrency).append('\n');
         Path target = docs.resolve("benchmarks.md");
         Path tmp = docs.resolve(".benchmarks.md.partial");
         Files.writeString(tmp, md.toString(), StandardCharsets.UTF_8);
