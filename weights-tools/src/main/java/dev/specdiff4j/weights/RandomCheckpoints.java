@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
 
 /**
  * Random-weight checkpoints in the real HF layouts, at any shape: GPT-2 small / medium / large / XL, the
- * MDLM-OWT drafter, or small ones. For cost measurements (the weights do not matter for speed) and tests.
+ * MDLM-OWT drafter, block drafters, or small ones (an MDLM or block drafter of any vocabulary: drafters for any family). For cost measurements (the weights do not matter for speed) and tests.
  * Written tensor by tensor, so even gpt2-xl needs little memory.
  */
 public final class RandomCheckpoints {
@@ -47,6 +47,14 @@ public final class RandomCheckpoints {
         public long parameters() {
             return new MdlmConfig(vocab, dim, blocks, heads, condDim, modelLength).parameters();
         }
+    }
+
+    /**
+     * A block drafter's shape and what it expects of its target: the target's hidden size, the blocks it reads, vocabulary and
+     * context (which must be the target's own), its draft layers, heads, MLP width and block size (the last token and γ masks).
+     */
+    public record BlockDrafterShape(int targetHidden, int[] targetLayers, int targetVocab, int targetPositions, int layers, int heads,
+                                    int ffnDim, int blockSize) {
     }
 
     private RandomCheckpoints() {
@@ -95,6 +103,19 @@ public final class RandomCheckpoints {
     }
 
     public static Path mdlm(Path folder, MdlmShape s, DType dtype, long seed) throws IOException {
+        return mdlm(folder, s, dtype, seed, -1);
+    }
+
+    /**
+     * An MDLM whose every position predicts {@code token}: its output layer's weights are zero and its bias 100 at that token, 0
+     * elsewhere (the rest random) — a drafter whose drafts a test can foresee.
+     */
+    public static Path mdlmDrafting(Path folder, MdlmShape s, DType dtype, long seed, int token) throws IOException {
+        if (token < 0 || token >= s.vocab() - 1) throw new IllegalArgumentException("token " + token + " is not in the vocabulary (MASK excluded)");
+        return mdlm(folder, s, dtype, seed, token);
+    }
+
+    private static Path mdlm(Path folder, MdlmShape s, DType dtype, long seed, int fixedToken) throws IOException {
         Files.createDirectories(folder);
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("model_type", "mdlm");
@@ -130,10 +151,74 @@ public final class RandomCheckpoints {
             t.add(constant(k + "adaLN_modulation.bias", dtype, 0f, 6 * d));
         }
         t.add(constant(b + "output_layer.norm_final.weight", dtype, 1f, d));
-        t.add(normal(b + "output_layer.linear.weight", dtype, random.split(), 0.02, s.vocab(), d));
-        t.add(constant(b + "output_layer.linear.bias", dtype, 0f, s.vocab()));
+        if (fixedToken < 0) {
+            t.add(normal(b + "output_layer.linear.weight", dtype, random.split(), 0.02, s.vocab(), d));
+            t.add(constant(b + "output_layer.linear.bias", dtype, 0f, s.vocab()));
+        } else {
+            t.add(constant(b + "output_layer.linear.weight", dtype, 0f, s.vocab(), d));
+            t.add(tensor(b + "output_layer.linear.bias", dtype, new long[] {s.vocab()}, i -> i == fixedToken ? 100f : 0f));
+        }
         t.add(normal(b + "output_layer.adaLN_modulation.weight", dtype, random.split(), 0.02, 2 * d, c));
         t.add(constant(b + "output_layer.adaLN_modulation.bias", dtype, 0f, 2 * d));
+        SafetensorsWriter.write(folder.resolve("model.safetensors"), true, Map.of("format", "pt", "weights", "random"), t);
+        return folder;
+    }
+
+    /** A target-conditioned block drafter folder (config.json, model.safetensors) in the layout {@code BlockDiffusionDrafter} reads. */
+    public static Path blockDrafter(Path folder, BlockDrafterShape s, DType dtype, long seed) throws IOException {
+        return blockDrafter(folder, s, dtype, seed, null);
+    }
+
+    /**
+     * A block drafter whose weights are all zero but its final norm's bias, {@code output}: every mask row leaves the draft layers
+     * as zeros and the final LayerNorm as {@code output} exactly, so every draft is the target's LM head's argmax of it.
+     */
+    public static Path blockDrafterDrafting(Path folder, BlockDrafterShape s, DType dtype, float[] output) throws IOException {
+        if (output.length != s.targetHidden()) throw new IllegalArgumentException("the output has " + output.length + " values, the width is " + s.targetHidden());
+        return blockDrafter(folder, s, dtype, 0, output);
+    }
+
+    private static Path blockDrafter(Path folder, BlockDrafterShape s, DType dtype, long seed, float[] fixedOutput) throws IOException {
+        Files.createDirectories(folder);
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("architectures", List.of("BlockDrafter"));
+        config.put("model_type", "block_drafter");
+        config.put("target_hidden_size", s.targetHidden());
+        config.put("target_layers", java.util.Arrays.stream(s.targetLayers()).boxed().toList());
+        config.put("target_vocab_size", s.targetVocab());
+        config.put("target_positions", s.targetPositions());
+        config.put("n_layer", s.layers());
+        config.put("n_head", s.heads());
+        config.put("n_inner", s.ffnDim());
+        config.put("block_size", s.blockSize());
+        config.put("layer_norm_epsilon", 1e-5);
+        config.put("rope_theta", 10000.0);
+        Files.writeString(folder.resolve("config.json"), Json.writePretty(config) + "\n", StandardCharsets.UTF_8);
+        int d = s.targetHidden();
+        int f = s.ffnDim();
+        SplittableRandom random = fixedOutput == null ? new SplittableRandom(seed) : null; // null: zero weights
+        List<TensorWriteSource> t = new ArrayList<>();
+        t.add(weight("fc.weight", dtype, next(random), 0.05, d, (long) s.targetLayers().length * d));
+        t.add(constant("hidden_norm.weight", dtype, 1f, d));
+        t.add(constant("hidden_norm.bias", dtype, 0f, d));
+        t.add(weight("mask_embedding", dtype, next(random), 0.02, d));
+        t.add(weight("block_embedding", dtype, next(random), 0.02, s.blockSize(), d));
+        for (int i = 0; i < s.layers(); i++) {
+            String b = "layers." + i + ".";
+            t.add(constant(b + "ln_1.weight", dtype, 1f, d));
+            t.add(constant(b + "ln_1.bias", dtype, 0f, d));
+            t.add(weight(b + "q.weight", dtype, next(random), 0.05, d, d));
+            t.add(weight(b + "kv.weight", dtype, next(random), 0.05, 2 * d, d));
+            t.add(weight(b + "proj.weight", dtype, next(random), 0.05, d, d));
+            t.add(constant(b + "ln_2.weight", dtype, 1f, d));
+            t.add(constant(b + "ln_2.bias", dtype, 0f, d));
+            t.add(weight(b + "fc.weight", dtype, next(random), 0.05, f, d));
+            t.add(constant(b + "fc.bias", dtype, 0f, f));
+            t.add(weight(b + "fc_proj.weight", dtype, next(random), 0.05, d, f));
+            t.add(constant(b + "fc_proj.bias", dtype, 0f, d));
+        }
+        t.add(constant("norm.weight", dtype, 1f, d));
+        t.add(fixedOutput == null ? constant("norm.bias", dtype, 0f, d) : tensor("norm.bias", dtype, new long[] {d}, i -> fixedOutput[(int) i]));
         SafetensorsWriter.write(folder.resolve("model.safetensors"), true, Map.of("format", "pt", "weights", "random"), t);
         return folder;
     }
@@ -141,6 +226,15 @@ public final class RandomCheckpoints {
     /** Copies a tokenizer into a checkpoint folder (random models need one to be run through the API). */
     public static void addTokenizer(Path folder, BpeTokenizer tokenizer) throws IOException {
         HfTokenizerWriter.write(tokenizer, folder.resolve("tokenizer.json"));
+    }
+
+    private static SplittableRandom next(SplittableRandom random) {
+        return random == null ? null : random.split();
+    }
+
+    /** Normal values, or zeros when {@code random} is null. */
+    private static TensorWriteSource weight(String name, DType dtype, SplittableRandom random, double std, long... shape) {
+        return random == null ? constant(name, dtype, 0f, shape) : normal(name, dtype, random, std, shape);
     }
 
     private static TensorWriteSource normal(String name, DType dtype, SplittableRandom random, double std, long... shape) {

@@ -124,10 +124,11 @@ public final class Generator implements AutoCloseable {
                     throw new IllegalArgumentException("the block drafter " + spec.diffusionDrafter() + " runs on the CPU beside the target; "
                             + "a drafter device applies to MDLM drafters only");
                 }
-                if (!(target instanceof Gpt2 gpt2Target)) {
-                    throw new IllegalArgumentException("block drafters read a GPT-2 target's hidden states; " + spec.target() + " is not a GPT-2 model");
+                Transformer core = transformerCore(target);
+                if (core == null) {
+                    throw new IllegalArgumentException("block drafters read a transformer target's hidden states; " + spec.target() + " is not one");
                 }
-                block = track(opened, BlockDiffusionDrafter.load(spec.diffusionDrafter(), gpt2Target, new LoadOptions(spec.dtype(), drafterKernels)));
+                block = track(opened, BlockDiffusionDrafter.load(spec.diffusionDrafter(), core, new LoadOptions(spec.dtype(), drafterKernels)));
             } else if (spec.diffusionDrafter() != null) {
                 diffusion = track(opened, MaskedDiffusionLm.load(spec.diffusionDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
                 VocabularyCheck.diffusionDrafter(spec.diffusionDrafter(), diffusion, target, tokenizer);
@@ -140,7 +141,7 @@ public final class Generator implements AutoCloseable {
             CausalLanguageModel decoding = target;
             String[] targetDevice = DeviceBackends.parse(spec.targetDevice());
             if (targetDevice != null) {
-                Transformer core = target instanceof Gpt2 gpt2 ? gpt2.core() : target instanceof Transformer t ? t : null;
+                Transformer core = transformerCore(target);
                 if (core == null) throw new IllegalArgumentException("device backends run transformer targets; " + spec.target() + " is not one");
                 decoding = track(opened, DeviceBackends.find(targetDevice[0]).offload(core.spec(), core.weights(), targetDevice[1]));
             }
@@ -167,6 +168,11 @@ public final class Generator implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The transformer core that runs a target's passes (a GPT-2's, or the model itself), or null. */
+    private static Transformer transformerCore(LoadedModel target) {
+        return target instanceof Gpt2 gpt2 ? gpt2.core() : target instanceof Transformer t ? t : null;
     }
 
     /** Whether a drafter folder holds a target-conditioned block drafter (else it is taken for an MDLM). */

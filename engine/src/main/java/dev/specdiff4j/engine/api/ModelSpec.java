@@ -9,9 +9,9 @@ import java.nio.file.Path;
 /**
  * What to load.
  *
- * @param target           the target model: an HF GPT-2 folder or a GPT-2 GGUF file
+ * @param target           the target model: an HF folder or a GGUF file (GPT-2 or a Llama-layout family)
  * @param diffusionDrafter an MDLM folder or a block drafter folder (told apart by its config.json), or null
- * @param arDrafter        a small GPT-2 (HF folder or GGUF) for classic speculative decoding, or null
+ * @param arDrafter        a small model of the target's vocabulary (HF folder or GGUF) for classic speculative decoding, or null
  * @param dtype            convert weight matrices to this dtype at load time, or null to keep the file's
  * @param kernels          kernel implementation by name ("vector", "reference", ...), or null for the best available
  * @param threads          threads of the target's kernels

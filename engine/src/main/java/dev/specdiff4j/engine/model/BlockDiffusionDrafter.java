@@ -2,6 +2,9 @@ package dev.specdiff4j.engine.model;
 
 import dev.specdiff4j.engine.io.TensorSource;
 import dev.specdiff4j.engine.kernels.Kernels;
+import dev.specdiff4j.engine.model.transformer.Transformer;
+import dev.specdiff4j.engine.model.transformer.TransformerSpec;
+import dev.specdiff4j.engine.model.transformer.TransformerWeights;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Tensor;
 
@@ -18,8 +21,10 @@ import java.util.List;
  * and a LayerNorm, and become keys and values (through each draft layer's own k/v projection, rotary positions) that the
  * draft layers attend to. The block is the last committed token (the target's embedding of it) followed by γ MASK rows
  * (a learned vector), each row plus a learned embedding of its place in the block; its rows attend to the context and to each other (bidirectional), and one pass gives all γ
- * distributions through a final LayerNorm and the target's tied LM head, restricted to the draft vocabulary (FR-Spec,
- * arXiv 2502.14856). The head owns no embedding: it borrows the target's.
+ * distributions through the drafter's own final LayerNorm and the target's LM head (tied or not), restricted to the draft
+ * vocabulary (FR-Spec, arXiv 2502.14856). The head owns no embedding: it borrows the target's. Any transformer target works
+ * (GPT-2 or a Llama-layout family): it reads only the target's residual stream after the named blocks, its token embedding
+ * and its LM head.
  */
 public final class BlockDiffusionDrafter implements AutoCloseable {
     /** One draft layer; matrices are nn.Linear [out, in]. */
@@ -37,7 +42,7 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
     private final float[] normWeight;
     private final float[] normBias;
     private final Tensor tokenEmbedding;    // the target's (V, C)
-    private final Tensor head;              // (N, C): the target's LM head rows of the draft vocabulary
+    private final Tensor head;              // (N, C): the target's LM head rows of the draft vocabulary (its embedding when tied)
     private final float[] ropeCos;
     private final float[] ropeSin;
     private final Kernels kernels;
@@ -69,6 +74,11 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
 
     /** Loads a drafter folder for {@code target}, refusing one trained for another target (hidden size, layers, vocabulary, context). */
     public static BlockDiffusionDrafter load(Path path, Gpt2 target, LoadOptions options) throws IOException {
+        return load(path, target.core(), options);
+    }
+
+    /** As {@link #load(Path, Gpt2, LoadOptions)} for any transformer target (GPT-2's core, Llama, Qwen, Mistral...). */
+    public static BlockDiffusionDrafter load(Path path, Transformer target, LoadOptions options) throws IOException {
         ModelFiles files = ModelFiles.open(path);
         Arena arena = Arena.ofShared();
         try {
@@ -85,13 +95,13 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
         return build(files, null, null, null, null).config;
     }
 
-    private static BlockDiffusionDrafter build(ModelFiles files, Gpt2 target, DType dtype, Arena arena, Kernels kernels) {
+    private static BlockDiffusionDrafter build(ModelFiles files, Transformer target, DType dtype, Arena arena, Kernels kernels) {
         if (files.architecture() == ModelFiles.Architecture.UNKNOWN) throw new ModelFormatException(files.unsupportedReason());
         if (files.architecture() != ModelFiles.Architecture.BLOCK_DRAFTER || files.config() == null) {
             throw new ModelFormatException(files.path() + " is not a block drafter folder (found " + files.architecture().name().toLowerCase() + ")");
         }
         BlockDrafterConfig c = BlockDrafterConfig.fromHf(files.config());
-        if (target != null) checkTarget(files.path(), c, target.config());
+        if (target != null) checkTarget(files.path(), c, target.spec());
         TensorSource t = files.tensors();
         TensorNames n = new TensorNames(t, "");
         int d = c.targetHidden();
@@ -114,12 +124,15 @@ public final class BlockDiffusionDrafter implements AutoCloseable {
         float[] normW = n.vector("norm.weight", d);
         float[] normB = n.vector("norm.bias", d);
         if (target == null) return new BlockDiffusionDrafter(c, fuse, hiddenW, hiddenB, mask, blockRows, layers, normW, normB, null, null, null, files, null);
-        Gpt2.Weights tw = target.weights();
+        TransformerWeights tw = target.weights();
         return new BlockDiffusionDrafter(c, fuse, hiddenW, hiddenB, mask, blockRows, layers, normW, normB, tw.tokenEmbedding(),
                 draftHead(tw.lmHead(), c.draftVocab(), arena), kernels, files, arena);
     }
 
-    private static void checkTarget(Path path, BlockDrafterConfig c, Gpt2Config target) {
+    private static void checkTarget(Path path, BlockDrafterConfig c, TransformerSpec target) {
+        if (target.attention() != TransformerSpec.Attention.CAUSAL) {
+            throw new ModelFormatException(path + " is a block drafter: its target must be a decoder, not a " + target.family() + " model");
+        }
         String trained = path + " is a block drafter for a target with ";
         if (c.targetHidden() != target.dim()) {
             throw new ModelFormatException(trained + "hidden size " + c.targetHidden() + ", but the target's hidden size is " + target.dim());
