@@ -35,9 +35,12 @@ public final class ChatPrompts {
         return template.render(messages, true);
     }
 
-    /** The conversation as token ids, ready for the assistant's reply. */
+    /**
+     * The conversation as token ids, ready for the assistant's reply, with the BOS the tokenizer's files ask for (only
+     * one: a template that writes BOS itself gets no second; see {@link Tokenizer#encodeForModel(String, Tokenizer.SpecialTokens)}).
+     */
     public static int[] encode(ChatTemplate template, Tokenizer tokenizer, List<ChatMessage> messages) {
-        return tokenizer.encode(render(template, messages), Tokenizer.SpecialTokens.AS_IDS);
+        return tokenizer.encodeForModel(render(template, messages), Tokenizer.SpecialTokens.AS_IDS);
     }
 
     /** The config with the template's end of a reply added to its stop strings (when the template has one). */

@@ -152,7 +152,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (Generator generator = Generator.open(modelSpec)) {
             if (!json) err.printf("loaded in %.2f s: %s%n", (System.nanoTime() - loadStart) / 1e9, generator.describe());
             err.flush();
-            int[] ids = generator.tokenizer().encode(text);
+            int[] ids = generator.tokenizer().encodeForModel(text);
             if (chat) {
                 ChatTemplate template = ChatCommand.templateOf(generator);
                 List<ChatMessage> messages = new ArrayList<>();

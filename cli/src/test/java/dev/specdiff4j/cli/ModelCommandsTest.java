@@ -3,6 +3,7 @@ package dev.specdiff4j.cli;
 import dev.specdiff4j.engine.testing.Fixtures;
 import dev.specdiff4j.engine.testing.TinyModels;
 import dev.specdiff4j.json.Json;
+import dev.specdiff4j.tokenizer.Tokenizers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,6 +16,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** generate, diffuse, inspect and convert on the tiny fixtures, through the same entry point as bin/specdiff4j. */
 class ModelCommandsTest {
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void generateStartsATextPromptWithTheBosTheTokenizerAsksFor(@TempDir Path dir) throws Exception {
+        Path target = TinyModels.withTokenizer("gpt2-tiny", dir);
+        String[] args = {"generate", "--mode", "ar", "--model", target.toString(), "--max-tokens", "2", "--no-eos", "--json", "The quick brown"};
+        CliTestSupport.Result without = CliTestSupport.run(args);
+        assertThat(without.exitCode()).as(without.err()).isZero();
+        List<Object> text = (List<Object>) Json.parseObject(without.out().trim()).get("prompt_tokens");
+
+        Files.writeString(target.resolve("tokenizer_config.json"), "{\"add_bos_token\": true, \"bos_token\": \"<|endoftext|>\"}");
+        CliTestSupport.Result with = CliTestSupport.run(args);
+        assertThat(with.exitCode()).as(with.err()).isZero();
+        List<Object> prompt = (List<Object>) Json.parseObject(with.out().trim()).get("prompt_tokens");
+        long bos = Tokenizers.load(target).specialTokenId("<|endoftext|>").orElseThrow();
+        assertThat(text).doesNotContain(bos);
+        assertThat(prompt).first().isEqualTo(bos);
+        assertThat(prompt.subList(1, prompt.size())).isEqualTo(text);
+    }
 
     @Test
     @SuppressWarnings("unchecked")

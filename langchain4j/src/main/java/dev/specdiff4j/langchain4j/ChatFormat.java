@@ -13,7 +13,7 @@ import java.util.function.Function;
 /**
  * How a chat model turns a conversation into prompt tokens, and the stop strings that end its replies unless the builder
  * sets others. A chat template's special tokens ({@code <|im_start|>}...) become their ids, as in the server's chat endpoint;
- * a plain or custom prompt is read as text.
+ * a plain or custom prompt is read as text. The prompt starts with the BOS the tokenizer's files ask for, once.
  */
 record ChatFormat(Function<List<ChatMessage>, String> render, Tokenizer.SpecialTokens specialTokens, List<String> replyEnds) {
     ChatFormat {
@@ -21,7 +21,7 @@ record ChatFormat(Function<List<ChatMessage>, String> render, Tokenizer.SpecialT
     }
 
     int[] encode(List<ChatMessage> messages, Tokenizer tokenizer) {
-        return tokenizer.encode(render.apply(messages), specialTokens);
+        return tokenizer.encodeForModel(render.apply(messages), specialTokens);
     }
 
     static ChatFormat plain() {

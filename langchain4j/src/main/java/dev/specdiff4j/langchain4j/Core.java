@@ -75,7 +75,7 @@ final class Core {
 
     /** Generates; {@code onText} receives the text as it is committed, leading white space of the answer left out. */
     GenerationResult generate(String prompt, GenerationConfig config, Consumer<String> onText) {
-        return generate(generator.tokenizer().encode(prompt), config, onText);
+        return generate(generator.tokenizer().encodeForModel(prompt), config, onText);
     }
 
     private GenerationResult generate(int[] prompt, GenerationConfig config, Consumer<String> onText) {

@@ -359,16 +359,20 @@ public final class CompletionServer implements AutoCloseable {
         ctx.contentType("application/json").result(Json.write(modelObject()));
     }
 
-    /** POST /tokenize, as llama-server: {"content": text, "with_pieces": false, "parse_special": true} → {"tokens": [...]}. */
+    /**
+     * POST /tokenize, as llama-server: {"content": text, "add_special": false, "with_pieces": false, "parse_special": true}
+     * → {"tokens": [...]}; add_special adds the BOS / EOS the tokenizer's files ask for, as a prompt gets them.
+     */
     private void tokenize(Context ctx) throws IOException {
         Generator generator = generator();
         Map<String, Object> json = CompletionRequest.parseJson(readBody(ctx));
         if (!(json.get("content") instanceof String content)) throw ApiError.invalid("content", "'content' must be a string");
-        CompletionRequest.bool(json, "add_special", false); // checked; the tokenizers here add no special tokens of their own
+        boolean addSpecial = CompletionRequest.bool(json, "add_special", false);
         boolean pieces = CompletionRequest.bool(json, "with_pieces", false);
         boolean special = CompletionRequest.bool(json, "parse_special", true);
         Tokenizer tokenizer = generator.tokenizer();
-        int[] ids = tokenizer.encode(content, special ? Tokenizer.SpecialTokens.AS_IDS : Tokenizer.SpecialTokens.AS_TEXT);
+        Tokenizer.SpecialTokens specials = special ? Tokenizer.SpecialTokens.AS_IDS : Tokenizer.SpecialTokens.AS_TEXT;
+        int[] ids = addSpecial ? tokenizer.encodeForModel(content, specials) : tokenizer.encode(content, specials);
         List<Object> tokens = new ArrayList<>(ids.length);
         for (int id : ids) {
             if (!pieces) {
@@ -420,7 +424,8 @@ public final class CompletionServer implements AutoCloseable {
         Generator generator = generator();
         RunningGeneration generation = begin(ctx);
         CompletionRequest request = CompletionRequest.parse(readBody(ctx), settings);
-        int[] prompt = request.promptTokens() != null ? request.promptTokens() : generator.tokenizer().encode(request.prompt());
+        // a text prompt gets the BOS the tokenizer's files ask for; token ids are taken as they are
+        int[] prompt = request.promptTokens() != null ? request.promptTokens() : generator.tokenizer().encodeForModel(request.prompt());
         checkPrompt(prompt);
         admitted(ctx, generation, () -> {
             if (request.stream()) stream(ctx, request, prompt, generation);
@@ -440,7 +445,7 @@ public final class CompletionServer implements AutoCloseable {
         } catch (ChatTemplateException e) {
             throw ApiError.invalid("messages", e.getMessage());
         }
-        int[] prompt = generator.tokenizer().encode(text, Tokenizer.SpecialTokens.AS_IDS);
+        int[] prompt = generator.tokenizer().encodeForModel(text, Tokenizer.SpecialTokens.AS_IDS);
         checkPrompt(prompt);
         GenerationConfig config = ChatPrompts.stopAtReplyEnd(chatTemplate, request.config());
         admitted(ctx, generation, () -> new ChatResponder(ctx, request, config, prompt, generation).run());

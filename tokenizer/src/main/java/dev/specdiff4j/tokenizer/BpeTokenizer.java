@@ -35,7 +35,8 @@ public final class BpeTokenizer implements Tokenizer {
             Map<String, Integer> specialTokens,
             PreTokenizer preTokenizer,
             boolean ignoreMerges,
-            boolean nfc) {
+            boolean nfc,
+            SequenceMarks sequenceMarks) {
         /**
          * @param source        where it came from, for messages
          * @param tokens        the bytes of each token by id; null for an unused id
@@ -45,9 +46,17 @@ public final class BpeTokenizer implements Tokenizer {
          * @param specialTokens special tokens by text (their ids must be valid)
          * @param ignoreMerges  a piece that is itself a token is taken whole (tiktoken and Llama 3 do this)
          * @param nfc           normalise the input to Unicode NFC first (Qwen2)
+         * @param sequenceMarks the BOS / EOS the files ask to add for a model ({@link Tokenizer#encodeForModel})
          */
         public Spec {
             specialTokens = Collections.unmodifiableMap(new LinkedHashMap<>(specialTokens));
+            if (sequenceMarks == null) sequenceMarks = SequenceMarks.NONE;
+        }
+
+        /** A tokenizer whose files ask for no BOS / EOS. */
+        public Spec(String source, byte[][] tokens, int[][] merges, Map<String, Integer> specialTokens,
+                    PreTokenizer preTokenizer, boolean ignoreMerges, boolean nfc) {
+            this(source, tokens, merges, specialTokens, preTokenizer, ignoreMerges, nfc, SequenceMarks.NONE);
         }
     }
 
@@ -88,6 +97,11 @@ public final class BpeTokenizer implements Tokenizer {
                         "the vocabulary has no token for the single byte 0x%02X, so byte-level BPE cannot encode every text", b));
             }
             byteTokens[b] = id;
+        }
+        for (int id : new int[] {spec.sequenceMarks().bos(), spec.sequenceMarks().eos()}) {
+            if (id >= tokenBytes.length || (id >= 0 && tokenBytes[id] == null)) {
+                throw new TokenizerException(spec.source(), "asks to add token " + id + ", which is not in the vocabulary");
+            }
         }
         merges = spec.merges() != null ? tableFromMerges(spec.merges()) : tableFromRanks();
         specialPattern = specialPattern(spec.specialTokens().keySet());
@@ -220,6 +234,11 @@ public final class BpeTokenizer implements Tokenizer {
     private void pushPair(LongHeap heap, int[] ids, int left, int right) {
         long merge = merges.get(ids[left], ids[right]);
         if (merge >= 0) heap.add(((long) PairTable.rank(merge) << 32) | left);
+    }
+
+    @Override
+    public SequenceMarks sequenceMarks() {
+        return spec.sequenceMarks();
     }
 
     @Override

@@ -10,13 +10,13 @@ import java.util.Map;
  * Reads an HF {@code tokenizer.json} whose model is BPE with {@code byte_fallback} (Llama 2, Mistral,
  * TinyLlama) into a {@link SentencePieceBpeTokenizer} that merges by rank. The space handling is either
  * the normalizer {@code Prepend("▁")} + {@code Replace(" ", "▁")} or the {@code Metaspace} pre-tokenizer;
- * BOS/EOS come from the {@code TemplateProcessing} post-processor.
+ * BOS/EOS come from the post-processor and tokenizer_config.json ({@link HfSequenceMarks}).
  */
 final class HfSentencePiece {
     private HfSentencePiece() {
     }
 
-    static SentencePieceBpeTokenizer fromHfJson(String source, Map<String, Object> root) {
+    static SentencePieceBpeTokenizer fromHfJson(String source, Map<String, Object> root, Map<String, Object> tokenizerConfig) {
         JsonFields r = new JsonFields(source, root);
         JsonFields model = r.object("model");
         if (!model.stringOr("continuing_subword_prefix", "").isEmpty() || !model.stringOr("end_of_word_suffix", "").isEmpty()) {
@@ -80,34 +80,11 @@ final class HfSentencePiece {
             split = p.boolOr("split", true);
         }
 
-        int bos = -1;
-        int eos = -1;
-        boolean addBos = false;
-        boolean addEos = false;
-        Object post = r.raw("post_processor");
-        if (post != null) {
-            JsonFields pp = asFields(source + " post_processor", post);
-            if (pp.string("type").equals("TemplateProcessing")) {
-                boolean seenSequence = false;
-                for (Object o : pp.array("single")) {
-                    JsonFields piece = asFields(source + " post_processor", o);
-                    if (piece.raw("Sequence") != null) {
-                        seenSequence = true;
-                    } else if (piece.raw("SpecialToken") != null) {
-                        String name = piece.object("SpecialToken").string("id");
-                        Integer id = idOf(pieces, name);
-                        if (id == null) throw new TokenizerException(source, "post_processor adds '" + name + "', which is not a token");
-                        if (seenSequence) {
-                            eos = id;
-                            addEos = true;
-                        } else {
-                            bos = id;
-                            addBos = true;
-                        }
-                    }
-                }
-            }
-        }
+        SequenceMarks marks = HfSequenceMarks.read(source, root, tokenizerConfig, name -> idOf(pieces, name));
+        int bos = marks.bos();
+        int eos = marks.eos();
+        boolean addBos = marks.addsBos();
+        boolean addEos = marks.addsEos();
         if (bos < 0) bos = orMinus1(idOf(pieces, "<s>"));
         if (eos < 0) eos = orMinus1(idOf(pieces, "</s>"));
         return new SentencePieceBpeTokenizer(new SentencePieceBpeTokenizer.Spec(source, pieces, types, null, merges,

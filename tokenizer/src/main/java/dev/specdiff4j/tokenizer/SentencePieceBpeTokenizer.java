@@ -76,9 +76,11 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
     private final Map<String, Integer> specialTokens;
     private final Pattern userDefinedPattern;
     private final Pattern allSpecialPattern;
+    private final SequenceMarks marks;
 
     public SentencePieceBpeTokenizer(Spec spec) {
         this.spec = spec;
+        this.marks = new SequenceMarks(spec.addBos() ? spec.bos() : -1, spec.addEos() ? spec.eos() : -1);
         String[] pieces = spec.pieces();
         idByPiece = new HashMap<>(pieces.length * 2);
         for (int id = 0; id < pieces.length; id++) {
@@ -166,16 +168,9 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
         return out.toArray();
     }
 
-    /** {@link #encode} with BOS and EOS added as the tokenizer's file asks ({@code add_bos_token} …). */
-    public int[] encodeForModel(String text, SpecialTokens specials) {
-        int[] body = encode(text, specials);
-        int extra = (spec.addBos() ? 1 : 0) + (spec.addEos() ? 1 : 0);
-        int[] out = new int[body.length + extra];
-        int k = 0;
-        if (spec.addBos()) out[k++] = spec.bos();
-        System.arraycopy(body, 0, out, k, body.length);
-        if (spec.addEos()) out[out.length - 1] = spec.eos();
-        return out;
+    @Override
+    public SequenceMarks sequenceMarks() {
+        return marks;
     }
 
     private void encodeText(String fragment, boolean afterSpecial, IntList out) {

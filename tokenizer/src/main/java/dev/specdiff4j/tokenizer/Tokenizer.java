@@ -21,6 +21,25 @@ public interface Tokenizer {
 
     int[] encode(String text, SpecialTokens specials);
 
+    /** The BOS / EOS this tokenizer's files ask to add around a text a model reads; none unless they ask. */
+    default SequenceMarks sequenceMarks() {
+        return SequenceMarks.NONE;
+    }
+
+    /**
+     * The ids a model should see for this text: {@link #encode} with BOS in front and EOS behind where the
+     * tokenizer's files ask for them (see {@link SequenceMarks#frame}, which adds no second BOS to a text
+     * that already starts with one).
+     */
+    default int[] encodeForModel(String text, SpecialTokens specials) {
+        return sequenceMarks().frame(encode(text, specials));
+    }
+
+    /** {@link #encodeForModel(String, SpecialTokens)} with special-token text read as ordinary text. */
+    default int[] encodeForModel(String text) {
+        return encodeForModel(text, SpecialTokens.AS_TEXT);
+    }
+
     /** Decodes ids to text; malformed UTF-8 (only possible for partial sequences) becomes U+FFFD. */
     String decode(int[] ids);
 

@@ -22,6 +22,9 @@ import java.util.stream.Stream;
  * {@code tokenizer.ggml.*} metadata of a GGUF file (handed over by the engine's GGUF reader).
  */
 public final class Tokenizers {
+    /** The {@code tokenizer.ggml.pre} names of Llama 3's pre-tokenizer. */
+    private static final java.util.Set<String> LLAMA3_PRE = java.util.Set.of("llama3", "llama-bpe", "llama-v3");
+
     private Tokenizers() {
     }
 
@@ -88,15 +91,23 @@ public final class Tokenizers {
             return load(path);
         }
         Map<String, Object> root = parseJsonFile(hf);
+        Map<String, Object> config = tokenizerConfigBeside(hf);
         try {
             Object model = root.get("model");
             if (model instanceof Map<?, ?> mm && Boolean.TRUE.equals(mm.get("byte_fallback"))) {
-                return HfSentencePiece.fromHfJson(hf.toString(), root);
+                return HfSentencePiece.fromHfJson(hf.toString(), root, config);
             }
-            return fromHfJson(hf.toString(), root);
+            return fromHfJson(hf.toString(), root, config);
         } catch (JsonException e) {
             throw new TokenizerException(e.getMessage());
         }
+    }
+
+    /** The tokenizer_config.json in the folder of an HF tokenizer.json, or an empty map when there is none. */
+    private static Map<String, Object> tokenizerConfigBeside(Path tokenizerJson) throws IOException {
+        Path folder = tokenizerJson.toAbsolutePath().getParent();
+        Path config = folder == null ? null : folder.resolve("tokenizer_config.json");
+        return config != null && Files.isRegularFile(config) ? parseJsonFile(config) : Map.of();
     }
 
     private static Map<String, Object> parseJsonFile(Path file) throws IOException {
@@ -121,14 +132,19 @@ public final class Tokenizers {
         } catch (java.nio.charset.MalformedInputException e) {
             throw new TokenizerException(source, "is not valid UTF-8 text", e);
         }
+        Map<String, Object> config = tokenizerConfigBeside(file);
         try {
-            return fromHfJson(source, root);
+            return fromHfJson(source, root, config);
         } catch (JsonException e) {
             throw new TokenizerException(e.getMessage());
         }
     }
 
-    static BpeTokenizer fromHfJson(String source, Map<String, Object> root) {
+    /**
+     * @param tokenizerConfig the tokenizer_config.json beside it (empty if none), for {@code add_bos_token} /
+     *                        {@code add_eos_token} (see {@link HfSequenceMarks})
+     */
+    static BpeTokenizer fromHfJson(String source, Map<String, Object> root, Map<String, Object> tokenizerConfig) {
         JsonFields r = new JsonFields(source, root);
         JsonFields model = r.object("model");
         String type = model.stringOr("type", "BPE");
@@ -158,7 +174,10 @@ public final class Tokenizers {
 
         PreTokenizer pre = preTokenizerOf(source, r.raw("pre_tokenizer"));
         boolean nfc = normalizerOf(source, r.raw("normalizer"));
-        return new BpeTokenizer(new BpeTokenizer.Spec(source, tokens, merges, specials, pre, ignoreMerges, nfc));
+        SequenceMarks marks = HfSequenceMarks.read(source, root, tokenizerConfig,
+                name -> specials.containsKey(name) ? specials.get(name)
+                        : vocabJson.get(name) instanceof Number id ? Integer.valueOf(id.intValue()) : null);
+        return new BpeTokenizer(new BpeTokenizer.Spec(source, tokens, merges, specials, pre, ignoreMerges, nfc, marks));
     }
 
     private static byte[][] tokensFromVocab(String source, Map<String, Object> vocab, Map<String, Integer> specials) {
@@ -420,7 +439,26 @@ public final class Tokenizers {
                     + "' is not supported (gpt2 byte-level BPE or llama SentencePiece BPE)");
         }
         List<String> merges = m.containsKey("tokenizer.ggml.merges") ? ggufStrings(source, m, "tokenizer.ggml.merges") : null;
-        return fromGguf(source, name, tokens, merges, types, m.get("tokenizer.ggml.pre") instanceof String s ? s : null);
+        String pre = m.get("tokenizer.ggml.pre") instanceof String s ? s : null;
+        return fromGguf(source, name, tokens, merges, types, pre, byteLevelGgufMarks(source, m, pre, tokens.size()));
+    }
+
+    /**
+     * BOS / EOS for a "gpt2" GGUF vocabulary as llama.cpp decides them ({@code llama_vocab::load}):
+     * {@code add_bos_token} defaults to true for the Llama 3 pre-tokenizers and false for the others (GPT-2,
+     * Qwen2), {@code add_eos_token} to false, and the file's keys override the defaults. Where BOS is asked
+     * for but the file names no {@code bos_token_id} (llama.cpp then falls back to id 11), none is added.
+     */
+    private static SequenceMarks byteLevelGgufMarks(String source, Map<String, Object> m, String pre, int vocabSize) {
+        boolean llama3 = pre != null && LLAMA3_PRE.contains(pre);
+        boolean addBos = ggufBool(source, m, "tokenizer.ggml.add_bos_token", llama3);
+        boolean addEos = ggufBool(source, m, "tokenizer.ggml.add_eos_token", false);
+        int bos = ggufId(source, m, "tokenizer.ggml.bos_token_id", -1);
+        int eos = ggufId(source, m, "tokenizer.ggml.eos_token_id", -1);
+        for (int id : new int[] {bos, eos}) {
+            if (id >= vocabSize) throw new TokenizerException(source, "names token " + id + " as BOS/EOS, outside the vocabulary of " + vocabSize);
+        }
+        return new SequenceMarks(addBos ? bos : -1, addEos ? eos : -1);
     }
 
     private static List<String> ggufStrings(String source, Map<String, Object> m, String key) {
@@ -467,6 +505,12 @@ public final class Tokenizers {
      */
     public static BpeTokenizer fromGguf(String source, String model, List<String> tokens, List<String> merges,
                                         int[] tokenTypes, String pre) {
+        return fromGguf(source, model, tokens, merges, tokenTypes, pre, SequenceMarks.NONE);
+    }
+
+    /** As {@link #fromGguf(String, String, List, List, int[], String)}, adding {@code marks} for a model. */
+    public static BpeTokenizer fromGguf(String source, String model, List<String> tokens, List<String> merges,
+                                        int[] tokenTypes, String pre, SequenceMarks marks) {
         if (!"gpt2".equals(model)) {
             throw new TokenizerException(source, "tokenizer.ggml.model '" + model + "' is not supported (only gpt2 byte-level BPE)");
         }
@@ -489,11 +533,11 @@ public final class Tokenizers {
         int[][] mergeIds = parseMerges(source, new ArrayList<>(merges), vocab);
         PreTokenizer pattern = switch (pre == null ? "default" : pre) {
             case "default", "gpt-2", "gpt2" -> PreTokenizer.GPT2;
-            case "llama3", "llama-bpe", "llama-v3" -> PreTokenizer.LLAMA3;
+            case String p when LLAMA3_PRE.contains(p) -> PreTokenizer.LLAMA3;
             case "qwen2" -> PreTokenizer.QWEN2;
             default -> throw new TokenizerException(source, "tokenizer.ggml.pre '" + pre + "' is not supported (gpt-2, llama-bpe or qwen2)");
         };
         return new BpeTokenizer(new BpeTokenizer.Spec(source, bytes, mergeIds, specials, pattern,
-                pattern != PreTokenizer.GPT2, pattern == PreTokenizer.QWEN2));
+                pattern != PreTokenizer.GPT2, pattern == PreTokenizer.QWEN2, marks));
     }
 }

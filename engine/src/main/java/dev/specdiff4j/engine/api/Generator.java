@@ -280,12 +280,17 @@ public final class Generator implements AutoCloseable {
         return generate(prompt, config, GenerationListener.NONE, new Cancellation());
     }
 
+    /**
+     * Generates after a text prompt, encoded as the model reads text: with the BOS token its tokenizer's files ask for
+     * (Llama 2 and 3; GPT-2 and Qwen ask for none), see {@link Tokenizer#encodeForModel(String)}.
+     */
     public GenerationResult generate(String prompt, GenerationConfig config, GenerationListener listener, Cancellation cancellation) {
-        return generate(tokenizer.encode(prompt), config, listener, cancellation);
+        return generate(tokenizer.encodeForModel(prompt), config, listener, cancellation);
     }
 
     /**
-     * Generates after a tokenized prompt. An empty prompt starts from the end-of-text token, as GPT-2 does.
+     * Generates after a tokenized prompt, taken as it is (no BOS is added). An empty prompt starts from the end-of-text
+     * token, as GPT-2 does.
      *
      * @throws GeneratorClosedException if the generator is closed, or is closed before this generation ends
      */
