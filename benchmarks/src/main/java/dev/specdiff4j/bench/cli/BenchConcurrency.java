@@ -208,7 +208,7 @@ final class BenchConcurrency implements Callable<Integer> {
                 List<int[]> llamaAlone = new ArrayList<>();
                 for (int i = 0; i < distinct; i++) {
                     alone.add(client.complete(prompts.get(i)).text); // also the warm-up
-                    promptIds.add(generator.tokenizer().encode(prompts.get(i)));
+                    promptIds.add(generator.tokenizer().encodeForModel(prompts.get(i))); // what the server feeds our engine
                     if (llama != null) llamaAlone.add(llama.complete(promptIds.get(i), tokens));
                 }
                 Alone plain = alone(generator, prompts.get(0));
