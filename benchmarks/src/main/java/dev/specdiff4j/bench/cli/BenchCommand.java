@@ -2,6 +2,7 @@ package dev.specdiff4j.bench.cli;
 
 import dev.specdiff4j.cli.DebugOption;
 import dev.specdiff4j.cli.DemoModels;
+import dev.specdiff4j.cli.LoadingOptions;
 import dev.specdiff4j.bench.DecodeBenchmark;
 import dev.specdiff4j.cli.Progress;
 import dev.specdiff4j.engine.tensor.DType;
@@ -82,6 +83,7 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            LoadingOptions.checkThreads("--threads", threads);
             Files.createDirectories(work);
             if (ggmlLib == null) System.err.println("bench decode: no --ggml-lib and no SPECDIFF4J_GGML_LIB: the llama.cpp FFM comparator is left out");
             Path llamaVocabulary = llamaVocabulary();

@@ -1,6 +1,7 @@
 package dev.specdiff4j.bench.cli;
 
 import dev.specdiff4j.cli.DebugOption;
+import dev.specdiff4j.cli.LoadingOptions;
 import dev.specdiff4j.bench.ScaleProjection;
 import dev.specdiff4j.engine.decoding.DraftingConfig;
 import dev.specdiff4j.engine.kernels.Kernels;
@@ -50,6 +51,7 @@ final class BenchProject implements Callable<Integer> {
     }
 
     String run() throws Exception {
+        LoadingOptions.checkThreads("--threads", cost.threads);
         Files.createDirectories(cost.work);
         Files.createDirectories(cost.out);
         Map<String, Double> alphas = new LinkedHashMap<>();

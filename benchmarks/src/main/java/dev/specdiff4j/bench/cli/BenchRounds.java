@@ -1,6 +1,7 @@
 package dev.specdiff4j.bench.cli;
 
 import dev.specdiff4j.cli.DebugOption;
+import dev.specdiff4j.cli.LoadingOptions;
 import dev.specdiff4j.bench.ScaleProjection;
 import dev.specdiff4j.engine.kernels.Kernels;
 import dev.specdiff4j.engine.kernels.KernelsSelection;
@@ -36,6 +37,7 @@ final class BenchRounds implements Callable<Integer> {
     }
 
     String run() throws Exception {
+        LoadingOptions.checkThreads("--threads", cost.threads);
         Files.createDirectories(cost.work);
         Files.createDirectories(cost.out);
         RandomCheckpoints.MdlmShape small = new RandomCheckpoints.MdlmShape("mdlm-2x128", 50258, 128, 2, 2, 64, 1024);

@@ -3,6 +3,7 @@ package dev.specdiff4j.bench.cli;
 import dev.specdiff4j.engine.api.GenerationConfig;
 import dev.specdiff4j.cli.DebugOption;
 import dev.specdiff4j.cli.DemoModels;
+import dev.specdiff4j.cli.LoadingOptions;
 import dev.specdiff4j.bench.BenchConfig;
 import dev.specdiff4j.bench.ConfigResult;
 import dev.specdiff4j.bench.GgufExports;
@@ -97,6 +98,7 @@ final class BenchSpecDiff implements Callable<Integer> {
     }
 
     Outcome run() throws Exception {
+        LoadingOptions.checkThreads("--threads", threads);
         Path t = target != null ? target : DemoModels.target();
         Path d = drafter != null ? drafter : DemoModels.drafter();
         Path a = arDrafter != null ? arDrafter : DemoModels.arDrafter();

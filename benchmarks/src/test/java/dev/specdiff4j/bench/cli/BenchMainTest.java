@@ -41,4 +41,16 @@ class BenchMainTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).startsWith("specdiff4j: ");
     }
+
+    @Test
+    void benchmarkThreadsAreBoundedByTheCores() {
+        String tooMany = Integer.toString(Runtime.getRuntime().availableProcessors() + 1);
+        for (String[] args : new String[][] {{"bench", "decode", "--threads", tooMany, "--dtype", "f32"},
+            {"bench", "specdiff", "--threads", tooMany}, {"bench", "rounds", "--threads", tooMany},
+            {"bench", "project", "--threads", tooMany}}) {
+            Result r = run(args);
+            assertThat(r.exitCode()).as(String.join(" ", args)).isNotZero();
+            assertThat(r.err()).as(String.join(" ", args)).contains("--threads " + tooMany + " is more than the");
+        }
+    }
 }
