@@ -9,6 +9,13 @@ import java.util.Locale;
 public final class Samples {
     private final List<Double> values = new ArrayList<>();
 
+    /** Samples holding {@code values}. */
+    public static Samples of(double... values) {
+        Samples s = new Samples();
+        for (double v : values) s.add(v);
+        return s;
+    }
+
     public void add(double v) {
         values.add(v);
     }

@@ -4,6 +4,7 @@ import dev.specdiff4j.bench.DecodeBenchmark;
 import dev.specdiff4j.bench.GgufExports;
 import dev.specdiff4j.bench.LlamaCppSlots;
 import dev.specdiff4j.bench.PromptSet;
+import dev.specdiff4j.bench.Samples;
 import dev.specdiff4j.cli.DebugOption;
 import dev.specdiff4j.cli.DemoModels;
 import dev.specdiff4j.cli.LoadingOptions;
@@ -154,7 +155,7 @@ final class BenchConcurrency implements Callable<Integer> {
         }
 
         static double medianRate(List<Run> runs) {
-            return median(runs.stream().mapToDouble(Run::tokensPerSecond).toArray());
+            return Samples.of(runs.stream().mapToDouble(Run::tokensPerSecond).toArray()).median();
         }
 
         static double[] pooled(List<Run> runs) {
@@ -167,12 +168,6 @@ final class BenchConcurrency implements Callable<Integer> {
         }
     }
 
-    static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -426,7 +421,7 @@ final class BenchConcurrency implements Callable<Integer> {
                 b.append(String.format(Locale.ROOT, "| %d | %d | %.1f | %.2f | %.0f | %.0f | %.1f | %d | %.1f | %.2f | %.0f | %.0f | %.1f | %d | %.2f× [%.2f–%.2f] |%n",
                         l.clients, l.requests(), l.tokensPerSecond(), l.tokensPerSecond() / one.tokensPerSecond(), l.p50Ms(), l.p99Ms(), l.meanBatch(),
                         l.mismatches(), l.llamaTokensPerSecond(), l.llamaTokensPerSecond() / one.llamaTokensPerSecond(), percentile(theirs, 0.5),
-                        percentile(theirs, 0.99), Level.meanBatch(l.llama), l.llama.stream().mapToInt(Run::mismatches).sum(), median(ratios),
+                        percentile(theirs, 0.99), Level.meanBatch(l.llama), l.llama.stream().mapToInt(Run::mismatches).sum(), Samples.of(ratios).median(),
                         ratios[0], ratios[ratios.length - 1]));
             }
         } else {

@@ -1,6 +1,7 @@
 package dev.specdiff4j.bench.cli;
 
 import dev.specdiff4j.bench.PromptSet;
+import dev.specdiff4j.bench.Samples;
 import dev.specdiff4j.cli.DebugOption;
 import dev.specdiff4j.cli.DemoModels;
 import dev.specdiff4j.cli.LoadingOptions;
@@ -178,7 +179,7 @@ final class BenchCrossover implements Callable<Integer> {
                 b.append(String.format(Locale.ROOT, " %.1f (batch %.1f) |", BenchConcurrency.Level.medianRate(rs), BenchConcurrency.Level.meanBatch(rs)));
                 if (i > 0) {
                     double[] r = ratios(rs, perSetting.get(0));
-                    b.append(String.format(Locale.ROOT, " %.2f× (%.2f–%.2f) |", BenchConcurrency.median(r), r[0], r[r.length - 1]));
+                    b.append(String.format(Locale.ROOT, " %.2f× (%.2f–%.2f) |", Samples.of(r).median(), r[0], r[r.length - 1]));
                 }
             }
             b.append(' ').append(mismatches).append(" |\n");
