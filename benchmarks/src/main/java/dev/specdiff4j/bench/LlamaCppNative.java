@@ -207,20 +207,12 @@ public final class LlamaCppNative implements AutoCloseable {
         if (ids.length == 0 || ids.length > MAX_BATCH) throw new IllegalArgumentException("a pass takes 1 to " + MAX_BATCH + " tokens, not " + ids.length);
         if (outputRows < 1 || outputRows > ids.length) throw new IllegalArgumentException("outputRows must be 1 to " + ids.length);
         if (length + ids.length > CONTEXT) throw new IllegalArgumentException("the context holds " + CONTEXT + " tokens; " + length + " + " + ids.length + " do not fit");
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0 || ids[i] >= vocabSize) throw new IllegalArgumentException("token id " + ids[i] + " is outside the vocabulary (0–" + (vocabSize - 1) + ")");
-            setRow(i, ids[i], length + i, 0, i >= ids.length - outputRows);
-        }
+        for (int i = 0; i < ids.length; i++) setRow(i, ids[i], length + i, 0, i >= ids.length - outputRows);
         decode(ids.length);
         length += ids.length;
         int[] next = new int[outputRows];
         for (int j = 0; j < outputRows; j++) next[j] = argmax(ids.length - outputRows + j);
         return next;
-    }
-
-    /** Sequences this context was made for. */
-    public int sequences() {
-        return sequences;
     }
 
     /**

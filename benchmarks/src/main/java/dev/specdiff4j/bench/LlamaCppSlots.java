@@ -23,6 +23,7 @@ public final class LlamaCppSlots implements AutoCloseable {
     private final Thread loop;
     private final Deque<Request> waiting = new ArrayDeque<>();
     private final Request[] slots;
+    private final int[] rowSlot = new int[LlamaCppNative.MAX_BATCH]; // the loop thread's: the slot of each output row, -1 for none
     private long passes;
     private long generatedRows;
     private boolean closed;
@@ -117,7 +118,6 @@ public final class LlamaCppSlots implements AutoCloseable {
 
     /** One pass: the generating slots' next rows first, then prompt chunks, as llama-server orders them. */
     private void step() {
-        int[] rowSlot = new int[LlamaCppNative.MAX_BATCH];
         int rows = 0;
         for (int s = 0; s < slots.length; s++) {
             Request r = slots[s];
