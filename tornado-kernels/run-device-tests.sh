@@ -36,7 +36,8 @@ echo "run-device-tests: building tornado-kernels with the TornadoVM profile"
 # shellcheck disable=SC2086
 (cd "$root" && ./mvnw -q ${SPECDIFF4J_MVN_ARGS:-} install -pl tornado-kernels -am -DskipTests)
 
-jar_of() { find "$root/$1/target" -maxdepth 1 -name "specdiff4j-$1-*.jar" ! -name '*-tests.jar' | head -n 1; }
+# the module's own jar, not its tests, sources or javadoc jars
+jar_of() { find "$root/$1/target" -maxdepth 1 -name "specdiff4j-$1-*.jar" ! -name '*-tests.jar' ! -name '*-sources.jar' ! -name '*-javadoc.jar' | head -n 1; }
 classpath="$module/target/tornado/classes:$module/target/tornado/test-classes:$(jar_of engine):$(jar_of tokenizer)"
 classpath="$classpath:$(find "$root/engine/target" -maxdepth 1 -name 'specdiff4j-engine-*-tests.jar' | head -n 1)"
 

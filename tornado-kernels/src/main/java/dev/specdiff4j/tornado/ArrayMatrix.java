@@ -56,6 +56,56 @@ public record ArrayMatrix(DType dtype, int rows, int cols, float[] floats, int[]
         };
     }
 
+    /**
+     * The matrices' rows one after the other, as one matrix (q, k and v projections made one q|k|v matmul). Kept in their
+     * dtype when they share one the kernels read; otherwise their exactly dequantized values, as F32.
+     */
+    public static ArrayMatrix stack(java.util.List<Tensor> parts) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("nothing to stack");
+        int cols = parts.get(0).cols();
+        int rows = 0;
+        for (Tensor t : parts) {
+            if (t.cols() != cols) throw new IllegalArgumentException("cannot stack " + t + " under rows of " + cols + " columns");
+            rows += t.rows();
+        }
+        if ((long) rows * cols > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("a stack of " + rows + " x " + cols + " is too large for one Java array");
+        java.util.List<ArrayMatrix> arrays = parts.stream().map(ArrayMatrix::of).toList();
+        DType dtype = arrays.get(0).dtype();
+        boolean same = arrays.stream().allMatch(a -> a.dtype() == dtype);
+        int n = rows * cols;
+        if (same && dtype != DType.F32) {
+            if (dtype == DType.Q8_0) {
+                float[] scales = new float[n / Q8.BLOCK];
+                int[] quants = new int[n / 4];
+                int block = 0;
+                for (ArrayMatrix a : arrays) {
+                    System.arraycopy(a.floats(), 0, scales, block, a.floats().length);
+                    System.arraycopy(a.words(), 0, quants, block * 8, a.words().length);
+                    block += a.floats().length;
+                }
+                return new ArrayMatrix(dtype, rows, cols, scales, quants, null);
+            }
+            int[] words = new int[(n + 1) / 2];
+            int e = 0;
+            for (ArrayMatrix a : arrays) {
+                int count = a.rows() * a.cols();
+                for (int i = 0; i < count; i++, e++) {
+                    int bits = (a.words()[i >> 1] >>> ((i & 1) << 4)) & 0xFFFF; // element i of the part, 16 bits
+                    words[e >> 1] |= bits << ((e & 1) << 4);
+                }
+            }
+            return new ArrayMatrix(dtype, rows, cols, null, words, arrays.get(0).table());
+        }
+        float[] values = new float[n];
+        int at = 0;
+        for (Tensor t : parts) {
+            float[] part = t.toFloatArray();
+            System.arraycopy(part, 0, values, at, part.length);
+            at += part.length;
+        }
+        return new ArrayMatrix(DType.F32, rows, cols, values, null, null);
+    }
+
     private static final class Tables {
         static final float[] F16 = Halfs.f16Table();
         static final float[] BF16 = Halfs.bf16Table();

@@ -61,6 +61,16 @@ public final class LoopKernels implements Kernels {
     }
 
     @Override
+    public void rmsNorm(float[] x, int k, int dim, float[] weight, float eps, float[] out) {
+        NormKernels.rmsNorm(x, weight, out, Meta.rows(k), dim, eps);
+    }
+
+    @Override
+    public void swiglu(float[] gate, float[] up, int n) {
+        NormKernels.swiglu(gate, up, Meta.rows(n), 1);
+    }
+
+    @Override
     public void geluTanh(float[] x, int n) {
         NormKernels.geluTanh(x, Meta.rows(n), 1);
     }
@@ -81,7 +91,7 @@ public final class LoopKernels implements Kernels {
         if (causal && firstPosition + k > kvLength) {
             throw new IllegalArgumentException("the last query sees " + (firstPosition + k) + " keys but only " + kvLength + " are given");
         }
-        AttentionKernels.attention(q, heads * headDim, keys, values, out, Meta.pass(k, firstPosition, kvLength, 0), heads, headDim,
+        AttentionKernels.attention(q, heads * headDim, keys, values, out, Meta.pass(k, firstPosition, kvLength, 0), heads, heads, headDim,
                 causal ? 1 : 0);
     }
 

@@ -1,6 +1,9 @@
 package dev.specdiff4j.tornado;
 
-/** Row-wise and element-wise kernels over meta[ROWS] rows: layer norm, tanh-GELU, gated residual add, row copy; and softmax. */
+/**
+ * Row-wise and element-wise kernels over meta[ROWS] rows: layer norm, RMSNorm (whole rows and per head), tanh-GELU, SwiGLU,
+ * gated residual add, row copy; and softmax.
+ */
 public final class NormKernels {
     private NormKernels() {
     }
@@ -23,6 +26,56 @@ public final class NormKernels {
             for (int i = 0; i < dim; i++) {
                 out[base + i] = (x[base + i] - mean) * inverse * weight[i] + bias[i];
             }
+        }
+    }
+
+    /**
+     * RMSNorm (Zhang and Sennrich 2019, "Root Mean Square Layer Normalization"): {@code out[t] = x[t] / sqrt(mean(x[t]²) + eps)
+     * · weight} for rows of width dim; out may be x.
+     */
+    public static void rmsNorm(float[] x, float[] weight, float[] out, int[] meta, int dim, float eps) {
+        for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
+            int base = t * dim;
+            float squares = 0f;
+            for (int i = 0; i < dim; i++) {
+                squares += x[base + i] * x[base + i];
+            }
+            float inverse = (float) (1.0 / Math.sqrt(squares / dim + eps));
+            for (int i = 0; i < dim; i++) {
+                out[base + i] = x[base + i] * inverse * weight[i];
+            }
+        }
+    }
+
+    /**
+     * QK-norm (Qwen 3): RMSNorm in place of each of {@code heads} heads of width headDim, one weight shared by every head,
+     * in the rows starting at {@code offset} (row t at {@code offset + t·stride}, so inside a fused q|k|v row). Parallel over
+     * head × token.
+     */
+    public static void rmsNormHeads(float[] x, int offset, int stride, float[] weight, int[] meta, int heads, int headDim, float eps) {
+        for (@Parallel int h = 0; h < Meta.fixed(heads); h++) {
+            for (@Parallel int t = 0; t < meta[Meta.ROWS]; t++) {
+                int base = offset + t * stride + h * headDim;
+                float squares = 0f;
+                for (int i = 0; i < headDim; i++) {
+                    squares += x[base + i] * x[base + i];
+                }
+                float inverse = (float) (1.0 / Math.sqrt(squares / headDim + eps));
+                for (int i = 0; i < headDim; i++) {
+                    x[base + i] = x[base + i] * inverse * weight[i];
+                }
+            }
+        }
+    }
+
+    /**
+     * SwiGLU's gating (Shazeer 2020, "GLU Variants Improve Transformer") in place on rows of width:
+     * {@code gate = silu(gate) · up}, {@code silu(v) = v / (1 + e^−v)}.
+     */
+    public static void swiglu(float[] gate, float[] up, int[] meta, int width) {
+        for (@Parallel int i = 0; i < meta[Meta.ROWS] * width; i++) {
+            float v = gate[i];
+            gate[i] = v / (1f + (float) Math.exp(-v)) * up[i];
         }
     }
 

@@ -42,8 +42,8 @@ class AttentionKernelsTest {
                         float[] expected = new float[k * dim];
                         REF.attention(q, k, ownKeys, ownValues, kvLength, prefix, causal, heads, headDim, expected);
                         float[] actual = new float[k * dim];
-                        AttentionKernels.attention(qkv, 3 * dim, keys, values, actual, Meta.pass(k, prefix, kvLength, base), heads, headDim,
-                                causal ? 1 : 0);
+                        AttentionKernels.attention(qkv, 3 * dim, keys, values, actual, Meta.pass(k, prefix, kvLength, base), heads, heads,
+                                headDim, causal ? 1 : 0);
                         Agreement.close(actual, expected, 2e-5, 1e-6, "attention headDim=" + headDim + " heads=" + heads + " k=" + k + " causal=" + causal);
                     }
                 }
@@ -62,12 +62,56 @@ class AttentionKernelsTest {
         float[] keys = Agreement.random(rnd, 10 * dim, 1);
         float[] values = Agreement.random(rnd, 10 * dim, 1);
         float[] first = new float[k * dim];
-        AttentionKernels.attention(q, dim, keys, values, first, Meta.pass(k, 2, 0, 0), heads, headDim, 1);
+        AttentionKernels.attention(q, dim, keys, values, first, Meta.pass(k, 2, 0, 0), heads, heads, headDim, 1);
         Arrays.fill(keys, 5 * dim, 10 * dim, 9f); // positions after the last query
         Arrays.fill(values, 5 * dim, 10 * dim, 9f);
         float[] second = new float[k * dim];
-        AttentionKernels.attention(q, dim, keys, values, second, Meta.pass(k, 2, 0, 0), heads, headDim, 1);
+        AttentionKernels.attention(q, dim, keys, values, second, Meta.pass(k, 2, 0, 0), heads, heads, headDim, 1);
         assertThat(second).containsExactly(first);
+    }
+
+    /**
+     * Grouped-query attention against multi-head attention over the key/value heads repeated for every query head of
+     * their group (how HF's repeat_kv defines it), with the queries inside fused q|k|v rows and a slot offset.
+     */
+    @Test
+    void groupedQueryAttentionEqualsMultiHeadOverRepeatedKeysAndValues() {
+        Random rnd = new Random(8);
+        for (int[] shape : new int[][] {{4, 2, 8}, {6, 3, 17}, {8, 1, 16}, {4, 4, 10}}) {
+            int heads = shape[0];
+            int kvHeads = shape[1];
+            int headDim = shape[2];
+            int group = heads / kvHeads;
+            int qDim = heads * headDim;
+            int kvDim = kvHeads * headDim;
+            int width = qDim + 2 * kvDim;
+            for (int k : new int[] {1, 5}) {
+                int prefix = rnd.nextInt(20);
+                int kvLength = prefix + k + rnd.nextInt(4);
+                int base = 3 * kvDim;
+                float[] keys = Agreement.random(rnd, base + kvLength * kvDim, 1);
+                float[] values = Agreement.random(rnd, base + kvLength * kvDim, 1);
+                float[] repeatedKeys = new float[kvLength * qDim];
+                float[] repeatedValues = new float[kvLength * qDim];
+                for (int j = 0; j < kvLength; j++) {
+                    for (int h = 0; h < heads; h++) {
+                        System.arraycopy(keys, base + j * kvDim + h / group * headDim, repeatedKeys, j * qDim + h * headDim, headDim);
+                        System.arraycopy(values, base + j * kvDim + h / group * headDim, repeatedValues, j * qDim + h * headDim, headDim);
+                    }
+                }
+                float[] qkv = Agreement.random(rnd, k * width, 1);
+                float[] q = new float[k * qDim];
+                for (int t = 0; t < k; t++) System.arraycopy(qkv, t * width, q, t * qDim, qDim);
+                for (boolean causal : new boolean[] {true, false}) {
+                    float[] expected = new float[k * qDim];
+                    REF.attention(q, k, repeatedKeys, repeatedValues, kvLength, prefix, causal, heads, headDim, expected);
+                    float[] actual = new float[k * qDim];
+                    AttentionKernels.attention(qkv, width, keys, values, actual, Meta.pass(k, prefix, kvLength, base), heads, kvHeads, headDim,
+                            causal ? 1 : 0);
+                    Agreement.close(actual, expected, 2e-5, 1e-6, "GQA heads=" + heads + "/" + kvHeads + " headDim=" + headDim + " k=" + k + " causal=" + causal);
+                }
+            }
+        }
     }
 
     @Test
@@ -79,7 +123,7 @@ class AttentionKernelsTest {
         int base = 2 * dim;
         float[] keys = new float[base + 10 * dim];
         float[] values = new float[base + 10 * dim];
-        AttentionKernels.storeKv(qkv, keys, values, Meta.pass(k, 4, 0, base), dim);
+        AttentionKernels.storeKv(qkv, keys, values, Meta.pass(k, 4, 0, base), dim, dim);
         for (int p = 0; p < 10; p++) {
             for (int i = 0; i < dim; i++) {
                 int t = p - 4;
@@ -89,6 +133,23 @@ class AttentionKernelsTest {
             }
         }
         assertThat(Arrays.copyOf(keys, base)).containsOnly(0f);
+    }
+
+    /** Grouped key/value heads: q wider than k and v, so the k part starts at qDim and a cache row is kvDim wide. */
+    @Test
+    void storeKvOfGroupedHeadsReadsPastTheWiderQueries() {
+        int qDim = 6;
+        int kvDim = 2;
+        int width = qDim + 2 * kvDim;
+        int k = 2;
+        float[] qkv = new float[k * width];
+        for (int i = 0; i < qkv.length; i++) qkv[i] = i;
+        float[] keys = new float[kvDim + 4 * kvDim];
+        float[] values = new float[kvDim + 4 * kvDim];
+        AttentionKernels.storeKv(qkv, keys, values, Meta.pass(k, 1, 0, kvDim), qDim, kvDim);
+        // row 0 = 0..9 (q 0..5, k 6 7, v 8 9), row 1 = 10..19 (k 16 17, v 18 19); positions 1 and 2 after a 1-row slot offset
+        assertThat(keys).containsExactly(0, 0, 0, 0, 6, 7, 16, 17, 0, 0);
+        assertThat(values).containsExactly(0, 0, 0, 0, 8, 9, 18, 19, 0, 0);
     }
 
     @Test

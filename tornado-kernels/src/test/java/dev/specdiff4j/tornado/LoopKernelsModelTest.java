@@ -3,6 +3,8 @@ package dev.specdiff4j.tornado;
 import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.LoadOptions;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
+import dev.specdiff4j.engine.model.transformer.Transformer;
+import dev.specdiff4j.engine.model.transformer.TransformerLoader;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.testing.Fixtures;
 import org.junit.jupiter.api.Test;
@@ -66,6 +68,20 @@ class LoopKernelsModelTest {
         try (MaskedDiffusionLm model = MaskedDiffusionLm.load(Fixtures.folder(fixture), new LoadOptions(null, kernels))) {
             float[][] got = model.forward(ids, 0, ids.length);
             for (int t = 0; t < ids.length; t++) {
+                assertThat(Fixtures.relativeError(got[t], want[t])).as("%s row %d", fixture, t).isLessThan(1e-4);
+            }
+        }
+    }
+
+    /** Llama-family fixtures (RMSNorm, SwiGLU, RoPE with Llama 3 and YaRN scaling, GQA, QKV bias, QK-norm, phi3's fused matrices). */
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2-yarn", "qwen3-yarn", "llama3-scaled", "phi3-tiny"})
+    void llamaFamilyLogitsMatchPyTorch(String fixture) throws IOException {
+        int[] tokens = Fixtures.ints(Fixtures.expected(fixture), "tokens");
+        float[][] want = Fixtures.logits(fixture);
+        try (Transformer model = TransformerLoader.load(Fixtures.folder(fixture), new LoadOptions(null, kernels)); var session = model.newSession()) {
+            float[][] got = session.forward(tokens);
+            for (int t = 0; t < tokens.length; t++) {
                 assertThat(Fixtures.relativeError(got[t], want[t])).as("%s row %d", fixture, t).isLessThan(1e-4);
             }
         }

@@ -34,6 +34,68 @@ class NormKernelsTest {
     }
 
     @Test
+    void rmsNormAgreesInPlaceOrNot() {
+        Random rnd = new Random(11);
+        for (int dim : Agreement.COLS) {
+            for (int k : new int[] {1, 3, 17}) {
+                float[] x = Agreement.random(rnd, k * dim, 3);
+                for (int i = 0; i < x.length; i++) x[i] += 2; // RMSNorm does not centre: an offset must survive
+                float[] w = Agreement.random(rnd, dim, 1);
+                float[] expected = new float[x.length];
+                float[] actual = new float[x.length];
+                REF.rmsNorm(x, k, dim, w, 1e-6f, expected);
+                NormKernels.rmsNorm(x, w, actual, Meta.rows(k), dim, 1e-6f);
+                Agreement.close(actual, expected, 2e-5, 1e-6, "rmsNorm dim=" + dim + " k=" + k);
+                float[] inPlace = x.clone();
+                NormKernels.rmsNorm(inPlace, w, inPlace, Meta.rows(k), dim, 1e-6f);
+                assertThat(inPlace).containsExactly(actual);
+            }
+        }
+    }
+
+    /** QK-norm: each head of the q (or k) part of fused rows normalised on its own; the rest of the rows left alone. */
+    @Test
+    void rmsNormHeadsNormalisesEachHeadInsideFusedRows() {
+        Random rnd = new Random(12);
+        for (int headDim : new int[] {1, 8, 17, 48}) {
+            int heads = 3;
+            int offset = 2 * headDim; // the k part of a row whose q part is two heads wide
+            int stride = offset + heads * headDim + 5;
+            int k = 4;
+            float[] x = Agreement.random(rnd, k * stride, 3);
+            float[] w = Agreement.random(rnd, headDim, 1);
+            float[] actual = x.clone();
+            NormKernels.rmsNormHeads(actual, offset, stride, w, Meta.rows(k), heads, headDim, 1e-6f);
+            for (int t = 0; t < k; t++) {
+                float[] part = Arrays.copyOfRange(x, t * stride + offset, t * stride + offset + heads * headDim);
+                float[] expected = new float[part.length];
+                REF.rmsNorm(part, heads, headDim, w, 1e-6f, expected); // heads as rows of width headDim
+                Agreement.close(Arrays.copyOfRange(actual, t * stride + offset, t * stride + offset + heads * headDim), expected, 2e-5, 1e-6,
+                        "rmsNormHeads headDim=" + headDim + " row " + t);
+                assertThat(Arrays.copyOfRange(actual, t * stride, t * stride + offset)).containsExactly(Arrays.copyOfRange(x, t * stride, t * stride + offset));
+                assertThat(Arrays.copyOfRange(actual, t * stride + offset + heads * headDim, (t + 1) * stride))
+                        .containsExactly(Arrays.copyOfRange(x, t * stride + offset + heads * headDim, (t + 1) * stride));
+            }
+        }
+    }
+
+    @Test
+    void swigluAgreesIncludingTheTails() {
+        Random rnd = new Random(13);
+        for (int n : new int[] {1, 15, 17, 1000}) {
+            float[] gate = Agreement.random(rnd, n, 4);
+            float[] up = Agreement.random(rnd, n, 2);
+            gate[0] = n > 1 ? -60 : gate[0];
+            gate[n - 1] = n > 1 ? 60 : gate[n - 1];
+            float[] expected = gate.clone();
+            float[] actual = gate.clone();
+            REF.swiglu(expected, up, n);
+            NormKernels.swiglu(actual, up, Meta.rows(1), n);
+            Agreement.close(actual, expected, 1e-6, 1e-6, "swiglu n=" + n);
+        }
+    }
+
+    @Test
     void geluAgreesIncludingTheTails() {
         Random rnd = new Random(2);
         for (int n : new int[] {1, 15, 17, 1000, 20001}) {
@@ -96,6 +158,8 @@ class NormKernelsTest {
         NormKernels.layerNorm(x, w, w, x, Meta.rows(2), dim, 1e-5f);
         NormKernels.geluTanh(x, Meta.rows(2), dim);
         NormKernels.residualAdd(x, x.clone(), w, Meta.rows(2), dim);
+        NormKernels.rmsNorm(x, w, x, Meta.rows(2), dim, 1e-6f);
+        NormKernels.swiglu(x, x.clone(), Meta.rows(2), dim);
         assertThat(Arrays.copyOfRange(x, 2 * dim, 4 * dim)).containsExactly(untouched);
     }
 

@@ -85,7 +85,11 @@ public final class DeviceKernelCheck {
         check.run("softmax rows", DeviceKernelCheck::softmax);
         check.run("attention causal, KV slot offset, fused q", () -> attention(true));
         check.run("attention bidirectional, KV slot offset, fused q", () -> attention(false));
+        check.run("attention with grouped key/value heads (GQA), fused q", DeviceKernelCheck::groupedAttention);
         check.run("KV cache store (exact)", DeviceKernelCheck::storeKv);
+        check.run("RMSNorm, out of place and in place", DeviceKernelCheck::rmsNorm);
+        check.run("QK-norm: RMSNorm per head inside fused rows", DeviceKernelCheck::rmsNormHeads);
+        check.run("SwiGLU", DeviceKernelCheck::swiglu);
         check.run("rotary embedding of fused q and k", DeviceKernelCheck::rope);
         check.run("MDLM unmasking step, greedy and sampled", DeviceKernelCheck::unmask);
         check.run("MDLM greedy step, chunked argmax", DeviceKernelCheck::unmaskGreedy);
@@ -94,7 +98,8 @@ public final class DeviceKernelCheck {
 
     private static String matmul(DType dtype) throws Exception {
         Random rnd = new Random(60 + dtype.ordinal());
-        int[][] shapes = dtype == DType.Q8_0 ? new int[][] {{67, 96, 5}, {33, 288, 13}, {130, 32, 1}} : new int[][] {{67, 129, 5}, {130, 65, 1}, {33, 257, 13}};
+        int b = dtype.blockElements(); // block-quantized rows hold whole blocks (the dtypes without device kernels run as F32)
+        int[][] shapes = b > 1 ? new int[][] {{67, 3 * b, 5}, {33, 9 * b, 13}, {130, b, 1}} : new int[][] {{67, 129, 5}, {130, 65, 1}, {33, 257, 13}};
         double worst = 0;
         for (int[] shape : shapes) {
             int rows = shape[0];
@@ -123,7 +128,7 @@ public final class DeviceKernelCheck {
 
     private static String embedding(DType dtype) throws Exception {
         Random rnd = new Random(70 + dtype.ordinal());
-        int dim = dtype == DType.Q8_0 ? 96 : 37;
+        int dim = dtype.blockElements() > 1 ? 3 * dtype.blockElements() : 37;
         Tensor table = Agreement.weights(rnd, dtype, 51, dim);
         ArrayMatrix m = ArrayMatrix.of(table);
         int[] ids = {0, 50, 3, 3, 17, 49, 1};
@@ -259,7 +264,7 @@ public final class DeviceKernelCheck {
             float[] out = new float[k * dim];
             int[] meta = Meta.pass(k, prefix, kvLength, base);
             try (OnDevice graph = new OnDevice(new Object[] {qkv, keys, values, meta}, new Object[] {out},
-                    t -> t.attention("attention", qkv, 3 * dim, keys, values, out, meta, heads, headDim, causal), null)) {
+                    t -> t.attention("attention", qkv, 3 * dim, keys, values, out, meta, heads, heads, headDim, causal), null)) {
                 for (int rowsNow : new int[] {k, 4}) {
                     meta[Meta.ROWS] = rowsNow;
                     graph.run();
@@ -271,6 +276,112 @@ public final class DeviceKernelCheck {
             }
         }
         return String.format("head dims 17 and 64, 9 then 4 queries; worst error %.2f of the bound", worst);
+    }
+
+    /** GQA against multi-head attention over the key/value heads repeated for each query head of their group. */
+    private static String groupedAttention() throws Exception {
+        Random rnd = new Random(10);
+        int heads = 6;
+        int kvHeads = 2;
+        int headDim = 17;
+        int qDim = heads * headDim;
+        int kvDim = kvHeads * headDim;
+        int width = qDim + 2 * kvDim;
+        int k = 5;
+        int prefix = 11;
+        int kvLength = prefix + k;
+        int base = 3 * kvDim;
+        float[] qkv = Agreement.random(rnd, k * width, 1);
+        float[] keys = Agreement.random(rnd, base + kvLength * kvDim, 1);
+        float[] values = Agreement.random(rnd, base + kvLength * kvDim, 1);
+        float[] q = new float[k * qDim];
+        for (int t = 0; t < k; t++) System.arraycopy(qkv, t * width, q, t * qDim, qDim);
+        float[] repeatedKeys = new float[kvLength * qDim];
+        float[] repeatedValues = new float[kvLength * qDim];
+        for (int j = 0; j < kvLength; j++) {
+            for (int h = 0; h < heads; h++) {
+                System.arraycopy(keys, base + j * kvDim + h / (heads / kvHeads) * headDim, repeatedKeys, j * qDim + h * headDim, headDim);
+                System.arraycopy(values, base + j * kvDim + h / (heads / kvHeads) * headDim, repeatedValues, j * qDim + h * headDim, headDim);
+            }
+        }
+        float[] out = new float[k * qDim];
+        int[] meta = Meta.pass(k, prefix, kvLength, base);
+        try (OnDevice graph = new OnDevice(new Object[] {qkv, keys, values, meta}, new Object[] {out},
+                t -> t.attention("gqa", qkv, width, keys, values, out, meta, heads, kvHeads, headDim, true), null)) {
+            graph.run();
+        }
+        float[] expected = new float[k * qDim];
+        REF.attention(q, k, repeatedKeys, repeatedValues, kvLength, prefix, true, heads, headDim, expected);
+        return String.format("6 query heads on 2 key/value heads; worst error %.2f of the bound", Agreement.close(out, expected, 2e-5, 1e-6, "GQA"));
+    }
+
+    private static String rmsNorm() throws Exception {
+        Random rnd = new Random(12);
+        double worst = 0;
+        for (int dim : new int[] {129, 769}) {
+            int k = 5;
+            float[] x = Agreement.random(rnd, k * dim, 3);
+            for (int i = 0; i < x.length; i++) x[i] += 2;
+            float[] w = Agreement.random(rnd, dim, 1);
+            float[] out = new float[x.length];
+            float[] inPlace = x.clone();
+            int[] meta = Meta.rows(k);
+            float[] expected = new float[x.length];
+            REF.rmsNorm(x, k, dim, w, 1e-6f, expected);
+            try (OnDevice graph = new OnDevice(new Object[] {x, w, meta, inPlace}, new Object[] {out, inPlace}, t -> {
+                t.rmsNorm("rms", x, w, out, meta, dim, 1e-6f);
+                t.rmsNorm("rmsInPlace", inPlace, w, inPlace, meta, dim, 1e-6f);
+            }, null)) {
+                graph.run();
+            }
+            worst = Math.max(worst, Agreement.close(out, expected, 2e-5, 1e-6, "rmsNorm dim=" + dim));
+            worst = Math.max(worst, Agreement.close(inPlace, expected, 2e-5, 1e-6, "rmsNorm in place dim=" + dim));
+        }
+        return String.format("worst error %.2f of the bound", worst);
+    }
+
+    private static String rmsNormHeads() throws Exception {
+        Random rnd = new Random(13);
+        int headDim = 48;
+        int kvHeads = 2;
+        int qDim = 4 * headDim;
+        int width = qDim + 2 * kvHeads * headDim;
+        int k = 3;
+        float[] qkv = Agreement.random(rnd, k * width, 3);
+        float[] before = qkv.clone();
+        float[] w = Agreement.random(rnd, headDim, 1);
+        int[] meta = Meta.rows(k);
+        try (OnDevice graph = new OnDevice(new Object[] {qkv, w, meta}, new Object[] {qkv},
+                t -> t.rmsNormHeads("kNorm", qkv, qDim, width, w, meta, kvHeads, headDim, 1e-6f), null)) {
+            graph.run();
+        }
+        double worst = 0;
+        for (int t = 0; t < k; t++) {
+            float[] keys = Arrays.copyOfRange(before, t * width + qDim, t * width + qDim + kvHeads * headDim);
+            float[] expected = new float[keys.length];
+            REF.rmsNorm(keys, kvHeads, headDim, w, 1e-6f, expected);
+            worst = Math.max(worst, Agreement.close(Arrays.copyOfRange(qkv, t * width + qDim, t * width + qDim + kvHeads * headDim), expected,
+                    2e-5, 1e-6, "k heads"));
+            Agreement.exact(Arrays.copyOfRange(qkv, t * width, t * width + qDim), Arrays.copyOfRange(before, t * width, t * width + qDim), "q untouched");
+        }
+        return String.format("the k heads of fused rows; worst error %.2f of the bound", worst);
+    }
+
+    private static String swiglu() throws Exception {
+        Random rnd = new Random(14);
+        int width = 1001;
+        float[] gate = Agreement.random(rnd, 3 * width, 4);
+        float[] up = Agreement.random(rnd, 3 * width, 2);
+        gate[0] = -60;
+        gate[1] = 60;
+        float[] expected = gate.clone();
+        REF.swiglu(expected, up, 2 * width);
+        int[] meta = Meta.rows(2);
+        try (OnDevice graph = new OnDevice(new Object[] {gate, up, meta}, new Object[] {gate}, t -> t.swiglu("swiglu", gate, up, meta, width), null)) {
+            graph.run();
+        }
+        return String.format("2 rows of %d, third row untouched; worst error %.2f of the bound", width,
+                Agreement.close(gate, expected, 1e-6, 1e-6, "swiglu"));
     }
 
     private static String storeKv() throws Exception {
@@ -289,7 +400,7 @@ public final class DeviceKernelCheck {
         }
         int[] meta = Meta.pass(k, 4, 0, base);
         try (OnDevice graph = new OnDevice(new Object[] {qkv, meta, keys, values}, new Object[] {keys, values},
-                t -> t.storeKv("store", qkv, keys, values, meta, dim), null)) {
+                t -> t.storeKv("store", qkv, keys, values, meta, dim, dim), null)) {
             graph.run();
         }
         for (int t = 0; t < k; t++) {

@@ -16,6 +16,8 @@ import dev.specdiff4j.engine.model.CausalLanguageModel;
 import dev.specdiff4j.engine.model.Gpt2;
 import dev.specdiff4j.engine.model.LoadOptions;
 import dev.specdiff4j.engine.model.MaskedDiffusionLm;
+import dev.specdiff4j.engine.model.transformer.Transformer;
+import dev.specdiff4j.engine.model.transformer.TransformerLoader;
 import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.testing.Fixtures;
 import dev.specdiff4j.engine.testing.TinyModels;
@@ -69,6 +71,11 @@ public final class DeviceModelCheck {
         check.run("truncate rolls the device KV cache back", DeviceModelCheck::truncateRollsBack);
         check.run("two sessions keep separate caches", DeviceModelCheck::sessionsAreIndependent);
         check.run("gpt2-tiny greedy: device tokens == CPU tokens", () -> greedy(Fixtures.folder("gpt2-tiny"), 40));
+        for (String fixture : new String[] {"qwen2-yarn", "qwen3-yarn", "llama3-scaled", "phi3-tiny"}) {
+            check.run(fixture + " f32 logits vs PyTorch (1e-4), chunked passes exact", () -> familyMatchesPyTorch(fixture));
+        }
+        check.run("qwen3-yarn f16 vs the CPU (1e-5), greedy tokens == CPU", () -> familyConvertedAndGreedy("qwen3-yarn", DType.F16));
+        check.run("llama3-scaled q8_0 vs the CPU (1e-5), greedy tokens == CPU", () -> familyConvertedAndGreedy("llama3-scaled", DType.Q8_0));
         check.run("mdlm-tiny passes vs the CPU block cache (1e-4)", DeviceModelCheck::mdlmPassesAgree);
         check.run("mdlm-tiny greedy drafts unmasked on the device == CPU drafts", DeviceModelCheck::deviceUnmaskingDrafts);
         check.run("Generator with --device tornado --drafter-device tornado", DeviceModelCheck::generatorThroughTheSpi);
@@ -80,8 +87,51 @@ public final class DeviceModelCheck {
         check.finish("device model checks");
     }
 
-    private static TornadoGpt2 onDevice(Gpt2 model, int rows, int logitRows) {
-        return new TornadoGpt2(model.core().spec(), model.core().weights(), device, Devices.describe(device), rows, logitRows, 2);
+    private static TornadoCausalModel onDevice(Gpt2 model, int rows, int logitRows) {
+        return onDevice(model.core(), rows, logitRows);
+    }
+
+    private static TornadoCausalModel onDevice(Transformer model, int rows, int logitRows) {
+        return new TornadoCausalModel(model.spec(), model.weights(), device, Devices.describe(device), rows, logitRows, 2, 4096);
+    }
+
+    /**
+     * A Llama-family fixture on the device against PyTorch's logits (F32), and its chunked passes (4-token bodies, 3 logits
+     * rows at a time) bit for bit against whole ones.
+     */
+    private static String familyMatchesPyTorch(String fixture) throws Exception {
+        int[] tokens = Fixtures.ints(Fixtures.expected(fixture), "tokens");
+        float[][] want = Fixtures.logits(fixture);
+        try (Transformer model = TransformerLoader.load(Fixtures.folder(fixture), new LoadOptions(null, new LoopKernels()));
+             TornadoCausalModel whole = onDevice(model, 32, 16); TornadoCausalModel chunked = onDevice(model, 4, 3);
+             var a = whole.newSession(); var b = chunked.newSession()) {
+            float[][] got = a.forward(tokens);
+            double err = worst(got, want);
+            if (!(err < 1e-4)) throw new AssertionError("max relative error " + err);
+            float[][] inChunks = b.forward(tokens);
+            for (int t = 0; t < tokens.length; t++) {
+                if (!Arrays.equals(got[t], inChunks[t])) throw new AssertionError("row " + t + " differs in chunks");
+            }
+            return String.format("max rel err %.2e over %d rows, chunks bit-identical; %s", err, tokens.length, whole.describe());
+        }
+    }
+
+    /** A Llama-family fixture with converted weights against the same kernels on the CPU, and greedy tokens against the CPU's. */
+    private static String familyConvertedAndGreedy(String fixture, DType dtype) throws Exception {
+        int[] tokens = Fixtures.ints(Fixtures.expected(fixture), "tokens");
+        try (Transformer model = TransformerLoader.load(Fixtures.folder(fixture), new LoadOptions(dtype, new LoopKernels()));
+             TornadoCausalModel gpu = onDevice(model, 32, 16); var cpu = model.newSession(); var dev = gpu.newSession()) {
+            double err = worst(dev.forward(tokens), cpu.forward(tokens));
+            if (!(err < 1e-5)) throw new AssertionError("max relative error " + err);
+            int n = 32;
+            int[] prompt = Arrays.copyOf(tokens, 8);
+            int[] cpuTokens = decode(model, prompt, n);
+            int[] gpuTokens = decode(gpu, prompt, n);
+            if (!Arrays.equals(cpuTokens, gpuTokens)) {
+                throw new AssertionError("tokens differ:\n cpu    " + Arrays.toString(cpuTokens) + "\n device " + Arrays.toString(gpuTokens));
+            }
+            return String.format("max rel err %.2e against the CPU; %d greedy tokens identical", err, n);
+        }
     }
 
     private static Gpt2 load(Path folder, DType dtype, Kernels kernels) throws Exception {
@@ -97,7 +147,7 @@ public final class DeviceModelCheck {
     private static String logitsMatchPyTorch() throws Exception {
         int[] tokens = Fixtures.ints(Fixtures.expected("gpt2-tiny"), "tokens");
         float[][] want = Fixtures.logits("gpt2-tiny");
-        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), null, new LoopKernels()); TornadoGpt2 gpu = onDevice(model, 32, 16);
+        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), null, new LoopKernels()); TornadoCausalModel gpu = onDevice(model, 32, 16);
              var session = gpu.newSession()) {
             double err = worst(session.forward(tokens), want);
             if (!(err < 1e-4)) throw new AssertionError("max relative error " + err);
@@ -107,7 +157,7 @@ public final class DeviceModelCheck {
 
     private static String agreesWithLoopKernels(DType dtype) throws Exception {
         int[] tokens = Fixtures.ints(Fixtures.expected("gpt2-tiny"), "tokens");
-        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), dtype, new LoopKernels()); TornadoGpt2 gpu = onDevice(model, 32, 16);
+        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), dtype, new LoopKernels()); TornadoCausalModel gpu = onDevice(model, 32, 16);
              var cpu = model.newSession(); var dev = gpu.newSession()) {
             double err = worst(dev.forward(tokens), cpu.forward(tokens));
             if (!(err < 1e-5)) throw new AssertionError("max relative error " + err);
@@ -117,8 +167,8 @@ public final class DeviceModelCheck {
 
     private static String chunkingIsExact() throws Exception {
         int[] tokens = Fixtures.ints(Fixtures.expected("gpt2-tiny"), "tokens");
-        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), null, new LoopKernels()); TornadoGpt2 whole = onDevice(model, 32, 16);
-             TornadoGpt2 chunked = onDevice(model, 4, 3); var a = whole.newSession(); var b = chunked.newSession()) {
+        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), null, new LoopKernels()); TornadoCausalModel whole = onDevice(model, 32, 16);
+             TornadoCausalModel chunked = onDevice(model, 4, 3); var a = whole.newSession(); var b = chunked.newSession()) {
             float[][] all = a.forward(tokens);
             float[][] parts = b.forward(tokens);
             for (int t = 0; t < tokens.length; t++) {
@@ -130,7 +180,7 @@ public final class DeviceModelCheck {
 
     private static String truncateRollsBack() throws Exception {
         int[] tokens = Fixtures.ints(Fixtures.expected("gpt2-tiny"), "tokens");
-        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), null, new LoopKernels()); TornadoGpt2 gpu = onDevice(model, 32, 16);
+        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), null, new LoopKernels()); TornadoCausalModel gpu = onDevice(model, 32, 16);
              var session = gpu.newSession()) {
             float[][] reference = session.forward(tokens);
             session.truncate(3);
@@ -146,7 +196,7 @@ public final class DeviceModelCheck {
 
     private static String sessionsAreIndependent() throws Exception {
         int[] tokens = Fixtures.ints(Fixtures.expected("gpt2-tiny"), "tokens");
-        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), null, new LoopKernels()); TornadoGpt2 gpu = onDevice(model, 32, 16);
+        try (Gpt2 model = load(Fixtures.folder("gpt2-tiny"), null, new LoopKernels()); TornadoCausalModel gpu = onDevice(model, 32, 16);
              var a = gpu.newSession(); var b = gpu.newSession()) {
             float[][] alone = a.forward(tokens);
             a.truncate(0);
@@ -171,7 +221,7 @@ public final class DeviceModelCheck {
     /** Greedy decoding of n tokens after a fixed prompt, CPU (vector kernels) and device; tokens must be identical. */
     private static String greedy(Path folder, int n) throws Exception {
         try (VectorKernels vector = new VectorKernels(Runtime.getRuntime().availableProcessors());
-             Gpt2 model = load(folder, null, vector); TornadoGpt2 gpu = onDevice(model, 32, 16)) {
+             Gpt2 model = load(folder, null, vector); TornadoCausalModel gpu = onDevice(model, 32, 16)) {
             int[] prompt = new int[Math.min(12, model.contextLength() - n)];
             for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 37 + 11) % model.vocabSize();
             decode(gpu, prompt, 2); // compile and warm up outside the timing

@@ -75,21 +75,27 @@ final class DeviceTransformer implements AutoCloseable {
     private void build(TaskGraph graph) {
         int d = spec.dim();
         int heads = spec.heads();
+        int kvHeads = spec.kvHeads();
         int hd = spec.headDim();
+        int qDim = spec.qDim();
+        int kvDim = spec.kvDim();
+        int width = spec.qkvWidth();
         float eps = spec.eps();
         float[] x = new float[maxRows * d];
         float[] h = new float[maxRows * d];
-        float[] qkv = new float[maxRows * 3 * d];
-        float[] attn = new float[maxRows * d];
+        float[] qkv = new float[maxRows * width];
+        float[] attn = new float[maxRows * qDim];
         float[] proj = new float[maxRows * d];
         float[] ffn = new float[maxRows * spec.ffn()];
+        float[] gated = new float[spec.swiglu() ? maxRows * spec.ffn() : 1];
+        float[] noGateBias = new float[spec.ffn()]; // the SwiGLU gate has no bias
         float[] headIn = new float[maxLogitRows * d];
         int[] positionIds = new int[maxRows];
         float[] positions = new float[maxRows * d];
         float[] ones = new float[d];
         Arrays.fill(ones, 1f);
         List<float[]> caches = new ArrayList<>();
-        for (int l = 0; l < 2 * spec.layers().size(); l++) caches.add(new float[slots * cacheRows * d]);
+        for (int l = 0; l < 2 * spec.layers().size(); l++) caches.add(new float[slots * cacheRows * kvDim]);
 
         Set<Object> weights = Collections.newSetFromMap(new IdentityHashMap<>());
         addMatrix(weights, spec.tokenEmbedding());
@@ -98,14 +104,19 @@ final class DeviceTransformer implements AutoCloseable {
         for (TransformerSpec.Layer layer : spec.layers()) {
             Collections.addAll(weights, layer.norm1Weight(), layer.norm1Bias(), layer.qkvBias(), layer.outBias(), layer.gate1(),
                     layer.norm2Weight(), layer.norm2Bias(), layer.fc1Bias(), layer.fc2Bias(), layer.gate2());
+            if (layer.qNorm() != null) Collections.addAll(weights, layer.qNorm(), layer.kNorm());
             for (ArrayMatrix m : List.of(layer.qkv(), layer.out(), layer.fc1(), layer.fc2())) addMatrix(weights, m);
+            if (layer.gate() != null) {
+                addMatrix(weights, layer.gate());
+                weights.add(noGateBias);
+            }
         }
         Collections.addAll(weights, spec.finalNormWeight(), spec.finalNormBias(), spec.headBias());
         addMatrix(weights, spec.head());
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, weights.toArray());
         graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, caches.toArray());
         // TornadoVM wants every buffer declared; the activations go over once (zeros) and then live on the device
-        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, x, h, qkv, attn, proj, ffn, headIn, positionIds, positions);
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, x, h, qkv, attn, proj, ffn, gated, headIn, positionIds, positions);
         graph.transferToDevice(DataTransferMode.EVERY_EXECUTION, tokens, meta, headMeta);
 
         tasks.embedding("embed", spec.tokenEmbedding(), tokens, x, meta);
@@ -119,24 +130,35 @@ final class DeviceTransformer implements AutoCloseable {
             String p = "l" + l + ".";
             float[] keys = caches.get(2 * l);
             float[] values = caches.get(2 * l + 1);
-            tasks.layerNorm(p + "norm1", x, layer.norm1Weight(), layer.norm1Bias(), h, meta, d, eps);
+            norm(p + "norm1", x, layer.norm1Weight(), layer.norm1Bias(), h, meta, d, eps);
             tasks.matmul(p + "qkv", h, layer.qkv(), layer.qkvBias(), qkv, meta);
-            if (spec.ropeCos() != null) {
-                tasks.rope(p + "ropeQ", qkv, 0, 3 * d, meta, spec.ropeCos(), spec.ropeSin(), heads, hd);
-                tasks.rope(p + "ropeK", qkv, d, 3 * d, meta, spec.ropeCos(), spec.ropeSin(), heads, hd);
+            if (layer.qNorm() != null) {
+                tasks.rmsNormHeads(p + "qNorm", qkv, 0, width, layer.qNorm(), meta, heads, hd, eps);
+                tasks.rmsNormHeads(p + "kNorm", qkv, qDim, width, layer.kNorm(), meta, kvHeads, hd, eps);
             }
-            tasks.storeKv(p + "store", qkv, keys, values, meta, d);
-            tasks.attention(p + "attention", qkv, 3 * d, keys, values, attn, meta, heads, hd, spec.causal());
+            if (spec.ropeCos() != null) {
+                tasks.rope(p + "ropeQ", qkv, 0, width, meta, spec.ropeCos(), spec.ropeSin(), heads, hd);
+                tasks.rope(p + "ropeK", qkv, qDim, width, meta, spec.ropeCos(), spec.ropeSin(), kvHeads, hd);
+            }
+            tasks.storeKv(p + "store", qkv, keys, values, meta, qDim, kvDim);
+            tasks.attention(p + "attention", qkv, width, keys, values, attn, meta, heads, kvHeads, hd, spec.causal());
             tasks.matmul(p + "out", attn, layer.out(), layer.outBias(), proj, meta);
             tasks.residualAdd(p + "residual1", x, proj, layer.gate1(), meta, d);
-            tasks.layerNorm(p + "norm2", x, layer.norm2Weight(), layer.norm2Bias(), h, meta, d, eps);
-            tasks.matmul(p + "fc1", h, layer.fc1(), layer.fc1Bias(), ffn, meta);
-            tasks.gelu(p + "gelu", ffn, meta, spec.ffn());
-            tasks.matmul(p + "fc2", ffn, layer.fc2(), layer.fc2Bias(), proj, meta);
+            norm(p + "norm2", x, layer.norm2Weight(), layer.norm2Bias(), h, meta, d, eps);
+            if (layer.gate() != null) {
+                tasks.matmul(p + "gate", h, layer.gate(), noGateBias, gated, meta);
+                tasks.matmul(p + "up", h, layer.fc1(), layer.fc1Bias(), ffn, meta);
+                tasks.swiglu(p + "swiglu", gated, ffn, meta, spec.ffn());
+                tasks.matmul(p + "down", gated, layer.fc2(), layer.fc2Bias(), proj, meta);
+            } else {
+                tasks.matmul(p + "fc1", h, layer.fc1(), layer.fc1Bias(), ffn, meta);
+                tasks.gelu(p + "gelu", ffn, meta, spec.ffn());
+                tasks.matmul(p + "fc2", ffn, layer.fc2(), layer.fc2Bias(), proj, meta);
+            }
             tasks.residualAdd(p + "residual2", x, proj, layer.gate2(), meta, d);
         }
         tasks.copyRows("headRows", x, headIn, headMeta, d);
-        tasks.layerNorm("finalNorm", headIn, spec.finalNormWeight(), spec.finalNormBias(), headIn, headMeta, d, eps);
+        norm("finalNorm", headIn, spec.finalNormWeight(), spec.finalNormBias(), headIn, headMeta, d, eps);
         tasks.matmul("head", headIn, spec.head(), spec.headBias(), logits, headMeta);
         graph.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         if (unmasking) {
@@ -147,6 +169,12 @@ final class DeviceTransformer implements AutoCloseable {
             tasks.unmaskGreedy("argmax", "unmask", logits, partial, block, unmaskStep, stay, changed, maxLogitRows, spec.vocab(), maskId());
             graph.transferToHost(DataTransferMode.UNDER_DEMAND, block);
         }
+    }
+
+    /** The spec's norm: RMSNorm (its bias, zeros, unused) or LayerNorm. */
+    private void norm(String task, float[] x, float[] weight, float[] bias, float[] out, int[] meta, int dim, float eps) {
+        if (spec.rmsNorm()) tasks.rmsNorm(task, x, weight, out, meta, dim, eps);
+        else tasks.layerNorm(task, x, weight, bias, out, meta, dim, eps);
     }
 
     /** MASK, the denoiser's last token. */
@@ -233,7 +261,7 @@ final class DeviceTransformer implements AutoCloseable {
         meta[Meta.ROWS] = ids.length;
         meta[Meta.START] = start;
         meta[Meta.KV_LENGTH] = kvLength;
-        meta[Meta.KV_BASE] = slot * cacheRows * spec.dim();
+        meta[Meta.KV_BASE] = slot * cacheRows * spec.kvDim();
         headMeta[Meta.ROWS] = logitRows;
         headMeta[Meta.ROW0] = row0;
         tasks.resize();

@@ -112,6 +112,21 @@ final class KernelTasks {
         rows(task, meta, 1);
     }
 
+    void rmsNorm(String task, float[] x, float[] weight, float[] out, int[] meta, int dim, float eps) {
+        graph.task(task, NormKernels::rmsNorm, x, weight, out, meta, dim, eps);
+        rows(task, meta, 1);
+    }
+
+    void rmsNormHeads(String task, float[] x, int offset, int stride, float[] weight, int[] meta, int heads, int headDim, float eps) {
+        graph.task(task, NormKernels::rmsNormHeads, x, offset, stride, weight, meta, heads, headDim, eps);
+        fixedByRows(task, heads, meta);
+    }
+
+    void swiglu(String task, float[] gate, float[] up, int[] meta, int width) {
+        graph.task(task, NormKernels::swiglu, gate, up, meta, width);
+        rows(task, meta, width);
+    }
+
     void gelu(String task, float[] x, int[] meta, int width) {
         graph.task(task, NormKernels::geluTanh, x, meta, width);
         rows(task, meta, width);
@@ -127,9 +142,9 @@ final class KernelTasks {
         rows(task, meta, dim);
     }
 
-    void storeKv(String task, float[] qkv, float[] keys, float[] values, int[] meta, int dim) {
-        graph.task(task, AttentionKernels::storeKv, qkv, keys, values, meta, dim);
-        fixedByRows(task, dim, meta);
+    void storeKv(String task, float[] qkv, float[] keys, float[] values, int[] meta, int qDim, int kvDim) {
+        graph.task(task, AttentionKernels::storeKv, qkv, keys, values, meta, qDim, kvDim);
+        fixedByRows(task, kvDim, meta);
     }
 
     void rope(String task, float[] x, int offset, int stride, int[] meta, float[] cos, float[] sin, int heads, int headDim) {
@@ -137,9 +152,9 @@ final class KernelTasks {
         fixedByRows(task, heads, meta);
     }
 
-    void attention(String task, float[] q, int qStride, float[] keys, float[] values, float[] out, int[] meta, int heads, int headDim,
-                   boolean causal) {
-        graph.task(task, AttentionKernels::attention, q, qStride, keys, values, out, meta, heads, headDim, causal ? 1 : 0);
+    void attention(String task, float[] q, int qStride, float[] keys, float[] values, float[] out, int[] meta, int heads, int kvHeads,
+                   int headDim, boolean causal) {
+        graph.task(task, AttentionKernels::attention, q, qStride, keys, values, out, meta, heads, kvHeads, headDim, causal ? 1 : 0);
         fixedByRows(task, heads, meta);
     }
 

@@ -17,12 +17,13 @@ import java.util.WeakHashMap;
 import java.util.stream.Stream;
 
 /**
- * The "tornado" device backend: GPT-2 targets and MDLM drafters computed on a TornadoVM device. Usable only in a JVM
- * started with TornadoVM's argfile and {@code -Dtornado.load.annotation.parallel=dev.specdiff4j.tornado.Parallel}.
- * Tuning (system properties): {@code specdiff4j.tornado.rows} tokens per device pass (default 32; longer prompts
- * go in chunks), {@code specdiff4j.tornado.logitRows} logits rows per target pass (default 16), {@code
- * specdiff4j.tornado.sessions} concurrent target sessions (default 2; each holds a key/value cache on the device),
- * {@code specdiff4j.tornado.draftRows} the longest block a drafter unmasks on the device (default 16, at most its model
+ * The "tornado" device backend: targets of every decoder family the core runs, and MDLM drafters, computed on a TornadoVM
+ * device. Usable only in a JVM started with TornadoVM's argfile and
+ * {@code -Dtornado.load.annotation.parallel=dev.specdiff4j.tornado.Parallel}. Tuning (system properties):
+ * {@code specdiff4j.tornado.rows} tokens per device pass (default 32; longer prompts go in chunks),
+ * {@code specdiff4j.tornado.logitRows} logits rows per target pass (default 16), {@code specdiff4j.tornado.sessions}
+ * concurrent target sessions (default 2; each holds a key/value cache on the device), {@code specdiff4j.tornado.context}
+ * the most positions a target session holds (default 4096, at most the model's context), {@code specdiff4j.tornado.draftRows} the longest block a drafter unmasks on the device (default 16, at most its model
  * length; a longer block brings its logits back in chunks and unmasks on the host), {@code specdiff4j.tornado.draftSlots}
  * concurrent drafts (default 2).
  */
@@ -95,8 +96,9 @@ public final class TornadoBackend implements DeviceBackend {
             throw new IllegalArgumentException("the TornadoVM backend cannot run this " + spec.family() + " model: " + unsupported);
         }
         TornadoDevice d = Devices.find(device);
-        return new TornadoGpt2(spec, weights, d, "tornado:" + (device == null ? "0:0" : device) + " " + Devices.describe(d),
-                property("specdiff4j.tornado.rows", 32), property("specdiff4j.tornado.logitRows", 16), property("specdiff4j.tornado.sessions", 2));
+        return new TornadoCausalModel(spec, weights, d, "tornado:" + (device == null ? "0:0" : device) + " " + Devices.describe(d),
+                property("specdiff4j.tornado.rows", 32), property("specdiff4j.tornado.logitRows", 16), property("specdiff4j.tornado.sessions", 2),
+                property("specdiff4j.tornado.context", 4096));
     }
 
     /** A drafter's device model on one device, and that device's description. */

@@ -5,22 +5,22 @@ package dev.specdiff4j.engine.model.transformer;
  * grown on demand (a 128k-token context would otherwise cost hundreds of megabytes before the first token). Thread-safe:
  * sessions of one model share it, and a table once handed out is never written again.
  */
-final class RopeTables {
+public final class RopeTables {
     /** The tables for positions [0, positions). */
-    record Tables(int positions, float[] cos, float[] sin) {
+    public record Tables(int positions, float[] cos, float[] sin) {
     }
 
     private final RopeSpec spec;
     private final int maxPositions;
     private volatile Tables current = new Tables(0, new float[0], new float[0]);
 
-    RopeTables(RopeSpec spec, int maxPositions) {
+    public RopeTables(RopeSpec spec, int maxPositions) {
         this.spec = spec;
         this.maxPositions = maxPositions;
     }
 
     /** Tables covering at least {@code positions} positions. */
-    Tables covering(int positions) {
+    public Tables covering(int positions) {
         Tables t = current;
         if (t.positions() >= positions) return t;
         synchronized (this) {

@@ -8,23 +8,26 @@ import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import java.util.Arrays;
 
 /**
- * A core transformer (the GPT-2 configuration, see {@link TransformerSpec#unsupported}) whose forward passes run on a TornadoVM device ({@link DeviceTransformer}). Sessions share the device
- * weights and each hold one slot of the device key/value cache; a forward longer than the device batch is split
- * into chunks, and truncating only moves the session's length back (positions past it are rewritten before they
- * are read again).
+ * A core decoder of any family (see {@link TransformerSpec#unsupported}) whose forward passes run on a TornadoVM device
+ * ({@link DeviceTransformer}). Sessions share the device weights and each hold one slot of the device key/value cache; a
+ * forward longer than the device batch is split into chunks, and truncating only moves the session's length back
+ * (positions past it are rewritten before they are read again). The context is the model's, capped at
+ * {@code maxContext} positions: each session slot holds {@code layers × 2 × context × kvDim} floats on the device.
  */
-final class TornadoGpt2 implements CausalLanguageModel {
+final class TornadoCausalModel implements CausalLanguageModel {
     private final dev.specdiff4j.engine.model.transformer.TransformerSpec spec;
     private final String weightType;
     private final DeviceTransformer device;
     private final String deviceName;
+    private final int context;
 
-    TornadoGpt2(dev.specdiff4j.engine.model.transformer.TransformerSpec spec, TransformerWeights weights, TornadoDevice device,
-                String deviceName, int maxRows, int maxLogitRows, int slots) {
+    TornadoCausalModel(dev.specdiff4j.engine.model.transformer.TransformerSpec spec, TransformerWeights weights, TornadoDevice device,
+                       String deviceName, int maxRows, int maxLogitRows, int slots, int maxContext) {
         this.spec = spec;
         this.weightType = weights.tokenEmbedding().dtype().displayName();
         this.deviceName = deviceName;
-        this.device = new DeviceTransformer(TransformerSpec.of(spec, weights), device, maxRows, maxLogitRows, spec.contextLength(), slots);
+        this.context = Math.min(spec.contextLength(), maxContext);
+        this.device = new DeviceTransformer(TransformerSpec.of(spec, weights, context), device, maxRows, maxLogitRows, context, slots);
     }
 
     @Override
@@ -34,13 +37,13 @@ final class TornadoGpt2 implements CausalLanguageModel {
 
     @Override
     public int contextLength() {
-        return spec.contextLength();
+        return context;
     }
 
     @Override
     public String describe() {
         return String.format("%s %d layers x %d (%.1f M parameters, %s weights, context %d)", spec.family(), spec.layers(), spec.dim(),
-                spec.parameters() / 1e6, weightType, spec.contextLength()) + " on " + deviceName + " (TornadoVM, " + device.slots() + " session slots, "
+                spec.parameters() / 1e6, weightType, context) + " on " + deviceName + " (TornadoVM, " + device.slots() + " session slots, "
                 + device.maxRows() + "-token passes)";
     }
 
@@ -63,7 +66,7 @@ final class TornadoGpt2 implements CausalLanguageModel {
         private final int slot;
 
         DeviceSession(int slot) {
-            super(spec.contextLength(), spec.vocabSize());
+            super(context, spec.vocabSize());
             this.slot = slot;
         }
 
