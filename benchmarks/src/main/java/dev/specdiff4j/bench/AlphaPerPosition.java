@@ -65,7 +65,7 @@ public final class AlphaPerPosition {
                     promptCount, tokens, depth, WIDTH);
             report("specdiff: MDLM drafter, one pass, window " + DraftingConfig.DEFAULT_WINDOW,
                     new DiffusionDrafter(mdlm, target.vocabSize(), 1, DraftingConfig.defaults()), texts, promptLengths, depth);
-            report("sd: small GPT-2 drafter", new AutoregressiveDrafter(small, target.vocabSize()), texts, promptLengths, depth);
+            report("sd: small GPT-2 drafter", new AutoregressiveDrafter(small), texts, promptLengths, depth);
         }
     }
 

@@ -424,8 +424,10 @@ public final class CompletionServer implements AutoCloseable {
         Generator generator = generator();
         RunningGeneration generation = begin(ctx);
         CompletionRequest request = CompletionRequest.parse(readBody(ctx), settings);
-        // a text prompt gets the BOS the tokenizer's files ask for; token ids are taken as they are
-        int[] prompt = request.promptTokens() != null ? request.promptTokens() : generator.tokenizer().encodeForModel(request.prompt());
+        // as llama-server (add_special and parse_special on): a text prompt gets the BOS the tokenizer's files ask for and its
+        // special-token text ("<|eot_id|>") becomes the token's id; token ids are taken as they are
+        int[] prompt = request.promptTokens() != null ? request.promptTokens()
+                : generator.tokenizer().encodeForModel(request.prompt(), Tokenizer.SpecialTokens.AS_IDS);
         checkPrompt(prompt);
         admitted(ctx, generation, () -> {
             if (request.stream()) stream(ctx, request, prompt, generation);

@@ -7,6 +7,7 @@ import dev.specdiff4j.engine.api.GenerationResult;
 import dev.specdiff4j.engine.api.Generator;
 import dev.specdiff4j.engine.api.Mode;
 import dev.specdiff4j.engine.api.ModelSpec;
+import dev.specdiff4j.engine.decoding.SamplingConfig;
 import dev.specdiff4j.engine.io.GgufFile;
 import dev.specdiff4j.engine.kernels.VectorKernels;
 import dev.specdiff4j.engine.model.BlockDiffusionDrafter;
@@ -268,13 +269,65 @@ class FamilyModesTest {
         }
     }
 
+    /**
+     * One family's sizes pad one tokenizer's ids to different row counts (Qwen2.5-0.5B: 151936 rows, -7B: 152064, for 151665
+     * ids). A Qwen 2 target padded by 399 rows and a one-layer drafter padded by 271, both with the Qwen 2 vocabulary: the
+     * drafter is accepted, greedy {@code sd} gives plain decoding's tokens and sampled {@code sd} completes and reproduces with
+     * its seed. A drafter of another tokenizer, or with fewer rows than the tokenizer's ids, is refused naming both models.
+     */
+    @Test
+    void aSameTokenizerDrafterPaddedToOtherRowsIsAccepted(@TempDir Path dir) throws IOException {
+        try (GgufFile vocabulary = GgufFile.open(vocabulary("ggml-vocab-qwen2.gguf"))) {
+            int ids = ((List<?>) vocabulary.metadata().get("tokenizer.ggml.tokens")).size();
+            RandomTransformers.Shape targetShape = RandomTransformers.Shape.tiny("qwen2", ids + 399);
+            Path target = RandomTransformers.of(targetShape, 19).writeGguf(dir.resolve("target.gguf"), vocabulary);
+            Path drafter = RandomTransformers.of(oneLayer(targetShape, ids + 271), 23).writeGguf(dir.resolve("drafter.gguf"), vocabulary);
+            try (Generator g = Generator.open(spec(target).withArDrafter(drafter))) {
+                assertThat(g.target().vocabSize()).isEqualTo(ids + 399);
+                for (int[] prompt : PROMPTS) {
+                    int[] want = generate(g, prompt, Mode.AR, 1);
+                    for (int gamma : GAMMAS) {
+                        GenerationResult sd = generateResult(g, prompt, Mode.SD, gamma);
+                        assertThat(sd.tokens()).as("padded qwen2 pair: sd, γ %d", gamma).containsExactly(want);
+                        assertThat(sd.stats().drafted()).as("sd drafted").isPositive();
+                    }
+                }
+                GenerationConfig sampled = GenerationConfig.builder().mode(Mode.SD).maxTokens(TOKENS).stopAtEos(false).gamma(3)
+                        .sampling(new SamplingConfig(0.8, 0, 1.0, 7)).build();
+                int[] first = g.generate(PROMPTS.getFirst(), sampled, GenerationListener.NONE, new Cancellation()).tokens();
+                assertThat(first).as("sampled sd").hasSize(TOKENS);
+                assertThat(g.generate(PROMPTS.getFirst(), sampled, GenerationListener.NONE, new Cancellation()).tokens()).as("sampled sd again")
+                        .containsExactly(first);
+            }
+            Path short_ = RandomTransformers.of(oneLayer(targetShape, ids - 10), 23).writeGguf(dir.resolve("short.gguf"), vocabulary);
+            assertThatThrownBy(() -> Generator.open(spec(target).withArDrafter(short_)).close())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("autoregressive drafter " + short_ + " has " + (ids - 10) + " embedding rows")
+                    .hasMessageContaining("the target " + target + ", has " + ids + " ids");
+        }
+        try (GgufFile spm = GgufFile.open(vocabulary(SentencePieceConvertTest.VOCAB_FILE))) {
+            int ids = ((List<?>) spm.metadata().get("tokenizer.ggml.tokens")).size();
+            Path target = dir.resolve("target.gguf");
+            Path other = RandomTransformers.of(RandomTransformers.Shape.tiny("llama", ids), 3).writeGguf(dir.resolve("other.gguf"), spm);
+            assertThatThrownBy(() -> Generator.open(spec(target).withArDrafter(other)).close())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("the drafter " + other + " uses another tokenizer than the target " + target + ": token 0 is");
+        }
+    }
+
+    private static RandomTransformers.Shape oneLayer(RandomTransformers.Shape shape, int rows) {
+        return new RandomTransformers.Shape(shape.family(), rows, shape.context(), shape.dim(), 1, shape.heads(), shape.kvHeads(), shape.headDim(),
+                shape.ffnDim(), shape.ropeTheta(), shape.tied());
+    }
+
     @Test
     void draftersOfAnotherVocabularyAreRefused(@TempDir Path dir) throws IOException {
         Checkpoints llama2 = write(FAMILIES.get("llama2"), dir.resolve("llama2"));
         Path qwen = RandomTransformers.of(RandomTransformers.Shape.tiny("qwen2", 1000), 3).writeGguf(dir.resolve("qwen.gguf"), null);
         assertThatThrownBy(() -> Generator.open(spec(llama2.gguf()).withArDrafter(qwen)).close())
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("autoregressive drafter").hasMessageContaining("vocabulary of 1000 but the target's is " + llama2.vocab());
+                .hasMessageContaining("autoregressive drafter " + qwen).hasMessageContaining("vocabulary of 1000 but the target " + llama2.gguf() + " has " + llama2.vocab())
+                .hasMessageContaining("holds no tokenizer");
         Path wideMdlm = RandomCheckpoints.mdlm(dir.resolve("mdlm-wide"), new RandomCheckpoints.MdlmShape("mdlm", llama2.vocab() + 2, 32, 1, 2, 16, 64),
                 DType.F32, 5);
         assertThatThrownBy(() -> Generator.open(spec(llama2.gguf()).withDiffusionDrafter(wideMdlm)).close())

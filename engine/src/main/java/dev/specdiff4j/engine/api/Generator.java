@@ -131,12 +131,12 @@ public final class Generator implements AutoCloseable {
                 block = track(opened, BlockDiffusionDrafter.load(spec.diffusionDrafter(), core, new LoadOptions(spec.dtype(), drafterKernels)));
             } else if (spec.diffusionDrafter() != null) {
                 diffusion = track(opened, MaskedDiffusionLm.load(spec.diffusionDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
-                VocabularyCheck.diffusionDrafter(spec.diffusionDrafter(), diffusion, target, tokenizer);
+                VocabularyCheck.diffusionDrafter(spec.diffusionDrafter(), diffusion, spec.target(), target, tokenizer);
             }
             LoadedModel ar = null;
             if (spec.arDrafter() != null) {
                 ar = track(opened, LoadedModel.load(spec.arDrafter(), new LoadOptions(spec.dtype(), drafterKernels)));
-                VocabularyCheck.autoregressiveDrafter(spec.arDrafter(), ar, target, tokenizer);
+                VocabularyCheck.autoregressiveDrafter(spec.arDrafter(), ar, spec.target(), target, tokenizer);
             }
             CausalLanguageModel decoding = target;
             String[] targetDevice = DeviceBackends.parse(spec.targetDevice());
@@ -254,7 +254,7 @@ public final class Generator implements AutoCloseable {
         return switch (config.mode()) {
             case SD -> {
                 if (arDrafter == null) throw new IllegalStateException("mode sd needs an autoregressive drafter (--ar-drafter)");
-                yield new AutoregressiveDrafter(arDrafter, target.vocabSize());
+                yield new AutoregressiveDrafter(arDrafter);
             }
             case SPECDIFF -> {
                 if (blockDrafter != null) yield new BlockDrafter(blockDrafter); // one pass: the step count does not apply

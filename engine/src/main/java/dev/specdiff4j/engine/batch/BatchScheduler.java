@@ -106,10 +106,6 @@ public final class BatchScheduler implements AutoCloseable {
             throw new IllegalArgumentException("a batch verifies linear drafts of a drafter that reads tokens only; token trees, "
                     + "overlap and drafters that read the target's hidden states (" + drafter.describe() + ") run alone");
         }
-        if (drafter.targetVocab() != model.vocabSize()) {
-            throw new IllegalArgumentException("the drafter serves a vocabulary of " + drafter.targetVocab() + " tokens but the target has "
-                    + model.vocabSize());
-        }
         return enqueue(prompt, maxTokens, settings.sampling(), eosId, stop, drafter, settings);
     }
 
@@ -283,9 +279,10 @@ public final class BatchScheduler implements AutoCloseable {
             long t0 = System.nanoTime();
             Drafter.Proposal p = g > 0 ? s.drafts.propose(java.util.Arrays.copyOf(s.committed, s.committedLength), g, false, () -> false) : null;
             s.draftNanos += System.nanoTime() - t0;
-            int[] rows = new int[g + 1];
+            int verifiable = p == null ? 0 : SpeculativeRounds.verifiable(p.tokens(), model.vocabSize());
+            int[] rows = new int[verifiable + 1];
             rows[0] = s.pending;
-            if (p != null) System.arraycopy(p.tokens(), 0, rows, 1, g);
+            if (p != null) System.arraycopy(p.tokens(), 0, rows, 1, verifiable);
             tokens.add(rows);
             proposals.add(p);
             rowsLeft -= rows.length;

@@ -5,6 +5,11 @@ package dev.specdiff4j.engine.decoding;
  * target's γ+1 rows of one verification pass. Returns how many drafted tokens were accepted and the token
  * the target adds after them: the replacement for the first rejected one, or the bonus token when all were
  * accepted.
+ *
+ * <p>The drafter's rows may be shorter or longer than the target's (same tokenizer, embeddings padded differently): an id a
+ * model has no row for has probability 0 there. A drafted id the target has no row for is therefore always rejected, and
+ * the target never reads it: a verification pass stops before it ({@link #verifiable}), so {@code targetRows} may hold
+ * just {@code verifiable(draft, vocab) + 1} rows.
  */
 final class Acceptance {
     record Outcome(int accepted, int next) {
@@ -23,6 +28,13 @@ final class Acceptance {
     private Acceptance() {
     }
 
+    /** How many leading drafted tokens the target has rows for: the draft a verification pass feeds it. */
+    static int verifiable(int[] draft, int vocab) {
+        int k = 0;
+        while (k < draft.length && draft[k] < vocab) k++;
+        return k;
+    }
+
     static Outcome decide(AcceptancePolicy policy, int[] draft, double[][] draftRows, float[][] targetRows, int vocab,
                           SamplingConfig sampling, Sampler random) {
         int gamma = draft.length;
@@ -35,17 +47,17 @@ final class Acceptance {
                 }
                 case STRICT -> {
                     double[] p = Probabilities.of(targetRows[j], vocab, sampling);
-                    if (!(random.uniform() < p[d])) {
-                        p[d] = 0;
+                    if (!(random.uniform() < at(p, d))) {
+                        if (d < vocab) p[d] = 0;
                         return new Outcome(j, random.draw(normalised(p, targetRows[j], vocab, sampling)));
                     }
                 }
                 case MARGINAL -> {
                     double[] p = Probabilities.of(targetRows[j], vocab, sampling);
-                    double[] q = draftRows == null ? oneHot(vocab, d) : draftRows[j];
-                    if (!(random.uniform() < Math.min(1.0, p[d] / q[d]))) {
+                    double[] q = draftRows == null ? null : draftRows[j];
+                    if (!(random.uniform() < Math.min(1.0, at(p, d) / draftProbability(q, d, d)))) {
                         double[] residual = new double[vocab];
-                        for (int v = 0; v < vocab; v++) residual[v] = Math.max(0, p[v] - q[v]);
+                        for (int v = 0; v < vocab; v++) residual[v] = Math.max(0, p[v] - draftProbability(q, d, v));
                         return new Outcome(j, random.draw(normalised(residual, targetRows[j], vocab, sampling)));
                     }
                 }
@@ -65,9 +77,13 @@ final class Acceptance {
         return row;
     }
 
-    private static double[] oneHot(int vocab, int token) {
-        double[] q = new double[vocab];
-        q[token] = 1;
-        return q;
+    /** A row's probability of an id, 0 past its end (an id that model has no row for). */
+    private static double at(double[] row, int id) {
+        return id < row.length ? row[id] : 0;
+    }
+
+    /** The drafter's probability of {@code id}; without rows the draft is a point mass at the drafted token {@code d}. */
+    private static double draftProbability(double[] q, int d, int id) {
+        return q == null ? (id == d ? 1 : 0) : at(q, id);
     }
 }

@@ -9,18 +9,18 @@ import java.util.Arrays;
  * with its own KV cache. Before each proposal the cache is rolled back to the longest prefix it shares
  * with the committed sequence and the rest is fed in one batched pass. When the committed sequence no
  * longer fits its context, the drafter restarts on the last part of it (a sliding window).
+ *
+ * <p>Its rows may differ in number from the target's (one tokenizer, embeddings padded differently): it drafts over its own
+ * rows, and a committed id it has no row for (one of the target's padding rows, never a tokenizer id) is read as id 0.
+ * Drafts are only proposals the target verifies, so that costs acceptance, never correctness.
  */
 public final class AutoregressiveDrafter implements Drafter {
     private final CausalLanguageModel model;
-    private final int targetVocab;
+    private final int draftVocab;
 
-    public AutoregressiveDrafter(CausalLanguageModel model, int targetVocab) {
-        if (model.vocabSize() != targetVocab) {
-            throw new IllegalArgumentException("the autoregressive drafter's vocabulary (" + model.vocabSize()
-                    + ") differs from the target's (" + targetVocab + ")");
-        }
+    public AutoregressiveDrafter(CausalLanguageModel model) {
         this.model = model;
-        this.targetVocab = targetVocab;
+        this.draftVocab = model.vocabSize();
     }
 
     @Override
@@ -29,8 +29,15 @@ public final class AutoregressiveDrafter implements Drafter {
     }
 
     @Override
-    public int targetVocab() {
-        return targetVocab;
+    public int draftVocab() {
+        return draftVocab;
+    }
+
+    /** Committed tokens as the drafter's model reads them: an id it has no row for becomes 0. */
+    private int[] ownIds(int[] tokens) {
+        int[] own = tokens.clone();
+        for (int i = 0; i < own.length; i++) if (own[i] >= draftVocab) own[i] = 0;
+        return own;
     }
 
     /** The drafter's KV cache at its whole context (a session grows its cache up to that and slides within it). */
@@ -61,12 +68,12 @@ public final class AutoregressiveDrafter implements Drafter {
         @Override
         public TreeCandidates candidates(int[] committed, int gamma, int width) {
             int start = sync(committed, gamma, gamma);
-            float[] logits = session.forwardLast(Arrays.copyOfRange(committed, start + cachedCommon, committed.length));
+            float[] logits = session.forwardLast(ownIds(Arrays.copyOfRange(committed, start + cachedCommon, committed.length)));
             int[] chain = new int[gamma];
             double[][] rows = new double[gamma][];
             for (int i = 0; i < gamma; i++) {
-                rows[i] = TreeCandidates.softmax(logits, targetVocab);
-                chain[i] = Probabilities.argmax(logits, targetVocab);
+                rows[i] = TreeCandidates.softmax(logits, draftVocab);
+                chain[i] = Probabilities.argmax(logits, draftVocab);
                 if (i + 1 < gamma) logits = session.forwardLast(new int[] {chain[i]});
             }
             remember(committed, start, chain);
@@ -118,7 +125,7 @@ public final class AutoregressiveDrafter implements Drafter {
             int wanted = gamma + (withGuess ? 1 : 0);
             // the window of the committed sequence the drafter looks at
             int start = sync(committed, wanted, gamma);
-            int[] feed = Arrays.copyOfRange(committed, start + cachedCommon, committed.length);
+            int[] feed = ownIds(Arrays.copyOfRange(committed, start + cachedCommon, committed.length));
             float[] logits = session.forwardLast(feed);
             int[] tokens = new int[wanted];
             double[][] rows = sampling.isGreedy() ? null : new double[wanted][];
@@ -127,9 +134,9 @@ public final class AutoregressiveDrafter implements Drafter {
                 int position = committed.length + i;
                 int token;
                 if (sampling.isGreedy()) {
-                    token = Probabilities.argmax(logits, targetVocab);
+                    token = Probabilities.argmax(logits, draftVocab);
                 } else {
-                    double[] p = Probabilities.of(logits, targetVocab, sampling);
+                    double[] p = Probabilities.of(logits, draftVocab, sampling);
                     rows[i] = p;
                     token = Probabilities.draw(p, Seeds.at(seed, 2, position).nextDouble());
                 }

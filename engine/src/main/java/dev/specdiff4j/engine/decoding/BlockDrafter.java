@@ -34,7 +34,7 @@ public final class BlockDrafter implements Drafter {
     }
 
     @Override
-    public int targetVocab() {
+    public int draftVocab() {
         return model.config().targetVocab();
     }
 
@@ -68,7 +68,7 @@ public final class BlockDrafter implements Drafter {
         SamplingConfig drawing = mostLikely ? sampling : new SamplingConfig(1.0, sampling.topK(), sampling.topP(), sampling.seed());
         BlockDiffusionDrafter.Context context = model.newContext();
         int[] ids = model.config().draftVocab();
-        int vocab = targetVocab();
+        int vocab = draftVocab();
         return new Session() {
             /** Logits over the target vocabulary (−∞ outside the draft vocabulary) of the γ positions after {@code committed}. */
             private float[][] rows(int[] committed, int gamma) {

@@ -28,7 +28,7 @@ public final class DiffusionDrafter implements Drafter {
     }
 
     @Override
-    public int targetVocab() {
+    public int draftVocab() {
         return sampler.model().config().vocabSize() - 1;
     }
 
@@ -66,7 +66,7 @@ public final class DiffusionDrafter implements Drafter {
                 }
                 float[][] logits = sampler.marginals(committed, gamma, drafting);
                 double[][] rows = new double[gamma][];
-                for (int j = 0; j < gamma; j++) rows[j] = TreeCandidates.softmax(logits[j], targetVocab());
+                for (int j = 0; j < gamma; j++) rows[j] = TreeCandidates.softmax(logits[j], draftVocab());
                 return TreeCandidates.fromRows(rows, width, 1);
             }
 

@@ -8,8 +8,11 @@ public interface Drafter {
     /** A short description for reports. */
     String describe();
 
-    /** The vocabulary size of the target this drafter serves. */
-    int targetVocab();
+    /**
+     * The ids its proposals and probability rows range over (its model's rows). The target's may be more or fewer when both
+     * share a tokenizer but pad their embeddings differently; acceptance gives an id a model has no row for probability 0.
+     */
+    int draftVocab();
 
     Session open(SamplingConfig sampling, long seed);
 

@@ -37,10 +37,6 @@ public final class SpeculativeDecoder {
 
     SpeculativeDecoder(CausalLanguageModel target, Drafter drafter, ExecutorService background, Acceptance.Rule ruleOverride,
                        TreeAcceptance.Rule treeRuleOverride) {
-        if (drafter.targetVocab() != target.vocabSize()) {
-            throw new IllegalArgumentException("the drafter serves a vocabulary of " + drafter.targetVocab()
-                    + " tokens but the target has " + target.vocabSize());
-        }
         this.target = target;
         this.drafter = drafter;
         this.background = background;
@@ -110,11 +106,12 @@ public final class SpeculativeDecoder {
                     int nextG = Math.min(gammaIfAccepted, Math.min(context - assumed.length, maxTokens - seq.generated - g - 1));
                     if (nextG > 0) ahead = background.submit(() -> drafts.propose(assumed, nextG, true, abandon::get));
                 }
-                // 2. verify: one pass over the last committed token and the draft
+                // 2. verify: one pass over the last committed token and the draft, up to a token the target has no row for
                 long t1 = System.nanoTime();
-                int[] pass = new int[g + 1];
+                int verifiable = Acceptance.verifiable(draft, vocab);
+                int[] pass = new int[verifiable + 1];
                 pass[0] = seq.tokens[seq.n - 1];
-                System.arraycopy(draft, 0, pass, 1, g);
+                System.arraycopy(draft, 0, pass, 1, verifiable);
                 float[][] rows = session.forward(pass);
                 verifyNanos += System.nanoTime() - t1;
                 // 3. accept
@@ -197,7 +194,7 @@ public final class SpeculativeDecoder {
                 TreeCandidates candidates = null;
                 long t0 = System.nanoTime();
                 if (depth > 0 && budget > 0) {
-                    candidates = drafts.candidates(Arrays.copyOf(seq.tokens, seq.n), depth, Math.min(width, budget));
+                    candidates = drafts.candidates(Arrays.copyOf(seq.tokens, seq.n), depth, Math.min(width, budget)).within(vocab);
                     tree = TokenTree.build(seq.tokens[seq.n - 1], candidates, budget, estimate);
                 } else {
                     tree = TokenTree.chain(seq.tokens[seq.n - 1], new int[0]);

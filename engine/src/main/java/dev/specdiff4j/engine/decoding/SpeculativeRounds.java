@@ -37,12 +37,23 @@ public final class SpeculativeRounds {
     }
 
     /**
-     * Decides a round: {@code draft} (its probability rows, or null when greedy) against the target's {@code draft.length + 1}
-     * rows, which follow the last committed token and each drafted one. Moves γ on.
+     * How many leading tokens of a draft a target of {@code vocab} rows has rows for: the draft to feed its verification pass
+     * (a later token is never accepted, see {@link #verify}).
+     */
+    public static int verifiable(int[] draft, int vocab) {
+        return Acceptance.verifiable(draft, vocab);
+    }
+
+    /**
+     * Decides a round: {@code draft} (its probability rows, or null when greedy) against the target's
+     * {@code verifiable(draft) + 1} rows, which follow the last committed token and each verifiable drafted one. A drafted
+     * token the target has no row for is rejected. Moves γ on.
      */
     public Outcome verify(int[] draft, double[][] draftRows, float[][] targetRows) {
-        if (targetRows.length != draft.length + 1) {
-            throw new IllegalArgumentException("a draft of " + draft.length + " tokens needs " + (draft.length + 1) + " target rows, got " + targetRows.length);
+        int fed = Acceptance.verifiable(draft, vocab);
+        if (targetRows.length != fed + 1) {
+            throw new IllegalArgumentException("a draft of " + draft.length + " tokens, " + fed + " of them with target rows, needs "
+                    + (fed + 1) + " target rows, got " + targetRows.length);
         }
         Acceptance.Outcome o = rule.decide(draft, draftRows, targetRows, vocab, settings.sampling(), random);
         rounds++;

@@ -24,6 +24,30 @@ public record TreeCandidates(int[][] tokens, double[][] probabilities, int passe
         return tokens.length;
     }
 
+    /**
+     * These candidates without the ids a target of {@code vocab} rows has none for (it would never accept them, and cannot
+     * read them), cut before the first position left with none.
+     */
+    TreeCandidates within(int vocab) {
+        int[][] keptTokens = new int[tokens.length][];
+        double[][] keptProbabilities = new double[tokens.length][];
+        int depth = 0;
+        for (; depth < tokens.length; depth++) {
+            int n = 0;
+            for (int t : tokens[depth]) if (t < vocab) n++;
+            if (n == 0) break;
+            keptTokens[depth] = new int[n];
+            keptProbabilities[depth] = new double[n];
+            n = 0;
+            for (int i = 0; i < tokens[depth].length; i++) {
+                if (tokens[depth][i] >= vocab) continue;
+                keptTokens[depth][n] = tokens[depth][i];
+                keptProbabilities[depth][n++] = probabilities[depth][i];
+            }
+        }
+        return new TreeCandidates(java.util.Arrays.copyOf(keptTokens, depth), java.util.Arrays.copyOf(keptProbabilities, depth), passes);
+    }
+
     /** The {@code width} most probable tokens of a probability row, best first (ties: lower id first). */
     static int[] top(double[] p, int width) {
         int w = Math.min(width, p.length);

@@ -79,7 +79,7 @@ class BatchSpeculationTest {
 
     private static List<Request> requests(long seed, int count, boolean sampled) {
         Random r = new Random(seed);
-        List<Drafter> drafters = List.of(new AutoregressiveDrafter(small, 300),
+        List<Drafter> drafters = List.of(new AutoregressiveDrafter(small),
                 new DiffusionDrafter(diffusion, 300, 2, new DraftingConfig(24, false, true)));
         List<Request> list = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -207,7 +207,7 @@ class BatchSpeculationTest {
         SpeculativeSettings settings = new SpeculativeSettings(4, 4, 4, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false);
         try (BatchScheduler scheduler = new BatchScheduler(recording, new BatchSettings(4, 8, Long.MAX_VALUE, 16))) {
             BatchSequence plain = scheduler.submit(new int[] {1, 2}, 30, SamplingConfig.greedy(), -1, () -> false);
-            BatchSequence spec = scheduler.submitSpeculative(new int[] {3, 4}, 30, settings, new AutoregressiveDrafter(small, 300), -1, () -> false);
+            BatchSequence spec = scheduler.submitSpeculative(new int[] {3, 4}, 30, settings, new AutoregressiveDrafter(small), -1, () -> false);
             bothSubmitted.countDown();
             while (plain.next() >= 0) Thread.onSpinWait();
             while (spec.next() >= 0) Thread.onSpinWait();
@@ -220,7 +220,7 @@ class BatchSpeculationTest {
     @Test
     void treesOverlapAndForeignVocabulariesAreRefusedWithAReason() {
         try (BatchScheduler scheduler = new BatchScheduler(target, new BatchSettings(2, 4, Long.MAX_VALUE))) {
-            Drafter ar = new AutoregressiveDrafter(small, 300);
+            Drafter ar = new AutoregressiveDrafter(small);
             SpeculativeSettings tree = new SpeculativeSettings(3, 3, 3, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false, 8);
             SpeculativeSettings overlap = new SpeculativeSettings(3, 3, 3, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), true);
             assertThatThrownBy(() -> scheduler.submitSpeculative(new int[] {1}, 4, tree, ar, -1, () -> false)).hasMessageContaining("token trees");
@@ -232,7 +232,7 @@ class BatchSpeculationTest {
 
     @Test
     void theDraftersCacheCountsInTheKvBudget() throws Exception {
-        Drafter ar = new AutoregressiveDrafter(small, 300);
+        Drafter ar = new AutoregressiveDrafter(small);
         // gpt2-tiny-drafter: 1 layer, 32 wide, context 64: keys and values of 64 positions, float32
         assertThat(ar.sessionBytes()).isEqualTo(2L * 1 * 32 * 64 * Float.BYTES);
         assertThat(new DiffusionDrafter(diffusion, 300, 2, new DraftingConfig(24, false, true)).sessionBytes()).isZero();

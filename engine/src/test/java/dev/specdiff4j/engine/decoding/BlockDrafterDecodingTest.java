@@ -89,8 +89,8 @@ class BlockDrafterDecodingTest {
             }
 
             @Override
-            public int targetVocab() {
-                return inner.targetVocab();
+            public int draftVocab() {
+                return inner.draftVocab();
             }
 
             @Override

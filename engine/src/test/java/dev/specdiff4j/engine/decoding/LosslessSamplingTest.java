@@ -83,7 +83,7 @@ class LosslessSamplingTest {
 
     @Test
     void marginalIsLosslessForTheAutoregressiveDrafterAndForOneDiffusionStep() {
-        double ar = totalVariation(new AutoregressiveDrafter(smallDrafter, target.vocabSize()), AcceptancePolicy.MARGINAL, null, 3);
+        double ar = totalVariation(new AutoregressiveDrafter(smallDrafter), AcceptancePolicy.MARGINAL, null, 3);
         assertThat(ar).as("MARGINAL, autoregressive drafter (bound %.4f)", bound()).isLessThan(bound());
         double t1 = totalVariation(diffusionDrafter(1), AcceptancePolicy.MARGINAL, null, 3);
         assertThat(t1).as("MARGINAL, diffusion drafter, T=1 (bound %.4f)", bound()).isLessThan(bound());

@@ -60,9 +60,9 @@ class OverlapDeterminismTest {
     void sameSeedSameOutputWithAndWithoutOverlap() {
         List<Drafter> drafters = List.of(
                 new DiffusionDrafter(diffusion, 300, 2, new DraftingConfig(24, false, true)),
-                new AutoregressiveDrafter(small, 300),
+                new AutoregressiveDrafter(small),
                 TestDrafters.sharpened(target),
-                new AutoregressiveDrafter(target, 300));
+                new AutoregressiveDrafter(target));
         int checked = 0;
         for (Drafter drafter : drafters) {
             for (long seed = 0; seed < 6; seed++) {
@@ -87,7 +87,7 @@ class OverlapDeterminismTest {
         int[] prompt = {1, 2, 3};
         SpeculativeSettings plainSettings = new SpeculativeSettings(4, 4, 4, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false);
         SpeculativeSettings overlapSettings = new SpeculativeSettings(4, 4, 4, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), true);
-        Drafter self = new AutoregressiveDrafter(target, 300);
+        Drafter self = new AutoregressiveDrafter(target);
         SpeculativeGreedyTest.DecodeResult overlapped = decode(self, prompt, overlapSettings);
         assertThat(overlapped.tokens()).containsExactly(run(self, prompt, plainSettings));
         assertThat(overlapped.stats().draftsAhead()).isEqualTo(overlapped.stats().rounds() - 1);

@@ -96,8 +96,8 @@ class SpeculativeGreedyTest {
         d.put("diffusion T=2 exact", new DiffusionDrafter(models.diffusion(), 300, 2, new DraftingConfig(32, false, false)));
         d.put("diffusion T=4 cached", new DiffusionDrafter(models.diffusion(), 300, 4, new DraftingConfig(32, false, true)));
         d.put("diffusion T=3 padded", new DiffusionDrafter(models.diffusion(), 300, 3, new DraftingConfig(12, true, true)));
-        d.put("small autoregressive", new AutoregressiveDrafter(models.smallDrafter(), 300));
-        d.put("target itself (always right)", new AutoregressiveDrafter(model, 300));
+        d.put("small autoregressive", new AutoregressiveDrafter(models.smallDrafter()));
+        d.put("target itself (always right)", new AutoregressiveDrafter(model));
         d.put("always wrong", TestDrafters.oracle(model, 0.0));
         d.put("mostly right", TestDrafters.oracle(model, 0.9));
         return d;
@@ -119,7 +119,7 @@ class SpeculativeGreedyTest {
     @Test
     void acceptanceReflectsDrafterQuality() {
         int[] prompt = prompts(1, 300, 2).get(0);
-        DecodeStats right = speculative(models.target(), new AutoregressiveDrafter(models.target(), 300), prompt, 30, greedy(4, false)).stats();
+        DecodeStats right = speculative(models.target(), new AutoregressiveDrafter(models.target()), prompt, 30, greedy(4, false)).stats();
         DecodeStats wrong = speculative(models.target(), TestDrafters.oracle(models.target(), 0.0), prompt, 30, greedy(4, false)).stats();
         assertThat(right.acceptanceRate()).isEqualTo(1.0);
         assertThat(right.meanTokensPerRound()).isGreaterThan(4.5);
@@ -145,8 +145,8 @@ class SpeculativeGreedyTest {
     void adaptiveGammaGrowsWhenTheDrafterIsRight() {
         int[] prompt = prompts(1, 300, 4).get(0);
         SpeculativeSettings adaptive = new SpeculativeSettings(2, 1, 12, AcceptancePolicy.GREEDY, SamplingConfig.greedy(), false);
-        DecodeStats right = speculative(models.target(), new AutoregressiveDrafter(models.target(), 300), prompt, 40, adaptive).stats();
-        DecodeStats fixed = speculative(models.target(), new AutoregressiveDrafter(models.target(), 300), prompt, 40, greedy(2, false)).stats();
+        DecodeStats right = speculative(models.target(), new AutoregressiveDrafter(models.target()), prompt, 40, adaptive).stats();
+        DecodeStats fixed = speculative(models.target(), new AutoregressiveDrafter(models.target()), prompt, 40, greedy(2, false)).stats();
         assertThat(right.rounds()).isLessThan(fixed.rounds());
     }
 

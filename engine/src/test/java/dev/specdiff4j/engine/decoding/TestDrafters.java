@@ -54,7 +54,7 @@ final class TestDrafters {
             }
 
             @Override
-            public int targetVocab() {
+            public int draftVocab() {
                 return target.vocabSize();
             }
 
@@ -110,7 +110,7 @@ final class TestDrafters {
             }
 
             @Override
-            public int targetVocab() {
+            public int draftVocab() {
                 return target.vocabSize();
             }
 

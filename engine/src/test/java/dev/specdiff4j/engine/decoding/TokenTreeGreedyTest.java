@@ -48,8 +48,8 @@ class TokenTreeGreedyTest {
         d.put("diffusion cached", new DiffusionDrafter(models.diffusion(), 300, 1, new DraftingConfig(16, false, true)));
         d.put("diffusion exact", new DiffusionDrafter(models.diffusion(), 300, 2, new DraftingConfig(32, false, false)));
         d.put("diffusion padded", new DiffusionDrafter(models.diffusion(), 300, 1, new DraftingConfig(12, true, true)));
-        d.put("small autoregressive", new AutoregressiveDrafter(models.smallDrafter(), 300));
-        d.put("target itself (always right)", new AutoregressiveDrafter(model, 300));
+        d.put("small autoregressive", new AutoregressiveDrafter(models.smallDrafter()));
+        d.put("target itself (always right)", new AutoregressiveDrafter(model));
         d.put("always wrong", TestDrafters.oracle(model, 0.0));
         d.put("mostly right", TestDrafters.oracle(model, 0.9));
         return d;

@@ -50,7 +50,7 @@ class TokenTreeSamplingTest {
     @Test
     void treesFromTheRealDraftersKeepTheTargetsDistribution() {
         SoftAssertions softly = new SoftAssertions();
-        double ar = check.totalVariationTree(new AutoregressiveDrafter(models.smallDrafter(), models.target().vocabSize()), null, 3, 8);
+        double ar = check.totalVariationTree(new AutoregressiveDrafter(models.smallDrafter()), null, 3, 8);
         softly.assertThat(ar).as("autoregressive drafter, tree of 8 (bound %.4f)", check.bound()).isLessThan(check.bound());
         Drafter mdlm = new DiffusionDrafter(models.diffusion(), models.target().vocabSize(), 1, new DraftingConfig(32, false, true));
         double dd = check.totalVariationTree(mdlm, null, 3, SpeculativeSettings.TREE_AUTO);
