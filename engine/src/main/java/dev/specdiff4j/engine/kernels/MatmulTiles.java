@@ -18,7 +18,10 @@ import java.nio.ByteOrder;
  * exactly ({@link RowDecoder#f16Finite}, {@link RowDecoder#bf16}), inside the dot-product loop.
  *
  * <p>Every output element is computed the same way whatever the tile: one vector accumulator over the
- * full vectors of the row, a fixed-order lane sum, then the tail elements one by one with fma. So a
+ * full vectors of the row, a fixed-order lane sum, then the tail elements one by one with fma. Every tile spills its
+ * accumulators to the {@code lanes} array and sums them there ({@link #laneSum}): a vector passed to a method that C2 did
+ * not inline is boxed on the heap, and a tile's compiled body is big enough to reach C2's inlining node budget (the 4×1
+ * F16 tile of a decoding step did, and allocated 192 bytes per tile: 147 kB per 3072×768 matmul). So a
  * token's result does not depend on how many tokens share the call (batched verification gives the
  * same bits as single-token decoding).
  *
@@ -189,10 +192,14 @@ final class MatmulTiles {
             a2 = wF32(w, o2 + b).fma(v, a2);
             a3 = wF32(w, o3 + b).fma(v, a3);
         }
-        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, VectorMath.sum(a0));
-        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, VectorMath.sum(a1));
-        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, VectorMath.sum(a2));
-        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, VectorMath.sum(a3));
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0));
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, L));
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 3 * L));
     }
 
     static void tile4x4Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -288,10 +295,14 @@ final class MatmulTiles {
             a2 = wHalf(w, o2 + b, kind).fma(v, a2);
             a3 = wHalf(w, o3 + b, kind).fma(v, a3);
         }
-        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, VectorMath.sum(a0));
-        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, VectorMath.sum(a1));
-        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, VectorMath.sum(a2));
-        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, VectorMath.sum(a3));
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0));
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, L));
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 2 * L));
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 3 * L));
     }
 
     static void tile1x4(MemorySegment w, int kind, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -327,7 +338,8 @@ final class MatmulTiles {
         for (int c = 0; c < upper; c += L) {
             a = w(w, w0 + (long) es * c, kind).fma(FloatVector.fromArray(F, x, x0 + c), a);
         }
-        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, VectorMath.sum(a));
+        a.intoArray(lanes, 0);
+        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, laneSum(lanes, 0));
     }
 
     /**
