@@ -23,12 +23,33 @@ import java.util.Map;
  * exactly the same tokens.
  */
 public final class LlamaCpp implements AutoCloseable {
+    /** Where java-llama.cpp extracts its native library (its own property; java.io.tmpdir when unset). */
+    static final String EXTRACTION_FOLDER = "de.kherud.llama.tmpdir";
+
     private final LlamaModel model;
 
     public LlamaCpp(Path gguf, int threads) {
+        privateExtractionFolder();
         LlamaModel.setLogger(de.kherud.llama.args.LogFormat.TEXT, (level, message) -> { });
         this.model = new LlamaModel(new ModelParameters().setModel(gguf.toString()).setCtxSize(512).setBatchSize(512)
                 .setThreads(threads).setThreadsBatch(threads).skipWarmup());
+    }
+
+    /**
+     * java-llama.cpp 4.2.0, before it extracts its native library, deletes every file of the extraction folder whose name
+     * starts with "llama" or "jllama" (its clean-up of earlier extractions): in java.io.tmpdir that takes a user's
+     * /tmp/llama-3.gguf or /tmp/llama.log with it. Unless the user named a folder, the library goes to a folder this
+     * process creates (deleted at exit with the library files), so the clean-up sees only files it made itself.
+     */
+    static synchronized void privateExtractionFolder() {
+        if (System.getProperty(EXTRACTION_FOLDER) != null) return;
+        try {
+            Path folder = java.nio.file.Files.createTempDirectory("specdiff4j-java-llama-");
+            folder.toFile().deleteOnExit(); // registered before the library files, so deleted after them
+            System.setProperty(EXTRACTION_FOLDER, folder.toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create a folder for java-llama.cpp's native library: " + e.getMessage(), e);
+        }
     }
 
     public int[] encode(String text) {
