@@ -33,11 +33,10 @@ public final class AutoregressiveDrafter implements Drafter {
         return draftVocab;
     }
 
-    /** Committed tokens as the drafter's model reads them: an id it has no row for becomes 0. */
+    /** In place, committed tokens as the drafter's model reads them: an id it has no row for becomes 0. */
     private int[] ownIds(int[] tokens) {
-        int[] own = tokens.clone();
-        for (int i = 0; i < own.length; i++) if (own[i] >= draftVocab) own[i] = 0;
-        return own;
+        for (int i = 0; i < tokens.length; i++) if (tokens[i] >= draftVocab) tokens[i] = 0;
+        return tokens;
     }
 
     /** The drafter's KV cache at its whole context (a session grows its cache up to that and slides within it). */

@@ -196,10 +196,7 @@ final class MatmulTiles {
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0));
-        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, L));
-        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 2 * L));
-        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 3 * L));
+        storeColumn(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
     }
 
     static void tile4x4Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -299,10 +296,7 @@ final class MatmulTiles {
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0));
-        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, L));
-        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 2 * L));
-        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 3 * L));
+        storeColumn(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
     }
 
     static void tile1x4(MemorySegment w, int kind, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -363,6 +357,12 @@ final class MatmulTiles {
             for (int i = 0; i < half; i++) lanes[at + i] += lanes[at + i + half];
         }
         return lanes[at];
+    }
+
+    /** Finishes the 4 outputs of a 4×1 tile (rows r.. of token t, weights {@code stride} bytes apart) from its spilled lanes. */
+    private static void storeColumn(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride,
+                                    float[] x, int xRow, int upper, int cols, float[] lanes) {
+        for (int i = 0; i < 4; i++) store(out, t, rows, r + i, bias, w, kind, o0 + i * stride, x, xRow, upper, cols, laneSum(lanes, i * L));
     }
 
     /** Finishes one output: the lane sum (done by the caller), the tail, the bias. */

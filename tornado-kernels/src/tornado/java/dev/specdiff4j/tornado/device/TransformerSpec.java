@@ -87,9 +87,9 @@ record TransformerSpec(String name, int vocab, int dim, int heads, int kvHeads, 
         float[] cos = null;
         float[] sin = null;
         if (spec.rope() != null) {
-            RopeTables.Tables t = new RopeTables(spec.rope(), positions).covering(positions);
-            cos = Arrays.copyOf(t.cos(), positions * spec.headDim() / 2);
-            sin = Arrays.copyOf(t.sin(), positions * spec.headDim() / 2);
+            RopeTables.Tables t = new RopeTables(spec.rope(), positions).covering(positions); // exactly these positions
+            cos = t.cos();
+            sin = t.sin();
         }
         return new TransformerSpec(spec.family(), spec.vocabSize(), d, spec.heads(), spec.kvHeads(), spec.headDim(), spec.ffnDim(),
                 spec.normEps(), rms, spec.mlp() == dev.specdiff4j.engine.model.transformer.TransformerSpec.Mlp.SWIGLU, true, positions,
