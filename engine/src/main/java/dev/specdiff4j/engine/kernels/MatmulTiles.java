@@ -336,6 +336,18 @@ final class MatmulTiles {
         store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, laneSum(lanes, 0));
     }
 
+    static void tile1x1Half(MemorySegment w, int kind, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        int upper = cols - cols % L;
+        int es = elementBytes(kind);
+        int x0 = t * cols;
+        FloatVector a = FloatVector.zero(F);
+        for (int c = 0; c < upper; c += L) {
+            a = wHalf(w, w0 + (long) es * c, kind).fma(FloatVector.fromArray(F, x, x0 + c), a);
+        }
+        a.intoArray(lanes, 0);
+        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, laneSum(lanes, 0));
+    }
+
     /**
      * The sum of L lanes spilled to {@code lanes[at ..]}, folded pairwise in exactly the order of
      * {@link VectorMath#sum} (lane i + lane i+L/2, then +L/4, ...), so both give the same bits. Spilling the accumulators with intoArray and summing in scalar code keeps

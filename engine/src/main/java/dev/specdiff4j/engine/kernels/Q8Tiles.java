@@ -72,6 +72,21 @@ final class Q8Tiles {
         for (int i = 0; i < 4; i++) out[t * rows + r + i] = MatmulTiles.laneSum(lanes, i * L) + bias(bias, r + i);
     }
 
+    /** Row r (starting at byte {@code row0}) against token t: {@link #tile4x1}'s operations for one row. */
+    static void tile1x1(MemorySegment w, long row0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        int x0 = t * cols;
+        FloatVector a = FloatVector.zero(F);
+        for (int b = 0; b < cols / Q8.BLOCK; b++) {
+            long o = row0 + (long) b * Q8.BLOCK_BYTES;
+            float d = d(w, o);
+            for (int chunk = 0; chunk < CHUNKS; chunk++) {
+                a = q(w, o + 2 + (long) chunk * L).mul(d).fma(FloatVector.fromArray(F, x, x0 + b * Q8.BLOCK + chunk * L), a);
+            }
+        }
+        a.intoArray(lanes, 0);
+        out[t * rows + r] = MatmulTiles.laneSum(lanes, 0) + bias(bias, r);
+    }
+
     /** Rows r..r+3 against tokens t..t+3: each dequantized chunk of a block feeds four tokens. */
     static void tile4x4(MemorySegment w, long row0, long rowBytes, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
                         float[] lanes) {

@@ -74,16 +74,12 @@ final class QuantRowDecoder {
         }
     }
 
-    private static FloatVector floats(ByteVector q) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
-    }
-
     /** One Q4_0 block: (q − 8)·d. */
     private static void q4_0(MemorySegment seg, long at, MemorySegment dst, long o) {
         float d = Halfs.f16ToFloat(seg.get(SHORT, at));
         ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 2, LE);
-        floats(q.and((byte) 0x0F).sub((byte) 8)).mul(d).intoMemorySegment(dst, o, LE);
-        floats(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).mul(d).intoMemorySegment(dst, o + 64, LE);
+        ((FloatVector) (q.and((byte) 0x0F).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoMemorySegment(dst, o, LE);
+        ((FloatVector) (q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoMemorySegment(dst, o + 64, LE);
     }
 
     /** One Q4_K super-block: per 32-value group, (d·sc)·q − dmin·m. */
@@ -101,8 +97,8 @@ final class QuantRowDecoder {
             for (int h = 0; h < 2; h++) {
                 ByteVector q = ByteVector.fromMemorySegment(B, seg, at + 16 + 32L * j + 16L * h, LE);
                 long y = o + 4L * (64 * j + 16 * h);
-                floats(q.and((byte) 0x0F)).mul(d1).sub(m1).intoMemorySegment(dst, y, LE);
-                floats(q.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2).intoMemorySegment(dst, y + 128, LE);
+                ((FloatVector) (q.and((byte) 0x0F)).convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1).intoMemorySegment(dst, y, LE);
+                ((FloatVector) (q.lanewise(VectorOperators.LSHR, 4)).convertShape(VectorOperators.B2F, F, 0)).mul(d2).sub(m2).intoMemorySegment(dst, y + 128, LE);
             }
         }
     }
@@ -122,7 +118,12 @@ final class QuantRowDecoder {
         return j < 4 ? b(p, q, j + 4) & 63 : (b(p, q, j + 4) >> 4) | ((b(p, q, j) >> 6) << 4);
     }
 
-    /** One Q6_K super-block: per 16-value group, (d·sc)·(q − 32), q from a low nibble and two high bits. */
+    /**
+     * One Q6_K super-block: per 16-value group, (d·sc)·(q − 32), q from a low nibble and two high bits. Each group goes
+     * through {@link #q6Group}, whose arguments are all scalars, and no vector is passed to a method anywhere here:
+     * the 16 groups' byte-lane operations outgrow C2's inlining budget, and a call it leaves out receives its vectors
+     * boxed (a 3072×768 one-token matmul allocated 5.3 MB, docs/notes/16-q6k-boxing.md).
+     */
     private static void q6K(MemorySegment seg, long at, MemorySegment dst, long o) {
         float d = Halfs.f16ToFloat(seg.get(SHORT, at + 208));
         for (int half = 0; half < 2; half++) {
@@ -131,22 +132,22 @@ final class QuantRowDecoder {
             long sc = at + 192 + 8L * half;
             for (int i = 0; i < 32; i += 16) {
                 int is = i / 16;
-                ByteVector lo0 = ByteVector.fromMemorySegment(B, seg, ql + i, LE);
-                ByteVector lo1 = ByteVector.fromMemorySegment(B, seg, ql + 32 + i, LE);
-                ByteVector h = ByteVector.fromMemorySegment(B, seg, qh + i, LE);
-                ByteVector q1 = lo0.and((byte) 0x0F).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                ByteVector q2 = lo1.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                        .sub((byte) 32);
-                ByteVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3)
-                        .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                ByteVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
-                        .sub((byte) 32);
                 long y = o + 4L * (128 * half + i);
-                floats(q1).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is)).intoMemorySegment(dst, y, LE);
-                floats(q2).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2)).intoMemorySegment(dst, y + 128, LE);
-                floats(q3).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 4)).intoMemorySegment(dst, y + 256, LE);
-                floats(q4).mul(d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 6)).intoMemorySegment(dst, y + 384, LE);
+                q6Group(seg, ql + i, 0, qh + i, 0, d * seg.get(ValueLayout.JAVA_BYTE, sc + is), dst, y);
+                q6Group(seg, ql + 32 + i, 0, qh + i, 2, d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 2), dst, y + 128);
+                q6Group(seg, ql + i, 4, qh + i, 4, d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 4), dst, y + 256);
+                q6Group(seg, ql + 32 + i, 4, qh + i, 6, d * seg.get(ValueLayout.JAVA_BYTE, sc + is + 6), dst, y + 384);
             }
         }
+    }
+
+    /**
+     * 16 Q6_K weights: the nibble at bit {@code lowShift} of the bytes at {@code low}, the two bits at {@code highShift}
+     * of the bytes at {@code high} above it, minus 32, times {@code scale}, stored as floats at byte {@code y} of dst.
+     */
+    private static void q6Group(MemorySegment seg, long low, int lowShift, long high, int highShift, float scale, MemorySegment dst, long y) {
+        ByteVector lo = ByteVector.fromMemorySegment(B, seg, low, LE).lanewise(VectorOperators.LSHR, lowShift).and((byte) 0x0F);
+        ByteVector hi = ByteVector.fromMemorySegment(B, seg, high, LE).lanewise(VectorOperators.LSHR, highShift).and((byte) 3);
+        ((FloatVector) (lo.or(hi.lanewise(VectorOperators.LSHL, 4)).sub((byte) 32)).convertShape(VectorOperators.B2F, F, 0)).mul(scale).intoMemorySegment(dst, y, LE);
     }
 }

@@ -29,13 +29,12 @@ public final class VectorKernels implements Kernels {
      */
     static final int HALF_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.halfDirectMaxTokens", 4);
     /**
-     * With {@code -Dspecdiff4j.quantInRegisters=true}, one-token passes over Q4_0, Q4_K, Q5_K and Q6_K weights unpack the
-     * bits in registers ({@link Q4Tiles}) instead of decoding rows into the buffer. Off by default: on JDK 25 those tiles
-     * measured 40-200x slower than the buffered path (Q4_0, Q4_K), erratically, because C2 stops inlining their weight
-     * helpers at NodeCountInliningCutoff and the vectors are boxed (docs/notes/16-kernels-round3.md); kept, tested for
-     * exactness, for the next attempt. The outputs are the same bits either way.
+     * One-token passes over Q4_0, Q4_K, Q5_K and Q6_K weights unpack the bits in registers ({@link Q4Tiles}) instead of
+     * decoding rows into the buffer: GPT-2 small's one-token step 1.6-1.8x faster in Q4_0 and Q4_K, the same in Q6_K
+     * (docs/notes/16-kernels-round6.md). {@code -Dspecdiff4j.quantInRegisters=false} turns it off, for A/B runs; the
+     * outputs are the same bits either way.
      */
-    static final boolean QUANT_IN_REGISTERS = Boolean.getBoolean("specdiff4j.quantInRegisters");
+    static final boolean QUANT_IN_REGISTERS = Boolean.parseBoolean(System.getProperty("specdiff4j.quantInRegisters", "true"));
     /**
      * F16 rows without infinities or NaNs that a pass decodes into the buffer (passes of {@link #F16_DIRECT_MAX_TOKENS}
      * tokens or more) go through a plain conversion loop that C2 vectorises into vcvtph2ps ({@link RowDecoder#f16FiniteRows})
@@ -59,6 +58,15 @@ public final class VectorKernels implements Kernels {
      */
     static final int Q8_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.q8DirectMaxTokens", L == 16 ? Integer.MAX_VALUE : 4);
 
+    /**
+     * One-token passes (decode steps) read the weights one row at a time ({@link MatmulTiles#tile1x1}) instead of four
+     * rows side by side: measured on this project's 2-core AMD EPYC machine, the one-row loop streams weights from
+     * memory at the machine's read bandwidth where the 4-row tile reached about half of it in F16 and two thirds in F32
+     * (docs/notes/16-kernels-round6.md). The same operations per output in the same order, so the same bits;
+     * {@code -Dspecdiff4j.oneRowSteps=false} goes back to the 4-row tiles, for A/B runs.
+     */
+    static final boolean ONE_ROW_STEPS = Boolean.parseBoolean(System.getProperty("specdiff4j.oneRowSteps", "true"));
+
     private final WorkerPool pool;
     /**
      * Decoded weight rows live in native memory, like the weights themselves: if the vector loads of the matmul tiles ever saw
@@ -72,7 +80,6 @@ public final class VectorKernels implements Kernels {
     private final ThreadLocal<float[]> laneBuffer = ThreadLocal.withInitial(() -> new float[16 * L]);
     private final ThreadLocal<float[]> paddedX = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> paddedOut = ThreadLocal.withInitial(() -> new float[0]);
-    private final ThreadLocal<short[]> halfScratch = ThreadLocal.withInitial(() -> new short[0]);
     private final ThreadLocal<float[]> floatScratch = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
@@ -140,7 +147,6 @@ public final class VectorKernels implements Kernels {
         // are decoded (exactly) into the buffer first
         boolean direct = kind == MatmulTiles.F32 || (kind == MatmulTiles.F16 ? k < F16_DIRECT_MAX_TOKENS : kind >= 0 && k < HALF_DIRECT_MAX_TOKENS);
         boolean f16Loop = !direct && kind == MatmulTiles.F16 && F16_LOOP;
-        short[] halfs = f16Loop ? halfScratch(4 * cols) : null;
         float[] floats = f16Loop ? scratch(floatScratch, 4 * cols) : null;
         int tileKind = direct ? kind : MatmulTiles.F32;
         MemorySegment decoded = direct ? null : f16Loop && F16_IN_PLACE ? MemorySegment.ofArray(floats) : rowBuffer(4 * cols);
@@ -155,6 +161,8 @@ public final class VectorKernels implements Kernels {
                 if (left != null) {
                     Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
+                } else if (whole == 0 && ONE_ROW_STEPS) {
+                    for (int i = 0; i < 4; i++) Q8Tiles.tile1x1(w.data(), row0 + i * rowBytes, cols, x, 0, bias, r + i, rows, out, lanes);
                 } else if (whole < k) {
                     Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, whole, bias, r, rows, out, lanes);
                 }
@@ -165,10 +173,10 @@ public final class VectorKernels implements Kernels {
             long rowBytes = w.rowBytes();
             for (; r + 4 <= r1; r += 4) {
                 switch (w.dtype()) {
-                    case Q4_0 -> Q4Tiles.q4_0x1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out);
-                    case Q4_K -> Q4Tiles.q4Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out);
-                    case Q5_K -> Q4Tiles.q5Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out);
-                    default -> Q4Tiles.q6Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out);
+                    case Q4_0 -> Q4Tiles.q4_0x1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+                    case Q4_K -> Q4Tiles.q4Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+                    case Q5_K -> Q4Tiles.q5Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+                    default -> Q4Tiles.q6Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
                 }
             }
         }
@@ -176,7 +184,7 @@ public final class VectorKernels implements Kernels {
             int n = Math.min(4, r1 - r);
             MemorySegment seg = direct ? w.data() : decoded;
             long base = direct ? r * stride : 0;
-            if (f16Loop) RowDecoder.f16FiniteRows(w.data(), r * w.rowBytes(), n * cols, halfs, floats, F16_IN_PLACE ? null : decoded);
+            if (f16Loop) RowDecoder.f16FiniteRows(w.data(), r * w.rowBytes(), n * cols, floats, F16_IN_PLACE ? null : decoded);
             else if (!direct) RowDecoder.decode(w, r, n, decoded);
             for (int i = 0; i < n && n < 4; i++) {
                 int t = 0;
@@ -190,6 +198,8 @@ public final class VectorKernels implements Kernels {
                 if (left != null) {
                     MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
+                } else if (whole == 0 && ONE_ROW_STEPS) {
+                    for (int i = 0; i < 4; i++) MatmulTiles.tile1x1Half(seg, tileKind, base + i * stride, cols, x, 0, bias, r + i, rows, out, lanes);
                 } else if (whole < k) {
                     MatmulTiles.tile4x1Half(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
                 }
@@ -199,6 +209,8 @@ public final class VectorKernels implements Kernels {
             if (left != null) {
                 MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                 left.copyOut(out, whole, r);
+            } else if (whole == 0 && ONE_ROW_STEPS) {
+                for (int i = 0; i < 4; i++) MatmulTiles.tile1x1(seg, tileKind, base + i * stride, cols, x, 0, bias, r + i, rows, out, lanes);
             } else if (whole < k) {
                 MatmulTiles.tile4x1(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
             }
@@ -221,15 +233,6 @@ public final class VectorKernels implements Kernels {
         float[] padded = scratch(paddedX, 4 * cols);
         for (int j = 0; j < 4; j++) System.arraycopy(x, (first + (j < tokens ? j : 0)) * cols, padded, j * cols, cols);
         return new Leftover(padded, scratch(paddedOut, 4 * rows), tokens, rows);
-    }
-
-    private short[] halfScratch(int halfs) {
-        short[] b = halfScratch.get();
-        if (b.length < halfs) {
-            b = new short[halfs];
-            halfScratch.set(b);
-        }
-        return b;
     }
 
     private static float[] scratch(ThreadLocal<float[]> buffer, int floats) {

@@ -12,7 +12,8 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The in-register one-token tiles (off by default, {@code -Dspecdiff4j.quantInRegisters=true}) give exactly the F32 matmul of
+ * The in-register one-token tiles (the default for one-token passes; {@code -Dspecdiff4j.quantInRegisters=false} turns them
+ * off) give exactly the F32 matmul of
  * the dequantized weights, the buffered path's definition, on rows of every magnitude and with offsets.
  */
 class Q4TilesTest {
@@ -51,13 +52,14 @@ class Q4TilesTest {
                 float[] expected = new float[rows];
                 VEC.matmul(token, 1, asFloats, bias, expected);
                 float[] actual = new float[2 * rows];
+                float[] lanes = new float[16 * VectorMath.L];
                 for (int r = 0; r < rows; r += 4) {
                     long row0 = r * w.rowBytes();
                     switch (dtype) {
-                        case Q4_0 -> Q4Tiles.q4_0x1(w.data(), row0, w.rowBytes(), cols, x, t, bias, r, rows, actual);
-                        case Q4_K -> Q4Tiles.q4Kx1(w.data(), row0, w.rowBytes(), cols, x, t, bias, r, rows, actual);
-                        case Q5_K -> Q4Tiles.q5Kx1(w.data(), row0, w.rowBytes(), cols, x, t, bias, r, rows, actual);
-                        default -> Q4Tiles.q6Kx1(w.data(), row0, w.rowBytes(), cols, x, t, bias, r, rows, actual);
+                        case Q4_0 -> Q4Tiles.q4_0x1(w.data(), row0, w.rowBytes(), cols, x, t, bias, r, rows, actual, lanes);
+                        case Q4_K -> Q4Tiles.q4Kx1(w.data(), row0, w.rowBytes(), cols, x, t, bias, r, rows, actual, lanes);
+                        case Q5_K -> Q4Tiles.q5Kx1(w.data(), row0, w.rowBytes(), cols, x, t, bias, r, rows, actual, lanes);
+                        default -> Q4Tiles.q6Kx1(w.data(), row0, w.rowBytes(), cols, x, t, bias, r, rows, actual, lanes);
                     }
                 }
                 assertThat(java.util.Arrays.copyOfRange(actual, t * rows, (t + 1) * rows)).as("%s cols=%d token %d", dtype, cols, t)
