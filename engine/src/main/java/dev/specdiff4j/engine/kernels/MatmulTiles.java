@@ -73,8 +73,8 @@ final class MatmulTiles {
     }
 
     /**
-     * L 16-bit weights (F16 or BF16) starting at byte {@code offset}, as floats. The 4-row tiles have copies that call
-     * only this ({@code tile4x4Half}, {@code tile4x1Half}): the JIT profiles a branch per method, not per caller, so a
+     * L 16-bit weights (F16 or BF16) starting at byte {@code offset}, as floats. The tiles that widen in registers have copies
+     * that call only this ({@code tile4x4Half}, {@code tile4x1Half}, {@code tile1x1Half}): the JIT profiles a branch per method, not per caller, so a
      * model whose decode steps widen F16 in registers while its longer passes run F32 tiles on decoded rows would
      * otherwise compile one tile for both and merge vectors of both paths.
      */
