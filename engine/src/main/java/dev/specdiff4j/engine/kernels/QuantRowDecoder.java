@@ -122,7 +122,7 @@ final class QuantRowDecoder {
      * One Q6_K super-block: per 16-value group, (d·sc)·(q − 32), q from a low nibble and two high bits. Each group goes
      * through {@link #q6Group}, whose arguments are all scalars, and no vector is passed to a method anywhere here:
      * the 16 groups' byte-lane operations outgrow C2's inlining budget, and a call it leaves out receives its vectors
-     * boxed (a 3072×768 one-token matmul allocated 5.3 MB, docs/notes/16-q6k-boxing.md).
+     * boxed (a 3072×768 one-token matmul allocated 5.3 MB, docs/notes/16-kernels-round6.md).
      */
     private static void q6K(MemorySegment seg, long at, MemorySegment dst, long o) {
         float d = Halfs.f16ToFloat(seg.get(SHORT, at + 208));
