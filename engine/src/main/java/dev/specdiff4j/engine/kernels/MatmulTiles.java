@@ -18,10 +18,12 @@ import java.nio.ByteOrder;
  * exactly ({@link RowDecoder#f16Finite}, {@link RowDecoder#bf16}), inside the dot-product loop.
  *
  * <p>Every output element is computed the same way whatever the tile: one vector accumulator over the
- * full vectors of the row, a fixed-order lane sum, then the tail elements one by one with fma. Every tile spills its
- * accumulators to the {@code lanes} array and sums them there ({@link #laneSum}): a vector passed to a method that C2 did
- * not inline is boxed on the heap, and a tile's compiled body is big enough to reach C2's inlining node budget (the 4×1
- * F16 tile of a decoding step did, and allocated 192 bytes per tile: 147 kB per 3072×768 matmul). So a
+ * full vectors of the row, a fixed-order lane sum (lane i + lane i+L/2, then +L/4, ...), then the tail elements one by
+ * one with fma. The 1×1 tiles fold their accumulator in registers, written out in the tile; the others spill their
+ * accumulators to the {@code lanes} array and sum them there ({@link #laneSum}, {@link #laneSums16}): a vector passed
+ * to a method that C2 did not inline is boxed on the heap, and a tile's compiled body is big enough to reach C2's
+ * inlining node budget (the 4×1 F16 tile of a decoding step did, and allocated 192 bytes per tile: 147 kB per 3072×768
+ * matmul). So a
  * token's result does not depend on how many tokens share the call (batched verification gives the
  * same bits as single-token decoding).
  *
@@ -157,22 +159,23 @@ final class MatmulTiles {
         a31.intoArray(lanes, 13 * L);
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
-        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0 * L));
-        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, laneSum(lanes, 1 * L));
-        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, laneSum(lanes, 2 * L));
-        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, laneSum(lanes, 3 * L));
-        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, 4 * L));
-        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, laneSum(lanes, 5 * L));
-        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, laneSum(lanes, 6 * L));
-        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, laneSum(lanes, 7 * L));
-        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 8 * L));
-        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, laneSum(lanes, 9 * L));
-        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, laneSum(lanes, 10 * L));
-        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, laneSum(lanes, 11 * L));
-        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 12 * L));
-        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, laneSum(lanes, 13 * L));
-        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, laneSum(lanes, 14 * L));
-        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, laneSum(lanes, 15 * L));
+        laneSums16(lanes);
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, lanes[0]);
+        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, lanes[1]);
+        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, lanes[2]);
+        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, lanes[3]);
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, lanes[4]);
+        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, lanes[5]);
+        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, lanes[6]);
+        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, lanes[7]);
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, lanes[8]);
+        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, lanes[9]);
+        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, lanes[10]);
+        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, lanes[11]);
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, lanes[12]);
+        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, lanes[13]);
+        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, lanes[14]);
+        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, lanes[15]);
     }
 
     static void tile4x1(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -257,22 +260,23 @@ final class MatmulTiles {
         a31.intoArray(lanes, 13 * L);
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
-        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, laneSum(lanes, 0 * L));
-        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, laneSum(lanes, 1 * L));
-        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, laneSum(lanes, 2 * L));
-        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, laneSum(lanes, 3 * L));
-        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, laneSum(lanes, 4 * L));
-        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, laneSum(lanes, 5 * L));
-        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, laneSum(lanes, 6 * L));
-        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, laneSum(lanes, 7 * L));
-        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, laneSum(lanes, 8 * L));
-        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, laneSum(lanes, 9 * L));
-        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, laneSum(lanes, 10 * L));
-        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, laneSum(lanes, 11 * L));
-        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, laneSum(lanes, 12 * L));
-        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, laneSum(lanes, 13 * L));
-        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, laneSum(lanes, 14 * L));
-        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, laneSum(lanes, 15 * L));
+        laneSums16(lanes);
+        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, lanes[0]);
+        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, lanes[1]);
+        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, lanes[2]);
+        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, lanes[3]);
+        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, lanes[4]);
+        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, lanes[5]);
+        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, lanes[6]);
+        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, lanes[7]);
+        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, lanes[8]);
+        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, lanes[9]);
+        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, lanes[10]);
+        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, lanes[11]);
+        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, lanes[12]);
+        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, lanes[13]);
+        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, lanes[14]);
+        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, lanes[15]);
     }
 
     static void tile4x1Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -332,8 +336,12 @@ final class MatmulTiles {
         for (int c = 0; c < upper; c += L) {
             a = w(w, w0 + (long) es * c, kind).fma(FloatVector.fromArray(F, x, x0 + c), a);
         }
-        a.intoArray(lanes, 0);
-        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, laneSum(lanes, 0));
+        // the lane sum folded in registers, in laneSum's order (written out here: a vector must not cross a call)
+        if (L >= 16) a = a.add(a.rearrange(VectorMath.FOLD_8));
+        if (L >= 8) a = a.add(a.rearrange(VectorMath.FOLD_4));
+        if (L >= 4) a = a.add(a.rearrange(VectorMath.FOLD_2));
+        a = a.add(a.rearrange(VectorMath.FOLD_1));
+        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, a.lane(0));
     }
 
     static void tile1x1Half(MemorySegment w, int kind, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -344,8 +352,12 @@ final class MatmulTiles {
         for (int c = 0; c < upper; c += L) {
             a = wHalf(w, w0 + (long) es * c, kind).fma(FloatVector.fromArray(F, x, x0 + c), a);
         }
-        a.intoArray(lanes, 0);
-        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, laneSum(lanes, 0));
+        // the lane sum folded in registers, in laneSum's order (written out here: a vector must not cross a call)
+        if (L >= 16) a = a.add(a.rearrange(VectorMath.FOLD_8));
+        if (L >= 8) a = a.add(a.rearrange(VectorMath.FOLD_4));
+        if (L >= 4) a = a.add(a.rearrange(VectorMath.FOLD_2));
+        a = a.add(a.rearrange(VectorMath.FOLD_1));
+        store(out, t, rows, r, bias, w, kind, w0, x, x0, upper, cols, a.lane(0));
     }
 
     /**
@@ -353,6 +365,64 @@ final class MatmulTiles {
      * {@link VectorMath#sum} (lane i + lane i+L/2, then +L/4, ...), so both give the same bits. Spilling the accumulators with intoArray and summing in scalar code keeps
      * every vector inside the tile method (a vector handed to another method may be boxed on the heap).
      */
+    /**
+     * The 16 lane sums of 16 accumulators spilled to {@code lanes[0 .. 16·L)}, each exactly {@link #laneSum}, written to
+     * {@code lanes[0 .. 16)}. With 16 lanes the folds run on whole vectors: each step adds pairs of lanes taken from two
+     * vectors at once (two-vector selects), so one add folds two accumulators, and the 16 folded sums end up in one
+     * vector (15 vector adds instead of 240 scalar ones). Every pair added is the pair laneSum adds, so the same bits.
+     */
+    static void laneSums16(float[] lanes) {
+        if (L != 16) {
+            for (int n = 0; n < 16; n++) lanes[n] = laneSum(lanes, n * L); // lanes[n] lies in a vector already summed
+            return;
+        }
+        FloatVector v0 = FloatVector.fromArray(F, lanes, 0 * L), v1 = FloatVector.fromArray(F, lanes, 1 * L);
+        FloatVector v2 = FloatVector.fromArray(F, lanes, 2 * L), v3 = FloatVector.fromArray(F, lanes, 3 * L);
+        FloatVector v4 = FloatVector.fromArray(F, lanes, 4 * L), v5 = FloatVector.fromArray(F, lanes, 5 * L);
+        FloatVector v6 = FloatVector.fromArray(F, lanes, 6 * L), v7 = FloatVector.fromArray(F, lanes, 7 * L);
+        FloatVector v8 = FloatVector.fromArray(F, lanes, 8 * L), v9 = FloatVector.fromArray(F, lanes, 9 * L);
+        FloatVector v10 = FloatVector.fromArray(F, lanes, 10 * L), v11 = FloatVector.fromArray(F, lanes, 11 * L);
+        FloatVector v12 = FloatVector.fromArray(F, lanes, 12 * L), v13 = FloatVector.fromArray(F, lanes, 13 * L);
+        FloatVector v14 = FloatVector.fromArray(F, lanes, 14 * L), v15 = FloatVector.fromArray(F, lanes, 15 * L);
+        FloatVector b0 = FOLD_8_LO.selectFrom(v0, v1).add(FOLD_8_HI.selectFrom(v0, v1));
+        FloatVector b1 = FOLD_8_LO.selectFrom(v2, v3).add(FOLD_8_HI.selectFrom(v2, v3));
+        FloatVector b2 = FOLD_8_LO.selectFrom(v4, v5).add(FOLD_8_HI.selectFrom(v4, v5));
+        FloatVector b3 = FOLD_8_LO.selectFrom(v6, v7).add(FOLD_8_HI.selectFrom(v6, v7));
+        FloatVector b4 = FOLD_8_LO.selectFrom(v8, v9).add(FOLD_8_HI.selectFrom(v8, v9));
+        FloatVector b5 = FOLD_8_LO.selectFrom(v10, v11).add(FOLD_8_HI.selectFrom(v10, v11));
+        FloatVector b6 = FOLD_8_LO.selectFrom(v12, v13).add(FOLD_8_HI.selectFrom(v12, v13));
+        FloatVector b7 = FOLD_8_LO.selectFrom(v14, v15).add(FOLD_8_HI.selectFrom(v14, v15));
+        FloatVector c0 = FOLD_4_LO.selectFrom(b0, b1).add(FOLD_4_HI.selectFrom(b0, b1));
+        FloatVector c1 = FOLD_4_LO.selectFrom(b2, b3).add(FOLD_4_HI.selectFrom(b2, b3));
+        FloatVector c2 = FOLD_4_LO.selectFrom(b4, b5).add(FOLD_4_HI.selectFrom(b4, b5));
+        FloatVector c3 = FOLD_4_LO.selectFrom(b6, b7).add(FOLD_4_HI.selectFrom(b6, b7));
+        FloatVector d0 = FOLD_2_LO.selectFrom(c0, c1).add(FOLD_2_HI.selectFrom(c0, c1));
+        FloatVector d1 = FOLD_2_LO.selectFrom(c2, c3).add(FOLD_2_HI.selectFrom(c2, c3));
+        FOLD_1_LO.selectFrom(d0, d1).add(FOLD_1_HI.selectFrom(d0, d1)).intoArray(lanes, 0);
+    }
+
+    /*
+     * Index vectors of the folds (two-vector selectFrom: 0..15 pick from the first vector, 16..31 from the second).
+     * A fold of span s pairs lane i with lane i+s inside each group of 2s lanes: LO takes the first of every pair, HI
+     * the second, from the first vector and then from the second, so the groups of both vectors stay side by side.
+     */
+    private static final FloatVector FOLD_8_LO = foldIndexes(8, 0), FOLD_8_HI = foldIndexes(8, 1);
+    private static final FloatVector FOLD_4_LO = foldIndexes(4, 0), FOLD_4_HI = foldIndexes(4, 1);
+    private static final FloatVector FOLD_2_LO = foldIndexes(2, 0), FOLD_2_HI = foldIndexes(2, 1);
+    private static final FloatVector FOLD_1_LO = foldIndexes(1, 0), FOLD_1_HI = foldIndexes(1, 1);
+
+    private static FloatVector foldIndexes(int span, int second) {
+        float[] idx = new float[L];
+        if (L != 16) return FloatVector.zero(F); // unused: laneSums16 folds in scalar code then
+        int n = 0;
+        for (int source = 0; source < 2; source++) {
+            for (int group = 0; group < 16; group += 2 * span) {
+                for (int i = 0; i < span; i++) idx[n++] = source * 16 + group + i + second * span;
+            }
+        }
+        return FloatVector.fromArray(F, idx, 0);
+    }
+
     static float laneSum(float[] lanes, int at) {
         if (L == 16) {
             float s0 = lanes[at] + lanes[at + 8];

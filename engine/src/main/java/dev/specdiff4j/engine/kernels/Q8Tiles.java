@@ -83,8 +83,12 @@ final class Q8Tiles {
                 a = q(w, o + 2 + (long) chunk * L).mul(d).fma(FloatVector.fromArray(F, x, x0 + b * Q8.BLOCK + chunk * L), a);
             }
         }
-        a.intoArray(lanes, 0);
-        out[t * rows + r] = MatmulTiles.laneSum(lanes, 0) + bias(bias, r);
+        // the lane sum folded in registers, in laneSum's order (written out here: a vector must not cross a call)
+        if (L >= 16) a = a.add(a.rearrange(VectorMath.FOLD_8));
+        if (L >= 8) a = a.add(a.rearrange(VectorMath.FOLD_4));
+        if (L >= 4) a = a.add(a.rearrange(VectorMath.FOLD_2));
+        a = a.add(a.rearrange(VectorMath.FOLD_1));
+        out[t * rows + r] = a.lane(0) + bias(bias, r);
     }
 
     /** Rows r..r+3 against tokens t..t+3: each dequantized chunk of a block feeds four tokens. */
@@ -153,9 +157,10 @@ final class Q8Tiles {
         a31.intoArray(lanes, 13 * L);
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
+        MatmulTiles.laneSums16(lanes);
         for (int i = 0; i < 4; i++) {
             for (int j = 0; j < 4; j++) {
-                out[(t + j) * rows + r + i] = MatmulTiles.laneSum(lanes, (i * 4 + j) * L) + bias(bias, r + i);
+                out[(t + j) * rows + r + i] = lanes[i * 4 + j] + bias(bias, r + i);
             }
         }
     }

@@ -50,10 +50,10 @@ final class VectorMath {
     }
 
     static final int L = F.length();
-    private static final VectorShuffle<Float> FOLD_8 = fold(8);
-    private static final VectorShuffle<Float> FOLD_4 = fold(4);
-    private static final VectorShuffle<Float> FOLD_2 = fold(2);
-    private static final VectorShuffle<Float> FOLD_1 = fold(1);
+    static final VectorShuffle<Float> FOLD_8 = fold(8);
+    static final VectorShuffle<Float> FOLD_4 = fold(4);
+    static final VectorShuffle<Float> FOLD_2 = fold(2);
+    static final VectorShuffle<Float> FOLD_1 = fold(1);
 
     private static VectorShuffle<Float> fold(int half) {
         return VectorShuffle.fromOp(F, i -> (i + half) % L);

@@ -73,4 +73,27 @@ class TileInvarianceTest {
             for (int t = 1; t < k; t++) assertThat(Arrays.copyOfRange(out, t * rows, (t + 1) * rows)).as("k=%d slot %d", k, t).containsExactly(first);
         }
     }
+
+    @Test
+    void theSixteenFoldedLaneSumsAddTheSamePairsAsOneLaneSum() {
+        // magnitudes 2^-20..2^20 with both signs: any other order of the additions rounds differently somewhere
+        Random rnd = new Random(11);
+        int lanesPerVector = VectorMath.L;
+        for (int rep = 0; rep < 500; rep++) {
+            float[] lanes = new float[16 * lanesPerVector];
+            for (int i = 0; i < lanes.length; i++) lanes[i] = (float) (rnd.nextGaussian() * Math.scalb(1.0, rnd.nextInt(41) - 20));
+            float[] expected = new float[16];
+            for (int n = 0; n < 16; n++) expected[n] = pairwise(Arrays.copyOfRange(lanes, n * lanesPerVector, (n + 1) * lanesPerVector));
+            MatmulTiles.laneSums16(lanes);
+            assertThat(Arrays.copyOf(lanes, 16)).as("repetition %d", rep).containsExactly(expected);
+        }
+    }
+
+    /** Lane i plus lane i + n/2, then + n/4, ...: the order every tile's lane sum must follow. */
+    private static float pairwise(float[] v) {
+        for (int half = v.length / 2; half >= 1; half /= 2) {
+            for (int i = 0; i < half; i++) v[i] += v[i + half];
+        }
+        return v[0];
+    }
 }
