@@ -20,8 +20,15 @@ import java.util.WeakHashMap;
 public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = VectorMath.F;
     private static final int L = VectorMath.L;
-    /** Rows per parallel task of a matmul: a multiple of the 4-row tile. */
+    /** Fewest rows per parallel task of a matmul: a multiple of the 4-row tile. */
     private static final int ROWS_PER_TASK = 32;
+    /**
+     * A matmul task reads at least this many weight bytes (up to a quarter of a thread's share of the rows): short rows in
+     * 32-row tasks made a one-token step of the demo target (384 columns, 768-byte F16 rows) hand out 14-94 tasks of 24 kB
+     * per matmul, and each task costs a hand-off and a fresh memory stream. 64 kB tasks made its one-token step about 10 %
+     * faster, GPT-2 small's 4-9 % (docs/notes/16-kernels-round7.md). {@code -Dspecdiff4j.taskBytes=0} goes back to 32 rows.
+     */
+    static final int TASK_BYTES = Integer.getInteger("specdiff4j.taskBytes", 64 * 1024);
     /**
      * F16 and BF16 passes over fewer tokens than this widen the weights in registers inside the dot products; longer
      * passes decode each 4-row block once into a small buffer and reuse it for every 4-token tile (chosen by measurement,
@@ -49,6 +56,12 @@ public final class VectorKernels implements Kernels {
     static final boolean F16_IN_PLACE = Boolean.parseBoolean(System.getProperty("specdiff4j.f16InPlace", "true"));
     /** F16 passes of fewer tokens than this widen in registers ({@code -Dspecdiff4j.f16DirectMaxTokens}, for A/B runs). */
     static final int F16_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.f16DirectMaxTokens", HALF_DIRECT_MAX_TOKENS);
+    /**
+     * F16 rows of at most this many weights are widened in registers only by one-token passes: 2- and 3-token passes over
+     * the demo target's 384-weight rows were 12-15 % faster decoded into the buffer, while GPT-2 small's 768-weight rows
+     * showed no difference (same-JVM A/B, docs/notes/16-kernels-round7.md). {@code -Dspecdiff4j.f16ShortRow=0} turns it off.
+     */
+    static final int F16_SHORT_ROW = Integer.getInteger("specdiff4j.f16ShortRow", 512);
     /**
      * Q8_0 passes of at most this many tokens dequantize in registers ({@link Q8Tiles}); longer ones decode each 4-row block
      * once into the buffer and reuse it for every 4-token tile. With 16-float vectors always in registers; with 8-float
@@ -136,7 +149,14 @@ public final class VectorKernels implements Kernels {
         // padded once per call (the caller's scratch, read by every task; each task writes only its own rows of its output)
         Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
         int kind = MatmulTiles.kind(w.dtype(), w.dtype() == DType.F16 && finiteHalfs(w));
-        pool.parallelFor(rows, ROWS_PER_TASK, (r0, r1) -> matmulRows(x, k, whole, left, w, kind, bias, out, rows, cols, r0, r1));
+        pool.parallelFor(rows, rowsPerTask(rows, w.rowBytes(), pool.threads()), (r0, r1) -> matmulRows(x, k, whole, left, w, kind, bias, out, rows, cols, r0, r1));
+    }
+
+    /** Rows per task: {@link #TASK_BYTES} of weights, at most a quarter of a thread's share, at least {@link #ROWS_PER_TASK}. */
+    static int rowsPerTask(int rows, long rowBytes, int threads) {
+        long byBytes = (TASK_BYTES + rowBytes - 1) / rowBytes;
+        long quarterShare = rows / (4L * threads);
+        return (int) Math.max(ROWS_PER_TASK, (Math.min(byBytes, quarterShare) + 3) / 4 * 4);
     }
 
     private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, int kind, float[] bias, float[] out, int rows, int cols,
@@ -145,7 +165,8 @@ public final class VectorKernels implements Kernels {
         // F32 rows are read where they lie; F16 and BF16 rows too (widened in registers) unless the pass is long enough
         // that decoding each 4-row block once into a buffer beats widening it again for every 4-token tile; other dtypes
         // are decoded (exactly) into the buffer first
-        boolean direct = kind == MatmulTiles.F32 || (kind == MatmulTiles.F16 ? k < F16_DIRECT_MAX_TOKENS : kind >= 0 && k < HALF_DIRECT_MAX_TOKENS);
+        boolean direct = kind == MatmulTiles.F32
+                || (kind == MatmulTiles.F16 ? k < F16_DIRECT_MAX_TOKENS && (k == 1 || cols > F16_SHORT_ROW) : kind >= 0 && k < HALF_DIRECT_MAX_TOKENS);
         boolean f16Loop = !direct && kind == MatmulTiles.F16 && F16_LOOP;
         float[] floats = f16Loop ? scratch(floatScratch, 4 * cols) : null;
         int tileKind = direct ? kind : MatmulTiles.F32;
