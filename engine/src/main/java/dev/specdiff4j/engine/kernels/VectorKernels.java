@@ -76,7 +76,8 @@ public final class VectorKernels implements Kernels {
      * rows side by side: measured on this project's 2-core AMD EPYC machine, the one-row loop streams weights from
      * memory at the machine's read bandwidth where the 4-row tile reached about half of it in F16 and two thirds in F32
      * (docs/notes/16-kernels-round6.md). The same operations per output in the same order, so the same bits;
-     * {@code -Dspecdiff4j.oneRowSteps=false} goes back to the 4-row tiles, for A/B runs.
+     * {@code -Dspecdiff4j.oneRowSteps=false} goes back to the 4-row tiles of the multi-token passes (and to the buffered path
+     * for the 4-bit types), for A/B runs.
      */
     static final boolean ONE_ROW_STEPS = Boolean.parseBoolean(System.getProperty("specdiff4j.oneRowSteps", "true"));
 
@@ -149,7 +150,55 @@ public final class VectorKernels implements Kernels {
         // padded once per call (the caller's scratch, read by every task; each task writes only its own rows of its output)
         Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
         int kind = MatmulTiles.kind(w.dtype(), w.dtype() == DType.F16 && finiteHalfs(w));
-        pool.parallelFor(rows, rowsPerTask(rows, w.rowBytes(), pool.threads()), (r0, r1) -> matmulRows(x, k, whole, left, w, kind, bias, out, rows, cols, r0, r1));
+        int grain = rowsPerTask(rows, w.rowBytes(), pool.threads());
+        if (k == 1 && ONE_ROW_STEPS) {
+            pool.parallelFor(rows, grain, (r0, r1) -> stepRows(x, w, kind, bias, out, rows, cols, r0, r1));
+        } else {
+            pool.parallelFor(rows, grain, (r0, r1) -> matmulRows(x, k, whole, left, w, kind, bias, out, rows, cols, r0, r1));
+        }
+    }
+
+    /**
+     * Rows [r0, r1) of a one-token pass (a decoding step), one row at a time. A method of its own, apart from the
+     * multi-token passes' {@link #matmulRows}: the JIT compiles a method with the branch and type profile of all its
+     * callers, and a decoding step compiled together with the prompt's and verification's passes ran about 20 % slower than
+     * compiled alone (the demo target's 33 one-token matmuls, 1.6 against 1.35 ms; docs/notes/16-kernels-round7.md).
+     */
+    private void stepRows(float[] x, Tensor w, int kind, float[] bias, float[] out, int rows, int cols, int r0, int r1) {
+        float[] lanes = laneBuffer.get();
+        MemorySegment data = w.data();
+        long rowBytes = w.rowBytes();
+        int r = r0;
+        if (kind == MatmulTiles.F32) {
+            for (; r < r1; r++) MatmulTiles.tile1x1(data, kind, r * rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+            return;
+        }
+        if (kind >= 0) {
+            for (; r < r1; r++) MatmulTiles.tile1x1Half(data, kind, r * rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+            return;
+        }
+        if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
+            for (; r < r1; r++) Q8Tiles.tile1x1(data, r * rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+            return;
+        }
+        if (QUANT_IN_REGISTERS && Q4Tiles.supports(w.dtype())) {
+            // 4 rows per call; the leftover rows take the buffered path below
+            for (; r + 4 <= r1; r += 4) {
+                switch (w.dtype()) {
+                    case Q4_0 -> Q4Tiles.q4_0x1(data, r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+                    case Q4_K -> Q4Tiles.q4Kx1(data, r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+                    case Q5_K -> Q4Tiles.q5Kx1(data, r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+                    default -> Q4Tiles.q6Kx1(data, r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+                }
+            }
+        }
+        // the rest (F16 with infinities or NaNs, quantized types without an in-register path) decoded exactly, 4 rows at a time
+        MemorySegment decoded = rowBuffer(4 * cols);
+        for (; r < r1; r += 4) {
+            int n = Math.min(4, r1 - r);
+            RowDecoder.decode(w, r, n, decoded);
+            for (int i = 0; i < n; i++) MatmulTiles.tile1x1(decoded, MatmulTiles.F32, 4L * i * cols, cols, x, 0, bias, r + i, rows, out, lanes);
+        }
     }
 
     /** Rows per task: {@link #TASK_BYTES} of weights, at most a quarter of a thread's share, at least {@link #ROWS_PER_TASK}. */
@@ -182,22 +231,8 @@ public final class VectorKernels implements Kernels {
                 if (left != null) {
                     Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
-                } else if (whole == 0 && ONE_ROW_STEPS) {
-                    for (int i = 0; i < 4; i++) Q8Tiles.tile1x1(w.data(), row0 + i * rowBytes, cols, x, 0, bias, r + i, rows, out, lanes);
                 } else if (whole < k) {
                     Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, whole, bias, r, rows, out, lanes);
-                }
-            }
-        }
-        if (k == 1 && QUANT_IN_REGISTERS && Q4Tiles.supports(w.dtype())) {
-            // 4-row groups unpack their bits in registers; the leftover rows take the buffered path below
-            long rowBytes = w.rowBytes();
-            for (; r + 4 <= r1; r += 4) {
-                switch (w.dtype()) {
-                    case Q4_0 -> Q4Tiles.q4_0x1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
-                    case Q4_K -> Q4Tiles.q4Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
-                    case Q5_K -> Q4Tiles.q5Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
-                    default -> Q4Tiles.q6Kx1(w.data(), r * rowBytes, rowBytes, cols, x, 0, bias, r, rows, out, lanes);
                 }
             }
         }
@@ -219,8 +254,6 @@ public final class VectorKernels implements Kernels {
                 if (left != null) {
                     MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
-                } else if (whole == 0 && ONE_ROW_STEPS) {
-                    for (int i = 0; i < 4; i++) MatmulTiles.tile1x1Half(seg, tileKind, base + i * stride, cols, x, 0, bias, r + i, rows, out, lanes);
                 } else if (whole < k) {
                     MatmulTiles.tile4x1Half(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
                 }
@@ -230,8 +263,6 @@ public final class VectorKernels implements Kernels {
             if (left != null) {
                 MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                 left.copyOut(out, whole, r);
-            } else if (whole == 0 && ONE_ROW_STEPS) {
-                for (int i = 0; i < 4; i++) MatmulTiles.tile1x1(seg, tileKind, base + i * stride, cols, x, 0, bias, r + i, rows, out, lanes);
             } else if (whole < k) {
                 MatmulTiles.tile4x1(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
             }
