@@ -1,0 +1,138 @@
+package dev.specdiff4j.bench;
+
+import dev.specdiff4j.engine.kernels.Kernels;
+import dev.specdiff4j.engine.kernels.ProfilingKernels;
+import dev.specdiff4j.engine.model.CausalLanguageModel;
+import dev.specdiff4j.engine.model.LoadOptions;
+import dev.specdiff4j.engine.model.LoadedModel;
+import dev.specdiff4j.engine.tensor.DType;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * Where a forward pass spends its time: passes of k rows after a cached context, every kernel call timed
+ * ({@link ProfilingKernels}), per operation and weight shape. The passes are what decoding (1 row), verification (γ+1 rows)
+ * and batched serving (one row per sequence) run.
+ */
+public final class PassProfile {
+    /** One pass size: the median wall time of a pass and the kernels' time per pass (averaged over the timed passes). */
+    public record Pass(int rows, double medianMillis, List<ProfilingKernels.Entry> kernels, int passes) {
+        /** Milliseconds per pass spent in the kernels (the rest is the model's own code between calls). */
+        public double kernelMillis() {
+            return kernels.stream().mapToLong(ProfilingKernels.Entry::nanos).sum() / 1e6 / passes;
+        }
+
+        /** Milliseconds per pass in the operations whose name starts with {@code prefix}. */
+        public double millis(String prefix) {
+            return kernels.stream().filter(e -> e.operation().startsWith(prefix)).mapToLong(ProfilingKernels.Entry::nanos).sum() / 1e6 / passes;
+        }
+
+        /** Weight bytes the matmuls read per second, GB/s. */
+        public double matmulGigabytesPerSecond() {
+            long bytes = 0;
+            long nanos = 0;
+            for (ProfilingKernels.Entry e : kernels) {
+                if (!e.operation().startsWith("matmul")) continue;
+                bytes += e.weightBytes() * e.calls();
+                nanos += e.nanos();
+            }
+            return nanos == 0 ? 0 : (double) bytes / nanos;
+        }
+    }
+
+    /** What was profiled, for the report's heading. */
+    public record Result(String model, int context, List<Pass> passes) {
+    }
+
+    private PassProfile() {
+    }
+
+    /**
+     * Loads {@code model} (a GPT-2 or Llama-family folder or GGUF file; {@code dtype} null keeps the file's) on {@code kernels},
+     * caches {@code context} tokens, then for each size in {@code rows}: {@code warmup} untimed passes, {@code passes} timed
+     * ones (each followed by truncating the cache back to the context). The sizes' warm-ups all run before any is timed, so
+     * that every kernel is compiled first.
+     */
+    public static Result run(Path model, DType dtype, Kernels kernels, int context, int[] rows, int warmup, int passes,
+                             Consumer<String> progress) throws IOException {
+        if (rows.length == 0) throw new IllegalArgumentException("no pass sizes to profile");
+        if (passes < 1 || warmup < 0) throw new IllegalArgumentException("passes must be at least 1 and warm-ups at least 0");
+        if (context < 1) throw new IllegalArgumentException("the context must hold at least one token, got " + context);
+        ProfilingKernels profiler = new ProfilingKernels(kernels);
+        try (LoadedModel m = LoadedModel.load(model, new LoadOptions(dtype, profiler))) {
+            int largest = Arrays.stream(rows).max().getAsInt();
+            if (Arrays.stream(rows).min().getAsInt() < 1) throw new IllegalArgumentException("pass sizes must be at least 1 row");
+            if (context + largest > m.contextLength()) {
+                throw new IllegalArgumentException("a context of " + context + " tokens and a pass of " + largest + " rows exceed the model's "
+                        + m.contextLength() + " positions");
+            }
+            int[] tokens = new int[context + largest];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = (int) ((i * 7919L + 13) % m.vocabSize());
+            try (CausalLanguageModel.Session s = m.newSession()) {
+                s.forward(Arrays.copyOf(tokens, context), 1);
+                for (int k : rows) {
+                    progress.accept(String.format(Locale.ROOT, "warming up the %d-row pass", k));
+                    for (int i = 0; i < warmup; i++) pass(s, tokens, context, k);
+                }
+                List<Pass> result = new ArrayList<>();
+                for (int k : rows) {
+                    progress.accept(String.format(Locale.ROOT, "timing %d passes of %d rows", passes, k));
+                    profiler.reset();
+                    double[] millis = new double[passes];
+                    for (int i = 0; i < passes; i++) millis[i] = pass(s, tokens, context, k);
+                    Arrays.sort(millis);
+                    result.add(new Pass(k, millis[passes / 2], profiler.entries(), passes));
+                }
+                return new Result(m.describe(), context, result);
+            }
+        }
+    }
+
+    private static double pass(CausalLanguageModel.Session s, int[] tokens, int context, int k) {
+        int[] rows = Arrays.copyOfRange(tokens, context, context + k);
+        long start = System.nanoTime();
+        s.forward(rows);
+        double millis = (System.nanoTime() - start) / 1e6;
+        s.truncate(context);
+        return millis;
+    }
+
+    /** The profile as Markdown: a summary table, then one table per pass size. */
+    public static String markdown(Result r) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "model: %s; passes after a cached context of %d tokens%n%n", r.model(), r.context()));
+        Pass one = r.passes().stream().filter(p -> p.rows() == 1).findFirst().orElse(null);
+        b.append("| rows | pass ms (median) | ÷ 1-row pass | kernels ms | matmul ms | matmul GB/s of weights | attention ms | other kernels ms |\n");
+        b.append("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Pass p : r.passes()) {
+            double matmul = p.millis("matmul");
+            double attention = p.millis("attention") + p.millis("pagedAttention") + p.millis("treeAttention");
+            b.append(String.format(Locale.ROOT, "| %d | %.3f | %s | %.3f | %.3f | %.1f | %.3f | %.3f |%n", p.rows(), p.medianMillis(),
+                    one == null ? "–" : String.format(Locale.ROOT, "%.2f", p.medianMillis() / one.medianMillis()), p.kernelMillis(), matmul,
+                    p.matmulGigabytesPerSecond(), attention, p.kernelMillis() - matmul - attention));
+        }
+        for (Pass p : r.passes()) {
+            b.append(String.format(Locale.ROOT, "%n%d-row pass, %.3f ms (median of %d); kernel time per pass:%n%n", p.rows(), p.medianMillis(), p.passes()));
+            b.append("| operation | calls per pass | ms per pass | share of kernel time | GB/s of weights | GFLOP/s |\n");
+            b.append("|---|---:|---:|---:|---:|---:|\n");
+            double total = p.kernelMillis();
+            for (ProfilingKernels.Entry e : p.kernels()) {
+                double ms = e.nanos() / 1e6 / p.passes();
+                b.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.1f %% | %s | %s |%n", e.operation(), calls(e.calls(), p.passes()), ms,
+                        total == 0 ? 0 : 100 * ms / total, e.weightBytes() == 0 ? "–" : String.format(Locale.ROOT, "%.1f", e.gigabytesPerSecond()),
+                        e.flops() == 0 ? "–" : String.format(Locale.ROOT, "%.1f", e.gigaflopsPerSecond())));
+            }
+        }
+        return b.toString();
+    }
+
+    private static String calls(long calls, int passes) {
+        return calls % passes == 0 ? Long.toString(calls / passes) : String.format(Locale.ROOT, "%.1f", (double) calls / passes);
+    }
+}
