@@ -22,8 +22,8 @@ import java.util.function.Consumer;
  */
 public final class PassProfile {
     /** One pass size: the median wall time of a pass and the kernels' time per pass (averaged over the timed passes). */
-    public record Pass(int rows, double medianMillis, List<ProfilingKernels.Entry> kernels, int passes) {
-        /** Milliseconds per pass spent in the kernels (the rest is the model's own code between calls). */
+    public record Pass(int rows, double medianMillis, double meanMillis, List<ProfilingKernels.Entry> kernels, int passes) {
+        /** Mean milliseconds per pass spent in the kernels (the rest of {@link #meanMillis} is the model's own code between calls). */
         public double kernelMillis() {
             return kernels.stream().mapToLong(ProfilingKernels.Entry::nanos).sum() / 1e6 / passes;
         }
@@ -86,8 +86,9 @@ public final class PassProfile {
                     profiler.reset();
                     double[] millis = new double[passes];
                     for (int i = 0; i < passes; i++) millis[i] = pass(s, tokens, context, k);
+                    double mean = Arrays.stream(millis).average().orElseThrow();
                     Arrays.sort(millis);
-                    result.add(new Pass(k, millis[passes / 2], profiler.entries(), passes));
+                    result.add(new Pass(k, millis[passes / 2], mean, profiler.entries(), passes));
                 }
                 return new Result(m.describe(), context, result);
             }
@@ -108,17 +109,18 @@ public final class PassProfile {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "model: %s; passes after a cached context of %d tokens%n%n", r.model(), r.context()));
         Pass one = r.passes().stream().filter(p -> p.rows() == 1).findFirst().orElse(null);
-        b.append("| rows | pass ms (median) | ÷ 1-row pass | kernels ms | matmul ms | matmul GB/s of weights | attention ms | other kernels ms |\n");
-        b.append("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        b.append("| rows | pass ms, median | ÷ 1-row pass | pass ms, mean | kernels ms, mean | matmul ms | matmul GB/s of weights | attention ms | other kernels ms |\n");
+        b.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Pass p : r.passes()) {
             double matmul = p.millis("matmul");
             double attention = p.millis("attention") + p.millis("pagedAttention") + p.millis("treeAttention");
-            b.append(String.format(Locale.ROOT, "| %d | %.3f | %s | %.3f | %.3f | %.1f | %.3f | %.3f |%n", p.rows(), p.medianMillis(),
-                    one == null ? "–" : String.format(Locale.ROOT, "%.2f", p.medianMillis() / one.medianMillis()), p.kernelMillis(), matmul,
+            b.append(String.format(Locale.ROOT, "| %d | %.3f | %s | %.3f | %.3f | %.3f | %.1f | %.3f | %.3f |%n", p.rows(), p.medianMillis(),
+                    one == null ? "–" : String.format(Locale.ROOT, "%.2f", p.medianMillis() / one.medianMillis()), p.meanMillis(), p.kernelMillis(), matmul,
                     p.matmulGigabytesPerSecond(), attention, p.kernelMillis() - matmul - attention));
         }
         for (Pass p : r.passes()) {
-            b.append(String.format(Locale.ROOT, "%n%d-row pass, %.3f ms (median of %d); kernel time per pass:%n%n", p.rows(), p.medianMillis(), p.passes()));
+            b.append(String.format(Locale.ROOT, "%n%d-row pass, %.3f ms (median of %d; mean %.3f); kernel time per pass (means):%n%n", p.rows(),
+                    p.medianMillis(), p.passes(), p.meanMillis()));
             b.append("| operation | calls per pass | ms per pass | share of kernel time | GB/s of weights | GFLOP/s |\n");
             b.append("|---|---:|---:|---:|---:|---:|\n");
             double total = p.kernelMillis();

@@ -24,6 +24,7 @@ class PassProfileTest {
                 assertThat(matmuls).as("%d-row passes", p.rows()).isEqualTo(9 * 3);
                 assertThat(p.kernels()).allSatisfy(e -> assertThat(e.operation()).doesNotContain(p.rows() == 1 ? "4 rows" : "1 row"));
                 assertThat(p.medianMillis()).isPositive();
+                assertThat(p.meanMillis()).isGreaterThanOrEqualTo(p.kernelMillis());
                 assertThat(p.kernelMillis()).isPositive().isLessThanOrEqualTo(p.kernels().stream().mapToLong(e -> e.nanos()).sum() / 1e6);
                 assertThat(p.matmulGigabytesPerSecond()).isPositive();
             }

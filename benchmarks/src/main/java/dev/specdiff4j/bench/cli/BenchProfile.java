@@ -36,10 +36,10 @@ final class BenchProfile implements Callable<Integer> {
     @Option(names = "--rows", split = ",", defaultValue = "1,2,4,5,8,16", description = "Rows per pass (default: ${DEFAULT-VALUE}).")
     List<Integer> rows;
 
-    @Option(names = "--warmup", defaultValue = "10", description = "Untimed passes of each size first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "50", description = "Untimed passes of each size first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--passes", defaultValue = "30", description = "Timed passes of each size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--passes", defaultValue = "50", description = "Timed passes of each size (default: ${DEFAULT-VALUE}).")
     int passes;
 
     @Override
