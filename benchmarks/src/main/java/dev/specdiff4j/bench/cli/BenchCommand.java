@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks. Every speed figure is measured against its baseline in the same run.",
-        subcommands = {BenchSpecDiff.class, BenchCommand.Decode.class, BenchProject.class, BenchRounds.class, BenchTokenizer.class, BenchServer.class, BenchConcurrency.class, BenchCrossover.class, BenchCommand.Kernels.class, BenchProfile.class, BenchReport.class, BenchLossPlot.class})
+        subcommands = {BenchSpecDiff.class, BenchCommand.Decode.class, BenchProject.class, BenchRounds.class, BenchTokenizer.class, BenchServer.class, BenchConcurrency.class, BenchCrossover.class, BenchCommand.Kernels.class, BenchProfile.class, BenchAb.class, BenchReport.class, BenchLossPlot.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
