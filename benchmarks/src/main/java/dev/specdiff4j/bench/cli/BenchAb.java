@@ -1,10 +1,12 @@
 package dev.specdiff4j.bench.cli;
 
 import dev.specdiff4j.bench.KernelAb;
-import dev.specdiff4j.cli.DemoModels;
 import dev.specdiff4j.cli.Progress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +22,8 @@ import java.util.concurrent.Callable;
                 "rounds in alternating order, paired ratios to the first variant with their 95 % intervals. Default: the demo target.",
                 "Example: bench ab --variant base --variant small-tasks=specdiff4j.taskBytes=0"})
 final class BenchAb implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "A GPT-2 or Llama-family folder or GGUF file (default: the demo target).")
-    Path model;
+    @Mixin
+    PassOptions pass;
 
     @Option(names = "--variant", required = true, paramLabel = "NAME[=PROPERTY=VALUE,...]",
             description = "A variant and the system properties it sets; give two or more, the first is the reference.")
@@ -31,33 +33,27 @@ final class BenchAb implements Callable<Integer> {
             description = "The class path of the variant NAME (for example the bench jar of another commit) instead of this JVM's.")
     List<String> classpaths = new ArrayList<>();
 
-    @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "Kernel threads of each variant (default: ${DEFAULT-VALUE}).")
-    int threads;
-
-    @Option(names = "--context", defaultValue = "64", description = "Tokens cached before the timed passes (default: ${DEFAULT-VALUE}).")
-    int context;
-
-    @Option(names = "--rows", split = ",", defaultValue = "1,2,4,5,8", description = "Rows per pass (default: ${DEFAULT-VALUE}).")
-    List<Integer> rows;
-
     @Option(names = "--warmup", defaultValue = "30", description = "Untimed rounds first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--rounds", defaultValue = "40", description = "Timed rounds (default: ${DEFAULT-VALUE}; at least 6).")
     int rounds;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-        System.out.print(run());
+        spec.commandLine().getOut().print(run());
+        spec.commandLine().getOut().flush();
         return 0;
     }
 
     String run() throws Exception {
-        if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+        int threads = pass.threads();
         List<KernelAb.Variant> parsed = parse(variants, classpaths);
         Progress progress = new Progress("ab", 2L * parsed.size() + 1 + rounds, System.err);
-        KernelAb.Result r = KernelAb.run(model != null ? model : DemoModels.target(), context, threads, rows.stream().mapToInt(Integer::intValue).toArray(),
-                warmup, rounds, parsed, stage -> progress.step());
+        KernelAb.Result r = KernelAb.run(pass.model(), pass.context, threads, pass.rows(), warmup, rounds, parsed, stage -> progress.step());
         progress.done();
         return KernelAb.markdown(r);
     }

@@ -24,7 +24,7 @@ class BenchMainTest {
     void benchListsTheBenchmarks() {
         Result r = run("bench", "--help");
         assertThat(r.exitCode()).isZero();
-        assertThat(r.out()).contains("specdiff", "decode", "project", "rounds", "tokenizer", "server", "kernels", "report", "loss-plot");
+        assertThat(r.out()).contains("specdiff", "decode", "project", "rounds", "tokenizer", "server", "kernels", "profile", "ab", "report", "loss-plot");
     }
 
     @Test
@@ -47,10 +47,19 @@ class BenchMainTest {
         String tooMany = Integer.toString(Runtime.getRuntime().availableProcessors() + 1);
         for (String[] args : new String[][] {{"bench", "decode", "--threads", tooMany, "--dtype", "f32"},
             {"bench", "specdiff", "--threads", tooMany}, {"bench", "rounds", "--threads", tooMany},
-            {"bench", "project", "--threads", tooMany}}) {
+            {"bench", "project", "--threads", tooMany}, {"bench", "profile", "--threads", tooMany},
+            {"bench", "ab", "--variant", "a", "--variant", "b", "--threads", tooMany}}) {
             Result r = run(args);
             assertThat(r.exitCode()).as(String.join(" ", args)).isNotZero();
             assertThat(r.err()).as(String.join(" ", args)).contains("--threads " + tooMany + " is more than the");
         }
+    }
+
+    @Test
+    void profilePrintsEveryPassSizeOfTheModelItWasGiven() {
+        String tiny = dev.specdiff4j.engine.testing.Fixtures.folder("gpt2-tiny").toString();
+        Result r = run("bench", "profile", "-m", tiny, "--rows", "1,3", "--context", "8", "--warmup", "1", "--passes", "2", "--threads", "1");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("passes after a cached context of 8 tokens", "| 1 | ", "| 3 | ", "3-row pass, ", "matmul 300x64 ");
     }
 }

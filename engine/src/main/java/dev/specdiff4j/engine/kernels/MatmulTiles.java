@@ -160,22 +160,7 @@ final class MatmulTiles {
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
         laneSums16(lanes);
-        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, lanes[0]);
-        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, lanes[1]);
-        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, lanes[2]);
-        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, lanes[3]);
-        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, lanes[4]);
-        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, lanes[5]);
-        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, lanes[6]);
-        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, lanes[7]);
-        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, lanes[8]);
-        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, lanes[9]);
-        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, lanes[10]);
-        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, lanes[11]);
-        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, lanes[12]);
-        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, lanes[13]);
-        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, lanes[14]);
-        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, lanes[15]);
+        storeTile(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
     }
 
     static void tile4x1(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -261,22 +246,7 @@ final class MatmulTiles {
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
         laneSums16(lanes);
-        store(out, t, rows, r, bias, w, kind, o0, x, x0, upper, cols, lanes[0]);
-        store(out, t + 1, rows, r, bias, w, kind, o0, x, x1, upper, cols, lanes[1]);
-        store(out, t + 2, rows, r, bias, w, kind, o0, x, x2, upper, cols, lanes[2]);
-        store(out, t + 3, rows, r, bias, w, kind, o0, x, x3, upper, cols, lanes[3]);
-        store(out, t, rows, r + 1, bias, w, kind, o1, x, x0, upper, cols, lanes[4]);
-        store(out, t + 1, rows, r + 1, bias, w, kind, o1, x, x1, upper, cols, lanes[5]);
-        store(out, t + 2, rows, r + 1, bias, w, kind, o1, x, x2, upper, cols, lanes[6]);
-        store(out, t + 3, rows, r + 1, bias, w, kind, o1, x, x3, upper, cols, lanes[7]);
-        store(out, t, rows, r + 2, bias, w, kind, o2, x, x0, upper, cols, lanes[8]);
-        store(out, t + 1, rows, r + 2, bias, w, kind, o2, x, x1, upper, cols, lanes[9]);
-        store(out, t + 2, rows, r + 2, bias, w, kind, o2, x, x2, upper, cols, lanes[10]);
-        store(out, t + 3, rows, r + 2, bias, w, kind, o2, x, x3, upper, cols, lanes[11]);
-        store(out, t, rows, r + 3, bias, w, kind, o3, x, x0, upper, cols, lanes[12]);
-        store(out, t + 1, rows, r + 3, bias, w, kind, o3, x, x1, upper, cols, lanes[13]);
-        store(out, t + 2, rows, r + 3, bias, w, kind, o3, x, x2, upper, cols, lanes[14]);
-        store(out, t + 3, rows, r + 3, bias, w, kind, o3, x, x3, upper, cols, lanes[15]);
+        storeTile(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
     }
 
     static void tile4x1Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -439,6 +409,16 @@ final class MatmulTiles {
             for (int i = 0; i < half; i++) lanes[at + i] += lanes[at + i + half];
         }
         return lanes[at];
+    }
+
+    /** Finishes the 16 outputs of a 4×4 tile (rows r.., tokens t..) from the lane sums in {@code lanes[0 .. 16)}, row by row. */
+    private static void storeTile(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride, float[] x,
+                                  int x0, int upper, int cols, float[] lanes) {
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                store(out, t + j, rows, r + i, bias, w, kind, o0 + i * stride, x, x0 + j * cols, upper, cols, lanes[i * 4 + j]);
+            }
+        }
     }
 
     /** Finishes the 4 outputs of a 4×1 tile (rows r.. of token t, weights {@code stride} bytes apart) from its spilled lanes. */
