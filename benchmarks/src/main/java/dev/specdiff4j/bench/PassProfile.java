@@ -11,8 +11,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -55,9 +58,9 @@ public final class PassProfile {
 
     /**
      * Loads {@code model} (a GPT-2 or Llama-family folder or GGUF file; {@code dtype} null keeps the file's) on {@code kernels},
-     * caches {@code context} tokens, then for each size in {@code rows}: {@code warmup} untimed passes, {@code passes} timed
-     * ones (each followed by truncating the cache back to the context). The sizes' warm-ups all run before any is timed, so
-     * that every kernel is compiled first.
+     * caches {@code context} tokens, then for each size in {@code rows}: {@code warmup} untimed passes, then {@code passes}
+     * timed rounds in which every size takes its turn (forward, then reverse order); each pass is followed by truncating the
+     * cache back to the context. The warm-ups all run before any pass is timed, so that every kernel is compiled first.
      */
     public static Result run(Path model, DType dtype, Kernels kernels, int context, int[] rows, int warmup, int passes,
                              Consumer<String> progress) throws IOException {
@@ -80,19 +83,34 @@ public final class PassProfile {
                     progress.accept(String.format(Locale.ROOT, "warming up the %d-row pass", k));
                     for (int i = 0; i < warmup; i++) pass(s, tokens, context, k);
                 }
+                // the sizes take turns, in forward then reverse order, so that the machine's drift falls on all of them alike
+                progress.accept(String.format(Locale.ROOT, "timing %d rounds of every pass size", passes));
+                double[][] millis = new double[rows.length][passes];
+                List<Map<String, ProfilingKernels.Entry>> kernelTimes = new ArrayList<>();
+                for (int q = 0; q < rows.length; q++) kernelTimes.add(new LinkedHashMap<>());
+                for (int i = 0; i < passes; i++) {
+                    for (int j = 0; j < rows.length; j++) {
+                        int q = i % 2 == 0 ? j : rows.length - 1 - j;
+                        profiler.reset();
+                        millis[q][i] = pass(s, tokens, context, rows[q]);
+                        for (ProfilingKernels.Entry e : profiler.entries()) kernelTimes.get(q).merge(e.operation(), e, PassProfile::sum);
+                    }
+                }
                 List<Pass> result = new ArrayList<>();
-                for (int k : rows) {
-                    progress.accept(String.format(Locale.ROOT, "timing %d passes of %d rows", passes, k));
-                    profiler.reset();
-                    double[] millis = new double[passes];
-                    for (int i = 0; i < passes; i++) millis[i] = pass(s, tokens, context, k);
-                    double mean = Arrays.stream(millis).average().orElseThrow();
-                    Arrays.sort(millis);
-                    result.add(new Pass(k, millis[passes / 2], mean, profiler.entries(), passes));
+                for (int q = 0; q < rows.length; q++) {
+                    double mean = Arrays.stream(millis[q]).average().orElseThrow();
+                    Arrays.sort(millis[q]);
+                    List<ProfilingKernels.Entry> entries = new ArrayList<>(kernelTimes.get(q).values());
+                    entries.sort(Comparator.comparingLong(ProfilingKernels.Entry::nanos).reversed().thenComparing(ProfilingKernels.Entry::operation));
+                    result.add(new Pass(rows[q], millis[q][passes / 2], mean, entries, passes));
                 }
                 return new Result(m.describe(), context, result);
             }
         }
+    }
+
+    private static ProfilingKernels.Entry sum(ProfilingKernels.Entry a, ProfilingKernels.Entry b) {
+        return new ProfilingKernels.Entry(a.operation(), a.calls() + b.calls(), a.nanos() + b.nanos(), a.weightBytes(), a.flops());
     }
 
     private static double pass(CausalLanguageModel.Session s, int[] tokens, int context, int k) {

@@ -30,7 +30,7 @@ final class BenchProfile implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "50", description = "Untimed passes of each size first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--passes", defaultValue = "50", description = "Timed passes of each size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--passes", defaultValue = "50", description = "Timed rounds, each a pass of every size (default: ${DEFAULT-VALUE}).")
     int passes;
 
     @Spec
@@ -46,7 +46,7 @@ final class BenchProfile implements Callable<Integer> {
     String run() throws Exception {
         DType type = dtype == null ? null : DType.parse(dtype);
         int[] rows = pass.rows();
-        Progress progress = new Progress("profile", 2L * rows.length, System.err);
+        Progress progress = new Progress("profile", rows.length + 1L, System.err);
         try (Kernels k = KernelsSelection.create(kernels, pass.threads())) {
             PassProfile.Result r = PassProfile.run(pass.model(), type, k, pass.context, rows, warmup, passes, stage -> progress.step());
             progress.done();
