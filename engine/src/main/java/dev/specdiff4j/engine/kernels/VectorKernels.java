@@ -81,6 +81,14 @@ public final class VectorKernels implements Kernels {
      */
     static final boolean ONE_ROW_STEPS = Boolean.parseBoolean(System.getProperty("specdiff4j.oneRowSteps", "true"));
 
+    /**
+     * Two tokens left after the whole 4-token tiles (passes of 2, 6, 10, ... tokens) run a 4×2 tile on F32 rows (F32 weights,
+     * and every dtype decoded into the buffer) instead of a 4×4 tile padded with two copies: half the multiplications. The
+     * demo target's 2-token pass 0.80×, 6-token pass 0.83× (docs/notes/16-kernels-round7.md); the same bits.
+     * {@code -Dspecdiff4j.pairTiles=false} pads them as before, for A/B runs.
+     */
+    static final boolean TILE_4X2 = Boolean.parseBoolean(System.getProperty("specdiff4j.pairTiles", "true"));
+
     private final WorkerPool pool;
     /**
      * Decoded weight rows live in native memory, like the weights themselves: if the vector loads of the matmul tiles ever saw
@@ -260,7 +268,9 @@ public final class VectorKernels implements Kernels {
                 continue;
             }
             for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
-            if (left != null) {
+            if (left != null && left.tokens() == 2 && TILE_4X2) {
+                MatmulTiles.tile4x2(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+            } else if (left != null) {
                 MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                 left.copyOut(out, whole, r);
             } else if (whole < k) {
