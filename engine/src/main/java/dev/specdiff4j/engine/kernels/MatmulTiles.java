@@ -292,6 +292,49 @@ final class MatmulTiles {
         storeTile(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
     }
 
+    /** {@link #tile4x2} for 16-bit weights widened in registers (its own copy: see {@link #wHalf}). */
+    static void tile4x2Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        int upper = cols - cols % L;
+        int es = elementBytes(kind);
+        long o0 = w0;
+        long o1 = w0 + stride;
+        long o2 = w0 + 2 * stride;
+        long o3 = w0 + 3 * stride;
+        int x0 = t * cols;
+        int x1 = x0 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        for (int c = 0; c < upper; c += L) {
+            long b = (long) es * c;
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector w0v = wHalf(w, o0 + b, kind);
+            a00 = w0v.fma(v0, a00);
+            a01 = w0v.fma(v1, a01);
+            FloatVector w1v = wHalf(w, o1 + b, kind);
+            a10 = w1v.fma(v0, a10);
+            a11 = w1v.fma(v1, a11);
+            FloatVector w2v = wHalf(w, o2 + b, kind);
+            a20 = w2v.fma(v0, a20);
+            a21 = w2v.fma(v1, a21);
+            FloatVector w3v = wHalf(w, o3 + b, kind);
+            a30 = w3v.fma(v0, a30);
+            a31 = w3v.fma(v1, a31);
+        }
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, L);
+        a10.intoArray(lanes, 2 * L);
+        a11.intoArray(lanes, 3 * L);
+        a20.intoArray(lanes, 4 * L);
+        a21.intoArray(lanes, 5 * L);
+        a30.intoArray(lanes, 6 * L);
+        a31.intoArray(lanes, 7 * L);
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 2; j++) {
+                store(out, t + j, rows, r + i, bias, w, kind, o0 + i * stride, x, x0 + j * cols, upper, cols, laneSum(lanes, (2 * i + j) * L));
+            }
+        }
+    }
+
     static void tile4x1Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int es = elementBytes(kind);

@@ -82,9 +82,10 @@ public final class VectorKernels implements Kernels {
     static final boolean ONE_ROW_STEPS = Boolean.parseBoolean(System.getProperty("specdiff4j.oneRowSteps", "true"));
 
     /**
-     * Two tokens left after the whole 4-token tiles (passes of 2, 6, 10, ... tokens) run a 4×2 tile on F32 rows (F32 weights,
-     * and every dtype decoded into the buffer) instead of a 4×4 tile padded with two copies: half the multiplications. The
-     * demo target's 2-token pass 0.80×, 6-token pass 0.83× (docs/notes/16-kernels-round7.md); the same bits.
+     * Two tokens left after the whole 4-token tiles (passes of 2, 6, 10, ... tokens) run a 4×2 tile instead of a 4×4 tile
+     * padded with two copies: half the multiplications. On F32 rows (F32 weights, and every dtype decoded into the buffer)
+     * the demo target's 2-token pass took 0.80×, its 6-token pass 0.83×; on F16 rows widened in registers GPT-2 small's
+     * 2-token pass 0.95× (docs/notes/16-kernels-round7.md). The same bits.
      * {@code -Dspecdiff4j.pairTiles=false} pads them as before, for A/B runs.
      */
     static final boolean TILE_4X2 = Boolean.parseBoolean(System.getProperty("specdiff4j.pairTiles", "true"));
@@ -259,7 +260,9 @@ public final class VectorKernels implements Kernels {
             if (tileKind != MatmulTiles.F32) {
                 // 16-bit weights widened in registers: their own copies of the tiles (see MatmulTiles.wHalf)
                 for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
-                if (left != null) {
+                if (left != null && left.tokens() == 2 && TILE_4X2) {
+                    MatmulTiles.tile4x2Half(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                } else if (left != null) {
                     MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
                 } else if (whole < k) {
