@@ -199,11 +199,7 @@ final class MatmulTiles {
         a21.intoArray(lanes, 5 * L);
         a30.intoArray(lanes, 6 * L);
         a31.intoArray(lanes, 7 * L);
-        for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < 2; j++) {
-                store(out, t + j, rows, r + i, bias, w, kind, o0 + i * stride, x, x0 + j * cols, upper, cols, laneSum(lanes, (2 * i + j) * L));
-            }
-        }
+        storePairs(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
     }
 
     static void tile4x1(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -328,11 +324,7 @@ final class MatmulTiles {
         a21.intoArray(lanes, 5 * L);
         a30.intoArray(lanes, 6 * L);
         a31.intoArray(lanes, 7 * L);
-        for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < 2; j++) {
-                store(out, t + j, rows, r + i, bias, w, kind, o0 + i * stride, x, x0 + j * cols, upper, cols, laneSum(lanes, (2 * i + j) * L));
-            }
-        }
+        storePairs(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
     }
 
     static void tile4x1Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -503,6 +495,16 @@ final class MatmulTiles {
         for (int i = 0; i < 4; i++) {
             for (int j = 0; j < 4; j++) {
                 store(out, t + j, rows, r + i, bias, w, kind, o0 + i * stride, x, x0 + j * cols, upper, cols, lanes[i * 4 + j]);
+            }
+        }
+    }
+
+    /** Finishes the 8 outputs of a 4×2 tile (rows r.., tokens t and t+1) from its 8 spilled accumulators, row by row. */
+    private static void storePairs(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride, float[] x,
+                                   int x0, int upper, int cols, float[] lanes) {
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 2; j++) {
+                store(out, t + j, rows, r + i, bias, w, kind, o0 + i * stride, x, x0 + j * cols, upper, cols, laneSum(lanes, (2 * i + j) * L));
             }
         }
     }
