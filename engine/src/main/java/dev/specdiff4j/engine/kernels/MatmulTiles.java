@@ -101,7 +101,7 @@ final class MatmulTiles {
         return bias == null ? 0f : bias[r];
     }
 
-    static void tile4x4(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x4(MemorySegment w, int kind, long w0, long stride, int g, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int es = elementBytes(kind);
         long o0 = w0;
@@ -117,7 +117,7 @@ final class MatmulTiles {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int c = 0; c < upper; c += L) {
-            long b = (long) es * c;
+            long b = (long) es * g * c;
             FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
             FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
             FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
@@ -160,11 +160,11 @@ final class MatmulTiles {
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
         laneSums16(lanes);
-        storeTile(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
+        storeTile(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
     /** Rows r..r+3 against tokens t and t+1: the 4×4 tile's operations for two tokens (8 accumulators). */
-    static void tile4x2(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x2(MemorySegment w, int kind, long w0, long stride, int g, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int es = elementBytes(kind);
         long o0 = w0;
@@ -175,7 +175,7 @@ final class MatmulTiles {
         int x1 = x0 + cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int c = 0; c < upper; c += L) {
-            long b = (long) es * c;
+            long b = (long) es * g * c;
             FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
             FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
             FloatVector w0v = wF32(w, o0 + b);
@@ -199,10 +199,10 @@ final class MatmulTiles {
         a21.intoArray(lanes, 5 * L);
         a30.intoArray(lanes, 6 * L);
         a31.intoArray(lanes, 7 * L);
-        storePairs(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
+        storePairs(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
-    static void tile4x1(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x1(MemorySegment w, int kind, long w0, long stride, int g, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int es = elementBytes(kind);
         long o0 = w0;
@@ -212,7 +212,7 @@ final class MatmulTiles {
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < upper; c += L) {
-            long b = (long) es * c;
+            long b = (long) es * g * c;
             FloatVector v = FloatVector.fromArray(F, x, x0 + c);
             a0 = wF32(w, o0 + b).fma(v, a0);
             a1 = wF32(w, o1 + b).fma(v, a1);
@@ -223,10 +223,10 @@ final class MatmulTiles {
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        storeColumn(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
+        storeColumn(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
-    static void tile4x4Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x4Half(MemorySegment w, int kind, long w0, long stride, int g, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int es = elementBytes(kind);
         long o0 = w0;
@@ -242,7 +242,7 @@ final class MatmulTiles {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int c = 0; c < upper; c += L) {
-            long b = (long) es * c;
+            long b = (long) es * g * c;
             FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
             FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
             FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
@@ -285,11 +285,11 @@ final class MatmulTiles {
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
         laneSums16(lanes);
-        storeTile(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
+        storeTile(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
     /** {@link #tile4x2} for 16-bit weights widened in registers (its own copy: see {@link #wHalf}). */
-    static void tile4x2Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x2Half(MemorySegment w, int kind, long w0, long stride, int g, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int es = elementBytes(kind);
         long o0 = w0;
@@ -300,7 +300,7 @@ final class MatmulTiles {
         int x1 = x0 + cols;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
         for (int c = 0; c < upper; c += L) {
-            long b = (long) es * c;
+            long b = (long) es * g * c;
             FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
             FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
             FloatVector w0v = wHalf(w, o0 + b, kind);
@@ -324,10 +324,10 @@ final class MatmulTiles {
         a21.intoArray(lanes, 5 * L);
         a30.intoArray(lanes, 6 * L);
         a31.intoArray(lanes, 7 * L);
-        storePairs(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
+        storePairs(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
-    static void tile4x1Half(MemorySegment w, int kind, long w0, long stride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+    static void tile4x1Half(MemorySegment w, int kind, long w0, long stride, int g, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;
         int es = elementBytes(kind);
         long o0 = w0;
@@ -337,7 +337,7 @@ final class MatmulTiles {
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int c = 0; c < upper; c += L) {
-            long b = (long) es * c;
+            long b = (long) es * g * c;
             FloatVector v = FloatVector.fromArray(F, x, x0 + c);
             a0 = wHalf(w, o0 + b, kind).fma(v, a0);
             a1 = wHalf(w, o1 + b, kind).fma(v, a1);
@@ -348,7 +348,7 @@ final class MatmulTiles {
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        storeColumn(out, t, rows, r, bias, w, kind, o0, stride, x, x0, upper, cols, lanes);
+        storeColumn(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
     static void tile1x4(MemorySegment w, int kind, long w0, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
@@ -490,29 +490,44 @@ final class MatmulTiles {
     }
 
     /** Finishes the 16 outputs of a 4×4 tile (rows r.., tokens t..) from the lane sums in {@code lanes[0 .. 16)}, row by row. */
-    private static void storeTile(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride, float[] x,
-                                  int x0, int upper, int cols, float[] lanes) {
+    private static void storeTile(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride,
+                                  int g, float[] x, int x0, int upper, int cols, float[] lanes) {
         for (int i = 0; i < 4; i++) {
+            long rowStart = rowStart(kind, o0, stride, g, i, upper, cols);
             for (int j = 0; j < 4; j++) {
-                store(out, t + j, rows, r + i, bias, w, kind, o0 + i * stride, x, x0 + j * cols, upper, cols, lanes[i * 4 + j]);
+                store(out, t + j, rows, r + i, bias, w, kind, rowStart, x, x0 + j * cols, upper, cols, lanes[i * 4 + j]);
             }
         }
     }
 
     /** Finishes the 8 outputs of a 4×2 tile (rows r.., tokens t and t+1) from its 8 spilled accumulators, row by row. */
-    private static void storePairs(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride, float[] x,
-                                   int x0, int upper, int cols, float[] lanes) {
+    private static void storePairs(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride,
+                                   int g, float[] x, int x0, int upper, int cols, float[] lanes) {
         for (int i = 0; i < 4; i++) {
+            long rowStart = rowStart(kind, o0, stride, g, i, upper, cols);
             for (int j = 0; j < 2; j++) {
-                store(out, t + j, rows, r + i, bias, w, kind, o0 + i * stride, x, x0 + j * cols, upper, cols, laneSum(lanes, (2 * i + j) * L));
+                store(out, t + j, rows, r + i, bias, w, kind, rowStart, x, x0 + j * cols, upper, cols, laneSum(lanes, (2 * i + j) * L));
             }
         }
     }
 
     /** Finishes the 4 outputs of a 4×1 tile (rows r.. of token t, weights {@code stride} bytes apart) from its spilled lanes. */
     private static void storeColumn(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride,
-                                    float[] x, int xRow, int upper, int cols, float[] lanes) {
-        for (int i = 0; i < 4; i++) store(out, t, rows, r + i, bias, w, kind, o0 + i * stride, x, xRow, upper, cols, laneSum(lanes, i * L));
+                                    int g, float[] x, int xRow, int upper, int cols, float[] lanes) {
+        for (int i = 0; i < 4; i++) {
+            store(out, t, rows, r + i, bias, w, kind, rowStart(kind, o0, stride, g, i, upper, cols), x, xRow, upper, cols, laneSum(lanes, i * L));
+        }
+    }
+
+    /**
+     * Where row i of a 4-row tile starts, for reading its tail columns (from {@code upper} on) at {@code rowStart + es·c}.
+     * Plain rows (g = 1) lie {@code stride} bytes apart. In a packed block (g = 4, see {@link PackedWeights}) the four rows'
+     * vectors are interleaved and their tails follow them, row after row.
+     */
+    private static long rowStart(int kind, long o0, long stride, int g, int i, int upper, int cols) {
+        if (g == 1) return o0 + i * stride;
+        long es = elementBytes(kind);
+        return o0 + es * (4L * upper + (long) i * (cols - upper) - upper);
     }
 
     /** Finishes one output: the lane sum (done by the caller), the tail, the bias. */

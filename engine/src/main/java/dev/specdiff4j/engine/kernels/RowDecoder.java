@@ -1,5 +1,6 @@
 package dev.specdiff4j.engine.kernels;
 
+import dev.specdiff4j.engine.tensor.DType;
 import dev.specdiff4j.engine.tensor.Halfs;
 import dev.specdiff4j.engine.tensor.Q8;
 import dev.specdiff4j.engine.tensor.Tensor;
@@ -71,6 +72,22 @@ final class RowDecoder {
     static void f16FiniteRows(MemorySegment seg, long offset, int count, float[] floats, MemorySegment dst) {
         for (int i = 0; i < count; i++) floats[i] = Float.float16ToFloat(seg.get(SHORT_LE, offset + 2L * i));
         if (dst != null) MemorySegment.copy(floats, 0, dst, FLOAT_LE, 0, count);
+    }
+
+    /**
+     * {@code count} F16 (none of them an infinity or NaN) or BF16 values at byte {@code offset} of {@code seg} into
+     * {@code floats}, exactly: the packed blocks of a long pass ({@link PackedWeights}), whatever their layout.
+     */
+    static void halfsToFloats(DType dtype, MemorySegment seg, long offset, int count, float[] floats) {
+        if (dtype == DType.F16) {
+            f16FiniteRows(seg, offset, count, floats, null);
+            return;
+        }
+        if (dtype != DType.BF16) throw new IllegalArgumentException(dtype + " is not a 16-bit float type");
+        int upper = count - count % L;
+        int i = 0;
+        for (; i < upper; i += L) bf16(ShortVector.fromMemorySegment(S, seg, offset + 2L * i, LE)).intoArray(floats, i);
+        for (; i < count; i++) floats[i] = Halfs.bf16ToFloat(seg.get(SHORT, offset + 2L * i));
     }
 
     private static void bf16(MemorySegment seg, long offset, int count, MemorySegment dst) {

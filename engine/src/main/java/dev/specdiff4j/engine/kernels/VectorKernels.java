@@ -90,7 +90,17 @@ public final class VectorKernels implements Kernels {
      */
     static final boolean TILE_4X2 = Boolean.parseBoolean(System.getProperty("specdiff4j.pairTiles", "true"));
 
+    /**
+     * F32, F16 and BF16 matrices are read from a packed copy ({@link PackedWeights}: 4-row blocks, one sequential stream
+     * each), made at their first matmul, and every pass runs 4-row tiles on it. Costs a copy of those weights in memory.
+     * {@code -Dspecdiff4j.packWeights=false} reads the rows where they lie, for A/B runs and tight memory; the same bits.
+     */
+    static final boolean PACK_WEIGHTS = Boolean.parseBoolean(System.getProperty("specdiff4j.packWeights", "true"));
+    /** F16 and BF16 passes over packed weights with fewer tokens than this widen in registers; longer ones decode each block. */
+    static final int PACKED_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.packedDirectMaxTokens", 5);
+
     private final WorkerPool pool;
+    private final boolean packWeights;
     /**
      * Decoded weight rows live in native memory, like the weights themselves: if the vector loads of the matmul tiles ever saw
      * a heap segment as well, their type profile would turn megamorphic and every matmul in the process would lose its
@@ -99,6 +109,11 @@ public final class VectorKernels implements Kernels {
     private final ThreadLocal<MemorySegment> rowBuffer = ThreadLocal.withInitial(() -> MemorySegment.NULL);
     /** F16 tensors seen by matmul → none of their values is an infinity or NaN (tensors compare by identity). */
     private final Map<Tensor, Boolean> finiteHalfs = new WeakHashMap<>();
+    /**
+     * Matrices seen by matmul → their packed copy, one per process whatever the number of kernels (tensors compare by
+     * identity; the copy does not refer to its tensor, so it goes when the tensor does).
+     */
+    private static final Map<Tensor, MemorySegment> PACKED = new WeakHashMap<>();
     private final ThreadLocal<float[]> scoreBuffer = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> laneBuffer = ThreadLocal.withInitial(() -> new float[16 * L]);
     private final ThreadLocal<float[]> paddedX = ThreadLocal.withInitial(() -> new float[0]);
@@ -107,8 +122,14 @@ public final class VectorKernels implements Kernels {
 
     /** Kernels running on {@code threads} threads (the caller plus threads − 1 workers). */
     public VectorKernels(int threads) {
+        this(threads, PACK_WEIGHTS);
+    }
+
+    /** With {@code packWeights} false, matrices are read where they lie (tests compare both ways bit for bit). */
+    VectorKernels(int threads, boolean packWeights) {
         if (VectorMath.WIDTH_ERROR != null) throw new IllegalArgumentException(VectorMath.WIDTH_ERROR);
         this.pool = new WorkerPool(threads, "specdiff4j-kernels");
+        this.packWeights = packWeights;
     }
 
     /** Kernels on all available processors. */
@@ -139,6 +160,25 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * The packed copy of {@code w}, made on first use; null when there was no memory for it (the copy is native memory, which
+     * the JVM caps at -XX:MaxDirectMemorySize, by default the heap's maximum): that matrix is then read where it lies.
+     */
+    private MemorySegment packed(Tensor w) {
+        synchronized (PACKED) {
+            MemorySegment copy = PACKED.get(w);
+            if (copy == null) {
+                try {
+                    copy = PackedWeights.pack(w, pool);
+                } catch (OutOfMemoryError e) {
+                    copy = MemorySegment.NULL;
+                }
+                PACKED.put(w, copy);
+            }
+            return copy == MemorySegment.NULL ? null : copy;
+        }
+    }
+
     private MemorySegment rowBuffer(int floats) {
         MemorySegment b = rowBuffer.get();
         if (b.byteSize() < 4L * floats) {
@@ -157,13 +197,83 @@ public final class VectorKernels implements Kernels {
         }
         int whole = k - k % 4; // tokens in whole 4-token tiles
         // padded once per call (the caller's scratch, read by every task; each task writes only its own rows of its output)
-        Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
         int kind = MatmulTiles.kind(w.dtype(), w.dtype() == DType.F16 && finiteHalfs(w));
+        MemorySegment blocks = packWeights && kind >= 0 ? packed(w) : null;
+        Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
         int grain = rowsPerTask(rows, w.rowBytes(), pool.threads());
-        if (k == 1 && ONE_ROW_STEPS) {
+        if (blocks != null && k == 1) {
+            pool.parallelFor(rows, grain, (r0, r1) -> stepBlocks(x, w, blocks, kind, bias, out, rows, cols, r0, r1));
+        } else if (blocks != null) {
+            pool.parallelFor(rows, grain, (r0, r1) -> matmulBlocks(x, k, whole, left, w, blocks, kind, bias, out, rows, cols, r0, r1));
+        } else if (k == 1 && ONE_ROW_STEPS) {
             pool.parallelFor(rows, grain, (r0, r1) -> stepRows(x, w, kind, bias, out, rows, cols, r0, r1));
         } else {
             pool.parallelFor(rows, grain, (r0, r1) -> matmulRows(x, k, whole, left, w, kind, bias, out, rows, cols, r0, r1));
+        }
+    }
+
+    /** Rows [r0, r1) of a one-token pass over packed weights: 4×1 tiles on the blocks, one row at a time after them. */
+    private void stepBlocks(float[] x, Tensor w, MemorySegment blocks, int kind, float[] bias, float[] out, int rows, int cols, int r0, int r1) {
+        float[] lanes = laneBuffer.get();
+        long rowBytes = w.rowBytes();
+        long stride = (long) L * MatmulTiles.elementBytes(kind);
+        int r = r0;
+        if (kind == MatmulTiles.F32) {
+            for (; r + 4 <= r1; r += 4) MatmulTiles.tile4x1(blocks, kind, r * rowBytes, stride, 4, cols, x, 0, bias, r, rows, out, lanes);
+            for (; r < r1; r++) MatmulTiles.tile1x1(blocks, kind, r * rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+        } else {
+            for (; r + 4 <= r1; r += 4) MatmulTiles.tile4x1Half(blocks, kind, r * rowBytes, stride, 4, cols, x, 0, bias, r, rows, out, lanes);
+            for (; r < r1; r++) MatmulTiles.tile1x1Half(blocks, kind, r * rowBytes, cols, x, 0, bias, r, rows, out, lanes);
+        }
+    }
+
+    /**
+     * Rows [r0, r1) of a multi-token pass over packed weights. F32 blocks, and F16 and BF16 blocks in passes of fewer than
+     * {@link #PACKED_DIRECT_MAX_TOKENS} tokens, are read where they lie (16-bit weights widened in registers); longer passes
+     * decode each block once into a buffer (floats, still packed) and run every token tile on it. Rows after the last whole
+     * block are plain rows: 1-row tiles.
+     */
+    private void matmulBlocks(float[] x, int k, int whole, Leftover left, Tensor w, MemorySegment blocks, int kind, float[] bias, float[] out,
+                              int rows, int cols, int r0, int r1) {
+        float[] lanes = laneBuffer.get();
+        long rowBytes = w.rowBytes();
+        boolean direct = kind != MatmulTiles.F16 || k < PACKED_DIRECT_MAX_TOKENS;
+        float[] floats = direct ? null : scratch(floatScratch, 4 * cols);
+        MemorySegment seg = direct ? blocks : MemorySegment.ofArray(floats);
+        int tileKind = direct ? kind : MatmulTiles.F32;
+        long stride = (long) L * MatmulTiles.elementBytes(tileKind);
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            long base = direct ? r * rowBytes : 0;
+            if (!direct) RowDecoder.halfsToFloats(w.dtype(), blocks, r * rowBytes, 4 * cols, floats);
+            if (tileKind != MatmulTiles.F32) {
+                for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, 4, cols, x, t, bias, r, rows, out, lanes);
+                if (left != null && left.tokens() == 2) {
+                    MatmulTiles.tile4x2Half(seg, tileKind, base, stride, 4, cols, x, whole, bias, r, rows, out, lanes);
+                } else if (left != null) {
+                    MatmulTiles.tile4x4Half(seg, tileKind, base, stride, 4, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    left.copyOut(out, whole, r);
+                } else if (whole < k) {
+                    MatmulTiles.tile4x1Half(seg, tileKind, base, stride, 4, cols, x, whole, bias, r, rows, out, lanes);
+                }
+                continue;
+            }
+            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, 4, cols, x, t, bias, r, rows, out, lanes);
+            if (left != null && left.tokens() == 2) {
+                MatmulTiles.tile4x2(seg, tileKind, base, stride, 4, cols, x, whole, bias, r, rows, out, lanes);
+            } else if (left != null) {
+                MatmulTiles.tile4x4(seg, tileKind, base, stride, 4, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                left.copyOut(out, whole, r);
+            } else if (whole < k) {
+                MatmulTiles.tile4x1(seg, tileKind, base, stride, 4, cols, x, whole, bias, r, rows, out, lanes);
+            }
+        }
+        // the rows after the last whole block lie as plain rows, read where they are
+        for (; r < r1; r++) {
+            long at = r * rowBytes;
+            int t = 0;
+            for (; t + 4 <= k; t += 4) MatmulTiles.tile1x4(blocks, kind, at, cols, x, t, bias, r, rows, out, lanes);
+            for (; t < k; t++) MatmulTiles.tile1x1(blocks, kind, at, cols, x, t, bias, r, rows, out, lanes);
         }
     }
 
@@ -259,25 +369,25 @@ public final class VectorKernels implements Kernels {
             if (n < 4) break;
             if (tileKind != MatmulTiles.F32) {
                 // 16-bit weights widened in registers: their own copies of the tiles (see MatmulTiles.wHalf)
-                for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
+                for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, 1, cols, x, t, bias, r, rows, out, lanes);
                 if (left != null && left.tokens() == 2 && TILE_4X2) {
-                    MatmulTiles.tile4x2Half(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                    MatmulTiles.tile4x2Half(seg, tileKind, base, stride, 1, cols, x, whole, bias, r, rows, out, lanes);
                 } else if (left != null) {
-                    MatmulTiles.tile4x4Half(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    MatmulTiles.tile4x4Half(seg, tileKind, base, stride, 1, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
                 } else if (whole < k) {
-                    MatmulTiles.tile4x1Half(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                    MatmulTiles.tile4x1Half(seg, tileKind, base, stride, 1, cols, x, whole, bias, r, rows, out, lanes);
                 }
                 continue;
             }
-            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, x, t, bias, r, rows, out, lanes);
+            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, 1, cols, x, t, bias, r, rows, out, lanes);
             if (left != null && left.tokens() == 2 && TILE_4X2) {
-                MatmulTiles.tile4x2(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                MatmulTiles.tile4x2(seg, tileKind, base, stride, 1, cols, x, whole, bias, r, rows, out, lanes);
             } else if (left != null) {
-                MatmulTiles.tile4x4(seg, tileKind, base, stride, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                MatmulTiles.tile4x4(seg, tileKind, base, stride, 1, cols, left.x, 0, bias, r, rows, left.out, lanes);
                 left.copyOut(out, whole, r);
             } else if (whole < k) {
-                MatmulTiles.tile4x1(seg, tileKind, base, stride, cols, x, whole, bias, r, rows, out, lanes);
+                MatmulTiles.tile4x1(seg, tileKind, base, stride, 1, cols, x, whole, bias, r, rows, out, lanes);
             }
         }
     }
