@@ -246,27 +246,7 @@ public final class VectorKernels implements Kernels {
         for (; r + 4 <= r1; r += 4) {
             long base = direct ? r * rowBytes : 0;
             if (!direct) RowDecoder.halfsToFloats(w.dtype(), blocks, r * rowBytes, 4 * cols, floats);
-            if (tileKind != MatmulTiles.F32) {
-                for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, 4, cols, x, t, bias, r, rows, out, lanes);
-                if (left != null && left.tokens() == 2) {
-                    MatmulTiles.tile4x2Half(seg, tileKind, base, stride, 4, cols, x, whole, bias, r, rows, out, lanes);
-                } else if (left != null) {
-                    MatmulTiles.tile4x4Half(seg, tileKind, base, stride, 4, cols, left.x, 0, bias, r, rows, left.out, lanes);
-                    left.copyOut(out, whole, r);
-                } else if (whole < k) {
-                    MatmulTiles.tile4x1Half(seg, tileKind, base, stride, 4, cols, x, whole, bias, r, rows, out, lanes);
-                }
-                continue;
-            }
-            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, 4, cols, x, t, bias, r, rows, out, lanes);
-            if (left != null && left.tokens() == 2) {
-                MatmulTiles.tile4x2(seg, tileKind, base, stride, 4, cols, x, whole, bias, r, rows, out, lanes);
-            } else if (left != null) {
-                MatmulTiles.tile4x4(seg, tileKind, base, stride, 4, cols, left.x, 0, bias, r, rows, left.out, lanes);
-                left.copyOut(out, whole, r);
-            } else if (whole < k) {
-                MatmulTiles.tile4x1(seg, tileKind, base, stride, 4, cols, x, whole, bias, r, rows, out, lanes);
-            }
+            blockTiles(seg, tileKind, base, stride, 4, cols, x, k, whole, left, bias, r, rows, out, lanes);
         }
         // the rows after the last whole block lie as plain rows, read where they are
         for (; r < r1; r++) {
@@ -367,28 +347,38 @@ public final class VectorKernels implements Kernels {
                 for (; t < k; t++) MatmulTiles.tile1x1(seg, tileKind, base + i * stride, cols, x, t, bias, r + i, rows, out, lanes);
             }
             if (n < 4) break;
-            if (tileKind != MatmulTiles.F32) {
-                // 16-bit weights widened in registers: their own copies of the tiles (see MatmulTiles.wHalf)
-                for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, 1, cols, x, t, bias, r, rows, out, lanes);
-                if (left != null && left.tokens() == 2 && TILE_4X2) {
-                    MatmulTiles.tile4x2Half(seg, tileKind, base, stride, 1, cols, x, whole, bias, r, rows, out, lanes);
-                } else if (left != null) {
-                    MatmulTiles.tile4x4Half(seg, tileKind, base, stride, 1, cols, left.x, 0, bias, r, rows, left.out, lanes);
-                    left.copyOut(out, whole, r);
-                } else if (whole < k) {
-                    MatmulTiles.tile4x1Half(seg, tileKind, base, stride, 1, cols, x, whole, bias, r, rows, out, lanes);
-                }
-                continue;
-            }
-            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, 1, cols, x, t, bias, r, rows, out, lanes);
+            blockTiles(seg, tileKind, base, stride, 1, cols, x, k, whole, left, bias, r, rows, out, lanes);
+        }
+    }
+
+    /**
+     * The token tiles of one 4-row block (rows r..r+3 at byte {@code base} of {@code seg}, read as {@code tileKind}; plain
+     * rows {@code stride} bytes apart when g = 1, a packed block when g = 4): 4×4 tiles over the whole 4-token groups, then
+     * a 4×2, a padded 4×4 or a 4×1 tile for the tokens left.
+     */
+    private static void blockTiles(MemorySegment seg, int tileKind, long base, long stride, int g, int cols, float[] x, int k, int whole,
+                                   Leftover left, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        if (tileKind != MatmulTiles.F32) {
+            // 16-bit weights widened in registers: their own copies of the tiles (see MatmulTiles.wHalf)
+            for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4Half(seg, tileKind, base, stride, g, cols, x, t, bias, r, rows, out, lanes);
             if (left != null && left.tokens() == 2 && TILE_4X2) {
-                MatmulTiles.tile4x2(seg, tileKind, base, stride, 1, cols, x, whole, bias, r, rows, out, lanes);
+                MatmulTiles.tile4x2Half(seg, tileKind, base, stride, g, cols, x, whole, bias, r, rows, out, lanes);
             } else if (left != null) {
-                MatmulTiles.tile4x4(seg, tileKind, base, stride, 1, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                MatmulTiles.tile4x4Half(seg, tileKind, base, stride, g, cols, left.x, 0, bias, r, rows, left.out, lanes);
                 left.copyOut(out, whole, r);
             } else if (whole < k) {
-                MatmulTiles.tile4x1(seg, tileKind, base, stride, 1, cols, x, whole, bias, r, rows, out, lanes);
+                MatmulTiles.tile4x1Half(seg, tileKind, base, stride, g, cols, x, whole, bias, r, rows, out, lanes);
             }
+            return;
+        }
+        for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, g, cols, x, t, bias, r, rows, out, lanes);
+        if (left != null && left.tokens() == 2 && TILE_4X2) {
+            MatmulTiles.tile4x2(seg, tileKind, base, stride, g, cols, x, whole, bias, r, rows, out, lanes);
+        } else if (left != null) {
+            MatmulTiles.tile4x4(seg, tileKind, base, stride, g, cols, left.x, 0, bias, r, rows, left.out, lanes);
+            left.copyOut(out, whole, r);
+        } else if (whole < k) {
+            MatmulTiles.tile4x1(seg, tileKind, base, stride, g, cols, x, whole, bias, r, rows, out, lanes);
         }
     }
 
