@@ -32,6 +32,7 @@ import java.nio.ByteOrder;
  */
 final class MatmulTiles {
     private static final VectorSpecies<Float> F = VectorMath.F;
+    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     private static final int L = VectorMath.L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -143,21 +144,22 @@ final class MatmulTiles {
             a32 = w3v.fma(v2, a32);
             a33 = w3v.fma(v3, a33);
         }
+        // token-major: the sums of one token's 4 rows end up side by side (storeTile)
         a00.intoArray(lanes, 0 * L);
-        a01.intoArray(lanes, 1 * L);
-        a02.intoArray(lanes, 2 * L);
-        a03.intoArray(lanes, 3 * L);
-        a10.intoArray(lanes, 4 * L);
+        a10.intoArray(lanes, 1 * L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+        a01.intoArray(lanes, 4 * L);
         a11.intoArray(lanes, 5 * L);
-        a12.intoArray(lanes, 6 * L);
-        a13.intoArray(lanes, 7 * L);
-        a20.intoArray(lanes, 8 * L);
-        a21.intoArray(lanes, 9 * L);
+        a21.intoArray(lanes, 6 * L);
+        a31.intoArray(lanes, 7 * L);
+        a02.intoArray(lanes, 8 * L);
+        a12.intoArray(lanes, 9 * L);
         a22.intoArray(lanes, 10 * L);
-        a23.intoArray(lanes, 11 * L);
-        a30.intoArray(lanes, 12 * L);
-        a31.intoArray(lanes, 13 * L);
-        a32.intoArray(lanes, 14 * L);
+        a32.intoArray(lanes, 11 * L);
+        a03.intoArray(lanes, 12 * L);
+        a13.intoArray(lanes, 13 * L);
+        a23.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
         laneSums16(lanes);
         storeTile(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
@@ -191,14 +193,16 @@ final class MatmulTiles {
             a30 = w3v.fma(v0, a30);
             a31 = w3v.fma(v1, a31);
         }
+        // token-major, as in the 4×4 tiles
         a00.intoArray(lanes, 0);
-        a01.intoArray(lanes, L);
-        a10.intoArray(lanes, 2 * L);
-        a11.intoArray(lanes, 3 * L);
-        a20.intoArray(lanes, 4 * L);
-        a21.intoArray(lanes, 5 * L);
-        a30.intoArray(lanes, 6 * L);
+        a10.intoArray(lanes, L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+        a01.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a21.intoArray(lanes, 6 * L);
         a31.intoArray(lanes, 7 * L);
+        laneSums8(lanes);
         storePairs(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
@@ -268,21 +272,22 @@ final class MatmulTiles {
             a32 = w3v.fma(v2, a32);
             a33 = w3v.fma(v3, a33);
         }
+        // token-major: the sums of one token's 4 rows end up side by side (storeTile)
         a00.intoArray(lanes, 0 * L);
-        a01.intoArray(lanes, 1 * L);
-        a02.intoArray(lanes, 2 * L);
-        a03.intoArray(lanes, 3 * L);
-        a10.intoArray(lanes, 4 * L);
+        a10.intoArray(lanes, 1 * L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+        a01.intoArray(lanes, 4 * L);
         a11.intoArray(lanes, 5 * L);
-        a12.intoArray(lanes, 6 * L);
-        a13.intoArray(lanes, 7 * L);
-        a20.intoArray(lanes, 8 * L);
-        a21.intoArray(lanes, 9 * L);
+        a21.intoArray(lanes, 6 * L);
+        a31.intoArray(lanes, 7 * L);
+        a02.intoArray(lanes, 8 * L);
+        a12.intoArray(lanes, 9 * L);
         a22.intoArray(lanes, 10 * L);
-        a23.intoArray(lanes, 11 * L);
-        a30.intoArray(lanes, 12 * L);
-        a31.intoArray(lanes, 13 * L);
-        a32.intoArray(lanes, 14 * L);
+        a32.intoArray(lanes, 11 * L);
+        a03.intoArray(lanes, 12 * L);
+        a13.intoArray(lanes, 13 * L);
+        a23.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
         laneSums16(lanes);
         storeTile(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
@@ -316,14 +321,16 @@ final class MatmulTiles {
             a30 = w3v.fma(v0, a30);
             a31 = w3v.fma(v1, a31);
         }
+        // token-major, as in the 4×4 tiles
         a00.intoArray(lanes, 0);
-        a01.intoArray(lanes, L);
-        a10.intoArray(lanes, 2 * L);
-        a11.intoArray(lanes, 3 * L);
-        a20.intoArray(lanes, 4 * L);
-        a21.intoArray(lanes, 5 * L);
-        a30.intoArray(lanes, 6 * L);
+        a10.intoArray(lanes, L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+        a01.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a21.intoArray(lanes, 6 * L);
         a31.intoArray(lanes, 7 * L);
+        laneSums8(lanes);
         storePairs(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
@@ -449,6 +456,27 @@ final class MatmulTiles {
         FOLD_1_LO.selectFrom(d0, d1).add(FOLD_1_HI.selectFrom(d0, d1)).intoArray(lanes, 0);
     }
 
+    /** {@link #laneSums16} for 8 accumulators spilled to {@code lanes[0 .. 8·L)}: their 8 lane sums to {@code lanes[0 .. 8)}. */
+    static void laneSums8(float[] lanes) {
+        if (L != 16) {
+            for (int n = 0; n < 8; n++) lanes[n] = laneSum(lanes, n * L);
+            return;
+        }
+        FloatVector v0 = FloatVector.fromArray(F, lanes, 0 * L), v1 = FloatVector.fromArray(F, lanes, 1 * L);
+        FloatVector v2 = FloatVector.fromArray(F, lanes, 2 * L), v3 = FloatVector.fromArray(F, lanes, 3 * L);
+        FloatVector v4 = FloatVector.fromArray(F, lanes, 4 * L), v5 = FloatVector.fromArray(F, lanes, 5 * L);
+        FloatVector v6 = FloatVector.fromArray(F, lanes, 6 * L), v7 = FloatVector.fromArray(F, lanes, 7 * L);
+        FloatVector b0 = FOLD_8_LO.selectFrom(v0, v1).add(FOLD_8_HI.selectFrom(v0, v1));
+        FloatVector b1 = FOLD_8_LO.selectFrom(v2, v3).add(FOLD_8_HI.selectFrom(v2, v3));
+        FloatVector b2 = FOLD_8_LO.selectFrom(v4, v5).add(FOLD_8_HI.selectFrom(v4, v5));
+        FloatVector b3 = FOLD_8_LO.selectFrom(v6, v7).add(FOLD_8_HI.selectFrom(v6, v7));
+        FloatVector c0 = FOLD_4_LO.selectFrom(b0, b1).add(FOLD_4_HI.selectFrom(b0, b1));
+        FloatVector c1 = FOLD_4_LO.selectFrom(b2, b3).add(FOLD_4_HI.selectFrom(b2, b3));
+        FloatVector d0 = FOLD_2_LO.selectFrom(c0, c1).add(FOLD_2_HI.selectFrom(c0, c1));
+        // the last fold takes d0 twice: lanes 0..7 of the result are the 8 sums (8..15 repeat them)
+        FOLD_1_LO.selectFrom(d0, d0).add(FOLD_1_HI.selectFrom(d0, d0)).intoArray(lanes, 0);
+    }
+
     /*
      * Index vectors of the folds (two-vector selectFrom: 0..15 pick from the first vector, 16..31 from the second).
      * A fold of span s pairs lane i with lane i+s inside each group of 2s lanes: LO takes the first of every pair, HI
@@ -489,29 +517,44 @@ final class MatmulTiles {
         return lanes[at];
     }
 
-    /** Finishes the 16 outputs of a 4×4 tile (rows r.., tokens t..) from the lane sums in {@code lanes[0 .. 16)}, row by row. */
+    /**
+     * Finishes the 16 outputs of a 4×4 tile (rows r.., tokens t..) from the lane sums in {@code lanes[0 .. 16)}, token-major
+     * (token j's rows at 4j..4j+3). Without tail columns, one 4-float add per token adds the bias (or +0, as the scalar path).
+     */
     private static void storeTile(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride,
                                   int g, float[] x, int x0, int upper, int cols, float[] lanes) {
+        if (upper == cols) {
+            FloatVector b = bias == null ? FloatVector.zero(F4) : FloatVector.fromArray(F4, bias, r);
+            for (int j = 0; j < 4; j++) FloatVector.fromArray(F4, lanes, 4 * j).add(b).intoArray(out, (t + j) * rows + r);
+            return;
+        }
         for (int i = 0; i < 4; i++) {
             long rowStart = rowStart(kind, o0, stride, g, i, upper, cols);
             for (int j = 0; j < 4; j++) {
-                store(out, t + j, rows, r + i, bias, w, kind, rowStart, x, x0 + j * cols, upper, cols, lanes[i * 4 + j]);
+                store(out, t + j, rows, r + i, bias, w, kind, rowStart, x, x0 + j * cols, upper, cols, lanes[j * 4 + i]);
             }
         }
     }
 
-    /** Finishes the 8 outputs of a 4×2 tile (rows r.., tokens t and t+1) from its 8 spilled accumulators, row by row. */
+    /** Finishes the 8 outputs of a 4×2 tile (rows r.., tokens t and t+1) from its 8 lane sums, token-major. */
     private static void storePairs(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride,
                                    int g, float[] x, int x0, int upper, int cols, float[] lanes) {
+        if (upper == cols) {
+            FloatVector b = bias == null ? FloatVector.zero(F4) : FloatVector.fromArray(F4, bias, r);
+            FloatVector.fromArray(F4, lanes, 0).add(b).intoArray(out, t * rows + r);
+            FloatVector.fromArray(F4, lanes, 4).add(b).intoArray(out, (t + 1) * rows + r);
+            return;
+        }
         for (int i = 0; i < 4; i++) {
             long rowStart = rowStart(kind, o0, stride, g, i, upper, cols);
-            for (int j = 0; j < 2; j++) {
-                store(out, t + j, rows, r + i, bias, w, kind, rowStart, x, x0 + j * cols, upper, cols, laneSum(lanes, (2 * i + j) * L));
-            }
+            for (int j = 0; j < 2; j++) store(out, t + j, rows, r + i, bias, w, kind, rowStart, x, x0 + j * cols, upper, cols, lanes[j * 4 + i]);
         }
     }
 
-    /** Finishes the 4 outputs of a 4×1 tile (rows r.. of token t, weights {@code stride} bytes apart) from its spilled lanes. */
+    /**
+     * Finishes the 4 outputs of a 4×1 tile (rows r.. of token t) from its spilled lanes, one by one: a 4-float store of sums
+     * written one at a time would wait for them (no store forwarding), and measured slower.
+     */
     private static void storeColumn(float[] out, int t, int rows, int r, float[] bias, MemorySegment w, int kind, long o0, long stride,
                                     int g, float[] x, int xRow, int upper, int cols, float[] lanes) {
         for (int i = 0; i < 4; i++) {

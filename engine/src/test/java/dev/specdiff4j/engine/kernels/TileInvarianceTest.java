@@ -6,6 +6,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -74,18 +75,20 @@ class TileInvarianceTest {
         }
     }
 
-    @Test
-    void theSixteenFoldedLaneSumsAddTheSamePairsAsOneLaneSum() {
+    @ParameterizedTest
+    @ValueSource(ints = {8, 16})
+    void theFoldedLaneSumsAddTheSamePairsAsOneLaneSum(int accumulators) {
         // magnitudes 2^-20..2^20 with both signs: any other order of the additions rounds differently somewhere
         Random rnd = new Random(11);
         int lanesPerVector = VectorMath.L;
         for (int rep = 0; rep < 500; rep++) {
             float[] lanes = new float[16 * lanesPerVector];
-            for (int i = 0; i < lanes.length; i++) lanes[i] = (float) (rnd.nextGaussian() * Math.scalb(1.0, rnd.nextInt(41) - 20));
-            float[] expected = new float[16];
-            for (int n = 0; n < 16; n++) expected[n] = pairwise(Arrays.copyOfRange(lanes, n * lanesPerVector, (n + 1) * lanesPerVector));
-            MatmulTiles.laneSums16(lanes);
-            assertThat(Arrays.copyOf(lanes, 16)).as("repetition %d", rep).containsExactly(expected);
+            for (int i = 0; i < accumulators * lanesPerVector; i++) lanes[i] = (float) (rnd.nextGaussian() * Math.scalb(1.0, rnd.nextInt(41) - 20));
+            float[] expected = new float[accumulators];
+            for (int n = 0; n < accumulators; n++) expected[n] = pairwise(Arrays.copyOfRange(lanes, n * lanesPerVector, (n + 1) * lanesPerVector));
+            if (accumulators == 8) MatmulTiles.laneSums8(lanes);
+            else MatmulTiles.laneSums16(lanes);
+            assertThat(Arrays.copyOf(lanes, accumulators)).as("repetition %d", rep).containsExactly(expected);
         }
     }
 
