@@ -165,6 +165,87 @@ final class MatmulTiles {
         storeTile(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
     }
 
+    /**
+     * Rows r..r+3 against tokens t..t+4: the 4×4 tile with a fifth token (20 accumulators, 5 activation vectors: fits the 32
+     * registers of AVX-512), so a pass of 5, 9, 13, ... tokens reads each weight vector once per 5 tokens instead of
+     * running a 4×1 tile over the block again. Each output is computed as in every other tile. F32 rows only: a copy that
+     * widened 16-bit weights in registers ran 2x slower than the 4×4 and 4×1 tiles it replaced.
+     */
+    static void tile4x5(MemorySegment w, int kind, long w0, long stride, int g, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
+        int upper = cols - cols % L;
+        int es = elementBytes(kind);
+        long o0 = w0;
+        long o1 = w0 + stride;
+        long o2 = w0 + 2 * stride;
+        long o3 = w0 + 3 * stride;
+        int x0 = t * cols;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        int x4 = x3 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        FloatVector a04 = a00, a14 = a00, a24 = a00, a34 = a00;
+        for (int c = 0; c < upper; c += L) {
+            long b = (long) es * g * c;
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + c);
+            FloatVector v4 = FloatVector.fromArray(F, x, x4 + c);
+            FloatVector w0v = wF32(w, o0 + b);
+            a00 = w0v.fma(v0, a00);
+            a01 = w0v.fma(v1, a01);
+            a02 = w0v.fma(v2, a02);
+            a03 = w0v.fma(v3, a03);
+            a04 = w0v.fma(v4, a04);
+            FloatVector w1v = wF32(w, o1 + b);
+            a10 = w1v.fma(v0, a10);
+            a11 = w1v.fma(v1, a11);
+            a12 = w1v.fma(v2, a12);
+            a13 = w1v.fma(v3, a13);
+            a14 = w1v.fma(v4, a14);
+            FloatVector w2v = wF32(w, o2 + b);
+            a20 = w2v.fma(v0, a20);
+            a21 = w2v.fma(v1, a21);
+            a22 = w2v.fma(v2, a22);
+            a23 = w2v.fma(v3, a23);
+            a24 = w2v.fma(v4, a24);
+            FloatVector w3v = wF32(w, o3 + b);
+            a30 = w3v.fma(v0, a30);
+            a31 = w3v.fma(v1, a31);
+            a32 = w3v.fma(v2, a32);
+            a33 = w3v.fma(v3, a33);
+            a34 = w3v.fma(v4, a34);
+        }
+        // token-major: the sums of one token's 4 rows end up side by side (storeTile)
+        a00.intoArray(lanes, 0 * L);
+        a10.intoArray(lanes, 1 * L);
+        a20.intoArray(lanes, 2 * L);
+        a30.intoArray(lanes, 3 * L);
+        a01.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a21.intoArray(lanes, 6 * L);
+        a31.intoArray(lanes, 7 * L);
+        a02.intoArray(lanes, 8 * L);
+        a12.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a32.intoArray(lanes, 11 * L);
+        a03.intoArray(lanes, 12 * L);
+        a13.intoArray(lanes, 13 * L);
+        a23.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
+        laneSums16(lanes);
+        storeTile(out, t, rows, r, bias, w, kind, o0, stride, g, x, x0, upper, cols, lanes);
+        a04.intoArray(lanes, 0);
+        a14.intoArray(lanes, L);
+        a24.intoArray(lanes, 2 * L);
+        a34.intoArray(lanes, 3 * L);
+        storeColumn(out, t + 4, rows, r, bias, w, kind, o0, stride, g, x, x4, upper, cols, lanes);
+    }
+
     /** Rows r..r+3 against tokens t and t+1: the 4×4 tile's operations for two tokens (8 accumulators). */
     static void tile4x2(MemorySegment w, int kind, long w0, long stride, int g, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out, float[] lanes) {
         int upper = cols - cols % L;

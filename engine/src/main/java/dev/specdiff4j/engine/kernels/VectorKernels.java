@@ -98,6 +98,13 @@ public final class VectorKernels implements Kernels {
     static final boolean PACK_WEIGHTS = Boolean.parseBoolean(System.getProperty("specdiff4j.packWeights", "true"));
     /** F16 and BF16 passes over packed weights with fewer tokens than this widen in registers; longer ones decode each block. */
     static final int PACKED_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.packedDirectMaxTokens", 5);
+    /**
+     * Passes of 5, 9, 13, ... tokens over F32 rows (F32 weights, and F16 blocks decoded for longer passes) finish with a 4×5
+     * tile instead of a 4×4 and a 4×1, where vectors have 32 registers (16 floats per vector: AVX-512): demo target 5-token
+     * pass 0.92×, 9 tokens 0.95× (docs/notes/16-kernels-round8.md). {@code -Dspecdiff4j.fiveTiles=false} turns it off; the
+     * same bits.
+     */
+    static final boolean FIVE_TILES = L >= 16 && Boolean.parseBoolean(System.getProperty("specdiff4j.fiveTiles", "true"));
 
     private final WorkerPool pool;
     private final boolean packWeights;
@@ -371,8 +378,13 @@ public final class VectorKernels implements Kernels {
             }
             return;
         }
-        for (int t = 0; t < whole; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, g, cols, x, t, bias, r, rows, out, lanes);
-        if (left != null && left.tokens() == 2 && TILE_4X2) {
+        // one token after whole 4-token groups: the last group and it share a 4×5 tile where vectors have 32 registers
+        boolean five = FIVE_TILES && k - whole == 1 && whole >= 4;
+        int fours = five ? whole - 4 : whole;
+        for (int t = 0; t < fours; t += 4) MatmulTiles.tile4x4(seg, tileKind, base, stride, g, cols, x, t, bias, r, rows, out, lanes);
+        if (five) {
+            MatmulTiles.tile4x5(seg, tileKind, base, stride, g, cols, x, fours, bias, r, rows, out, lanes);
+        } else if (left != null && left.tokens() == 2 && TILE_4X2) {
             MatmulTiles.tile4x2(seg, tileKind, base, stride, g, cols, x, whole, bias, r, rows, out, lanes);
         } else if (left != null) {
             MatmulTiles.tile4x4(seg, tileKind, base, stride, g, cols, left.x, 0, bias, r, rows, left.out, lanes);
