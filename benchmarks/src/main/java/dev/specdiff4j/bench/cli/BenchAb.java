@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 @Command(name = "ab", mixinStandardHelpOptions = true,
         description = {"Kernel variants against each other in one JVM: forward passes of 1, 2, 4, ... rows after a cached context, each variant",
                 "loaded twice by a class loader of its own with its own specdiff4j.* properties (or a jar built from another commit),",
-                "rounds in alternating order, paired ratios to the first variant with their 95 % intervals. Default: the demo target.",
+                "rounds in alternating order, paired ratios to the first variant with their 95 %% intervals. Default: the demo target.",
                 "Example: bench ab --variant base --variant small-tasks=specdiff4j.taskBytes=0"})
 final class BenchAb implements Callable<Integer> {
     @Mixin

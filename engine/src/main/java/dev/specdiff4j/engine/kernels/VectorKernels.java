@@ -153,7 +153,7 @@ public final class VectorKernels implements Kernels {
     public String describe() {
         return "vector (Java Vector API, " + F.vectorBitSize() + "-bit" + (System.getProperty("specdiff4j.vectorBits") == null
                 ? " (the widest here)" : " (-Dspecdiff4j.vectorBits)") + ", " + L + " floats per vector, " + pool.threads()
-                + (pool.threads() == 1 ? " thread)" : " threads)");
+                + (pool.threads() == 1 ? " thread" : " threads") + (packWeights ? ", weights packed in 4-row blocks)" : ")");
     }
 
     public int threads() {
