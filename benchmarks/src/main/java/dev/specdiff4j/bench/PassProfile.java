@@ -49,8 +49,11 @@ public final class PassProfile {
         }
     }
 
-    /** What was profiled, for the report's heading. */
-    public record Result(String model, int context, List<Pass> passes) {
+    /** What was profiled, for the report's heading; {@code peak}, when measured, scales each matmul's GFLOP/s. */
+    public record Result(String model, int context, List<Pass> passes, FmaPeak.Result peak) {
+        public Result withPeak(FmaPeak.Result measured) {
+            return new Result(model, context, passes, measured);
+        }
     }
 
     private PassProfile() {
@@ -104,7 +107,7 @@ public final class PassProfile {
                     entries.sort(Comparator.comparingLong(ProfilingKernels.Entry::nanos).reversed().thenComparing(ProfilingKernels.Entry::operation));
                     result.add(new Pass(rows[q], millis[q][passes / 2], mean, entries, passes));
                 }
-                return new Result(m.describe(), context, result);
+                return new Result(m.describe(), context, result, null);
             }
         }
     }
@@ -126,6 +129,7 @@ public final class PassProfile {
     public static String markdown(Result r) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "model: %s; passes after a cached context of %d tokens%n%n", r.model(), r.context()));
+        if (r.peak() != null) b.append("The cores' multiply-add peak, measured in this JVM before the passes: ").append(r.peak().describe()).append(".\n\n");
         Pass one = r.passes().stream().filter(p -> p.rows() == 1).findFirst().orElse(null);
         b.append("| rows | pass ms, median | ÷ 1-row pass | pass ms, mean | kernels ms, mean | matmul ms | matmul GB/s of weights | attention ms | other kernels ms |\n");
         b.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -139,14 +143,15 @@ public final class PassProfile {
         for (Pass p : r.passes()) {
             b.append(String.format(Locale.ROOT, "%n%d-row pass, %.3f ms (median of %d; mean %.3f); kernel time per pass (means):%n%n", p.rows(),
                     p.medianMillis(), p.passes(), p.meanMillis()));
-            b.append("| operation | calls per pass | ms per pass | share of kernel time | GB/s of weights | GFLOP/s |\n");
-            b.append("|---|---:|---:|---:|---:|---:|\n");
+            b.append("| operation | calls per pass | ms per pass | share of kernel time | GB/s of weights | GFLOP/s | % of peak |\n");
+            b.append("|---|---:|---:|---:|---:|---:|---:|\n");
             double total = p.kernelMillis();
             for (ProfilingKernels.Entry e : p.kernels()) {
                 double ms = e.nanos() / 1e6 / p.passes();
-                b.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.1f %% | %s | %s |%n", e.operation(), calls(e.calls(), p.passes()), ms,
+                b.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.1f %% | %s | %s | %s |%n", e.operation(), calls(e.calls(), p.passes()), ms,
                         total == 0 ? 0 : 100 * ms / total, e.weightBytes() == 0 ? "–" : String.format(Locale.ROOT, "%.1f", e.gigabytesPerSecond()),
-                        e.flops() == 0 ? "–" : String.format(Locale.ROOT, "%.1f", e.gigaflopsPerSecond())));
+                        e.flops() == 0 ? "–" : String.format(Locale.ROOT, "%.1f", e.gigaflopsPerSecond()),
+                        e.flops() == 0 || r.peak() == null ? "–" : String.format(Locale.ROOT, "%.0f %%", 100 * e.gigaflopsPerSecond() / r.peak().gigaflops())));
             }
         }
         return b.toString();

@@ -1,5 +1,6 @@
 package dev.specdiff4j.bench;
 
+import dev.specdiff4j.engine.kernels.ProfilingKernels;
 import dev.specdiff4j.engine.kernels.VectorKernels;
 import dev.specdiff4j.engine.testing.Fixtures;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,12 @@ class PassProfileTest {
             assertThat(stages).containsExactly("warming up the 1-row pass", "warming up the 4-row pass", "timing 3 rounds of every pass size");
             String md = PassProfile.markdown(r);
             assertThat(md).contains("passes after a cached context of 20 tokens", "| 4 | ", "4-row pass, ", "matmul 192x64 ");
+            assertThat(md).doesNotContain("multiply-add peak");
+            // with a peak of 1 GFLOP/s, each matmul's share of it is its GFLOP/s in per cent
+            ProfilingKernels.Entry matmul = r.passes().get(1).kernels().stream().filter(e -> e.operation().startsWith("matmul")).findFirst().orElseThrow();
+            String withPeak = PassProfile.markdown(r.withPeak(new FmaPeak.Result(2, 512, 1.0)));
+            assertThat(withPeak).contains("multiply-add peak, measured in this JVM before the passes: 1 GFLOP/s on 2 threads",
+                    String.format(java.util.Locale.ROOT, "| %.1f | %.0f %% |", matmul.gigaflopsPerSecond(), 100 * matmul.gigaflopsPerSecond()));
         }
     }
 

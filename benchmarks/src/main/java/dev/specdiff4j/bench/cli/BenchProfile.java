@@ -1,5 +1,6 @@
 package dev.specdiff4j.bench.cli;
 
+import dev.specdiff4j.bench.FmaPeak;
 import dev.specdiff4j.bench.PassProfile;
 import dev.specdiff4j.cli.Progress;
 import dev.specdiff4j.engine.kernels.Kernels;
@@ -48,9 +49,10 @@ final class BenchProfile implements Callable<Integer> {
         int[] rows = pass.rows();
         Progress progress = new Progress("profile", rows.length + 1L, System.err);
         try (Kernels k = KernelsSelection.create(kernels, pass.threads())) {
+            FmaPeak.Result peak = FmaPeak.measure(pass.threads());
             PassProfile.Result r = PassProfile.run(pass.model(), type, k, pass.context, rows, warmup, passes, stage -> progress.step());
             progress.done();
-            return PassProfile.markdown(r);
+            return PassProfile.markdown(r.withPeak(peak));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.specdiff4j.bench.jmh;
 
+import dev.specdiff4j.bench.FmaPeak;
 import dev.specdiff4j.engine.tensor.DType;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -31,9 +32,18 @@ public final class KernelBenchmarks {
             options.include(MatmulBenchmark.class.getSimpleName()).include(DenoiseStepBenchmark.class.getSimpleName());
         }
         Collection<RunResult> results = new Runner(options.build()).run();
+        // the peak of as many threads as the matmul benchmarks use, measured after them (nothing else runs then)
+        FmaPeak.Result peak;
+        try {
+            peak = FmaPeak.measure(2);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
         StringBuilder out = new StringBuilder("\n");
-        out.append("| dtype | shape (rows×cols) | k | µs per call | GB/s (weights) | GFLOP/s |\n");
-        out.append("|---|---|---|---|---|---|\n");
+        out.append("The cores' multiply-add peak: ").append(peak.describe()).append(".\n\n");
+        out.append("| dtype | shape (rows×cols) | k | µs per call | GB/s (weights) | GFLOP/s | % of peak |\n");
+        out.append("|---|---|---|---|---|---|---|\n");
         for (RunResult r : results) {
             if (!r.getParams().getBenchmark().endsWith("matmul")) continue;
             String dtype = r.getParams().getParam("dtype");
@@ -45,8 +55,8 @@ public final class KernelBenchmarks {
             double micros = r.getPrimaryResult().getScore();
             double bytes = DType.parse(dtype).bytesFor(rows * cols);
             double flops = 2.0 * rows * cols * k;
-            out.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f ± %.1f | %.1f | %.1f |%n", dtype, shape, k, micros,
-                    r.getPrimaryResult().getScoreError(), bytes / micros / 1e3, flops / micros / 1e3));
+            out.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f ± %.1f | %.1f | %.1f | %.0f %% |%n", dtype, shape, k, micros,
+                    r.getPrimaryResult().getScoreError(), bytes / micros / 1e3, flops / micros / 1e3, 100 * flops / micros / 1e3 / peak.gigaflops()));
         }
         out.append("\n| drafter shape | step | ms per step (16-token block after 256 tokens) |\n|---|---|---|\n");
         for (RunResult r : results) {
