@@ -19,7 +19,7 @@ import java.nio.ByteOrder;
  * last whole block are copied as they are, so row r still starts at {@code r · rowBytes}.
  *
  * <p>Element (i, c) of the block starting at byte {@code o} (i = 0..3, c < upper = cols − cols % L) lies at
- * {@code o + es·(4·c − c % L) + es·L·i + es·(c % L)}; a tile reading vector c of row i reads {@code o + 4·es·c + es·L·i}
+ * {@code o + es·(4·(c − c % L) + L·i + c % L)}; a tile reading vector c of row i reads {@code o + 4·es·c + es·L·i}
  * ({@link MatmulTiles}, g = 4). Tail column c ≥ upper of row i lies at {@code o + es·(4·upper + i·(cols − upper) + c − upper)}.
  */
 final class PackedWeights {
