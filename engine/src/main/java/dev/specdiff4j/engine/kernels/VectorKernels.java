@@ -96,7 +96,10 @@ public final class VectorKernels implements Kernels {
      * {@code -Dspecdiff4j.packWeights=false} reads the rows where they lie, for A/B runs and tight memory; the same bits.
      */
     static final boolean PACK_WEIGHTS = Boolean.parseBoolean(System.getProperty("specdiff4j.packWeights", "true"));
-    /** F16 and BF16 passes over packed weights with fewer tokens than this widen in registers; longer ones decode each block. */
+    /**
+     * F16 passes over packed weights with fewer tokens than this widen in registers; longer ones decode each block (BF16
+     * always widens in registers: decoding it measured slower).
+     */
     static final int PACKED_DIRECT_MAX_TOKENS = Integer.getInteger("specdiff4j.packedDirectMaxTokens", 5);
     /**
      * Passes of 5, 9, 13, ... tokens over F32 rows (F32 weights, and F16 blocks decoded for longer passes) finish with a 4×5
@@ -235,9 +238,9 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * Rows [r0, r1) of a multi-token pass over packed weights. F32 blocks, and F16 and BF16 blocks in passes of fewer than
-     * {@link #PACKED_DIRECT_MAX_TOKENS} tokens, are read where they lie (16-bit weights widened in registers); longer passes
-     * decode each block once into a buffer (floats, still packed) and run every token tile on it. Rows after the last whole
+     * Rows [r0, r1) of a multi-token pass over packed weights. F32 and BF16 blocks, and F16 blocks in passes of fewer than
+     * {@link #PACKED_DIRECT_MAX_TOKENS} tokens, are read where they lie (16-bit weights widened in registers); longer F16
+     * passes decode each block once into a buffer (floats, still packed) and run every token tile on it. Rows after the last whole
      * block are plain rows: 1-row tiles.
      */
     private void matmulBlocks(float[] x, int k, int whole, Leftover left, Tensor w, MemorySegment blocks, int kind, float[] bias, float[] out,
