@@ -40,17 +40,20 @@ final class Q8Tiles {
         return Halfs.f16ToFloat(w.get(SHORT, block));
     }
 
-    /** Rows r..r+3 (starting at byte {@code row0}, {@code rowBytes} apart) against token t. */
-    static void tile4x1(MemorySegment w, long row0, long rowBytes, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
+    /**
+     * Rows r..r+3 against token t: row i's block b at byte {@code row0 + i·rowStride + b·blockStride} (plain rows:
+     * rowStride = the row's bytes, blockStride = 34; a packed block, {@link PackedWeights}: 34 and 136).
+     */
+    static void tile4x1(MemorySegment w, long row0, long rowStride, long blockStride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
                         float[] lanes) {
         int blocks = cols / Q8.BLOCK;
         int x0 = t * cols;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < blocks; b++) {
-            long o0 = row0 + (long) b * Q8.BLOCK_BYTES;
-            long o1 = o0 + rowBytes;
-            long o2 = o1 + rowBytes;
-            long o3 = o2 + rowBytes;
+            long o0 = row0 + b * blockStride;
+            long o1 = o0 + rowStride;
+            long o2 = o1 + rowStride;
+            long o3 = o2 + rowStride;
             float d0 = d(w, o0);
             float d1 = d(w, o1);
             float d2 = d(w, o2);
@@ -91,8 +94,8 @@ final class Q8Tiles {
         out[t * rows + r] = a.lane(0) + bias(bias, r);
     }
 
-    /** Rows r..r+3 against tokens t..t+3: each dequantized chunk of a block feeds four tokens. */
-    static void tile4x4(MemorySegment w, long row0, long rowBytes, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
+    /** Rows r..r+3 (laid out as for {@link #tile4x1}) against tokens t..t+3: each dequantized chunk of a block feeds four tokens. */
+    static void tile4x4(MemorySegment w, long row0, long rowStride, long blockStride, int cols, float[] x, int t, float[] bias, int r, int rows, float[] out,
                         float[] lanes) {
         int blocks = cols / Q8.BLOCK;
         int x0 = t * cols;
@@ -104,10 +107,10 @@ final class Q8Tiles {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int b = 0; b < blocks; b++) {
-            long o0 = row0 + (long) b * Q8.BLOCK_BYTES;
-            long o1 = o0 + rowBytes;
-            long o2 = o1 + rowBytes;
-            long o3 = o2 + rowBytes;
+            long o0 = row0 + b * blockStride;
+            long o1 = o0 + rowStride;
+            long o2 = o1 + rowStride;
+            long o3 = o2 + rowStride;
             float d0 = d(w, o0);
             float d1 = d(w, o1);
             float d2 = d(w, o2);

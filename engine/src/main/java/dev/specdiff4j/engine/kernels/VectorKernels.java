@@ -1,6 +1,7 @@
 package dev.specdiff4j.engine.kernels;
 
 import dev.specdiff4j.engine.tensor.DType;
+import dev.specdiff4j.engine.tensor.Q8;
 import dev.specdiff4j.engine.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -91,8 +92,9 @@ public final class VectorKernels implements Kernels {
     static final boolean TILE_4X2 = Boolean.parseBoolean(System.getProperty("specdiff4j.pairTiles", "true"));
 
     /**
-     * F32, F16 and BF16 matrices are read from a packed copy ({@link PackedWeights}: 4-row blocks, one sequential stream
-     * each), made at their first matmul, and every pass runs 4-row tiles on it. Costs a copy of those weights in memory.
+     * F32, F16, BF16 and (with 16-float vectors) Q8_0 matrices are read from a packed copy ({@link PackedWeights}: 4-row
+     * blocks, one sequential stream each), made at their first matmul, and every pass runs 4-row tiles on it. Costs a copy
+     * of those weights in memory.
      * {@code -Dspecdiff4j.packWeights=false} reads the rows where they lie, for A/B runs and tight memory; the same bits.
      */
     static final boolean PACK_WEIGHTS = Boolean.parseBoolean(System.getProperty("specdiff4j.packWeights", "true"));
@@ -208,17 +210,17 @@ public final class VectorKernels implements Kernels {
         int whole = k - k % 4; // tokens in whole 4-token tiles
         // padded once per call (the caller's scratch, read by every task; each task writes only its own rows of its output)
         int kind = MatmulTiles.kind(w.dtype(), w.dtype() == DType.F16 && finiteHalfs(w));
-        MemorySegment blocks = packWeights && kind >= 0 ? packed(w) : null;
+        MemorySegment blocks = packWeights && (kind >= 0 || PackedWeights.packsQuantized(w.dtype())) ? packed(w) : null;
         Leftover left = k - whole >= 2 ? leftover(x, whole, k - whole, cols, rows) : null;
         int grain = rowsPerTask(rows, w.rowBytes(), pool.threads());
-        if (blocks != null && k == 1) {
+        if (blocks != null && kind >= 0 && k == 1) {
             pool.parallelFor(rows, grain, (r0, r1) -> stepBlocks(x, w, blocks, kind, bias, out, rows, cols, r0, r1));
-        } else if (blocks != null) {
+        } else if (blocks != null && kind >= 0) {
             pool.parallelFor(rows, grain, (r0, r1) -> matmulBlocks(x, k, whole, left, w, blocks, kind, bias, out, rows, cols, r0, r1));
-        } else if (k == 1 && ONE_ROW_STEPS) {
-            pool.parallelFor(rows, grain, (r0, r1) -> stepRows(x, w, kind, bias, out, rows, cols, r0, r1));
+        } else if (k == 1 && (ONE_ROW_STEPS || blocks != null)) {
+            pool.parallelFor(rows, grain, (r0, r1) -> stepRows(x, w, blocks, kind, bias, out, rows, cols, r0, r1));
         } else {
-            pool.parallelFor(rows, grain, (r0, r1) -> matmulRows(x, k, whole, left, w, kind, bias, out, rows, cols, r0, r1));
+            pool.parallelFor(rows, grain, (r0, r1) -> matmulRows(x, k, whole, left, w, blocks, kind, bias, out, rows, cols, r0, r1));
         }
     }
 
@@ -273,9 +275,9 @@ public final class VectorKernels implements Kernels {
      * callers, and a decoding step compiled together with the prompt's and verification's passes ran about 20 % slower than
      * compiled alone (the demo target's 33 one-token matmuls, 1.6 against 1.35 ms; docs/notes/16-kernels-round7.md).
      */
-    private void stepRows(float[] x, Tensor w, int kind, float[] bias, float[] out, int rows, int cols, int r0, int r1) {
+    private void stepRows(float[] x, Tensor w, MemorySegment packed, int kind, float[] bias, float[] out, int rows, int cols, int r0, int r1) {
         float[] lanes = laneBuffer.get();
-        MemorySegment data = w.data();
+        MemorySegment data = packed != null ? packed : w.data();
         long rowBytes = w.rowBytes();
         int r = r0;
         if (kind == MatmulTiles.F32) {
@@ -287,6 +289,12 @@ public final class VectorKernels implements Kernels {
             return;
         }
         if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED) {
+            // packed blocks (PackedWeights: block b of row i at 4b + i): the four rows side by side, one stream
+            if (packed != null) {
+                for (; r + 4 <= r1; r += 4) {
+                    Q8Tiles.tile4x1(data, r * rowBytes, Q8.BLOCK_BYTES, 4 * Q8.BLOCK_BYTES, cols, x, 0, bias, r, rows, out, lanes);
+                }
+            }
             for (; r < r1; r++) Q8Tiles.tile1x1(data, r * rowBytes, cols, x, 0, bias, r, rows, out, lanes);
             return;
         }
@@ -317,8 +325,8 @@ public final class VectorKernels implements Kernels {
         return (int) Math.max(ROWS_PER_TASK, (Math.min(byBytes, quarterShare) + 3) / 4 * 4);
     }
 
-    private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, int kind, float[] bias, float[] out, int rows, int cols,
-                            int r0, int r1) {
+    private void matmulRows(float[] x, int k, int whole, Leftover left, Tensor w, MemorySegment packed, int kind, float[] bias, float[] out,
+                            int rows, int cols, int r0, int r1) {
         float[] lanes = laneBuffer.get();
         // F32 rows are read where they lie; F16 and BF16 rows too (widened in registers) unless the pass is long enough
         // that decoding each 4-row block once into a buffer beats widening it again for every 4-token tile; other dtypes
@@ -332,16 +340,19 @@ public final class VectorKernels implements Kernels {
         long stride = direct ? w.rowBytes() : 4L * cols;
         int r = r0;
         if (w.dtype() == DType.Q8_0 && Q8Tiles.SUPPORTED && k <= Q8_DIRECT_MAX_TOKENS) {
-            // 4-row groups dequantize in registers; the leftover rows take the buffered path below
+            // 4-row groups dequantize in registers (packed blocks or plain rows); the leftover rows take the buffered path below
             long rowBytes = w.rowBytes();
+            MemorySegment data = packed != null ? packed : w.data();
+            long rowStride = packed != null ? Q8.BLOCK_BYTES : rowBytes;
+            long blockStride = packed != null ? 4 * Q8.BLOCK_BYTES : Q8.BLOCK_BYTES;
             for (; r + 4 <= r1; r += 4) {
                 long row0 = r * rowBytes;
-                for (int t = 0; t < whole; t += 4) Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, x, t, bias, r, rows, out, lanes);
+                for (int t = 0; t < whole; t += 4) Q8Tiles.tile4x4(data, row0, rowStride, blockStride, cols, x, t, bias, r, rows, out, lanes);
                 if (left != null) {
-                    Q8Tiles.tile4x4(w.data(), row0, rowBytes, cols, left.x, 0, bias, r, rows, left.out, lanes);
+                    Q8Tiles.tile4x4(data, row0, rowStride, blockStride, cols, left.x, 0, bias, r, rows, left.out, lanes);
                     left.copyOut(out, whole, r);
                 } else if (whole < k) {
-                    Q8Tiles.tile4x1(w.data(), row0, rowBytes, cols, x, whole, bias, r, rows, out, lanes);
+                    Q8Tiles.tile4x1(data, row0, rowStride, blockStride, cols, x, whole, bias, r, rows, out, lanes);
                 }
             }
         }
